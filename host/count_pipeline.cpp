@@ -1,0 +1,249 @@
+#include "count_pipeline.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <limits>
+#include <mutex>
+
+#include "errors.hpp"
+#include "input_source.hpp"
+
+namespace labcount {
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+// Codes are handed to the backend in batches of this many.
+constexpr std::size_t code_batch = std::size_t{1} << 16;
+// A worker's private dictionary is dropped past this many keys (it is only a cache in front of the
+// global one), so high-cardinality inputs do not hold every key once per thread.
+constexpr std::size_t private_dictionary_limit = std::size_t{1} << 20;
+
+struct worker_state {
+  key_dictionary local;
+  std::vector<std::uint32_t> local_to_global;
+  std::vector<std::uint32_t> codes;
+  parsed_record scratch;
+  std::uint64_t rows = 0;
+  std::uint64_t bytes = 0;
+};
+
+struct located_bad_row {
+  std::uint64_t chunk_index;
+  bad_row row;
+};
+
+bool all_digits(const std::string& s) {
+  return !s.empty() && s.size() < 10 && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  return s;
+}
+
+std::string list_columns(const std::vector<std::string>& header) {
+  std::string out;
+  for (std::size_t i = 0; i < header.size(); ++i) {
+    if (i != 0) out += ", ";
+    out += std::to_string(i + 1) + ":" + header[i];
+  }
+  return out;
+}
+
+}  // namespace
+
+bad_row_policy parse_bad_row_policy(std::string_view text) {
+  if (text == "error") return bad_row_policy::error;
+  if (text == "skip") return bad_row_policy::skip;
+  if (text == "warn") return bad_row_policy::warn;
+  throw error(error_kind::usage, "invalid --on-bad-row value '" + std::string(text) + "'", "", 0,
+              "use --on-bad-row error, skip or warn");
+}
+
+std::uint32_t resolve_key_column(const std::string& key, const std::vector<std::string>& header, bool has_header,
+                                 const std::string& file) {
+  if (has_header) {
+    for (std::size_t i = 0; i < header.size(); ++i)
+      if (header[i] == key) return static_cast<std::uint32_t>(i);
+  }
+  if (all_digits(key)) {
+    const unsigned long index = std::stoul(key);
+    if (index >= 1 && index <= header.size()) return static_cast<std::uint32_t>(index - 1);
+    throw error(error_kind::column_out_of_range,
+                "--key " + key + " is out of range: the " + (has_header ? "header" : "first row") + " has " +
+                    std::to_string(header.size()) + " column" + (header.size() == 1 ? "" : "s"),
+                file, 0,
+                header.size() == 1 ? "is the delimiter right? set it with --delimiter (e.g. --delimiter ';' or tab)"
+                                   : "columns are numbered from 1 to " + std::to_string(header.size()));
+  }
+  if (!has_header)
+    throw error(error_kind::usage, "--key '" + key + "' is a column name, but with --no-header columns have no names",
+                file, 0, "give the column's number instead, e.g. --key 2");
+  std::string hint = "columns are " + list_columns(header) + "; pass one with --key NAME or --key NUMBER";
+  for (const auto& name : header)
+    if (lower(name) == lower(key)) hint = "names are case-sensitive: did you mean --key " + name + "?";
+  if (header.size() == 1 && header[0].find_first_of(";\t|") != std::string::npos)
+    hint = "the header has a single column '" + header[0] + "': is the delimiter right? e.g. --delimiter ';' or tab";
+  throw error(error_kind::missing_key_column, "no column named '" + key + "' in the header", file, 1, hint);
+}
+
+std::string describe(const bad_row& row) {
+  switch (row.problem) {
+    case row_problem::too_few_fields:
+    case row_problem::too_many_fields:
+      return std::string(labcount::describe(row.problem)) + ": expected " + std::to_string(row.expected) +
+             ", found " + std::to_string(row.fields);
+    default:
+      return labcount::describe(row.problem);
+  }
+}
+
+std::string hint_for(const bad_row& row) {
+  switch (row.problem) {
+    case row_problem::too_few_fields:
+      return row.fields == 1 && row.expected > 1
+                 ? "is the delimiter right (--delimiter)? or fix the row, or leave such rows out with "
+                   "--on-bad-row skip (or warn)"
+                 : "fix the row, or leave such rows out with --on-bad-row skip (or warn)";
+    case row_problem::too_many_fields:
+      return "a field that contains the delimiter must be quoted; fix the row, or leave such rows out with "
+             "--on-bad-row skip (or warn)";
+    case row_problem::unterminated_quote:
+      return "a quoted field starts here and never closes: close it (a quote inside a quoted field is "
+             "written \"\")";
+    case row_problem::stray_quote:
+      return "a field with quotes in it must be quoted as a whole, with its quotes doubled: \"5\"\" pipe\"; "
+             "or leave such rows out with --on-bad-row skip (or warn)";
+    case row_problem::none: break;
+  }
+  return {};
+}
+
+count_result run_count(const count_request& request, count_backend& backend, thread_pool& pool) {
+  LABCOUNT_EXPECTS(!request.inputs.empty(), "no inputs");
+  count_result result;
+  std::vector<worker_state> workers(pool.size());
+  key_dictionary& global = result.dictionary;
+  std::mutex global_mutex;
+  const std::size_t chunk_bytes = request.chunk_bytes != 0 ? request.chunk_bytes : input_source::default_chunk_bytes;
+  const auto started = clock_type::now();
+
+  // Hands a worker's codes to the backend, translated to global codes.
+  auto flush = [&](unsigned id) {
+    worker_state& w = workers[id];
+    if (w.codes.empty()) return;
+    if (w.local.size() > w.local_to_global.size()) {
+      std::lock_guard lock(global_mutex);
+      for (std::size_t code = w.local_to_global.size(); code < w.local.size(); ++code)
+        w.local_to_global.push_back(global.encode(w.local.key(static_cast<std::uint32_t>(code))));
+    }
+    for (auto& code : w.codes) code = w.local_to_global[code];
+    backend.consume(id, w.codes);
+    w.rows += w.codes.size();
+    w.codes.clear();
+    if (w.local.size() > private_dictionary_limit) {
+      w.local.clear();
+      w.local_to_global.clear();
+    }
+  };
+
+  std::vector<located_bad_row> all_bad;
+  for (const auto& path : request.inputs) {
+    input_source source(path, chunk_bytes);
+    std::vector<std::string> header;
+    std::uint64_t header_line = 0;
+    if (!source.read_first_record(request.delimiter, request.has_header, header, header_line)) {
+      result.warnings.push_back(source.name() + ": the input is empty");
+      if (result.key_name.empty() && request.has_header && !all_digits(request.key)) result.key_name = request.key;
+      continue;
+    }
+    scan_options options;
+    options.delimiter = request.delimiter;
+    options.num_fields = static_cast<std::uint32_t>(header.size());
+    options.key_field = resolve_key_column(request.key, header, request.has_header, source.name());
+    if (result.key_name.empty()) result.key_name = request.has_header ? header[options.key_field] : "key";
+
+    std::atomic<std::uint64_t> first_error_chunk{std::numeric_limits<std::uint64_t>::max()};
+    std::mutex bad_mutex;
+    std::vector<located_bad_row> bad_here;
+    std::atomic<std::uint64_t> bad_count{0};
+    const bool stop_at_first = request.on_bad_row == bad_row_policy::error;
+    const std::string file_name = source.name();
+
+    pool.run_workers([&](unsigned id) {
+      worker_state& w = workers[id];
+      w.codes.reserve(code_batch);
+      std::vector<std::pair<const char*, bad_row>> chunk_bad;
+      while (auto c = source.next_chunk()) {
+        if (c->index > first_error_chunk.load(std::memory_order_relaxed)) {
+          source.release(*c);
+          continue;
+        }
+        w.bytes += static_cast<std::uint64_t>(c->end - c->begin);
+        std::uint64_t chunk_bad_count = 0;
+        chunk_bad.clear();
+        scan_records(
+            c->begin, c->end, c->at_eof, options, w.scratch,
+            [&](std::string_view key, const char*) {
+              w.codes.push_back(w.local.encode(key));
+              if (w.codes.size() == code_batch) flush(id);
+            },
+            [&](row_problem problem, const char* where, const char*, std::uint32_t fields) {
+              ++chunk_bad_count;
+              if (chunk_bad.size() < bad_row_sample_limit)
+                chunk_bad.push_back({where, bad_row{file_name, 0, problem, fields, options.num_fields}});
+              return !stop_at_first;
+            });
+        if (!chunk_bad.empty()) {
+          // Line numbers only for the rows we report: one pass over the chunk, in order.
+          std::uint64_t line = c->first_line;
+          const char* counted_to = c->begin;
+          for (auto& [where, row] : chunk_bad) {
+            line += count_quotes_and_lines(counted_to, where).lines;
+            counted_to = where;
+            row.line = line;
+          }
+          std::lock_guard lock(bad_mutex);
+          for (auto& entry : chunk_bad) bad_here.push_back({c->index, std::move(entry.second)});
+          bad_count += chunk_bad_count;
+          if (stop_at_first) {
+            std::uint64_t current = first_error_chunk.load();
+            while (c->index < current && !first_error_chunk.compare_exchange_weak(current, c->index)) {
+            }
+          }
+        }
+        source.release(*c);
+      }
+      flush(id);
+    });
+
+    std::stable_sort(bad_here.begin(), bad_here.end(),
+                     [](const auto& a, const auto& b) { return a.chunk_index < b.chunk_index; });
+    if (stop_at_first && !bad_here.empty()) {
+      const bad_row& first = bad_here.front().row;
+      const error_kind kind = first.problem == row_problem::too_few_fields    ? error_kind::too_few_fields
+                              : first.problem == row_problem::too_many_fields ? error_kind::too_many_fields
+                              : first.problem == row_problem::unterminated_quote ? error_kind::unterminated_quote
+                                                                                 : error_kind::stray_quote;
+      throw error(kind, describe(first), first.file, first.line, hint_for(first));
+    }
+    result.bad_rows += bad_count.load();
+    for (auto& b : bad_here) {
+      if (result.bad_row_samples.size() >= bad_row_sample_limit) break;
+      result.bad_row_samples.push_back(std::move(b.row));
+    }
+  }
+  for (const auto& w : workers) {
+    result.rows += w.rows;
+    result.bytes += w.bytes;
+  }
+  if (result.key_name.empty()) result.key_name = request.has_header ? request.key : "key";
+  const auto parsed = clock_type::now();
+  result.counts = backend.finish(global.size());
+  result.parse_time = parsed - started;
+  result.finish_time = clock_type::now() - parsed;
+  return result;
+}
+
+}  // namespace labcount

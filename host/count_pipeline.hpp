@@ -1,0 +1,70 @@
+// Orchestration of one `count` run: inputs -> chunks -> parse + encode (thread pool) -> backend -> counts.
+//
+//   for each input:   read the header, resolve --key to a field index
+//     N workers:      take the next chunk, scan its records, encode keys with a private dictionary,
+//                     every 64Ki codes: translate private codes to global codes, backend.consume()
+//   at the end:       backend.finish() -> counts per global code; the global dictionary maps codes to keys
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "backend.hpp"
+#include "csv_scanner.hpp"
+#include "dictionary.hpp"
+#include "thread_pool.hpp"
+
+namespace labcount {
+
+enum class bad_row_policy { error, skip, warn };
+bad_row_policy parse_bad_row_policy(std::string_view text);  // throws error(usage)
+
+struct count_request {
+  std::vector<std::string> inputs;  // "-" = standard input
+  std::string key = "SampleID";     // a header name, or a 1-based column number
+  bool has_header = true;
+  char delimiter = ',';
+  bad_row_policy on_bad_row = bad_row_policy::error;
+  std::size_t chunk_bytes = 0;      // 0 = input_source::default_chunk_bytes
+};
+
+struct bad_row {
+  std::string file;
+  std::uint64_t line = 0;
+  row_problem problem = row_problem::none;
+  std::uint32_t fields = 0;    // fields found (for too few / too many)
+  std::uint32_t expected = 0;  // fields the header has
+};
+
+struct count_result {
+  std::string key_name;            // the key column's header name ("key" without a header)
+  key_dictionary dictionary;       // code -> key
+  std::vector<std::uint64_t> counts;  // counts[code]
+  std::uint64_t rows = 0;          // rows counted
+  std::uint64_t bad_rows = 0;      // rows left out (skip / warn)
+  std::vector<bad_row> bad_row_samples;  // the first few bad rows, in input order
+  std::uint64_t bytes = 0;         // input bytes read
+  std::chrono::nanoseconds parse_time{0};  // wall time of read + parse + encode (+ backend consume)
+  std::chrono::nanoseconds finish_time{0}; // wall time of backend.finish()
+  std::vector<std::string> warnings;     // e.g. empty inputs
+};
+
+// How many bad rows are kept for the report.
+inline constexpr std::size_t bad_row_sample_limit = 20;
+
+// Resolves --key against a header: exact name first, then a 1-based column number. Throws error naming
+// the file and listing the columns.
+std::uint32_t resolve_key_column(const std::string& key, const std::vector<std::string>& header, bool has_header,
+                                 const std::string& file);
+
+// Runs the whole count. Throws labcount::error for bad input (with --on-bad-row error) or I/O problems.
+count_result run_count(const count_request& request, count_backend& backend, thread_pool& pool);
+
+// The message and hint for a bad row, as printed.
+std::string describe(const bad_row& row);
+std::string hint_for(const bad_row& row);
+
+}  // namespace labcount

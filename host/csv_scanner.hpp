@@ -1,0 +1,218 @@
+// The CSV scanner: finds records and the wanted field of each, 64 bytes at a time.
+//
+//   "a,S1\r\n\"x,y\",S2\n"   key_field = 1
+//   masks per 64-byte block:  quote, delimiter, LF  ->  in-quote = prefix-XOR(quote)
+//   structural = (delimiter | LF) & ~in-quote  ->  walk its set bits: field ends, record ends
+//   -> on_key("S1"), on_key("S2")
+//
+// Quoting follows RFC 4180, which makes "inside quotes" the parity of the quotes seen so far: a record
+// ends at an LF preceded by an even number of quotes. That single rule decides record boundaries
+// everywhere (the chunk cutter, this scanner, the header reader), so how a file is split between threads
+// can never change which bytes form a record. Records without any quote take the fast path; records with
+// quotes are re-read by parse_record(), which unescapes and validates them strictly.
+#pragma once
+
+#include <bit>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+namespace labcount {
+
+enum class row_problem : std::uint8_t {
+  none,
+  too_few_fields,
+  too_many_fields,
+  unterminated_quote,
+  stray_quote,  // a quote inside an unquoted field, or text right after a closing quote
+};
+
+const char* describe(row_problem problem) noexcept;
+
+struct scan_options {
+  char delimiter = ',';
+  std::uint32_t key_field = 0;   // 0-based index of the field to extract
+  std::uint32_t num_fields = 1;  // fields every row must have (from the header)
+};
+
+// One record parsed the slow, strict way. Field views point into the record or into `scratch`.
+struct parsed_record {
+  std::vector<std::string_view> fields;
+  std::string scratch;        // unescaped bytes of quoted fields
+  row_problem problem = row_problem::none;
+  const char* problem_at = nullptr;  // where the problem was found
+};
+
+// Parses the record [begin, end) (no LF; a CR right before `end` is a line ending) strictly per RFC 4180.
+void parse_record(const char* begin, const char* end, char delimiter, parsed_record& out);
+
+// Returns the LF that ends the record starting at `begin` (parity rule), or `end` if there is none.
+const char* find_record_end(const char* begin, const char* end) noexcept;
+
+struct quote_line_counts {
+  std::uint64_t quotes = 0;
+  std::uint64_t lines = 0;  // LF bytes
+};
+quote_line_counts count_quotes_and_lines(const char* begin, const char* end) noexcept;
+
+// The last LF in [begin, end) that ends a record, given that `begin` starts a record; nullptr if none.
+// `quotes_in_range` is the quote count of [begin, end) (from count_quotes_and_lines).
+const char* find_last_record_end(const char* begin, const char* end, std::uint64_t quotes_in_range) noexcept;
+
+namespace detail {
+
+struct block_masks {
+  std::uint64_t quote;
+  std::uint64_t delimiter;
+  std::uint64_t lf;
+};
+
+// Bits set where the 64 bytes at p equal the quote, the delimiter, LF. p must have 64 readable bytes.
+inline block_masks classify_block(const char* p, char delimiter) noexcept {
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i delim = _mm_set1_epi8(delimiter);
+  const __m128i lf = _mm_set1_epi8('\n');
+  block_masks m{0, 0, 0};
+  for (int i = 0; i < 4; ++i) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * i));
+    const int shift = 16 * i;
+    m.quote |= static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, quote))))
+               << shift;
+    m.delimiter |=
+        static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, delim)))) << shift;
+    m.lf |= static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, lf)))) << shift;
+  }
+  return m;
+#else
+  block_masks m{0, 0, 0};
+  for (int i = 0; i < 64; ++i) {
+    const std::uint64_t bit = std::uint64_t{1} << i;
+    m.quote |= p[i] == '"' ? bit : 0;
+    m.delimiter |= p[i] == delimiter ? bit : 0;
+    m.lf |= p[i] == '\n' ? bit : 0;
+  }
+  return m;
+#endif
+}
+
+// Bit i of the result is the XOR of bits 0..i of x: 1 from an opening quote up to its closing quote.
+inline std::uint64_t prefix_xor(std::uint64_t x) noexcept {
+  x ^= x << 1;
+  x ^= x << 2;
+  x ^= x << 4;
+  x ^= x << 8;
+  x ^= x << 16;
+  x ^= x << 32;
+  return x;
+}
+
+}  // namespace detail
+
+// Scans the records of [begin, end), which must start at a record start. Every record must end with an
+// LF, except the input's last one when `at_eof`. Calls
+//   on_key(std::string_view key, const char* record_begin)  for each good record,
+//   on_bad(row_problem, const char* where, const char* record_begin, std::uint32_t num_fields)
+// for each bad one; on_bad returns false to stop scanning. Blank lines are skipped.
+// `scratch` is reused between calls to hold parsed quoted records.
+template <class OnKey, class OnBad>
+void scan_records(const char* begin, const char* end, bool at_eof, const scan_options& options,
+                  parsed_record& scratch, OnKey&& on_key, OnBad&& on_bad) {
+  const std::uint32_t key_field = options.key_field;
+  const std::uint32_t num_fields = options.num_fields;
+
+  const char* record_begin = begin;
+  const char* field_begin = begin;
+  const char* key_begin = begin;
+  const char* key_end = begin;
+  std::uint32_t field_index = 0;
+  std::uint64_t quotes_before_block = 0;
+  std::uint64_t quotes_at_record = 0;  // quotes before record_begin
+  std::uint64_t in_quote_carry = 0;    // all ones when the previous block ended inside quotes
+
+  // Returns false to stop.
+  auto finish_record = [&](const char* record_end, std::uint64_t record_quotes) -> bool {
+    const std::uint32_t fields = field_index;
+    if (record_quotes != 0) {
+      parse_record(record_begin, record_end, options.delimiter, scratch);
+      if (scratch.problem != row_problem::none)
+        return on_bad(scratch.problem, scratch.problem_at, record_begin,
+                      static_cast<std::uint32_t>(scratch.fields.size()));
+      const auto parsed_fields = static_cast<std::uint32_t>(scratch.fields.size());
+      if (parsed_fields != num_fields)
+        return on_bad(parsed_fields < num_fields ? row_problem::too_few_fields : row_problem::too_many_fields,
+                      record_begin, record_begin, parsed_fields);
+      on_key(scratch.fields[key_field], record_begin);
+      return true;
+    }
+    const bool has_cr = record_end > record_begin && record_end[-1] == '\r';
+    if (record_end - record_begin == static_cast<std::ptrdiff_t>(has_cr)) return true;  // blank line
+    if (fields != num_fields)
+      return on_bad(fields < num_fields ? row_problem::too_few_fields : row_problem::too_many_fields, record_begin,
+                    record_begin, fields);
+    std::string_view key(key_begin, static_cast<std::size_t>(key_end - key_begin));
+    if (has_cr && key_end == record_end) key.remove_suffix(1);
+    on_key(key, record_begin);
+    return true;
+  };
+
+  alignas(64) char tail[64];
+  for (const char* block = begin; block < end; block += 64) {
+    const std::size_t avail = static_cast<std::size_t>(end - block);
+    detail::block_masks m;
+    if (avail >= 64) {
+      m = detail::classify_block(block, options.delimiter);
+    } else {
+      std::memset(tail, 0, sizeof tail);
+      std::memcpy(tail, block, avail);
+      m = detail::classify_block(tail, options.delimiter);
+      const std::uint64_t valid = (std::uint64_t{1} << avail) - 1;
+      m.quote &= valid;
+      m.delimiter &= valid;
+      m.lf &= valid;
+    }
+    const std::uint64_t in_quote = detail::prefix_xor(m.quote) ^ in_quote_carry;
+    in_quote_carry = static_cast<std::uint64_t>(static_cast<std::int64_t>(in_quote) >> 63);
+    std::uint64_t structural = (m.delimiter | m.lf) & ~in_quote;
+    while (structural != 0) {
+      const int bit = std::countr_zero(structural);
+      structural &= structural - 1;
+      const char* at = block + bit;
+      if (field_index == key_field) {
+        key_begin = field_begin;
+        key_end = at;
+      }
+      ++field_index;
+      field_begin = at + 1;
+      if ((m.lf >> bit) & 1) {
+        // Most blocks hold no quote at all: skip the popcount there.
+        const std::uint64_t quotes_here =
+            m.quote == 0 ? quotes_before_block
+                         : quotes_before_block +
+                               static_cast<std::uint64_t>(std::popcount(m.quote & ((std::uint64_t{1} << bit) - 1)));
+        if (!finish_record(at, quotes_here - quotes_at_record)) return;
+        quotes_at_record = quotes_here;
+        record_begin = at + 1;
+        field_index = 0;
+      }
+    }
+    if (m.quote != 0) quotes_before_block += static_cast<std::uint64_t>(std::popcount(m.quote));
+  }
+  if (record_begin < end && at_eof) {
+    // The input's last record, without a final LF.
+    if (field_index == key_field) {
+      key_begin = field_begin;
+      key_end = end;
+    }
+    ++field_index;
+    finish_record(end, quotes_before_block - quotes_at_record);
+  }
+}
+
+}  // namespace labcount

@@ -1,0 +1,76 @@
+// Dictionary encoding: each distinct key gets a dense 32-bit code, 0, 1, 2, ... in order of first sight.
+//
+//   encode("S2") -> 0, encode("S1") -> 1, encode("S1") -> 1, encode("S3") -> 2;  key(1) == "S1"
+//
+// Open addressing over a power-of-two table of 8-byte slots (32-bit hash tag + code), key bytes in one
+// arena. Not thread-safe: each parse worker owns one, and a shared one is guarded by its owner.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+#include <vector>
+
+namespace labcount {
+
+// A fast 64-bit hash for short keys; never reads outside [data, data + size).
+std::uint64_t hash_key(const char* data, std::size_t size) noexcept;
+inline std::uint64_t hash_key(std::string_view key) noexcept { return hash_key(key.data(), key.size()); }
+
+class key_dictionary {
+ public:
+  key_dictionary();
+
+  std::uint32_t encode(std::string_view key) { return encode(key, hash_key(key)); }
+  std::uint32_t encode(std::string_view key, std::uint64_t hash) {
+    std::size_t index = hash & mask_;
+    const auto tag = static_cast<std::uint32_t>(hash >> 32);
+    for (;;) {
+      const std::uint64_t slot = slots_[index];
+      if (slot == 0) return insert(key, tag, index);
+      if (static_cast<std::uint32_t>(slot >> 32) == tag) {
+        const auto code = static_cast<std::uint32_t>(slot) - 1;
+        if (key_equals(code, key)) return code;
+      }
+      index = (index + 1) & mask_;
+    }
+  }
+
+  std::string_view key(std::uint32_t code) const noexcept {
+    return {arena_.data() + offsets_[code], static_cast<std::size_t>(offsets_[code + 1] - offsets_[code])};
+  }
+  std::size_t size() const noexcept { return offsets_.size() - 1; }
+  std::size_t memory_bytes() const noexcept;
+  void clear();
+
+ private:
+  bool key_equals(std::uint32_t code, std::string_view key) const noexcept {
+    const std::uint64_t begin = offsets_[code];
+    return offsets_[code + 1] - begin == key.size() && bytes_equal(arena_.data() + begin, key.data(), key.size());
+  }
+  // Inline for the usual short keys: a libc memcmp call costs more than the compare itself.
+  static bool bytes_equal(const char* a, const char* b, std::size_t n) noexcept {
+    if (n >= 4 && n <= 16) {
+      if (n >= 8) return load<std::uint64_t>(a) == load<std::uint64_t>(b) &&
+                         load<std::uint64_t>(a + n - 8) == load<std::uint64_t>(b + n - 8);
+      return load<std::uint32_t>(a) == load<std::uint32_t>(b) &&
+             load<std::uint32_t>(a + n - 4) == load<std::uint32_t>(b + n - 4);
+    }
+    return n == 0 || std::memcmp(a, b, n) == 0;
+  }
+  template <class T>
+  static T load(const char* p) noexcept {
+    T v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+  }
+  std::uint32_t insert(std::string_view key, std::uint32_t tag, std::size_t index);
+  void grow();
+
+  std::vector<std::uint64_t> slots_;    // 0 = empty, else (tag << 32) | (code + 1)
+  std::size_t mask_ = 0;
+  std::vector<char> arena_;             // key bytes, back to back
+  std::vector<std::uint64_t> offsets_;  // key(code) = arena_[offsets_[code], offsets_[code + 1])
+};
+
+}  // namespace labcount

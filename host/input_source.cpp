@@ -1,0 +1,240 @@
+#include "input_source.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "errors.hpp"
+
+namespace labcount {
+namespace {
+
+[[noreturn]] void throw_open_error(const std::string& path, int err) {
+  std::string hint;
+  if (err == ENOENT) hint = "check the path; use - to read standard input";
+  else if (err == EACCES) hint = "check the file's permissions";
+  throw error(error_kind::io, std::string("cannot open the input: ") + std::strerror(err), path, 0, hint);
+}
+
+bool is_blank_line(const char* begin, const char* end) {
+  return begin == end || (end - begin == 1 && *begin == '\r');
+}
+
+std::size_t page_size() {
+  static const std::size_t size = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  return size;
+}
+
+}  // namespace
+
+input_source::input_source(std::string path, std::size_t chunk_bytes)
+    : path_(std::move(path)), chunk_bytes_(std::max<std::size_t>(chunk_bytes, 1)) {
+  if (path_ == "-") {
+    fd_ = STDIN_FILENO;
+  } else {
+    fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) throw_open_error(path_, errno);
+    owns_fd_ = true;
+  }
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0) throw_open_error(path_, errno);
+  if (S_ISDIR(st.st_mode))
+    throw error(error_kind::io, "the input is a directory, not a file", path_, 0,
+                "pass the CSV files inside it, e.g. " + path_ + "/*.csv");
+  if (S_ISREG(st.st_mode) && path_ != "-") {
+    size_ = static_cast<std::uint64_t>(st.st_size);
+    if (size_ > 0) {
+      void* map = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd_, 0);
+      if (map != MAP_FAILED) {
+        map_ = static_cast<const char*>(map);
+        map_size_ = size_;
+        ::madvise(map, map_size_, MADV_SEQUENTIAL);
+      }
+    }
+  }
+  if (map_ == nullptr) pending_ = std::make_shared<std::vector<char>>();
+  if (map_ == nullptr && size_ == 0 && S_ISREG(st.st_mode) && path_ != "-") eof_ = true;  // empty file
+}
+
+input_source::~input_source() {
+  if (map_ != nullptr) ::munmap(const_cast<char*>(map_), map_size_);
+  if (owns_fd_) ::close(fd_);
+}
+
+std::string input_source::name() const { return display_name(path_); }
+
+bool input_source::fill(std::size_t want) {
+  auto& buf = *pending_;
+  while (!eof_ && buf.size() - pending_pos_ < want) {
+    const std::size_t old = buf.size();
+    const std::size_t grow = std::max(want - (old - pending_pos_), chunk_bytes_);
+    buf.resize(old + grow);
+    ssize_t got;
+    do {
+      got = ::read(fd_, buf.data() + old, grow);
+    } while (got < 0 && errno == EINTR);
+    if (got < 0) {
+      const int err = errno;
+      buf.resize(old);
+      throw error(error_kind::io, std::string("cannot read the input: ") + std::strerror(err), name());
+    }
+    buf.resize(old + static_cast<std::size_t>(got));
+    if (got == 0) eof_ = true;
+  }
+  return buf.size() - pending_pos_ >= want;
+}
+
+bool input_source::read_first_record(char delimiter, bool consume, std::vector<std::string>& fields,
+                                     std::uint64_t& line) {
+  std::lock_guard lock(mutex_);
+  LABCOUNT_EXPECTS(!started_, "read_first_record() must come before next_chunk()");
+  fields.clear();
+
+  // A view of the unread bytes; streamed inputs read more until a whole record is in view.
+  auto view = [&](const char*& b, const char*& e) {
+    if (map_ != nullptr) {
+      b = map_ + pos_;
+      e = map_ + map_size_;
+    } else {
+      b = pending_->data() + pending_pos_;
+      e = pending_->data() + pending_->size();
+    }
+  };
+  auto advance = [&](std::size_t n) {
+    if (map_ != nullptr) pos_ += n;
+    else pending_pos_ += n;
+  };
+
+  const char* b;
+  const char* e;
+  if (map_ == nullptr) fill(3);
+  view(b, e);
+  if (e - b >= 3 && std::memcmp(b, "\xEF\xBB\xBF", 3) == 0) advance(3);
+
+  for (;;) {
+    view(b, e);
+    const char* record_end = find_record_end(b, e);
+    while (map_ == nullptr && record_end == e && !eof_) {
+      const std::size_t have = static_cast<std::size_t>(e - b);
+      fill(have * 2 + chunk_bytes_);
+      view(b, e);
+      record_end = find_record_end(b, e);
+    }
+    if (b == e) return false;  // nothing but BOM and blank lines
+    if (is_blank_line(b, record_end)) {
+      advance(static_cast<std::size_t>(record_end - b) + (record_end < e ? 1 : 0));
+      ++line_;
+      continue;
+    }
+    parsed_record record;
+    parse_record(b, record_end, delimiter, record);
+    if (record.problem != row_problem::none) {
+      std::uint64_t at_line = line_ + count_quotes_and_lines(b, record.problem_at).lines;
+      throw error(error_kind::unterminated_quote,
+                  std::string(describe(record.problem)) + " in the " + (consume ? "header" : "first row"), name(),
+                  at_line,
+                  record.problem == row_problem::unterminated_quote
+                      ? "close the quote (a quote inside a quoted field is written as \"\")"
+                      : "quote the whole field and double the quotes inside it: \"say \"\"hi\"\"\"");
+    }
+    for (auto f : record.fields) fields.emplace_back(f);
+    line = line_;
+    if (consume) {
+      line_ += count_quotes_and_lines(b, record_end).lines + (record_end < e ? 1 : 0);
+      advance(static_cast<std::size_t>(record_end - b) + (record_end < e ? 1 : 0));
+    }
+    return true;
+  }
+}
+
+std::optional<chunk> input_source::next_chunk() {
+  std::lock_guard lock(mutex_);
+  started_ = true;
+  chunk c;
+  if (map_ != nullptr) {
+    if (pos_ >= map_size_) return std::nullopt;
+    const char* begin = map_ + pos_;
+    const char* file_end = map_ + map_size_;
+    std::size_t window = chunk_bytes_;
+    const char* cut = nullptr;
+    std::uint64_t lines = 0;
+    for (;;) {
+      const char* window_end = begin + std::min<std::size_t>(window, static_cast<std::size_t>(file_end - begin));
+      if (window_end == file_end) {
+        cut = file_end;
+        c.at_eof = true;
+        break;
+      }
+      const auto counts = count_quotes_and_lines(begin, window_end);
+      if (const char* lf = find_last_record_end(begin, window_end, counts.quotes)) {
+        cut = lf + 1;
+        lines = counts.lines - count_quotes_and_lines(cut, window_end).lines;
+        break;
+      }
+      window *= 2;  // a record longer than the window: widen it
+    }
+    c.begin = begin;
+    c.end = cut;
+    pos_ = static_cast<std::size_t>(cut - map_);
+    c.index = next_index_++;
+    c.first_line = line_;
+    line_ += lines;
+    return c;
+  }
+
+  std::size_t window = chunk_bytes_;
+  for (;;) {
+    fill(window);
+    auto& buf = *pending_;
+    const char* begin = buf.data() + pending_pos_;
+    const char* end = buf.data() + buf.size();
+    if (begin == end) return std::nullopt;
+    const char* cut = nullptr;
+    std::uint64_t lines = 0;
+    if (eof_ && static_cast<std::size_t>(end - begin) <= window) {
+      cut = end;
+      c.at_eof = true;
+    } else {
+      const char* window_end = begin + std::min<std::size_t>(window, static_cast<std::size_t>(end - begin));
+      const auto counts = count_quotes_and_lines(begin, window_end);
+      if (const char* lf = find_last_record_end(begin, window_end, counts.quotes)) {
+        cut = lf + 1;
+        lines = counts.lines - count_quotes_and_lines(cut, window_end).lines;
+      } else {
+        window *= 2;
+        continue;
+      }
+    }
+    // The chunk keeps this buffer alive; the unread tail moves to a fresh one.
+    auto next = std::make_shared<std::vector<char>>(cut, end);
+    next->reserve(chunk_bytes_ + (next->size()));
+    c.begin = begin;
+    c.end = cut;
+    c.storage = std::move(pending_);
+    pending_ = std::move(next);
+    pending_pos_ = 0;
+    c.index = next_index_++;
+    c.first_line = line_;
+    line_ += lines;
+    return c;
+  }
+}
+
+void input_source::release(const chunk& c) noexcept {
+  if (map_ == nullptr) return;
+  // Drop only the pages wholly inside the chunk; a page shared with a neighbour stays.
+  const std::size_t page = page_size();
+  auto first = (reinterpret_cast<std::uintptr_t>(c.begin) + page - 1) / page * page;
+  auto last = reinterpret_cast<std::uintptr_t>(c.end) / page * page;
+  if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+}
+
+std::uint64_t input_source::line_of(const chunk& c, const char* at) noexcept {
+  return c.first_line + count_quotes_and_lines(c.begin, at).lines;
+}
+
+}  // namespace labcount

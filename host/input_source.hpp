@@ -1,0 +1,86 @@
+// One input (a file or standard input) cut into record-aligned chunks for the parse workers.
+//
+//   file bytes:  [BOM][header\n][rows ... \n][rows ... \n] ... [last row, maybe without \n]
+//   chunks:                     ^ chunk 0    ^ chunk 1         ^ chunk k (at_eof)
+//
+// Each chunk starts at a record start and ends right after a record's LF (or at the end of the input),
+// so workers parse chunks independently. The cut is found by counting quotes in a window and walking back
+// to the last LF with an even quote count before it (see csv_scanner.hpp): where a chunk is cut depends
+// only on the bytes, never on the number of threads. Regular files are memory-mapped and each finished
+// chunk's pages are dropped from the process (bounded resident memory); pipes are read in buffers.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "csv_scanner.hpp"
+
+namespace labcount {
+
+struct chunk {
+  const char* begin = nullptr;
+  const char* end = nullptr;
+  std::uint64_t index = 0;       // 0, 1, 2 ... in input order
+  std::uint64_t first_line = 1;  // 1-based line number of `begin` in the input
+  bool at_eof = false;           // the input's last chunk: its last record may lack an LF
+  std::shared_ptr<std::vector<char>> storage;  // owns the bytes of a streamed input's chunk
+};
+
+class input_source {
+ public:
+  static constexpr std::size_t default_chunk_bytes = std::size_t{4} << 20;
+
+  // Opens `path` ("-" = standard input). Throws error(io) naming the file and the fix when it is missing,
+  // unreadable or a directory.
+  input_source(std::string path, std::size_t chunk_bytes = default_chunk_bytes);
+  ~input_source();
+  input_source(const input_source&) = delete;
+  input_source& operator=(const input_source&) = delete;
+
+  const std::string& path() const noexcept { return path_; }
+  std::string name() const;                          // for messages: "<stdin>" for "-"
+  std::uint64_t size_bytes() const noexcept { return size_; }  // 0 when unknown (pipes)
+
+  // Skips a UTF-8 BOM and blank lines, then reads the first record into `fields` (unescaped).
+  // With `consume`, chunks start after it (a header); otherwise at it. Returns false when the input holds
+  // no record. Call once, before next_chunk(). Throws error for an unparseable first record.
+  bool read_first_record(char delimiter, bool consume, std::vector<std::string>& fields, std::uint64_t& line);
+
+  // Thread-safe. The next chunk, or nothing at the end of the input.
+  std::optional<chunk> next_chunk();
+  // A worker is done with the chunk: drop its pages from memory.
+  void release(const chunk& c) noexcept;
+
+  // The line number of byte `at` inside chunk `c` (error path only: counts LFs from the chunk start).
+  static std::uint64_t line_of(const chunk& c, const char* at) noexcept;
+
+ private:
+  bool fill(std::size_t want);  // streamed: read until pending_ holds `want` bytes or EOF; false at EOF
+
+  std::string path_;
+  std::size_t chunk_bytes_;
+  int fd_ = -1;
+  bool owns_fd_ = false;
+  std::uint64_t size_ = 0;
+
+  // Mapped inputs: the whole file, and the offset of the next chunk.
+  const char* map_ = nullptr;
+  std::size_t map_size_ = 0;
+  std::size_t pos_ = 0;
+
+  // Streamed inputs: bytes read but not yet handed out.
+  std::shared_ptr<std::vector<char>> pending_;
+  std::size_t pending_pos_ = 0;
+  bool eof_ = false;
+
+  std::mutex mutex_;
+  std::uint64_t next_index_ = 0;
+  std::uint64_t line_ = 1;  // line number of the next chunk's first byte
+  bool started_ = false;
+};
+
+}  // namespace labcount

@@ -1,0 +1,180 @@
+#include "cmd_count.hpp"
+
+#include <sys/stat.h>
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+
+#include "backend_registry.hpp"
+#include "count_pipeline.hpp"
+#include "errors.hpp"
+#include "output_file.hpp"
+#include "result_writer.hpp"
+#include "thread_pool.hpp"
+
+namespace labcount {
+namespace {
+
+struct count_options {
+  std::vector<std::string> inputs;
+  std::string key = "SampleID";
+  bool no_header = false;
+  std::string delimiter = ",";
+  unsigned threads = 0;
+  std::string backend = "auto";
+  int device = 0;
+  std::string on_bad_row = "error";
+  std::string sort = "key";
+  std::uint64_t top = 0;
+  std::string format = "csv";
+  std::string output = "-";
+  std::size_t chunk_bytes = 0;
+  bool quiet = false;
+  bool verbose = false;
+};
+
+std::uint64_t total_input_bytes(const std::vector<std::string>& inputs) {
+  std::uint64_t total = 0;
+  for (const auto& path : inputs) {
+    struct stat st {};
+    if (path != "-" && ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) total += static_cast<std::uint64_t>(st.st_size);
+  }
+  return total;
+}
+
+double seconds(std::chrono::nanoseconds ns) { return std::chrono::duration<double>(ns).count(); }
+
+void report_bad_rows(const count_result& result, bad_row_policy policy, bool quiet) {
+  if (result.bad_rows == 0 || quiet) return;
+  if (policy == bad_row_policy::warn) {
+    for (const auto& row : result.bad_row_samples)
+      std::fprintf(stderr, "labcount: warning: %s:%llu: %s (row left out)\n", row.file.c_str(),
+                   static_cast<unsigned long long>(row.line), describe(row).c_str());
+    if (result.bad_rows > result.bad_row_samples.size())
+      std::fprintf(stderr, "labcount: warning: ... and %llu more bad rows\n",
+                   static_cast<unsigned long long>(result.bad_rows - result.bad_row_samples.size()));
+  }
+  std::fprintf(stderr, "labcount: left out %llu bad row%s (--on-bad-row %s); %llu rows counted\n",
+               static_cast<unsigned long long>(result.bad_rows), result.bad_rows == 1 ? "" : "s",
+               policy == bad_row_policy::warn ? "warn" : "skip", static_cast<unsigned long long>(result.rows));
+}
+
+void run(const count_options& opt) {
+  if (opt.quiet && opt.verbose)
+    throw error(error_kind::usage, "--quiet and --verbose contradict each other", "", 0, "use one of them");
+  count_request request;
+  request.inputs = opt.inputs;
+  request.key = opt.key;
+  request.has_header = !opt.no_header;
+  request.delimiter = parse_delimiter(opt.delimiter);
+  request.on_bad_row = parse_bad_row_policy(opt.on_bad_row);
+  request.chunk_bytes = opt.chunk_bytes;
+
+  output_options out_opts;
+  out_opts.format = parse_output_format(opt.format);
+  out_opts.order = parse_sort_order(opt.sort);
+  out_opts.top = opt.top;
+
+  std::size_t stdin_uses = 0;
+  for (const auto& in : opt.inputs) stdin_uses += in == "-";
+  if (stdin_uses > 1) throw error(error_kind::usage, "standard input (-) is given more than once", "", 0, "give - once");
+
+  const unsigned threads = opt.threads == 0 ? thread_pool::default_threads() : opt.threads;
+  backend_options b_opts;
+  b_opts.num_workers = threads;
+  b_opts.device = opt.device;
+  const std::uint64_t input_bytes = total_input_bytes(opt.inputs);
+  selected_backend selected = select_backend(parse_backend_choice(opt.backend), input_bytes, b_opts);
+  if (opt.verbose)
+    std::fprintf(stderr, "labcount: backend %s (%s), %u threads\n", std::string(selected.backend->name()).c_str(),
+                 selected.reason.c_str(), threads);
+
+  // Open the output before the work so a bad -o path fails fast; it is only replaced on success.
+  output_file out(opt.output);
+  thread_pool pool(threads);
+  const auto started = std::chrono::steady_clock::now();
+  count_result result = run_count(request, *selected.backend, pool);
+
+  std::vector<count_row> rows;
+  rows.reserve(result.dictionary.size());
+  for (std::uint32_t code = 0; code < result.dictionary.size(); ++code)
+    if (result.counts[code] != 0) rows.push_back({result.dictionary.key(code), result.counts[code]});
+  out_opts.key_name = result.key_name;
+  order_rows(rows, out_opts);
+  write_rows(out, rows, out_opts);
+  out.commit();
+
+  if (!opt.quiet)
+    for (const auto& w : result.warnings) std::fprintf(stderr, "labcount: warning: %s\n", w.c_str());
+  report_bad_rows(result, request.on_bad_row, opt.quiet);
+  if (opt.verbose) {
+    const double total = seconds(std::chrono::steady_clock::now() - started);
+    const double parse = seconds(result.parse_time);
+    std::fprintf(stderr,
+                 "labcount: %llu rows, %zu distinct keys, %.1f MB in %.3f s (parse+encode %.3f s, %.2f GB/s; "
+                 "reduce %.3f s)\n",
+                 static_cast<unsigned long long>(result.rows), result.dictionary.size(), result.bytes / 1e6, total,
+                 parse, parse > 0 ? result.bytes / parse / 1e9 : 0.0, seconds(result.finish_time));
+  }
+}
+
+}  // namespace
+
+char parse_delimiter(const std::string& text) {
+  if (text == "\\t" || text == "\t" || text == "tab" || text == "TAB") return '\t';
+  if (text.size() != 1)
+    throw error(error_kind::usage, "invalid --delimiter '" + text + "': it must be one character", "", 0,
+                "e.g. --delimiter ';' or --delimiter tab");
+  const char c = text[0];
+  if (c == '"' || c == '\n' || c == '\r')
+    throw error(error_kind::usage, "invalid --delimiter: quotes and line breaks cannot be delimiters", "", 0,
+                "e.g. --delimiter ',' (the default), ';', '|' or tab");
+  return c;
+}
+
+CLI::App* setup_count(CLI::App& parent) {
+  auto opt = std::make_shared<count_options>();
+  CLI::App* cmd = parent.add_subcommand("count", "Count rows per key (e.g. tests per SampleID) in CSV files");
+  cmd->footer(
+      "Examples:\n"
+      "  labcount count samplesTests.csv\n"
+      "  labcount count a.csv b.csv --key SampleID -o counts.csv\n"
+      "  labcount count - < tests.csv\n"
+      "  labcount count tests.csv --sort count --top 10 --format json\n"
+      "\nOutput: a CSV header '<key column>,count' and one row per distinct key, ordered by key bytes\n"
+      "(--sort count: most first). Counts are summed over all inputs. Keys are kept byte for byte.\n"
+      "Exit codes: 0 ok, 1 bad input data, 2 bad command line, 3 file error, 4 backend unavailable.");
+  cmd->add_option("inputs", opt->inputs, "CSV files to count; - reads standard input")->required();
+  cmd->add_option("-k,--key", opt->key, "Key column: a header name, or a 1-based column number")
+      ->capture_default_str();
+  cmd->add_flag("--no-header", opt->no_header, "The input has no header row (then --key must be a number)");
+  cmd->add_option("-d,--delimiter", opt->delimiter, "Field delimiter: one character, or tab / \\t")
+      ->capture_default_str();
+  cmd->add_option("-j,--threads", opt->threads, "Host threads (default: all hardware threads)")
+      ->check(CLI::Range(1u, 1024u));
+  cmd->add_option("--backend", opt->backend,
+                  "auto: the GPU when one is usable and the input is large enough, else the CPU; cpu; gpu")
+      ->capture_default_str();
+  cmd->add_option("--device", opt->device, "GPU to use (see `labcount info`)")->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_option("--on-bad-row", opt->on_bad_row,
+                  "A row with the wrong number of fields or bad quoting: error (stop), skip (leave out, summary on "
+                  "stderr), warn (leave out, list each)")
+      ->capture_default_str();
+  cmd->add_option("--sort", opt->sort, "Output order: key (byte order) or count (descending, ties by key)")
+      ->capture_default_str();
+  cmd->add_option("--top", opt->top, "Only the first N rows after sorting (0: all)");
+  cmd->add_option("-f,--format", opt->format, "Output format: csv, tsv or json")->capture_default_str();
+  cmd->add_option("-o,--output", opt->output,
+                  "Output file (default: standard output); replaced only when the run succeeds");
+  cmd->add_option("--chunk-size", opt->chunk_bytes, "Bytes per parse chunk (tuning; default 4 MiB)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 34))
+      ->group("Advanced");
+  cmd->add_flag("-q,--quiet", opt->quiet, "No warnings or summaries on stderr (errors are still printed)");
+  cmd->add_flag("-v,--verbose", opt->verbose, "Say which backend ran and why, and how long each phase took");
+  cmd->callback([opt] { run(*opt); });
+  return cmd;
+}
+
+}  // namespace labcount

@@ -1,0 +1,32 @@
+#include "cmd_info.hpp"
+
+#include <cstdio>
+
+#include "backend_registry.hpp"
+#include "thread_pool.hpp"
+
+namespace labcount {
+
+CLI::App* setup_info(CLI::App& parent) {
+  auto device = std::make_shared<int>(0);
+  CLI::App* cmd = parent.add_subcommand("info", "Show the version and which backends (CPU, GPU) can run here, and why not");
+  cmd->add_option("--device", *device, "GPU to check")->check(CLI::NonNegativeNumber);
+  cmd->callback([device] {
+    std::printf("labcount %s\n", LABCOUNT_VERSION);
+#ifdef LABCOUNT_HAS_CUDA
+    std::printf("build: C++20, with CUDA\n");
+#else
+    std::printf("build: C++20, without CUDA\n");
+#endif
+    std::printf("hardware threads: %u\n", thread_pool::default_threads());
+    std::printf("backends:\n");
+    for (const auto& status : probe_backends(*device)) {
+      std::printf("  %-4s %s: %s\n", status.name.c_str(), status.usable ? "available" : "unavailable",
+                  status.reason.c_str());
+      for (const auto& line : status.details) std::printf("         %s\n", line.c_str());
+    }
+  });
+  return cmd;
+}
+
+}  // namespace labcount
