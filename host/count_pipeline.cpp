@@ -30,7 +30,7 @@ struct worker_state {
 
 struct located_bad_row {
   std::uint64_t chunk_index;
-  bad_row row;
+  bad_row row;  // row.line is relative to the chunk until resolved
 };
 
 bool all_digits(const std::string& s) {
@@ -167,6 +167,7 @@ count_result run_count(const count_request& request, count_backend& backend, thr
     std::atomic<std::uint64_t> first_error_chunk{std::numeric_limits<std::uint64_t>::max()};
     std::mutex bad_mutex;
     std::vector<located_bad_row> bad_here;
+    std::vector<std::uint64_t> chunk_lines;  // LFs per chunk index, to resolve reported line numbers
     std::atomic<std::uint64_t> bad_count{0};
     const bool stop_at_first = request.on_bad_row == bad_row_policy::error;
     const std::string file_name = source.name();
@@ -183,7 +184,7 @@ count_result run_count(const count_request& request, count_backend& backend, thr
         w.bytes += static_cast<std::uint64_t>(c->end - c->begin);
         std::uint64_t chunk_bad_count = 0;
         chunk_bad.clear();
-        scan_records(
+        const std::uint64_t lines = scan_records(
             c->begin, c->end, c->at_eof, options, w.scratch,
             [&](std::string_view key, const char*) {
               w.codes.push_back(w.local.encode(key));
@@ -195,9 +196,14 @@ count_result run_count(const count_request& request, count_backend& backend, thr
                 chunk_bad.push_back({where, bad_row{file_name, 0, problem, fields, options.num_fields}});
               return !stop_at_first;
             });
+        {
+          std::lock_guard lock(bad_mutex);
+          if (chunk_lines.size() <= c->index) chunk_lines.resize(c->index + 1, 0);
+          chunk_lines[c->index] = lines;
+        }
         if (!chunk_bad.empty()) {
-          // Line numbers only for the rows we report: one pass over the chunk, in order.
-          std::uint64_t line = c->first_line;
+          // Lines within the chunk, only for the rows we report: one pass, in order.
+          std::uint64_t line = 0;
           const char* counted_to = c->begin;
           for (auto& [where, row] : chunk_bad) {
             line += count_quotes_and_lines(counted_to, where).lines;
@@ -220,6 +226,12 @@ count_result run_count(const count_request& request, count_backend& backend, thr
 
     std::stable_sort(bad_here.begin(), bad_here.end(),
                      [](const auto& a, const auto& b) { return a.chunk_index < b.chunk_index; });
+    if (!bad_here.empty()) {
+      // chunk_lines is complete up to the last reported chunk: every chunk before it was scanned whole.
+      std::vector<std::uint64_t> first_line(bad_here.back().chunk_index + 1, source.first_data_line());
+      for (std::size_t i = 1; i < first_line.size(); ++i) first_line[i] = first_line[i - 1] + chunk_lines[i - 1];
+      for (auto& b : bad_here) b.row.line += first_line[b.chunk_index];
+    }
     if (stop_at_first && !bad_here.empty()) {
       const bad_row& first = bad_here.front().row;
       const error_kind kind = first.problem == row_problem::too_few_fields    ? error_kind::too_few_fields

@@ -83,6 +83,24 @@ const char* find_record_end(const char* begin, const char* end) noexcept {
   return end;
 }
 
+std::uint64_t count_quotes(const char* begin, const char* end) noexcept {
+  std::uint64_t quotes = 0;
+  const char* p = begin;
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"');
+  for (; end - p >= 64; p += 64) {
+    std::uint64_t q = 0;
+    for (int i = 0; i < 4; ++i) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * i));
+      q |= static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, quote)))) << (16 * i);
+    }
+    quotes += static_cast<std::uint64_t>(std::popcount(q));
+  }
+#endif
+  for (; p < end; ++p) quotes += *p == '"';
+  return quotes;
+}
+
 quote_line_counts count_quotes_and_lines(const char* begin, const char* end) noexcept {
   quote_line_counts counts;
   const char* p = begin;

@@ -60,9 +60,10 @@ struct quote_line_counts {
   std::uint64_t lines = 0;  // LF bytes
 };
 quote_line_counts count_quotes_and_lines(const char* begin, const char* end) noexcept;
+std::uint64_t count_quotes(const char* begin, const char* end) noexcept;
 
 // The last LF in [begin, end) that ends a record, given that `begin` starts a record; nullptr if none.
-// `quotes_in_range` is the quote count of [begin, end) (from count_quotes_and_lines).
+// `quotes_in_range` is the quote count of [begin, end) (from count_quotes).
 const char* find_last_record_end(const char* begin, const char* end, std::uint64_t quotes_in_range) noexcept;
 
 namespace detail {
@@ -116,13 +117,14 @@ inline std::uint64_t prefix_xor(std::uint64_t x) noexcept {
 }  // namespace detail
 
 // Scans the records of [begin, end), which must start at a record start. Every record must end with an
-// LF, except the input's last one when `at_eof`. Calls
+// LF, except the input's last one when `at_eof`. Returns the number of LF bytes scanned (for line
+// numbers; partial if on_bad stopped the scan). Calls
 //   on_key(std::string_view key, const char* record_begin)  for each good record,
 //   on_bad(row_problem, const char* where, const char* record_begin, std::uint32_t num_fields)
 // for each bad one; on_bad returns false to stop scanning. Blank lines are skipped.
 // `scratch` is reused between calls to hold parsed quoted records.
 template <class OnKey, class OnBad>
-void scan_records(const char* begin, const char* end, bool at_eof, const scan_options& options,
+std::uint64_t scan_records(const char* begin, const char* end, bool at_eof, const scan_options& options,
                   parsed_record& scratch, OnKey&& on_key, OnBad&& on_bad) {
   const std::uint32_t key_field = options.key_field;
   const std::uint32_t num_fields = options.num_fields;
@@ -135,6 +137,7 @@ void scan_records(const char* begin, const char* end, bool at_eof, const scan_op
   std::uint64_t quotes_before_block = 0;
   std::uint64_t quotes_at_record = 0;  // quotes before record_begin
   std::uint64_t in_quote_carry = 0;    // all ones when the previous block ended inside quotes
+  std::uint64_t lines = 0;
 
   // Returns false to stop.
   auto finish_record = [&](const char* record_end, std::uint64_t record_quotes) -> bool {
@@ -177,6 +180,7 @@ void scan_records(const char* begin, const char* end, bool at_eof, const scan_op
       m.delimiter &= valid;
       m.lf &= valid;
     }
+    lines += static_cast<std::uint64_t>(std::popcount(m.lf));
     const std::uint64_t in_quote = detail::prefix_xor(m.quote) ^ in_quote_carry;
     in_quote_carry = static_cast<std::uint64_t>(static_cast<std::int64_t>(in_quote) >> 63);
     std::uint64_t structural = (m.delimiter | m.lf) & ~in_quote;
@@ -196,7 +200,7 @@ void scan_records(const char* begin, const char* end, bool at_eof, const scan_op
             m.quote == 0 ? quotes_before_block
                          : quotes_before_block +
                                static_cast<std::uint64_t>(std::popcount(m.quote & ((std::uint64_t{1} << bit) - 1)));
-        if (!finish_record(at, quotes_here - quotes_at_record)) return;
+        if (!finish_record(at, quotes_here - quotes_at_record)) return lines;
         quotes_at_record = quotes_here;
         record_begin = at + 1;
         field_index = 0;
@@ -213,6 +217,7 @@ void scan_records(const char* begin, const char* end, bool at_eof, const scan_op
     ++field_index;
     finish_record(end, quotes_before_block - quotes_at_record);
   }
+  return lines;
 }
 
 }  // namespace labcount

@@ -161,7 +161,6 @@ std::optional<chunk> input_source::next_chunk() {
     const char* file_end = map_ + map_size_;
     std::size_t window = chunk_bytes_;
     const char* cut = nullptr;
-    std::uint64_t lines = 0;
     for (;;) {
       const char* window_end = begin + std::min<std::size_t>(window, static_cast<std::size_t>(file_end - begin));
       if (window_end == file_end) {
@@ -169,10 +168,8 @@ std::optional<chunk> input_source::next_chunk() {
         c.at_eof = true;
         break;
       }
-      const auto counts = count_quotes_and_lines(begin, window_end);
-      if (const char* lf = find_last_record_end(begin, window_end, counts.quotes)) {
+      if (const char* lf = find_last_record_end(begin, window_end, count_quotes(begin, window_end))) {
         cut = lf + 1;
-        lines = counts.lines - count_quotes_and_lines(cut, window_end).lines;
         break;
       }
       window *= 2;  // a record longer than the window: widen it
@@ -181,8 +178,6 @@ std::optional<chunk> input_source::next_chunk() {
     c.end = cut;
     pos_ = static_cast<std::size_t>(cut - map_);
     c.index = next_index_++;
-    c.first_line = line_;
-    line_ += lines;
     return c;
   }
 
@@ -194,16 +189,13 @@ std::optional<chunk> input_source::next_chunk() {
     const char* end = buf.data() + buf.size();
     if (begin == end) return std::nullopt;
     const char* cut = nullptr;
-    std::uint64_t lines = 0;
     if (eof_ && static_cast<std::size_t>(end - begin) <= window) {
       cut = end;
       c.at_eof = true;
     } else {
       const char* window_end = begin + std::min<std::size_t>(window, static_cast<std::size_t>(end - begin));
-      const auto counts = count_quotes_and_lines(begin, window_end);
-      if (const char* lf = find_last_record_end(begin, window_end, counts.quotes)) {
+      if (const char* lf = find_last_record_end(begin, window_end, count_quotes(begin, window_end))) {
         cut = lf + 1;
-        lines = counts.lines - count_quotes_and_lines(cut, window_end).lines;
       } else {
         window *= 2;
         continue;
@@ -218,8 +210,6 @@ std::optional<chunk> input_source::next_chunk() {
     pending_ = std::move(next);
     pending_pos_ = 0;
     c.index = next_index_++;
-    c.first_line = line_;
-    line_ += lines;
     return c;
   }
 }
@@ -231,10 +221,6 @@ void input_source::release(const chunk& c) noexcept {
   auto first = (reinterpret_cast<std::uintptr_t>(c.begin) + page - 1) / page * page;
   auto last = reinterpret_cast<std::uintptr_t>(c.end) / page * page;
   if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
-}
-
-std::uint64_t input_source::line_of(const chunk& c, const char* at) noexcept {
-  return c.first_line + count_quotes_and_lines(c.begin, at).lines;
 }
 
 }  // namespace labcount

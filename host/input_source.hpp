@@ -25,7 +25,6 @@ struct chunk {
   const char* begin = nullptr;
   const char* end = nullptr;
   std::uint64_t index = 0;       // 0, 1, 2 ... in input order
-  std::uint64_t first_line = 1;  // 1-based line number of `begin` in the input
   bool at_eof = false;           // the input's last chunk: its last record may lack an LF
   std::shared_ptr<std::vector<char>> storage;  // owns the bytes of a streamed input's chunk
 };
@@ -55,8 +54,10 @@ class input_source {
   // A worker is done with the chunk: drop its pages from memory.
   void release(const chunk& c) noexcept;
 
-  // The line number of byte `at` inside chunk `c` (error path only: counts LFs from the chunk start).
-  static std::uint64_t line_of(const chunk& c, const char* at) noexcept;
+  // The line number of the first byte after the header (or of the first record, without a header).
+  // Chunks do not know their own line: workers count the LFs of each chunk as they scan it, and line
+  // numbers are resolved only for the rows that are reported (see count_pipeline.cpp).
+  std::uint64_t first_data_line() const noexcept { return line_; }
 
  private:
   bool fill(std::size_t want);  // streamed: read until pending_ holds `want` bytes or EOF; false at EOF
@@ -79,7 +80,7 @@ class input_source {
 
   std::mutex mutex_;
   std::uint64_t next_index_ = 0;
-  std::uint64_t line_ = 1;  // line number of the next chunk's first byte
+  std::uint64_t line_ = 1;  // line number of the first data byte
   bool started_ = false;
 };
 
