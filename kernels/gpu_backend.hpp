@@ -1,0 +1,39 @@
+// The GPU backend: each host worker streams its codes to the GPU, where batches are sorted and reduced by key
+// (sort_reduce.hpp) into per-worker totals; finish() sums the workers' totals on the GPU and copies them back once.
+//
+//   worker 0: codes -> pinned staging (2 buffers) -> device batch -> sort -> reduce_by_key -> totals[0] --+
+//   worker 1: codes -> pinned staging (2 buffers) -> device batch -> sort -> reduce_by_key -> totals[1] --+-> sum
+//                                                                          -> counts (one copy back) <--------+
+//
+// Plain C++: callers (the backend registry, `labcount info`) need no CUDA headers. Built into labcount_cuda only
+// when CUDA is enabled (LABCOUNT_HAS_CUDA).
+#pragma once
+
+#include <cstddef>
+#include <memory>
+
+#include "backend.hpp"
+
+namespace labcount {
+
+// Knobs for tests and benchmarks; 0 means "choose from the device".
+struct gpu_backend_tuning {
+  // Rows per device batch, per worker. By default a quarter of the device's free memory is split across the
+  // workers. Small values force many batches, which is how tests exercise the multi-batch path.
+  std::size_t batch_rows = 0;
+};
+
+// The tuning from the environment: LABCOUNT_GPU_BATCH_ROWS=N sets batch_rows (a positive number of rows).
+// Throws error(usage) when it is set to anything else.
+gpu_backend_tuning gpu_tuning_from_environment();
+
+// Whether device `device` can run the GPU backend, and why not. details: the driver and runtime versions, then
+// one line per GPU (index, name, compute capability, SM count, memory total and free).
+backend_status probe_gpu_backend(int device);
+
+// Throws error(backend_unavailable), naming the CUDA error, when the backend cannot start on options.device.
+// The first form reads its tuning from the environment (gpu_tuning_from_environment).
+std::unique_ptr<count_backend> make_gpu_backend(const backend_options& options);
+std::unique_ptr<count_backend> make_gpu_backend(const backend_options& options, const gpu_backend_tuning& tuning);
+
+}  // namespace labcount
