@@ -62,7 +62,7 @@ bad_row_policy parse_bad_row_policy(std::string_view text) {
 }
 
 std::uint32_t resolve_key_column(const std::string& key, const std::vector<std::string>& header, bool has_header,
-                                 const std::string& file) {
+                                 const std::string& file, std::uint64_t header_line) {
   if (has_header) {
     for (std::size_t i = 0; i < header.size(); ++i)
       if (header[i] == key) return static_cast<std::uint32_t>(i);
@@ -73,7 +73,7 @@ std::uint32_t resolve_key_column(const std::string& key, const std::vector<std::
     throw error(error_kind::column_out_of_range,
                 "--key " + key + " is out of range: the " + (has_header ? "header" : "first row") + " has " +
                     std::to_string(header.size()) + " column" + (header.size() == 1 ? "" : "s"),
-                file, 0,
+                file, header_line,
                 header.size() == 1 ? "is the delimiter right? set it with --delimiter (e.g. --delimiter ';' or tab)"
                                    : "columns are numbered from 1 to " + std::to_string(header.size()));
   }
@@ -85,7 +85,7 @@ std::uint32_t resolve_key_column(const std::string& key, const std::vector<std::
     if (lower(name) == lower(key)) hint = "names are case-sensitive: did you mean --key " + name + "?";
   if (header.size() == 1 && header[0].find_first_of(";\t|") != std::string::npos)
     hint = "the header has a single column '" + header[0] + "': is the delimiter right? e.g. --delimiter ';' or tab";
-  throw error(error_kind::missing_key_column, "no column named '" + key + "' in the header", file, 1, hint);
+  throw error(error_kind::missing_key_column, "no column named '" + key + "' in the header", file, header_line, hint);
 }
 
 std::string describe(const bad_row& row) {
@@ -161,7 +161,7 @@ count_result run_count(const count_request& request, count_backend& backend, thr
     scan_options options;
     options.delimiter = request.delimiter;
     options.num_fields = static_cast<std::uint32_t>(header.size());
-    options.key_field = resolve_key_column(request.key, header, request.has_header, source.name());
+    options.key_field = resolve_key_column(request.key, header, request.has_header, source.name(), header_line);
     if (result.key_name.empty()) result.key_name = request.has_header ? header[options.key_field] : "key";
 
     std::atomic<std::uint64_t> first_error_chunk{std::numeric_limits<std::uint64_t>::max()};

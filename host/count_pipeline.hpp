@@ -58,7 +58,7 @@ inline constexpr std::size_t bad_row_sample_limit = 20;
 // Resolves --key against a header: exact name first, then a 1-based column number. Throws error naming
 // the file and listing the columns.
 std::uint32_t resolve_key_column(const std::string& key, const std::vector<std::string>& header, bool has_header,
-                                 const std::string& file);
+                                 const std::string& file, std::uint64_t header_line);
 
 // Runs the whole count. Throws labcount::error for bad input (with --on-bad-row error) or I/O problems.
 count_result run_count(const count_request& request, count_backend& backend, thread_pool& pool);

@@ -43,8 +43,9 @@ output_file::output_file(std::string path) : path_(std::move(path)) {
     ::unlink(temp_path_.c_str());
     throw_io("cannot open the output file", path_, err, "");
   }
-  static thread_local char buffer[1 << 16];
-  std::setvbuf(file_, buffer, _IOFBF, sizeof buffer);
+  constexpr std::size_t buffer_bytes = std::size_t{1} << 16;
+  buffer_ = std::make_unique<char[]>(buffer_bytes);
+  std::setvbuf(file_, buffer_.get(), _IOFBF, buffer_bytes);
 }
 
 output_file::~output_file() {

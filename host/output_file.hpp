@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -28,6 +29,7 @@ class output_file {
   std::string path_;
   std::string temp_path_;
   std::FILE* file_ = nullptr;
+  std::unique_ptr<char[]> buffer_;  // stdio buffer of this file (never shared between instances)
   bool committed_ = false;
 };
 

@@ -55,9 +55,10 @@ void report_bad_rows(const count_result& result, bad_row_policy policy, bool qui
       std::fprintf(stderr, "labcount: warning: ... and %llu more bad rows\n",
                    static_cast<unsigned long long>(result.bad_rows - result.bad_row_samples.size()));
   }
-  std::fprintf(stderr, "labcount: left out %llu bad row%s (--on-bad-row %s); %llu rows counted\n",
+  std::fprintf(stderr, "labcount: left out %llu bad row%s (--on-bad-row %s); %llu row%s counted\n",
                static_cast<unsigned long long>(result.bad_rows), result.bad_rows == 1 ? "" : "s",
-               policy == bad_row_policy::warn ? "warn" : "skip", static_cast<unsigned long long>(result.rows));
+               policy == bad_row_policy::warn ? "warn" : "skip", static_cast<unsigned long long>(result.rows),
+               result.rows == 1 ? "" : "s");
 }
 
 void run(const count_options& opt) {
@@ -134,6 +135,14 @@ char parse_delimiter(const std::string& text) {
 }
 
 CLI::App* setup_count(CLI::App& parent) {
+  // CLI11's NonNegativeNumber prints its range as a 300-digit double; say it plainly instead.
+  const CLI::Validator non_negative(
+      [](std::string& value) {
+        return !value.empty() && value.find_first_not_of("0123456789") == std::string::npos
+                   ? std::string()
+                   : "must be a whole number, 0 or more (got " + value + ")";
+      },
+      "N>=0");
   auto opt = std::make_shared<count_options>();
   CLI::App* cmd = parent.add_subcommand("count", "Count rows per key (e.g. tests per SampleID) in CSV files");
   cmd->footer(
@@ -156,7 +165,7 @@ CLI::App* setup_count(CLI::App& parent) {
   cmd->add_option("--backend", opt->backend,
                   "auto: the GPU when one is usable and the input is large enough, else the CPU; cpu; gpu")
       ->capture_default_str();
-  cmd->add_option("--device", opt->device, "GPU to use (see `labcount info`)")->check(CLI::NonNegativeNumber)
+  cmd->add_option("--device", opt->device, "GPU to use (see `labcount info`)")->check(non_negative)
       ->capture_default_str();
   cmd->add_option("--on-bad-row", opt->on_bad_row,
                   "A row with the wrong number of fields or bad quoting: error (stop), skip (leave out, summary on "
@@ -164,7 +173,7 @@ CLI::App* setup_count(CLI::App& parent) {
       ->capture_default_str();
   cmd->add_option("--sort", opt->sort, "Output order: key (byte order) or count (descending, ties by key)")
       ->capture_default_str();
-  cmd->add_option("--top", opt->top, "Only the first N rows after sorting (0: all)");
+  cmd->add_option("--top", opt->top, "Only the first N rows after sorting (0: all)")->check(non_negative);
   cmd->add_option("-f,--format", opt->format, "Output format: csv, tsv or json")->capture_default_str();
   cmd->add_option("-o,--output", opt->output,
                   "Output file (default: standard output); replaced only when the run succeeds");
