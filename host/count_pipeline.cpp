@@ -7,6 +7,7 @@
 
 #include "errors.hpp"
 #include "input_source.hpp"
+#include "progress.hpp"
 
 namespace labcount {
 namespace {
@@ -52,6 +53,13 @@ std::string list_columns(const std::vector<std::string>& header) {
 }
 
 }  // namespace
+
+bad_file_policy parse_bad_file_policy(std::string_view text) {
+  if (text == "error") return bad_file_policy::error;
+  if (text == "skip") return bad_file_policy::skip;
+  throw error(error_kind::usage, "invalid --on-bad-file value '" + std::string(text) + "'", "", 0,
+              "use --on-bad-file error or skip");
+}
 
 bad_row_policy parse_bad_row_policy(std::string_view text) {
   if (text == "error") return bad_row_policy::error;
@@ -120,17 +128,18 @@ std::string hint_for(const bad_row& row) {
   return {};
 }
 
-count_result run_count(const count_request& request, count_backend& backend, thread_pool& pool) {
+count_result run_count(const count_request& request, const backend_factory& make_backend, thread_pool& pool) {
   LABCOUNT_EXPECTS(!request.inputs.empty(), "no inputs");
   count_result result;
   std::vector<worker_state> workers(pool.size());
   key_dictionary& global = result.dictionary;
   std::mutex global_mutex;
   const std::size_t chunk_bytes = request.chunk_bytes != 0 ? request.chunk_bytes : input_source::default_chunk_bytes;
+  std::chrono::nanoseconds finish_time{0};
   const auto started = clock_type::now();
 
   // Hands a worker's codes to the backend, translated to global codes.
-  auto flush = [&](unsigned id) {
+  auto flush = [&](unsigned id, count_backend& backend) {
     worker_state& w = workers[id];
     if (w.codes.empty()) return;
     if (w.local.size() > w.local_to_global.size()) {
@@ -148,15 +157,16 @@ count_result run_count(const count_request& request, count_backend& backend, thr
     }
   };
 
-  std::vector<located_bad_row> all_bad;
-  for (const auto& path : request.inputs) {
-    input_source source(path, chunk_bytes);
+  // Counts one input into `backend`; throws on bad data or I/O errors.
+  auto count_input = [&](const std::string& path, count_backend& backend) {
+    input_source source(path, chunk_bytes, request.progress != nullptr ? request.progress->bytes_counter() : nullptr,
+                        request.max_record_bytes);
     std::vector<std::string> header;
     std::uint64_t header_line = 0;
     if (!source.read_first_record(request.delimiter, request.has_header, header, header_line)) {
       result.warnings.push_back(source.name() + ": the input is empty");
       if (result.key_name.empty() && request.has_header && !all_digits(request.key)) result.key_name = request.key;
-      continue;
+      return;
     }
     scan_options options;
     options.delimiter = request.delimiter;
@@ -172,11 +182,15 @@ count_result run_count(const count_request& request, count_backend& backend, thr
     const bool stop_at_first = request.on_bad_row == bad_row_policy::error;
     const std::string file_name = source.name();
 
+    std::atomic<bool> failed{false};  // one worker threw: the others stop taking chunks
     pool.run_workers([&](unsigned id) {
       worker_state& w = workers[id];
       w.codes.reserve(code_batch);
       std::vector<std::pair<const char*, bad_row>> chunk_bad;
-      while (auto c = source.next_chunk()) {
+      try {
+      while (!failed.load(std::memory_order_relaxed)) {
+        auto c = source.next_chunk();
+        if (!c) break;
         if (c->index > first_error_chunk.load(std::memory_order_relaxed)) {
           source.release(*c);
           continue;
@@ -188,7 +202,7 @@ count_result run_count(const count_request& request, count_backend& backend, thr
             c->begin, c->end, c->at_eof, options, w.scratch,
             [&](std::string_view key, const char*) {
               w.codes.push_back(w.local.encode(key));
-              if (w.codes.size() == code_batch) flush(id);
+              if (w.codes.size() == code_batch) flush(id, backend);
             },
             [&](row_problem problem, const char* where, const char*, std::uint32_t fields) {
               ++chunk_bad_count;
@@ -221,7 +235,11 @@ count_result run_count(const count_request& request, count_backend& backend, thr
         }
         source.release(*c);
       }
-      flush(id);
+      flush(id, backend);
+      } catch (...) {
+        failed = true;
+        throw;
+      }
     });
 
     std::stable_sort(bad_here.begin(), bad_here.end(),
@@ -245,16 +263,61 @@ count_result run_count(const count_request& request, count_backend& backend, thr
       if (result.bad_row_samples.size() >= bad_row_sample_limit) break;
       result.bad_row_samples.push_back(std::move(b.row));
     }
+  };
+
+  std::vector<std::uint64_t> rows_before(workers.size());
+  std::vector<std::uint64_t> bytes_before(workers.size());
+  for (const auto& path : request.inputs) {
+    for (std::size_t i = 0; i < workers.size(); ++i) {
+      rows_before[i] = workers[i].rows;
+      bytes_before[i] = workers[i].bytes;
+    }
+    std::unique_ptr<count_backend> backend = make_backend();
+    if (result.backend_name.empty()) result.backend_name = std::string(backend->name());
+    std::vector<std::uint64_t> counts;
+    try {
+      count_input(path, *backend);
+      const auto finishing = clock_type::now();
+      counts = backend->finish(global.size());
+      finish_time += clock_type::now() - finishing;
+    } catch (const error& e) {
+      if (request.on_bad_file == bad_file_policy::error || e.kind() == error_kind::internal ||
+          e.kind() == error_kind::backend_unavailable)
+        throw;
+      // Leave the input out whole: forget its rows and any codes a worker had not handed over yet.
+      for (std::size_t i = 0; i < workers.size(); ++i) {
+        workers[i].rows = rows_before[i];
+        workers[i].bytes = bytes_before[i];
+        workers[i].codes.clear();
+      }
+      result.skipped_files.push_back({display_name(path), e.what()});
+      if (request.progress != nullptr) request.progress->file_done();
+      continue;
+    }
+    const auto t = backend->timings();
+    result.backend_time.transfer += t.transfer;
+    result.backend_time.sort += t.sort;
+    result.backend_time.reduce += t.reduce;
+    result.backend_time.setup += t.setup;
+    if (result.counts.size() < counts.size()) result.counts.resize(counts.size(), 0);
+    for (std::size_t code = 0; code < counts.size(); ++code) result.counts[code] += counts[code];
+    if (request.per_file) {
+      file_counts fc;
+      fc.file = display_name(path);
+      for (std::size_t code = 0; code < counts.size(); ++code)
+        if (counts[code] != 0) fc.counts.emplace_back(static_cast<std::uint32_t>(code), counts[code]);
+      result.per_file.push_back(std::move(fc));
+    }
+    if (request.progress != nullptr) request.progress->file_done();
   }
+  result.counts.resize(global.size(), 0);
   for (const auto& w : workers) {
     result.rows += w.rows;
     result.bytes += w.bytes;
   }
   if (result.key_name.empty()) result.key_name = request.has_header ? request.key : "key";
-  const auto parsed = clock_type::now();
-  result.counts = backend.finish(global.size());
-  result.parse_time = parsed - started;
-  result.finish_time = clock_type::now() - parsed;
+  result.finish_time = finish_time;
+  result.parse_time = clock_type::now() - started - finish_time;
   return result;
 }
 

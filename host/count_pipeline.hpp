@@ -21,6 +21,10 @@ namespace labcount {
 
 enum class bad_row_policy { error, skip, warn };
 bad_row_policy parse_bad_row_policy(std::string_view text);  // throws error(usage)
+enum class bad_file_policy { error, skip };
+bad_file_policy parse_bad_file_policy(std::string_view text);  // throws error(usage)
+
+class progress_meter;
 
 struct count_request {
   std::vector<std::string> inputs;  // "-" = standard input
@@ -29,6 +33,21 @@ struct count_request {
   char delimiter = ',';
   bad_row_policy on_bad_row = bad_row_policy::error;
   std::size_t chunk_bytes = 0;      // 0 = input_source::default_chunk_bytes
+  std::size_t max_record_bytes = std::size_t{1} << 40;  // a longer record is an error (--memory)
+  bool per_file = false;            // also keep each input's counts
+  bad_file_policy on_bad_file = bad_file_policy::error;
+  progress_meter* progress = nullptr;  // optional
+};
+
+// The counts of one input (--per-file): (code, count) pairs with count > 0.
+struct file_counts {
+  std::string file;
+  std::vector<std::pair<std::uint32_t, std::uint64_t>> counts;
+};
+
+struct skipped_file {
+  std::string file;
+  std::string reason;  // the error's full message
 };
 
 struct bad_row {
@@ -50,7 +69,14 @@ struct count_result {
   std::chrono::nanoseconds parse_time{0};  // wall time of read + parse + encode (+ backend consume)
   std::chrono::nanoseconds finish_time{0}; // wall time of backend.finish()
   std::vector<std::string> warnings;     // e.g. empty inputs
+  std::vector<file_counts> per_file;     // with request.per_file, in input order
+  std::vector<skipped_file> skipped_files;  // with --on-bad-file skip
+  std::string backend_name;
+  backend_timings backend_time;          // summed over the inputs
 };
+
+// Makes a fresh backend; run_count uses one per input so that a failed input can be left out whole.
+using backend_factory = std::function<std::unique_ptr<count_backend>()>;
 
 // How many bad rows are kept for the report.
 inline constexpr std::size_t bad_row_sample_limit = 20;
@@ -60,8 +86,9 @@ inline constexpr std::size_t bad_row_sample_limit = 20;
 std::uint32_t resolve_key_column(const std::string& key, const std::vector<std::string>& header, bool has_header,
                                  const std::string& file, std::uint64_t header_line);
 
-// Runs the whole count. Throws labcount::error for bad input (with --on-bad-row error) or I/O problems.
-count_result run_count(const count_request& request, count_backend& backend, thread_pool& pool);
+// Runs the whole count. Throws labcount::error for bad input (with --on-bad-row error) or I/O problems
+// (with --on-bad-file error; with skip, the input is left out whole and listed in skipped_files).
+count_result run_count(const count_request& request, const backend_factory& make_backend, thread_pool& pool);
 
 // The message and hint for a bad row, as printed.
 std::string describe(const bad_row& row);

@@ -31,8 +31,12 @@ std::size_t page_size() {
 
 }  // namespace
 
-input_source::input_source(std::string path, std::size_t chunk_bytes)
-    : path_(std::move(path)), chunk_bytes_(std::max<std::size_t>(chunk_bytes, 1)) {
+input_source::input_source(std::string path, std::size_t chunk_bytes, std::atomic<std::uint64_t>* progress,
+                           std::size_t max_record_bytes)
+    : path_(std::move(path)),
+      chunk_bytes_(std::max<std::size_t>(chunk_bytes, 1)),
+      progress_(progress),
+      max_record_bytes_(std::max(max_record_bytes, chunk_bytes_)) {
   if (path_ == "-") {
     fd_ = STDIN_FILENO;
   } else {
@@ -45,8 +49,27 @@ input_source::input_source(std::string path, std::size_t chunk_bytes)
   if (S_ISDIR(st.st_mode))
     throw error(error_kind::io, "the input is a directory, not a file", path_, 0,
                 "pass the CSV files inside it, e.g. " + path_ + "/*.csv");
-  if (S_ISREG(st.st_mode) && path_ != "-") {
+  const bool regular = S_ISREG(st.st_mode) && path_ != "-";
+  std::string sniffed;  // the first bytes, to recognise gzip by content
+  if (regular) {
     size_ = static_cast<std::uint64_t>(st.st_size);
+    unsigned char magic[2] = {0, 0};
+    if (size_ >= 2 && ::pread(fd_, magic, 2, 0) == 2 && is_gzip_magic(magic, 2)) compressed_ = true;
+  } else {
+    char head[2];
+    std::size_t have = 0;
+    while (have < 2) {
+      const ssize_t got = ::read(fd_, head + have, 2 - have);
+      if (got < 0 && errno == EINTR) continue;
+      if (got < 0) throw_open_error(path_, errno);
+      if (got == 0) break;
+      have += static_cast<std::size_t>(got);
+    }
+    sniffed.assign(head, have);
+    if (progress_ != nullptr) progress_->fetch_add(have, std::memory_order_relaxed);
+    compressed_ = is_gzip_magic(reinterpret_cast<const unsigned char*>(sniffed.data()), sniffed.size());
+  }
+  if (regular && !compressed_) {
     if (size_ > 0) {
       void* map = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd_, 0);
       if (map != MAP_FAILED) {
@@ -56,8 +79,12 @@ input_source::input_source(std::string path, std::size_t chunk_bytes)
       }
     }
   }
-  if (map_ == nullptr) pending_ = std::make_shared<std::vector<char>>();
-  if (map_ == nullptr && size_ == 0 && S_ISREG(st.st_mode) && path_ != "-") eof_ = true;  // empty file
+  if (map_ == nullptr) {
+    pending_ = std::make_shared<std::vector<char>>();
+    reader_ = make_fd_reader(fd_, name(), std::move(sniffed), progress_);
+    if (compressed_) reader_ = make_gzip_reader(std::move(reader_), name());
+    if (regular && size_ == 0) eof_ = true;  // empty file
+  }
 }
 
 input_source::~input_source() {
@@ -73,16 +100,8 @@ bool input_source::fill(std::size_t want) {
     const std::size_t old = buf.size();
     const std::size_t grow = std::max(want - (old - pending_pos_), chunk_bytes_);
     buf.resize(old + grow);
-    ssize_t got;
-    do {
-      got = ::read(fd_, buf.data() + old, grow);
-    } while (got < 0 && errno == EINTR);
-    if (got < 0) {
-      const int err = errno;
-      buf.resize(old);
-      throw error(error_kind::io, std::string("cannot read the input: ") + std::strerror(err), name());
-    }
-    buf.resize(old + static_cast<std::size_t>(got));
+    const std::size_t got = reader_->read(buf.data() + old, grow);
+    buf.resize(old + got);
     if (got == 0) eof_ = true;
   }
   return buf.size() - pending_pos_ >= want;
@@ -173,10 +192,12 @@ std::optional<chunk> input_source::next_chunk() {
         break;
       }
       window *= 2;  // a record longer than the window: widen it
+      if (window > max_record_bytes_) record_too_long();
     }
     c.begin = begin;
     c.end = cut;
     pos_ = static_cast<std::size_t>(cut - map_);
+    if (progress_ != nullptr) progress_->fetch_add(static_cast<std::uint64_t>(cut - begin), std::memory_order_relaxed);
     c.index = next_index_++;
     return c;
   }
@@ -198,6 +219,7 @@ std::optional<chunk> input_source::next_chunk() {
         cut = lf + 1;
       } else {
         window *= 2;
+        if (window > max_record_bytes_) record_too_long();
         continue;
       }
     }
@@ -212,6 +234,13 @@ std::optional<chunk> input_source::next_chunk() {
     c.index = next_index_++;
     return c;
   }
+}
+
+void input_source::record_too_long() const {
+  throw error(error_kind::usage,
+              "a record longer than " + std::to_string(max_record_bytes_ >> 20) +
+                  " MiB (an unterminated quote, or no line breaks?)",
+              name(), 0, "raise --memory if such long records are real, or check the file's quoting");
 }
 
 void input_source::release(const chunk& c) noexcept {

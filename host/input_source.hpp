@@ -7,9 +7,11 @@
 // so workers parse chunks independently. The cut is found by counting quotes in a window and walking back
 // to the last LF with an even quote count before it (see csv_scanner.hpp): where a chunk is cut depends
 // only on the bytes, never on the number of threads. Regular files are memory-mapped and each finished
-// chunk's pages are dropped from the process (bounded resident memory); pipes are read in buffers.
+// chunk's pages are dropped from the process (bounded resident memory); pipes are read in buffers; gzip
+// data (recognised by its magic bytes, not its name) is decompressed as a stream.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -17,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "byte_reader.hpp"
 #include "csv_scanner.hpp"
 
 namespace labcount {
@@ -34,8 +37,11 @@ class input_source {
   static constexpr std::size_t default_chunk_bytes = std::size_t{4} << 20;
 
   // Opens `path` ("-" = standard input). Throws error(io) naming the file and the fix when it is missing,
-  // unreadable or a directory.
-  input_source(std::string path, std::size_t chunk_bytes = default_chunk_bytes);
+  // unreadable or a directory. Bytes read from the file (compressed bytes for gzip) are added to
+  // *progress when it is not null. A record longer than `max_record_bytes` is an error (--memory).
+  input_source(std::string path, std::size_t chunk_bytes = default_chunk_bytes,
+               std::atomic<std::uint64_t>* progress = nullptr,
+               std::size_t max_record_bytes = std::size_t{1} << 40);
   ~input_source();
   input_source(const input_source&) = delete;
   input_source& operator=(const input_source&) = delete;
@@ -43,6 +49,7 @@ class input_source {
   const std::string& path() const noexcept { return path_; }
   std::string name() const;                          // for messages: "<stdin>" for "-"
   std::uint64_t size_bytes() const noexcept { return size_; }  // 0 when unknown (pipes)
+  bool compressed() const noexcept { return compressed_; }
 
   // Skips a UTF-8 BOM and blank lines, then reads the first record into `fields` (unescaped).
   // With `consume`, chunks start after it (a header); otherwise at it. Returns false when the input holds
@@ -62,8 +69,14 @@ class input_source {
  private:
   bool fill(std::size_t want);  // streamed: read until pending_ holds `want` bytes or EOF; false at EOF
 
+  [[noreturn]] void record_too_long() const;
+
   std::string path_;
   std::size_t chunk_bytes_;
+  std::atomic<std::uint64_t>* progress_;
+  std::size_t max_record_bytes_;
+  bool compressed_ = false;
+  std::unique_ptr<byte_reader> reader_;  // streamed inputs
   int fd_ = -1;
   bool owns_fd_ = false;
   std::uint64_t size_ = 0;

@@ -46,9 +46,18 @@ std::vector<backend_status> probe_backends(int device) { return {probe_cpu_backe
 
 selected_backend select_backend(backend_choice choice, std::uint64_t input_bytes, const backend_options& options) {
   selected_backend selected;
+  auto use_cpu = [&](std::string reason) {
+    selected.name = "cpu";
+    selected.reason = std::move(reason);
+    selected.make = [options] { return make_cpu_backend(options); };
+  };
+  auto use_gpu = [&](std::string reason) {
+    selected.name = "gpu";
+    selected.reason = std::move(reason);
+    selected.make = [options] { return make_gpu(options); };
+  };
   if (choice == backend_choice::cpu) {
-    selected.backend = make_cpu_backend(options);
-    selected.reason = "--backend cpu";
+    use_cpu("--backend cpu");
     return selected;
   }
   const backend_status gpu = probe_gpu(options.device);
@@ -56,20 +65,14 @@ selected_backend select_backend(backend_choice choice, std::uint64_t input_bytes
     if (!gpu.usable)
       throw error(error_kind::backend_unavailable, "--backend gpu: no usable GPU: " + gpu.reason, "", 0,
                   "run `labcount info` for details, or use --backend cpu (or auto)");
-    selected.backend = make_gpu(options);
-    selected.reason = "--backend gpu";
-    return selected;
-  }
-  if (!gpu.usable) {
-    selected.backend = make_cpu_backend(options);
-    selected.reason = "auto: no usable GPU (" + gpu.reason + ")";
+    use_gpu("--backend gpu");
+  } else if (!gpu.usable) {
+    use_cpu("auto: no usable GPU (" + gpu.reason + ")");
   } else if (input_bytes < auto_gpu_min_bytes) {
-    selected.backend = make_cpu_backend(options);
-    selected.reason = "auto: input " + (input_bytes == 0 ? std::string("size unknown") : mib(input_bytes)) +
-                      " is below " + mib(auto_gpu_min_bytes) + ", where GPU start-up costs more than it saves";
+    use_cpu("auto: input " + (input_bytes == 0 ? std::string("size unknown") : mib(input_bytes)) + " is below " +
+            mib(auto_gpu_min_bytes) + ", where GPU start-up costs more than it saves");
   } else {
-    selected.backend = make_gpu(options);
-    selected.reason = "auto: GPU usable and input is " + mib(input_bytes);
+    use_gpu("auto: GPU usable and input is " + mib(input_bytes));
   }
   return selected;
 }

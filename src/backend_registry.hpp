@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -20,8 +21,9 @@ inline constexpr std::uint64_t auto_gpu_min_bytes = std::uint64_t{256} << 20;
 std::vector<backend_status> probe_backends(int device);
 
 struct selected_backend {
-  std::unique_ptr<count_backend> backend;
+  std::string name;    // "cpu" or "gpu"
   std::string reason;  // why this one, for --verbose
+  std::function<std::unique_ptr<count_backend>()> make;  // a fresh instance (one per input)
 };
 
 // `input_bytes` is the total size of the inputs, 0 when unknown (pipes).

@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -9,7 +10,9 @@
 #include "backend_registry.hpp"
 #include "count_pipeline.hpp"
 #include "errors.hpp"
+#include "input_list.hpp"
 #include "output_file.hpp"
+#include "progress.hpp"
 #include "result_writer.hpp"
 #include "thread_pool.hpp"
 
@@ -30,9 +33,39 @@ struct count_options {
   std::string format = "csv";
   std::string output = "-";
   std::size_t chunk_bytes = 0;
+  std::string memory = "1G";
+  bool recursive = false;
+  bool per_file = false;
+  std::string on_bad_file = "error";
+  bool no_progress = false;
   bool quiet = false;
   bool verbose = false;
 };
+
+// "512M", "1G", "1.5G", "65536": bytes, with binary suffixes K, M, G, T.
+std::uint64_t parse_memory(const std::string& text) {
+  std::size_t used = 0;
+  double value = 0;
+  try {
+    value = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  std::string suffix = text.substr(used);
+  for (auto& c : suffix) c = static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
+  if (suffix.size() == 2 && suffix[1] == 'B') suffix.pop_back();
+  double scale = 0;
+  if (suffix.empty() || suffix == "B") scale = 1;
+  else if (suffix == "K") scale = 1024.0;
+  else if (suffix == "M") scale = 1024.0 * 1024;
+  else if (suffix == "G") scale = 1024.0 * 1024 * 1024;
+  else if (suffix == "T") scale = 1024.0 * 1024 * 1024 * 1024;
+  const double bytes = value * scale;
+  if (used == 0 || scale == 0 || !(bytes >= 1 << 20) || bytes > 1e15)
+    throw error(error_kind::usage, "invalid --memory '" + text + "'", "", 0,
+                "give a size of at least 1M, e.g. --memory 512M or --memory 4G");
+  return static_cast<std::uint64_t>(bytes);
+}
 
 std::uint64_t total_input_bytes(const std::vector<std::string>& inputs) {
   std::uint64_t total = 0;
@@ -42,6 +75,8 @@ std::uint64_t total_input_bytes(const std::vector<std::string>& inputs) {
   }
   return total;
 }
+
+constexpr std::uint64_t input_source_chunk_default = std::uint64_t{4} << 20;
 
 double seconds(std::chrono::nanoseconds ns) { return std::chrono::duration<double>(ns).count(); }
 
@@ -65,12 +100,15 @@ void run(const count_options& opt) {
   if (opt.quiet && opt.verbose)
     throw error(error_kind::usage, "--quiet and --verbose contradict each other", "", 0, "use one of them");
   count_request request;
-  request.inputs = opt.inputs;
   request.key = opt.key;
   request.has_header = !opt.no_header;
   request.delimiter = parse_delimiter(opt.delimiter);
   request.on_bad_row = parse_bad_row_policy(opt.on_bad_row);
-  request.chunk_bytes = opt.chunk_bytes;
+  request.per_file = opt.per_file;
+  request.on_bad_file = parse_bad_file_policy(opt.on_bad_file);
+  // --memory caps the buffers: the chunks in flight (one per worker, plus one being cut, plus a record
+  // that straddles them) stay within it; a single record longer than half of it is an error.
+  const std::uint64_t memory = parse_memory(opt.memory);
 
   output_options out_opts;
   out_opts.format = parse_output_format(opt.format);
@@ -82,25 +120,43 @@ void run(const count_options& opt) {
   if (stdin_uses > 1) throw error(error_kind::usage, "standard input (-) is given more than once", "", 0, "give - once");
 
   const unsigned threads = opt.threads == 0 ? thread_pool::default_threads() : opt.threads;
+  request.chunk_bytes = opt.chunk_bytes != 0
+                            ? opt.chunk_bytes
+                            : static_cast<std::size_t>(std::clamp<std::uint64_t>(memory / (4 * (threads + 2)),
+                                                                                 64 << 10, input_source_chunk_default));
+  request.max_record_bytes = static_cast<std::size_t>(memory / 2);
+  request.inputs = expand_inputs(opt.inputs, opt.recursive);
   backend_options b_opts;
   b_opts.num_workers = threads;
   b_opts.device = opt.device;
-  const std::uint64_t input_bytes = total_input_bytes(opt.inputs);
+  const std::uint64_t input_bytes = total_input_bytes(request.inputs);
   selected_backend selected = select_backend(parse_backend_choice(opt.backend), input_bytes, b_opts);
   if (opt.verbose)
-    std::fprintf(stderr, "labcount: backend %s (%s), %u threads\n", std::string(selected.backend->name()).c_str(),
-                 selected.reason.c_str(), threads);
+    std::fprintf(stderr, "labcount: backend %s (%s), %u threads, %zu input%s\n", selected.name.c_str(),
+                 selected.reason.c_str(), threads, request.inputs.size(), request.inputs.size() == 1 ? "" : "s");
 
   // Open the output before the work so a bad -o path fails fast; it is only replaced on success.
   output_file out(opt.output);
   thread_pool pool(threads);
   const auto started = std::chrono::steady_clock::now();
-  count_result result = run_count(request, *selected.backend, pool);
+  count_result result;
+  {
+    const bool show_progress = !opt.quiet && !opt.no_progress && progress_meter::stderr_is_terminal();
+    progress_meter progress(show_progress, input_bytes, request.inputs.size());
+    request.progress = &progress;
+    result = run_count(request, selected.make, pool);
+  }
 
   std::vector<count_row> rows;
-  rows.reserve(result.dictionary.size());
-  for (std::uint32_t code = 0; code < result.dictionary.size(); ++code)
-    if (result.counts[code] != 0) rows.push_back({result.dictionary.key(code), result.counts[code]});
+  if (opt.per_file) {
+    out_opts.with_file_column = true;
+    for (const auto& f : result.per_file)
+      for (const auto& [code, count] : f.counts) rows.push_back({result.dictionary.key(code), count, f.file});
+  } else {
+    rows.reserve(result.dictionary.size());
+    for (std::uint32_t code = 0; code < result.dictionary.size(); ++code)
+      if (result.counts[code] != 0) rows.push_back({result.dictionary.key(code), result.counts[code]});
+  }
   out_opts.key_name = result.key_name;
   order_rows(rows, out_opts);
   write_rows(out, rows, out_opts);
@@ -109,6 +165,12 @@ void run(const count_options& opt) {
   if (!opt.quiet)
     for (const auto& w : result.warnings) std::fprintf(stderr, "labcount: warning: %s\n", w.c_str());
   report_bad_rows(result, request.on_bad_row, opt.quiet);
+  if (!result.skipped_files.empty()) {
+    // Always printed, even with --quiet: inputs were left out of the result.
+    std::fprintf(stderr, "labcount: left out %zu of %zu input%s (--on-bad-file skip):\n", result.skipped_files.size(),
+                 request.inputs.size(), request.inputs.size() == 1 ? "" : "s");
+    for (const auto& f : result.skipped_files) std::fprintf(stderr, "  %s\n", f.reason.c_str());
+  }
   if (opt.verbose) {
     const double total = seconds(std::chrono::steady_clock::now() - started);
     const double parse = seconds(result.parse_time);
@@ -117,6 +179,11 @@ void run(const count_options& opt) {
                  "reduce %.3f s)\n",
                  static_cast<unsigned long long>(result.rows), result.dictionary.size(), result.bytes / 1e6, total,
                  parse, parse > 0 ? result.bytes / parse / 1e9 : 0.0, seconds(result.finish_time));
+    const auto& t = result.backend_time;
+    if (t.transfer.count() + t.sort.count() + t.reduce.count() + t.setup.count() > 0)
+      std::fprintf(stderr, "labcount: %s phases: setup %.3f s, transfer %.3f s, sort %.3f s, reduce %.3f s\n",
+                   result.backend_name.c_str(), seconds(t.setup), seconds(t.transfer), seconds(t.sort),
+                   seconds(t.reduce));
   }
 }
 
@@ -151,10 +218,24 @@ CLI::App* setup_count(CLI::App& parent) {
       "  labcount count a.csv b.csv --key SampleID -o counts.csv\n"
       "  labcount count - < tests.csv\n"
       "  labcount count tests.csv --sort count --top 10 --format json\n"
+      "  labcount count /data/batch-2024-08/ --recursive --per-file -o counts.csv\n"
       "\nOutput: a CSV header '<key column>,count' and one row per distinct key, ordered by key bytes\n"
       "(--sort count: most first). Counts are summed over all inputs. Keys are kept byte for byte.\n"
       "Exit codes: 0 ok, 1 bad input data, 2 bad command line, 3 file error, 4 backend unavailable.");
-  cmd->add_option("inputs", opt->inputs, "CSV files to count; - reads standard input")->required();
+  cmd->add_option("inputs", opt->inputs,
+                  "CSV files (plain or gzip, recognised by content), directories with --recursive, or - for "
+                  "standard input")
+      ->required();
+  cmd->add_flag("-r,--recursive", opt->recursive, "Count every *.csv and *.csv.gz file below the given directories");
+  cmd->add_flag("--per-file", opt->per_file, "Counts per input file: adds a 'file' column before the key");
+  cmd->add_option("--on-bad-file", opt->on_bad_file,
+                  "An input that cannot be read or has bad data: error (stop, write nothing) or skip (leave it out "
+                  "whole and list it at the end)")
+      ->capture_default_str();
+  cmd->add_option("--memory", opt->memory,
+                  "Cap on the buffers for input data (e.g. 512M, 4G); the key dictionary comes on top")
+      ->capture_default_str();
+  cmd->add_flag("--no-progress", opt->no_progress, "No progress line on stderr (it only shows on a terminal)");
   cmd->add_option("-k,--key", opt->key, "Key column: a header name, or a 1-based column number")
       ->capture_default_str();
   cmd->add_flag("--no-header", opt->no_header, "The input has no header row (then --key must be a number)");

@@ -34,9 +34,8 @@ run_output run(const std::vector<std::string>& paths, const std::string& key, un
   thread_pool pool(threads);
   backend_options options;
   options.num_workers = threads;
-  auto backend = make_cpu_backend(options);
   run_output out;
-  out.result = run_count(request, *backend, pool);
+  out.result = run_count(request, [&] { return make_cpu_backend(options); }, pool);
   for (std::uint32_t code = 0; code < out.result.dictionary.size(); ++code)
     if (out.result.counts[code] != 0) out.counts[std::string(out.result.dictionary.key(code))] = out.result.counts[code];
   return out;
