@@ -6,6 +6,8 @@
 #include <cstring>
 #include <limits>
 #include <memory>
+#include <numeric>
+#include <unordered_map>
 
 #include "errors.hpp"
 
@@ -214,6 +216,98 @@ std::vector<sort_entry> sorted_entries(std::span<const count_row> rows, sort_ord
   return entries;
 }
 
+// The orders with a file column. Only the top selection compares strings; the sorts reuse the per-key
+// sort above, so per-file results sort as fast as plain ones.
+struct by_file_key {
+  bool operator()(const count_row& a, const count_row& b) const noexcept {
+    if (int c = a.file.compare(b.file); c != 0) return c < 0;
+    return by_key{}(a, b);
+  }
+};
+
+struct by_count_desc_file_key {
+  bool operator()(const count_row& a, const count_row& b) const noexcept {
+    if (a.count != b.count) return a.count > b.count;
+    if (int c = a.file.compare(b.file); c != 0) return c < 0;
+    return a.key < b.key;
+  }
+};
+
+// A stable LSD radix sort of entries by chunk, one byte at a time, skipping the bytes that all chunks
+// share (counts are mostly small, so usually one or two passes).
+void stable_sort_by_chunk(std::vector<sort_entry>& entries) {
+  if (entries.empty()) return;
+  std::array<std::array<std::size_t, 256>, 8> bucket_size{};
+  for (const sort_entry& entry : entries)
+    for (unsigned byte = 0; byte < 8; ++byte) ++bucket_size[byte][(entry.chunk >> (8 * byte)) & 0xFF];
+  std::vector<sort_entry> buffer(entries.size());
+  for (unsigned byte = 0; byte < 8; ++byte) {
+    const unsigned shift = 8 * byte;
+    if (bucket_size[byte][(entries[0].chunk >> shift) & 0xFF] == entries.size()) continue;
+    std::array<std::size_t, 256> next{};
+    std::size_t offset = 0;
+    for (unsigned b = 0; b < 256; ++b) {
+      next[b] = offset;
+      offset += bucket_size[byte][b];
+    }
+    for (const sort_entry& entry : entries) buffer[next[(entry.chunk >> shift) & 0xFF]++] = entry;
+    entries.swap(buffer);
+  }
+}
+
+// The entries of rows with a file column, in (file, key) or (count, file, key) order:
+//
+//   [(b,S1,1) (a,S2,5) (a,S1,1)] -> bucket by file: a [S2 S1], b [S1] -> each by key: [(a,S1) (a,S2) (b,S1)]
+//   --sort count: then stable by descending count                    -> [(a,S2,5) (a,S1,1) (b,S1,1)]
+//
+// The files are few (one per input): rank them by their bytes, bucket the rows by that rank with a
+// counting sort, and sort each bucket with the per-key sort above. Only the ranking compares strings.
+std::vector<sort_entry> sorted_entries_with_file(std::span<const count_row> rows, sort_order order) {
+  // The rows of one file usually share one string, so the map is consulted only when the file changes.
+  std::vector<std::string_view> files;
+  std::unordered_map<std::string_view, std::uint32_t> index_of_file;
+  std::vector<std::uint32_t> file_of_row(rows.size());
+  std::string_view last_file;
+  std::uint32_t last_index = 0;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const std::string_view file = rows[i].file;
+    if (i == 0 || file.data() != last_file.data() || file.size() != last_file.size()) {
+      const auto [at, inserted] = index_of_file.try_emplace(file, static_cast<std::uint32_t>(files.size()));
+      if (inserted) files.push_back(file);
+      last_file = file;
+      last_index = at->second;
+    }
+    file_of_row[i] = last_index;
+  }
+  std::vector<std::uint32_t> by_bytes(files.size());
+  std::iota(by_bytes.begin(), by_bytes.end(), 0u);
+  std::sort(by_bytes.begin(), by_bytes.end(), [&](std::uint32_t a, std::uint32_t b) { return files[a] < files[b]; });
+  std::vector<std::uint32_t> rank(files.size());
+  for (std::uint32_t r = 0; r < by_bytes.size(); ++r) rank[by_bytes[r]] = r;
+  for (std::uint32_t& file : file_of_row) file = rank[file];
+
+  std::vector<std::size_t> bucket_begin(files.size() + 1, 0);
+  for (std::uint32_t file : file_of_row) ++bucket_begin[file + 1];
+  std::partial_sum(bucket_begin.begin(), bucket_begin.end(), bucket_begin.begin());
+  std::vector<std::size_t> next(bucket_begin.begin(), bucket_begin.end() - 1);
+  std::vector<sort_entry> entries(rows.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) entries[next[file_of_row[i]]++].row = static_cast<std::uint32_t>(i);
+  std::vector<pending_range> pending;
+  for (std::size_t bucket = 0; bucket < files.size(); ++bucket)
+    if (bucket_begin[bucket + 1] - bucket_begin[bucket] > 1)
+      pending.push_back({bucket_begin[bucket], bucket_begin[bucket + 1], 0});
+  sort_ranges_by_key(entries, rows, pending);
+  if (order == sort_order::key) return entries;
+
+  constexpr std::uint64_t max_count = std::numeric_limits<std::uint64_t>::max();
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    if (i + prefetch_distance < entries.size()) prefetch(&rows[entries[i + prefetch_distance].row]);
+    entries[i].chunk = max_count - rows[entries[i].row].count;
+  }
+  stable_sort_by_chunk(entries);
+  return entries;
+}
+
 template <class Compare>
 void select_top(std::vector<count_row>& rows, std::uint64_t top, Compare compare) {
   // O(n) selection; only the `top` survivors are then sorted.
@@ -417,19 +511,29 @@ char* put_json_string(char* out, std::string_view text) noexcept {
   return out;
 }
 
-//   SampleID,count        SampleID<TAB>count
-//   S1,4                  S1<TAB>4
-template <char Separator, auto PutField, auto MaxFieldBytes>
+//   SampleID,count        SampleID<TAB>count        file,SampleID,count (WithFile)
+//   S1,4                  S1<TAB>4                  a.csv,S1,4
+template <char Separator, auto PutField, auto MaxFieldBytes, bool WithFile>
 void write_separated(output_file& out, std::span<const count_row> rows, std::string_view key_name) {
   chunked_writer writer(out);
-  char* cursor = writer.reserve(MaxFieldBytes(key_name.size()) + 7);
+  char* cursor = writer.reserve(MaxFieldBytes(key_name.size()) + 12);
+  if constexpr (WithFile) {
+    cursor = put(cursor, "file");
+    *cursor++ = Separator;
+  }
   cursor = PutField(cursor, key_name);
   *cursor++ = Separator;
   writer.advance(put(cursor, "count\n"));
   for (std::size_t i = 0; i < rows.size(); ++i) {
     if (i + prefetch_distance < rows.size()) prefetch(rows[i + prefetch_distance].key.data());
     const count_row& row = rows[i];
-    cursor = writer.reserve(MaxFieldBytes(row.key.size()) + max_count_digits + 2);
+    if constexpr (WithFile) {
+      cursor = writer.reserve(MaxFieldBytes(row.file.size()) + MaxFieldBytes(row.key.size()) + max_count_digits + 3);
+      cursor = PutField(cursor, row.file);
+      *cursor++ = Separator;
+    } else {
+      cursor = writer.reserve(MaxFieldBytes(row.key.size()) + max_count_digits + 2);
+    }
     cursor = PutField(cursor, row.key);
     *cursor++ = Separator;
     cursor = put_count(cursor, row.count);
@@ -443,7 +547,9 @@ void write_separated(output_file& out, std::span<const count_row> rows, std::str
 //   {"SampleID":"S1","count":4},
 //   {"SampleID":"S2","count":1}
 //   ]
-// One object per line: one JSON document that is still easy to grep, diff and stream.
+// One object per line: one JSON document that is still easy to grep, diff and stream. WithFile puts
+// the file first: {"file":"a.csv","SampleID":"S1","count":4}.
+template <bool WithFile>
 void write_json(output_file& out, std::span<const count_row> rows, std::string_view key_name) {
   chunked_writer writer(out);
   if (rows.empty()) {
@@ -451,22 +557,29 @@ void write_json(output_file& out, std::span<const count_row> rows, std::string_v
     writer.flush();
     return;
   }
-  std::string object_start(json_max_bytes(key_name.size()) + 2, '\0');
-  char* end = object_start.data();
-  *end++ = '{';
+  constexpr std::string_view file_start = "{\"file\":";
+  // '{' opens the object unless the file field came first; then a ',' separates the two.
+  std::string key_start(json_max_bytes(key_name.size()) + 2, '\0');
+  char* end = key_start.data();
+  *end++ = WithFile ? ',' : '{';
   end = put_json_string(end, key_name);
   *end++ = ':';
-  object_start.resize(static_cast<std::size_t>(end - object_start.data()));
+  key_start.resize(static_cast<std::size_t>(end - key_start.data()));
   constexpr std::string_view count_name = ",\"count\":";
 
   writer.append("[");
   for (std::size_t i = 0; i < rows.size(); ++i) {
     if (i + prefetch_distance < rows.size()) prefetch(rows[i + prefetch_distance].key.data());
     const count_row& row = rows[i];
-    char* cursor = writer.reserve(2 + object_start.size() + json_max_bytes(row.key.size()) +
+    const std::size_t file_bytes = WithFile ? file_start.size() + json_max_bytes(row.file.size()) : 0;
+    char* cursor = writer.reserve(2 + file_bytes + key_start.size() + json_max_bytes(row.key.size()) +
                                   count_name.size() + max_count_digits + 1);
     cursor = put(cursor, i == 0 ? "\n" : ",\n");
-    cursor = put(cursor, object_start);
+    if constexpr (WithFile) {
+      cursor = put(cursor, file_start);
+      cursor = put_json_string(cursor, row.file);
+    }
+    cursor = put(cursor, key_start);
     cursor = put_json_string(cursor, row.key);
     cursor = put(cursor, count_name);
     cursor = put_count(cursor, row.count);
@@ -483,12 +596,17 @@ void order_rows(std::vector<count_row>& rows, const output_options& options) {
   LABCOUNT_EXPECTS(rows.size() <= std::numeric_limits<std::uint32_t>::max(),
                    "order_rows indexes rows with 32 bits");
   if (options.top != 0 && options.top < rows.size()) {
-    if (options.order == sort_order::key)
+    if (options.with_file_column && options.order == sort_order::key)
+      select_top(rows, options.top, by_file_key{});
+    else if (options.with_file_column)
+      select_top(rows, options.top, by_count_desc_file_key{});
+    else if (options.order == sort_order::key)
       select_top(rows, options.top, by_key{});
     else
       select_top(rows, options.top, by_count_desc{});
   }
-  const std::vector<sort_entry> entries = sorted_entries(rows, options.order);
+  const std::vector<sort_entry> entries = options.with_file_column ? sorted_entries_with_file(rows, options.order)
+                                                                   : sorted_entries(rows, options.order);
   // A gather into a second vector, not an in-place cycle walk: the gather's loads are independent, so
   // prefetching overlaps their cache misses, where a cycle walk waits for each miss in turn (3x slower).
   std::vector<count_row> sorted(rows.size());
@@ -500,15 +618,25 @@ void order_rows(std::vector<count_row>& rows, const output_options& options) {
 }
 
 void write_rows(output_file& out, std::span<const count_row> rows, const output_options& options) {
+  const bool with_file = options.with_file_column;
   switch (options.format) {
     case output_format::csv:
-      write_separated<',', put_csv_field, csv_max_bytes>(out, rows, options.key_name);
+      if (with_file)
+        write_separated<',', put_csv_field, csv_max_bytes, true>(out, rows, options.key_name);
+      else
+        write_separated<',', put_csv_field, csv_max_bytes, false>(out, rows, options.key_name);
       return;
     case output_format::tsv:
-      write_separated<'\t', put_tsv_field, tsv_max_bytes>(out, rows, options.key_name);
+      if (with_file)
+        write_separated<'\t', put_tsv_field, tsv_max_bytes, true>(out, rows, options.key_name);
+      else
+        write_separated<'\t', put_tsv_field, tsv_max_bytes, false>(out, rows, options.key_name);
       return;
     case output_format::json:
-      write_json(out, rows, options.key_name);
+      if (with_file)
+        write_json<true>(out, rows, options.key_name);
+      else
+        write_json<false>(out, rows, options.key_name);
       return;
   }
   LABCOUNT_EXPECTS(false, "unknown output_format");

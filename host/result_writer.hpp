@@ -4,6 +4,9 @@
 //                                 --order_rows(count, top=2)-->  [(S1,4) (S10,4)]
 //   write_rows(csv):  "SampleID,count\nS1,4\nS10,4\n"
 //
+// With output_options::with_file_column (`count --per-file`, `merge` of such outputs) every row also
+// names its input file: "file,SampleID,count\na.csv,S1,4\n".
+//
 // Keys are arbitrary bytes. Each format writes them so that they read back byte exact where the
 // format can hold them (CSV quoting, linear-TSV escapes), and as valid JSON (U+FFFD for invalid UTF-8).
 #pragma once
@@ -22,11 +25,14 @@ enum class output_format { csv, tsv, json };
 
 // key:   byte order (as memcmp, unsigned bytes; a prefix sorts before its extensions: "S1" < "S10" < "S2").
 // count: descending count, ties by key byte order.
+// With a file column, key orders by file bytes, then key bytes; count by descending count, then file,
+// then key.
 enum class sort_order { key, count };
 
 struct count_row {
   std::string_view key;  // must outlive the row (points into the dictionary's storage)
   std::uint64_t count;
+  std::string_view file = {};  // the input it was counted in; read only with output_options::with_file_column
 };
 
 struct output_options {
@@ -34,6 +40,7 @@ struct output_options {
   sort_order order = sort_order::key;
   std::uint64_t top = 0;              // 0 = all rows; else only the first N after sorting
   std::string key_name = "SampleID";  // header of the key column ("key" for headerless input)
+  bool with_file_column = false;      // a leading "file" column from count_row::file (per-file counts)
 };
 
 // Sorts rows per options.order into a total order (the result does not depend on the input order)

@@ -11,6 +11,7 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -373,6 +374,175 @@ TEST(WriteRows, KeysLargerThanTheBuffer) {
   std::string expected_csv = "SampleID,count\nS1,1\n" + controls + ",2\n\"";
   expected_csv += std::string(2 * quotes.size(), '"') + "\",3\n";
   EXPECT_EQ(written(rows, output_format::csv), expected_csv);
+}
+
+// ---- With a file column (count --per-file, merge of per-file outputs) -----------------------------
+
+std::string written_with_file(const std::vector<count_row>& rows, output_format format,
+                              std::string key_name = "SampleID") {
+  output_options options;
+  options.format = format;
+  options.key_name = std::move(key_name);
+  options.with_file_column = true;
+  return written(std::span<const count_row>(rows), options);
+}
+
+std::vector<count_row> ordered_with_file(std::vector<count_row> rows, sort_order order, std::uint64_t top = 0) {
+  output_options options;
+  options.order = order;
+  options.top = top;
+  options.with_file_column = true;
+  order_rows(rows, options);
+  return rows;
+}
+
+bool reference_file_key_less(const count_row& a, const count_row& b) {
+  if (a.file != b.file) return a.file < b.file;
+  if (a.key != b.key) return a.key < b.key;
+  return a.count > b.count;
+}
+
+bool reference_count_file_key_less(const count_row& a, const count_row& b) {
+  if (a.count != b.count) return a.count > b.count;
+  if (a.file != b.file) return a.file < b.file;
+  return a.key < b.key;
+}
+
+using file_row = std::tuple<std::string, std::string, std::uint64_t>;
+
+std::vector<file_row> as_file_rows(const std::vector<count_row>& rows) {
+  std::vector<file_row> out;
+  for (const count_row& row : rows) out.emplace_back(std::string(row.file), std::string(row.key), row.count);
+  return out;
+}
+
+TEST(WriteRowsWithFile, CsvExactBytes) {
+  std::vector<count_row> rows{{"S1", 4, "a.csv"}, {"S2", 18446744073709551615ull, "a.csv"}, {"S1", 1, "b.csv"}};
+  EXPECT_EQ(written_with_file(rows, output_format::csv),
+            "file,SampleID,count\na.csv,S1,4\na.csv,S2,18446744073709551615\nb.csv,S1,1\n");
+  EXPECT_EQ(written_with_file({}, output_format::csv), "file,SampleID,count\n");
+  EXPECT_EQ(written_with_file({}, output_format::csv, "Sample, ID"), "file,\"Sample, ID\",count\n");
+}
+
+TEST(WriteRowsWithFile, TsvExactBytes) {
+  std::vector<count_row> rows{{"S1", 4, "a.csv"}, {"S2", 1, "b.csv"}};
+  EXPECT_EQ(written_with_file(rows, output_format::tsv), "file\tSampleID\tcount\na.csv\tS1\t4\nb.csv\tS2\t1\n");
+  EXPECT_EQ(written_with_file({}, output_format::tsv), "file\tSampleID\tcount\n");
+}
+
+TEST(WriteRowsWithFile, JsonExactBytes) {
+  std::vector<count_row> rows{{"S1", 4, "a.csv"}, {"S2", 1, "b.csv"}};
+  EXPECT_EQ(written_with_file(rows, output_format::json),
+            "[\n{\"file\":\"a.csv\",\"SampleID\":\"S1\",\"count\":4},\n"
+            "{\"file\":\"b.csv\",\"SampleID\":\"S2\",\"count\":1}\n]\n");
+  std::vector<count_row> one{{"S1", 3, "x"}};
+  EXPECT_EQ(written_with_file(one, output_format::json, "key"), "[\n{\"file\":\"x\",\"key\":\"S1\",\"count\":3}\n]\n");
+  EXPECT_EQ(written_with_file({}, output_format::json), "[]\n");
+}
+
+TEST(WriteRowsWithFile, FileNamesAreQuotedAndEscapedLikeKeys) {
+  std::vector<count_row> rows{{"k,1", 2, "dir/a,b \"c\".csv"}};
+  EXPECT_EQ(written_with_file(rows, output_format::csv),
+            "file,SampleID,count\n\"dir/a,b \"\"c\"\".csv\",\"k,1\",2\n");
+  std::vector<count_row> odd{{"k", 2, "a\tb\nc\\.csv"}};
+  EXPECT_EQ(written_with_file(odd, output_format::tsv), "file\tSampleID\tcount\na\\tb\\nc\\\\.csv\tk\t2\n");
+  std::vector<count_row> invalid{{"k", 2, "\"\xFF\""}};
+  EXPECT_EQ(written_with_file(invalid, output_format::json),
+            "[\n{\"file\":\"\\\"\xEF\xBF\xBD\\\"\",\"SampleID\":\"k\",\"count\":2}\n]\n");
+  std::vector<count_row> empty_name{{"k", 2, ""}};
+  EXPECT_EQ(written_with_file(empty_name, output_format::csv), "file,SampleID,count\n\"\",k,2\n");
+}
+
+TEST(WriteRowsWithFile, WithoutTheOptionTheFileIsNotWritten) {
+  std::vector<count_row> rows{{"S1", 4, "a.csv"}};
+  EXPECT_EQ(written(rows, output_format::csv), "SampleID,count\nS1,4\n");
+}
+
+TEST(WriteRowsWithFile, LargeOutputCrossesFlushesIntact) {
+  std::vector<std::string> keys;
+  for (std::uint64_t i = 0; i < 200000; ++i) keys.push_back("S" + std::to_string(i * 7919));
+  const std::string files[] = {"part-a.csv", "part-b.csv"};
+  std::vector<count_row> rows;
+  std::string expected = "file,SampleID,count\n";
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    rows.push_back({keys[i], i, files[i % 2]});
+    expected += files[i % 2] + "," + keys[i] + "," + std::to_string(i) + "\n";
+  }
+  EXPECT_EQ(written_with_file(rows, output_format::csv), expected);
+}
+
+TEST(OrderRowsWithFile, KeyOrderIsFileThenKey) {
+  std::vector<count_row> rows{{"S2", 1, "b.csv"}, {"S10", 4, "a.csv"}, {"S1", 4, "b.csv"},
+                              {"S1", 9, "a.csv"}, {"", 1, "a.csv"},    {"S1", 2, ""}};
+  EXPECT_EQ(as_file_rows(ordered_with_file(rows, sort_order::key)),
+            (std::vector<file_row>{{"", "S1", 2},
+                                   {"a.csv", "", 1},
+                                   {"a.csv", "S1", 9},
+                                   {"a.csv", "S10", 4},
+                                   {"b.csv", "S1", 4},
+                                   {"b.csv", "S2", 1}}));
+}
+
+TEST(OrderRowsWithFile, CountOrderIsCountThenFileThenKey) {
+  std::vector<count_row> rows{{"S2", 4, "b.csv"}, {"S10", 4, "a.csv"}, {"S1", 4, "b.csv"},
+                              {"S1", 9, "b.csv"}, {"S9", 4, "a.csv"},  {"S1", 1, "a.csv"}};
+  EXPECT_EQ(as_file_rows(ordered_with_file(rows, sort_order::count)),
+            (std::vector<file_row>{{"b.csv", "S1", 9},
+                                   {"a.csv", "S10", 4},
+                                   {"a.csv", "S9", 4},
+                                   {"b.csv", "S1", 4},
+                                   {"b.csv", "S2", 4},
+                                   {"a.csv", "S1", 1}}));
+  EXPECT_EQ(as_file_rows(ordered_with_file(rows, sort_order::count, 2)),
+            (std::vector<file_row>{{"b.csv", "S1", 9}, {"a.csv", "S10", 4}}));
+  EXPECT_EQ(as_file_rows(ordered_with_file(rows, sort_order::key, 2)),
+            (std::vector<file_row>{{"a.csv", "S1", 1}, {"a.csv", "S10", 4}}));
+}
+
+TEST(OrderRowsWithFile, FilesAreComparedByTheirBytesNotTheirStorage) {
+  // The same name in separate strings is one file; names that are prefixes of others sort first.
+  const std::vector<std::string> names{"a", "a", "ab", "a\xFF", "a\0"s, "", "a"};
+  std::vector<count_row> rows;
+  for (std::size_t i = 0; i < names.size(); ++i) rows.push_back({i % 2 == 0 ? "k" : "j", i, names[i]});
+  std::vector<count_row> expected = rows;
+  std::sort(expected.begin(), expected.end(), reference_file_key_less);
+  EXPECT_EQ(as_file_rows(ordered_with_file(rows, sort_order::key)), as_file_rows(expected));
+}
+
+TEST(OrderRowsWithFile, MatchesReferenceSortOnRandomRows) {
+  std::mt19937_64 rng(99);
+  const std::vector<std::string> file_names{"", "a.csv", "a.csv.gz", "b.csv", "\xFF", "dir/a.csv"};
+  // Each row gets its own copy of its file name, as rows from different sources would.
+  for (std::size_t num_rows : {0, 1, 2, 17, 64, 65, 1000, 20000}) {
+    const std::vector<std::string> keys = random_keys(num_rows, rng);
+    std::vector<std::string> files;
+    for (std::size_t i = 0; i < num_rows; ++i) files.push_back(file_names[rng() % file_names.size()]);
+    std::vector<count_row> rows;
+    for (std::size_t i = 0; i < num_rows; ++i) rows.push_back({keys[i], rng() % 4 == 0 ? rng() : rng() % 5, files[i]});
+    for (sort_order order : {sort_order::key, sort_order::count}) {
+      for (std::uint64_t top : {std::uint64_t{0}, std::uint64_t{1}, std::uint64_t{10}, std::uint64_t{num_rows / 2}}) {
+        std::vector<count_row> expected = rows;
+        std::sort(expected.begin(), expected.end(),
+                  order == sort_order::key ? reference_file_key_less : reference_count_file_key_less);
+        if (top != 0 && top < expected.size()) expected.resize(top);
+        EXPECT_EQ(as_file_rows(ordered_with_file(rows, order, top)), as_file_rows(expected))
+            << "rows " << num_rows << ", order " << to_string(order) << ", top " << top;
+      }
+    }
+  }
+}
+
+TEST(OrderRowsWithFile, DoesNotDependOnInputOrder) {
+  std::mt19937_64 rng(5);
+  const std::vector<std::string> keys = random_keys(3000, rng);
+  const std::string files[] = {"x.csv", "y.csv", "z.csv"};
+  std::vector<count_row> rows;
+  for (const std::string& key : keys) rows.push_back({key, rng() % 3, files[rng() % 3]});
+  for (sort_order order : {sort_order::key, sort_order::count}) {
+    const auto first = as_file_rows(ordered_with_file(rows, order));
+    std::shuffle(rows.begin(), rows.end(), rng);
+    EXPECT_EQ(as_file_rows(ordered_with_file(rows, order)), first);
+  }
 }
 
 TEST(ParseOptions, AcceptsTheDocumentedNames) {
