@@ -8,6 +8,7 @@
 #include "cmd_count.hpp"
 #include "cmd_generate.hpp"
 #include "cmd_info.hpp"
+#include "cmd_merge.hpp"
 #include "errors.hpp"
 
 int main(int argc, char** argv) {
@@ -18,6 +19,7 @@ int main(int argc, char** argv) {
   labcount::setup_count(app);
   labcount::setup_generate(app);
   labcount::setup_info(app);
+  labcount::setup_merge(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
