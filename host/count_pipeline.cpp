@@ -24,6 +24,7 @@ struct worker_state {
   key_dictionary local;
   std::vector<std::uint32_t> local_to_global;
   std::vector<std::uint32_t> codes;
+  std::vector<std::int64_t> values;  // stats: seconds; groups: buckets (one per code)
   parsed_record scratch;
   std::uint64_t rows = 0;
   std::uint64_t bytes = 0;
@@ -70,7 +71,7 @@ bad_row_policy parse_bad_row_policy(std::string_view text) {
 }
 
 std::uint32_t resolve_key_column(const std::string& key, const std::vector<std::string>& header, bool has_header,
-                                 const std::string& file, std::uint64_t header_line) {
+                                 const std::string& file, std::uint64_t header_line, const std::string& option) {
   if (has_header) {
     for (std::size_t i = 0; i < header.size(); ++i)
       if (header[i] == key) return static_cast<std::uint32_t>(i);
@@ -79,18 +80,18 @@ std::uint32_t resolve_key_column(const std::string& key, const std::vector<std::
     const unsigned long index = std::stoul(key);
     if (index >= 1 && index <= header.size()) return static_cast<std::uint32_t>(index - 1);
     throw error(error_kind::column_out_of_range,
-                "--key " + key + " is out of range: the " + (has_header ? "header" : "first row") + " has " +
+                option + " " + key + " is out of range: the " + (has_header ? "header" : "first row") + " has " +
                     std::to_string(header.size()) + " column" + (header.size() == 1 ? "" : "s"),
                 file, header_line,
                 header.size() == 1 ? "is the delimiter right? set it with --delimiter (e.g. --delimiter ';' or tab)"
                                    : "columns are numbered from 1 to " + std::to_string(header.size()));
   }
   if (!has_header)
-    throw error(error_kind::usage, "--key '" + key + "' is a column name, but with --no-header columns have no names",
+    throw error(error_kind::usage, option + " '" + key + "' is a column name, but with --no-header columns have no names",
                 file, 0, "give the column's number instead, e.g. --key 2");
-  std::string hint = "columns are " + list_columns(header) + "; pass one with --key NAME or --key NUMBER";
+  std::string hint = "columns are " + list_columns(header) + "; pass one with " + option + " NAME or " + option + " NUMBER";
   for (const auto& name : header)
-    if (lower(name) == lower(key)) hint = "names are case-sensitive: did you mean --key " + name + "?";
+    if (lower(name) == lower(key)) hint = "names are case-sensitive: did you mean " + option + " " + name + "?";
   if (header.size() == 1 && header[0].find_first_of(";\t|") != std::string::npos)
     hint = "the header has a single column '" + header[0] + "': is the delimiter right? e.g. --delimiter ';' or tab";
   throw error(error_kind::missing_key_column, "no column named '" + key + "' in the header", file, header_line, hint);
@@ -102,6 +103,8 @@ std::string describe(const bad_row& row) {
     case row_problem::too_many_fields:
       return std::string(labcount::describe(row.problem)) + ": expected " + std::to_string(row.expected) +
              ", found " + std::to_string(row.fields);
+    case row_problem::bad_timestamp:
+      return "unparseable timestamp '" + row.value + "'";
     default:
       return labcount::describe(row.problem);
   }
@@ -123,6 +126,10 @@ std::string hint_for(const bad_row& row) {
     case row_problem::stray_quote:
       return "a field with quotes in it must be quoted as a whole, with its quotes doubled: \"5\"\" pipe\"; "
              "or leave such rows out with --on-bad-row skip (or warn)";
+    case row_problem::bad_timestamp:
+      return "expected " + row.expected_format +
+             "; fix the value, or set the format with --time-format (strftime notation, e.g. '%d.%m.%Y %H:%M'), "
+             "or leave such rows out with --on-bad-row skip (or warn)";
     case row_problem::none: break;
   }
   return {};
@@ -137,6 +144,10 @@ count_result run_count(const count_request& request, const backend_factory& make
   const std::size_t chunk_bytes = request.chunk_bytes != 0 ? request.chunk_bytes : input_source::default_chunk_bytes;
   std::chrono::nanoseconds finish_time{0};
   const auto started = clock_type::now();
+  const bool timed = request.mode != value_mode::counts;
+  LABCOUNT_EXPECTS(!timed || request.times != nullptr, "stats and groups need a time parser");
+  LABCOUNT_EXPECTS(!timed || (!request.per_file && request.on_bad_file == bad_file_policy::error),
+                   "stats and groups take every row into one backend: no per-file counts, no skipped files");
 
   // Hands a worker's codes to the backend, translated to global codes.
   auto flush = [&](unsigned id, count_backend& backend) {
@@ -148,7 +159,12 @@ count_result run_count(const count_request& request, const backend_factory& make
         w.local_to_global.push_back(global.encode(w.local.key(static_cast<std::uint32_t>(code))));
     }
     for (auto& code : w.codes) code = w.local_to_global[code];
-    backend.consume(id, w.codes);
+    if (timed) {
+      backend.consume_values(id, w.codes, w.values);
+      w.values.clear();
+    } else {
+      backend.consume(id, w.codes);
+    }
     w.rows += w.codes.size();
     w.codes.clear();
     if (w.local.size() > private_dictionary_limit) {
@@ -173,6 +189,11 @@ count_result run_count(const count_request& request, const backend_factory& make
     options.num_fields = static_cast<std::uint32_t>(header.size());
     options.key_field = resolve_key_column(request.key, header, request.has_header, source.name(), header_line);
     if (result.key_name.empty()) result.key_name = request.has_header ? header[options.key_field] : "key";
+    if (timed) {
+      options.value_field =
+          resolve_key_column(request.time_column, header, request.has_header, source.name(), header_line, "--time");
+      if (result.time_name.empty()) result.time_name = request.has_header ? header[options.value_field] : "time";
+    }
 
     std::atomic<std::uint64_t> first_error_chunk{std::numeric_limits<std::uint64_t>::max()};
     std::mutex bad_mutex;
@@ -186,6 +207,7 @@ count_result run_count(const count_request& request, const backend_factory& make
     pool.run_workers([&](unsigned id) {
       worker_state& w = workers[id];
       w.codes.reserve(code_batch);
+      if (timed) w.values.reserve(code_batch);
       std::vector<std::pair<const char*, bad_row>> chunk_bad;
       try {
       while (!failed.load(std::memory_order_relaxed)) {
@@ -200,9 +222,24 @@ count_result run_count(const count_request& request, const backend_factory& make
         chunk_bad.clear();
         const std::uint64_t lines = scan_records(
             c->begin, c->end, c->at_eof, options, w.scratch,
-            [&](std::string_view key, const char*) {
+            [&](std::string_view key, std::string_view value, const char* record) {
+              if (timed) {
+                timestamp t;
+                if (!request.times->parse(value, t)) {
+                  ++chunk_bad_count;
+                  if (chunk_bad.size() < bad_row_sample_limit) {
+                    bad_row row{file_name, 0, row_problem::bad_timestamp, 0, options.num_fields};
+                    row.value = std::string(value.substr(0, 80));
+                    row.expected_format = request.times->description();
+                    chunk_bad.push_back({record, std::move(row)});
+                  }
+                  return !stop_at_first;
+                }
+                w.values.push_back(request.mode == value_mode::stats ? t : bucket_of(t, request.bucket));
+              }
               w.codes.push_back(w.local.encode(key));
               if (w.codes.size() == code_batch) flush(id, backend);
+              return true;
             },
             [&](row_problem problem, const char* where, const char*, std::uint32_t fields) {
               ++chunk_bad_count;
@@ -255,6 +292,7 @@ count_result run_count(const count_request& request, const backend_factory& make
       const error_kind kind = first.problem == row_problem::too_few_fields    ? error_kind::too_few_fields
                               : first.problem == row_problem::too_many_fields ? error_kind::too_many_fields
                               : first.problem == row_problem::unterminated_quote ? error_kind::unterminated_quote
+                              : first.problem == row_problem::bad_timestamp      ? error_kind::bad_value
                                                                                  : error_kind::stray_quote;
       throw error(kind, describe(first), first.file, first.line, hint_for(first));
     }
@@ -265,12 +303,22 @@ count_result run_count(const count_request& request, const backend_factory& make
     }
   };
 
+  std::unique_ptr<count_backend> shared;  // stats and groups: one backend for every input
   std::vector<std::uint64_t> rows_before(workers.size());
   std::vector<std::uint64_t> bytes_before(workers.size());
   for (const auto& path : request.inputs) {
     for (std::size_t i = 0; i < workers.size(); ++i) {
       rows_before[i] = workers[i].rows;
       bytes_before[i] = workers[i].bytes;
+    }
+    if (timed) {
+      if (!shared) {
+        shared = make_backend();
+        result.backend_name = std::string(shared->name());
+      }
+      count_input(path, *shared);
+      if (request.progress != nullptr) request.progress->file_done();
+      continue;
     }
     std::unique_ptr<count_backend> backend = make_backend();
     if (result.backend_name.empty()) result.backend_name = std::string(backend->name());
@@ -309,6 +357,22 @@ count_result run_count(const count_request& request, const backend_factory& make
       result.per_file.push_back(std::move(fc));
     }
     if (request.progress != nullptr) request.progress->file_done();
+  }
+  if (timed) {
+    if (!shared) shared = make_backend();
+    const auto finishing = clock_type::now();
+    if (request.mode == value_mode::stats) {
+      result.stats = shared->finish_stats(global.size());
+      result.counts.resize(global.size(), 0);
+      for (std::size_t code = 0; code < result.stats.size(); ++code) result.counts[code] = result.stats[code].count;
+    } else {
+      result.groups = shared->finish_groups();
+      result.counts.assign(global.size(), 0);
+      for (const auto& g : result.groups) result.counts[g.code] += g.count;
+    }
+    finish_time += clock_type::now() - finishing;
+    result.backend_time = shared->timings();
+    if (result.time_name.empty()) result.time_name = request.has_header ? request.time_column : "time";
   }
   result.counts.resize(global.size(), 0);
   for (const auto& w : workers) {

@@ -16,6 +16,7 @@
 #include "csv_scanner.hpp"
 #include "dictionary.hpp"
 #include "thread_pool.hpp"
+#include "timestamp.hpp"
 
 namespace labcount {
 
@@ -34,6 +35,10 @@ struct count_request {
   bad_row_policy on_bad_row = bad_row_policy::error;
   std::size_t chunk_bytes = 0;      // 0 = input_source::default_chunk_bytes
   std::size_t max_record_bytes = std::size_t{1} << 40;  // a longer record is an error (--memory)
+  value_mode mode = value_mode::counts;  // counts; stats (--stats); groups (--per)
+  std::string time_column = "TestTime";  // a header name or 1-based number (stats, groups)
+  const time_parser* times = nullptr;    // required for stats and groups
+  time_bucket bucket = time_bucket::day;  // groups
   bool per_file = false;            // also keep each input's counts
   bad_file_policy on_bad_file = bad_file_policy::error;
   progress_meter* progress = nullptr;  // optional
@@ -56,6 +61,8 @@ struct bad_row {
   row_problem problem = row_problem::none;
   std::uint32_t fields = 0;    // fields found (for too few / too many)
   std::uint32_t expected = 0;  // fields the header has
+  std::string value;           // the text that did not parse (bad_timestamp)
+  std::string expected_format;  // what it should look like (bad_timestamp)
 };
 
 struct count_result {
@@ -69,13 +76,17 @@ struct count_result {
   std::chrono::nanoseconds parse_time{0};  // wall time of read + parse + encode (+ backend consume)
   std::chrono::nanoseconds finish_time{0}; // wall time of backend.finish()
   std::vector<std::string> warnings;     // e.g. empty inputs
+  std::vector<key_stats> stats;          // value_mode::stats: stats[code]
+  std::vector<group_count> groups;       // value_mode::groups: sorted by code, then bucket
+  std::string time_name;                 // the time column's header name (stats, groups)
   std::vector<file_counts> per_file;     // with request.per_file, in input order
   std::vector<skipped_file> skipped_files;  // with --on-bad-file skip
   std::string backend_name;
   backend_timings backend_time;          // summed over the inputs
 };
 
-// Makes a fresh backend; run_count uses one per input so that a failed input can be left out whole.
+// Makes a fresh backend. In counts mode run_count uses one per input, so that a failed input can be left
+// out whole; stats and groups need every row in one backend (distinct times are a set union).
 using backend_factory = std::function<std::unique_ptr<count_backend>()>;
 
 // How many bad rows are kept for the report.
@@ -84,7 +95,8 @@ inline constexpr std::size_t bad_row_sample_limit = 20;
 // Resolves --key against a header: exact name first, then a 1-based column number. Throws error naming
 // the file and listing the columns.
 std::uint32_t resolve_key_column(const std::string& key, const std::vector<std::string>& header, bool has_header,
-                                 const std::string& file, std::uint64_t header_line);
+                                 const std::string& file, std::uint64_t header_line,
+                                 const std::string& option = "--key");
 
 // Runs the whole count. Throws labcount::error for bad input (with --on-bad-row error) or I/O problems
 // (with --on-bad-file error; with skip, the input is left out whole and listed in skipped_files).

@@ -11,6 +11,7 @@ const char* describe(row_problem problem) noexcept {
     case row_problem::too_many_fields: return "too many fields";
     case row_problem::unterminated_quote: return "unterminated quoted field";
     case row_problem::stray_quote: return "stray quote";
+    case row_problem::bad_timestamp: return "unparseable timestamp";
   }
   return "?";
 }

@@ -31,14 +31,18 @@ enum class row_problem : std::uint8_t {
   too_many_fields,
   unterminated_quote,
   stray_quote,  // a quote inside an unquoted field, or text right after a closing quote
+  bad_timestamp,  // the --time field does not parse
 };
 
 const char* describe(row_problem problem) noexcept;
 
+inline constexpr std::uint32_t no_field = 0xffffffffu;
+
 struct scan_options {
   char delimiter = ',';
-  std::uint32_t key_field = 0;   // 0-based index of the field to extract
-  std::uint32_t num_fields = 1;  // fields every row must have (from the header)
+  std::uint32_t key_field = 0;           // 0-based index of the key field
+  std::uint32_t value_field = no_field;  // 0-based index of a second field to extract (--time), if any
+  std::uint32_t num_fields = 1;          // fields every row must have (from the header)
 };
 
 // One record parsed the slow, strict way. Field views point into the record or into `scratch`.
@@ -119,7 +123,8 @@ inline std::uint64_t prefix_xor(std::uint64_t x) noexcept {
 // Scans the records of [begin, end), which must start at a record start. Every record must end with an
 // LF, except the input's last one when `at_eof`. Returns the number of LF bytes scanned (for line
 // numbers; partial if on_bad stopped the scan). Calls
-//   on_key(std::string_view key, const char* record_begin)  for each good record,
+//   on_key(std::string_view key, std::string_view value, const char* record_begin)  for each good record
+//     (value is the value_field's text, empty without one); it returns false to stop scanning,
 //   on_bad(row_problem, const char* where, const char* record_begin, std::uint32_t num_fields)
 // for each bad one; on_bad returns false to stop scanning. Blank lines are skipped.
 // `scratch` is reused between calls to hold parsed quoted records.
@@ -127,12 +132,15 @@ template <class OnKey, class OnBad>
 std::uint64_t scan_records(const char* begin, const char* end, bool at_eof, const scan_options& options,
                   parsed_record& scratch, OnKey&& on_key, OnBad&& on_bad) {
   const std::uint32_t key_field = options.key_field;
+  const std::uint32_t value_field = options.value_field;
   const std::uint32_t num_fields = options.num_fields;
 
   const char* record_begin = begin;
   const char* field_begin = begin;
   const char* key_begin = begin;
   const char* key_end = begin;
+  const char* value_begin = begin;
+  const char* value_end = begin;
   std::uint32_t field_index = 0;
   std::uint64_t quotes_before_block = 0;
   std::uint64_t quotes_at_record = 0;  // quotes before record_begin
@@ -151,8 +159,8 @@ std::uint64_t scan_records(const char* begin, const char* end, bool at_eof, cons
       if (parsed_fields != num_fields)
         return on_bad(parsed_fields < num_fields ? row_problem::too_few_fields : row_problem::too_many_fields,
                       record_begin, record_begin, parsed_fields);
-      on_key(scratch.fields[key_field], record_begin);
-      return true;
+      return on_key(scratch.fields[key_field],
+                    value_field == no_field ? std::string_view() : scratch.fields[value_field], record_begin);
     }
     const bool has_cr = record_end > record_begin && record_end[-1] == '\r';
     if (record_end - record_begin == static_cast<std::ptrdiff_t>(has_cr)) return true;  // blank line
@@ -161,8 +169,12 @@ std::uint64_t scan_records(const char* begin, const char* end, bool at_eof, cons
                     record_begin, fields);
     std::string_view key(key_begin, static_cast<std::size_t>(key_end - key_begin));
     if (has_cr && key_end == record_end) key.remove_suffix(1);
-    on_key(key, record_begin);
-    return true;
+    std::string_view value;
+    if (value_field != no_field) {
+      value = std::string_view(value_begin, static_cast<std::size_t>(value_end - value_begin));
+      if (has_cr && value_end == record_end) value.remove_suffix(1);
+    }
+    return on_key(key, value, record_begin);
   };
 
   alignas(64) char tail[64];
@@ -192,6 +204,10 @@ std::uint64_t scan_records(const char* begin, const char* end, bool at_eof, cons
         key_begin = field_begin;
         key_end = at;
       }
+      if (field_index == value_field) {
+        value_begin = field_begin;
+        value_end = at;
+      }
       ++field_index;
       field_begin = at + 1;
       if ((m.lf >> bit) & 1) {
@@ -213,6 +229,10 @@ std::uint64_t scan_records(const char* begin, const char* end, bool at_eof, cons
     if (field_index == key_field) {
       key_begin = field_begin;
       key_end = end;
+    }
+    if (field_index == value_field) {
+      value_begin = field_begin;
+      value_end = end;
     }
     ++field_index;
     finish_record(end, quotes_before_block - quotes_at_record);

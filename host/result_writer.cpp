@@ -642,6 +642,65 @@ void write_rows(output_file& out, std::span<const count_row> rows, const output_
   LABCOUNT_EXPECTS(false, "unknown output_format");
 }
 
+void write_table(output_file& out, std::span<const std::string_view> header, std::size_t num_rows,
+                 const std::function<void(std::size_t, std::vector<table_cell>&)>& fill, output_format format) {
+  chunked_writer writer(out);
+  std::vector<table_cell> cells;
+  if (format == output_format::json) {
+    if (num_rows == 0) {
+      writer.append("[]\n");
+      writer.flush();
+      return;
+    }
+    writer.append("[");
+    for (std::size_t row = 0; row < num_rows; ++row) {
+      cells.assign(header.size(), table_cell{});
+      fill(row, cells);
+      std::size_t bytes = 4;
+      for (std::size_t c = 0; c < header.size(); ++c) bytes += json_max_bytes(header[c].size()) + json_max_bytes(cells[c].text.size()) + 2;
+      char* cursor = writer.reserve(bytes);
+      cursor = put(cursor, row == 0 ? "\n{" : ",\n{");
+      for (std::size_t c = 0; c < header.size(); ++c) {
+        if (c != 0) *cursor++ = ',';
+        cursor = put_json_string(cursor, header[c]);
+        *cursor++ = ':';
+        cursor = cells[c].number ? put(cursor, cells[c].text) : put_json_string(cursor, cells[c].text);
+      }
+      *cursor++ = '}';
+      writer.advance(cursor);
+    }
+    writer.append("\n]\n");
+    writer.flush();
+    return;
+  }
+  const bool csv = format == output_format::csv;
+  const char separator = csv ? ',' : '\t';
+  auto put_field = [csv](char* cursor, std::string_view text) {
+    return csv ? put_csv_field(cursor, text) : put_tsv_field(cursor, text);
+  };
+  auto max_bytes = [csv](std::size_t size) { return csv ? csv_max_bytes(size) : tsv_max_bytes(size); };
+  auto put_line = [&](const std::vector<table_cell>& line) {
+    std::size_t bytes = 1;
+    for (const auto& cell : line) bytes += max_bytes(cell.text.size()) + 1;
+    char* cursor = writer.reserve(bytes);
+    for (std::size_t c = 0; c < line.size(); ++c) {
+      if (c != 0) *cursor++ = separator;
+      cursor = line[c].number ? put(cursor, line[c].text) : put_field(cursor, line[c].text);
+    }
+    *cursor++ = '\n';
+    writer.advance(cursor);
+  };
+  cells.clear();
+  for (auto name : header) cells.push_back({name, false});
+  put_line(cells);
+  for (std::size_t row = 0; row < num_rows; ++row) {
+    cells.assign(header.size(), table_cell{});
+    fill(row, cells);
+    put_line(cells);
+  }
+  writer.flush();
+}
+
 output_format parse_output_format(std::string_view text) {
   if (text == "csv") return output_format::csv;
   if (text == "tsv") return output_format::tsv;

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -49,6 +50,17 @@ void order_rows(std::vector<count_row>& rows, const output_options& options);
 
 // Writes the header and the rows to out in options.format; the caller commits.
 void write_rows(output_file& out, std::span<const count_row> rows, const output_options& options);
+
+// A generic table in the same formats, for outputs with more columns (--stats, --per): row by row,
+// `fill(i, cells)` sets the cells of row i. Text cells are quoted/escaped per format; number cells are
+// written as they are (bare in JSON).
+struct table_cell {
+  std::string_view text;
+  bool number = false;
+};
+void write_table(output_file& out, std::span<const std::string_view> header, std::size_t num_rows,
+                 const std::function<void(std::size_t row, std::vector<table_cell>& cells)>& fill,
+                 output_format format);
 
 // "csv" | "tsv" | "json"; anything else throws error(usage) with a hint listing the choices.
 output_format parse_output_format(std::string_view text);

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <optional>
 
 #include "backend_registry.hpp"
 #include "count_pipeline.hpp"
@@ -14,7 +15,9 @@
 #include "output_file.hpp"
 #include "progress.hpp"
 #include "result_writer.hpp"
+#include "stats_output.hpp"
 #include "thread_pool.hpp"
+#include "timestamp.hpp"
 
 namespace labcount {
 namespace {
@@ -38,6 +41,10 @@ struct count_options {
   bool per_file = false;
   std::string on_bad_file = "error";
   bool no_progress = false;
+  bool stats = false;
+  std::string per;
+  std::string time_column = "TestTime";
+  std::string time_format;
   bool quiet = false;
   bool verbose = false;
 };
@@ -106,6 +113,24 @@ void run(const count_options& opt) {
   request.on_bad_row = parse_bad_row_policy(opt.on_bad_row);
   request.per_file = opt.per_file;
   request.on_bad_file = parse_bad_file_policy(opt.on_bad_file);
+  std::optional<time_parser> times;
+  if (opt.stats || !opt.per.empty()) {
+    if (opt.stats && !opt.per.empty())
+      throw error(error_kind::usage, "--stats and --per cannot be combined", "", 0,
+                  "run once with --stats and once with --per " + opt.per);
+    if (opt.per_file || request.on_bad_file == bad_file_policy::skip)
+      throw error(error_kind::usage,
+                  std::string(opt.stats ? "--stats" : "--per") + " cannot be combined with " +
+                      (opt.per_file ? "--per-file" : "--on-bad-file skip"),
+                  "", 0,
+                  "time statistics take every row of every input together (distinct days and repeats cannot be "
+                  "taken apart again); run labcount once per file instead");
+    times = opt.time_format.empty() ? time_parser() : time_parser(opt.time_format);
+    request.times = &*times;
+    request.time_column = opt.time_column;
+    request.mode = opt.stats ? value_mode::stats : value_mode::groups;
+    if (!opt.per.empty()) request.bucket = parse_time_bucket(opt.per);
+  }
   // --memory caps the buffers: the chunks in flight (one per worker, plus one being cut, plus a record
   // that straddles them) stay within it; a single record longer than half of it is an error.
   const std::uint64_t memory = parse_memory(opt.memory);
@@ -129,6 +154,7 @@ void run(const count_options& opt) {
   backend_options b_opts;
   b_opts.num_workers = threads;
   b_opts.device = opt.device;
+  b_opts.mode = request.mode;
   const std::uint64_t input_bytes = total_input_bytes(request.inputs);
   selected_backend selected = select_backend(parse_backend_choice(opt.backend), input_bytes, b_opts);
   if (opt.verbose)
@@ -147,19 +173,31 @@ void run(const count_options& opt) {
     result = run_count(request, selected.make, pool);
   }
 
-  std::vector<count_row> rows;
-  if (opt.per_file) {
-    out_opts.with_file_column = true;
-    for (const auto& f : result.per_file)
-      for (const auto& [code, count] : f.counts) rows.push_back({result.dictionary.key(code), count, f.file});
-  } else {
-    rows.reserve(result.dictionary.size());
-    for (std::uint32_t code = 0; code < result.dictionary.size(); ++code)
-      if (result.counts[code] != 0) rows.push_back({result.dictionary.key(code), result.counts[code]});
-  }
   out_opts.key_name = result.key_name;
-  order_rows(rows, out_opts);
-  write_rows(out, rows, out_opts);
+  if (request.mode == value_mode::stats) {
+    std::vector<stats_row> rows;
+    for (std::uint32_t code = 0; code < result.dictionary.size(); ++code)
+      if (result.stats[code].count != 0) rows.push_back({result.dictionary.key(code), result.stats[code]});
+    write_stats(out, rows, out_opts);
+  } else if (request.mode == value_mode::groups) {
+    std::vector<group_row> rows;
+    rows.reserve(result.groups.size());
+    for (const auto& g : result.groups) rows.push_back({result.dictionary.key(g.code), g.bucket, g.count});
+    write_groups(out, rows, request.bucket, out_opts);
+  } else {
+    std::vector<count_row> rows;
+    if (opt.per_file) {
+      out_opts.with_file_column = true;
+      for (const auto& f : result.per_file)
+        for (const auto& [code, count] : f.counts) rows.push_back({result.dictionary.key(code), count, f.file});
+    } else {
+      rows.reserve(result.dictionary.size());
+      for (std::uint32_t code = 0; code < result.dictionary.size(); ++code)
+        if (result.counts[code] != 0) rows.push_back({result.dictionary.key(code), result.counts[code]});
+    }
+    order_rows(rows, out_opts);
+    write_rows(out, rows, out_opts);
+  }
   out.commit();
 
   if (!opt.quiet)
@@ -219,6 +257,8 @@ CLI::App* setup_count(CLI::App& parent) {
       "  labcount count - < tests.csv\n"
       "  labcount count tests.csv --sort count --top 10 --format json\n"
       "  labcount count /data/batch-2024-08/ --recursive --per-file -o counts.csv\n"
+      "  labcount count samplesTests.csv --stats          # first/last test, active days, repeats\n"
+      "  labcount count samplesTests.csv --per day        # SampleID,day,count\n"
       "\nOutput: a CSV header '<key column>,count' and one row per distinct key, ordered by key bytes\n"
       "(--sort count: most first). Counts are summed over all inputs. Keys are kept byte for byte.\n"
       "Exit codes: 0 ok, 1 bad input data, 2 bad command line, 3 file error, 4 backend unavailable.");
@@ -236,6 +276,19 @@ CLI::App* setup_count(CLI::App& parent) {
                   "Cap on the buffers for input data (e.g. 512M, 4G); the key dictionary comes on top")
       ->capture_default_str();
   cmd->add_flag("--no-progress", opt->no_progress, "No progress line on stderr (it only shows on a terminal)");
+  cmd->add_flag("--stats", opt->stats,
+                "Per key also: first_test, last_test (ISO 8601), active_days (distinct days with a test), repeats "
+                "(rows whose key and time equal an earlier row's)")
+      ->group("Time analytics");
+  cmd->add_option("--per", opt->per, "Count per key per time bucket: hour, day, week (ISO) or month")
+      ->group("Time analytics");
+  cmd->add_option("--time", opt->time_column, "Timestamp column for --stats/--per: a header name or 1-based number")
+      ->capture_default_str()
+      ->group("Time analytics");
+  cmd->add_option("--time-format", opt->time_format,
+                  "Timestamp format in strftime notation (default: M/D/YYYY H:MM[:SS] or ISO 8601), e.g. "
+                  "'%d.%m.%Y %H:%M'")
+      ->group("Time analytics");
   cmd->add_option("-k,--key", opt->key, "Key column: a header name, or a 1-based column number")
       ->capture_default_str();
   cmd->add_flag("--no-header", opt->no_header, "The input has no header row (then --key must be a number)");

@@ -108,7 +108,10 @@ scan_output scan(std::string_view text, std::uint32_t key_field, std::uint32_t n
   options.num_fields = num_fields;
   scan_records(
       text.data(), text.data() + text.size(), at_eof, options, scratch,
-      [&](std::string_view key, const char*) { out.keys.emplace_back(key); },
+      [&](std::string_view key, std::string_view, const char*) {
+        out.keys.emplace_back(key);
+        return true;
+      },
       [&](row_problem p, const char*, const char* record, std::uint32_t) {
         out.bad.emplace_back(p, static_cast<std::size_t>(record - text.data()));
         return true;
