@@ -190,6 +190,25 @@ const std::vector<cli_case>& golden_cases() {
   static const std::vector<cli_case> cases = {
       // -- the seed format (an excerpt of the real samplesTests.csv: CRLF, "TestTime,SampleID") --
       {.name = "SeedDefaultOutputSortedByKey", .args = {"count", "seed_crlf.csv"}, .expected_stdout = "seed.csv"},
+      // -- time analytics: --stats, --per --
+      {.name = "StatsOnTheSeedFormat", .args = {"count", "seed_crlf.csv", "--stats"}, .expected_stdout = "seed_stats.csv"},
+      {.name = "StatsSortCountTopJson",
+       .args = {"count", "seed_crlf.csv", "--stats", "--sort", "count", "--top", "2", "--format", "json"},
+       .expected_stdout = "seed_stats_top2.json"},
+      {.name = "PerHour", .args = {"count", "seed_crlf.csv", "--per", "hour"}, .expected_stdout = "seed_per_hour.csv"},
+      {.name = "PerWeekIsoTimesOtherColumnsAndDelimiter",
+       .args = {"count", "iso_times.csv", "-d", ";", "--key", "Sample", "--time", "When", "--per", "week"},
+       .expected_stdout = "iso_per_week.csv"},
+      {.name = "UnparseableTimestampNamesFileAndLine", .args = {"count", "bad_timestamp.csv", "--stats"},
+       .exit_code = 1, .stderr_has = {"bad_timestamp.csv:3:", "13/10/2004 1:15", "hint:", "--time-format"}},
+      {.name = "MissingTimeColumn", .args = {"count", "seed_crlf.csv", "--stats", "--time", "When"}, .exit_code = 1,
+       .stderr_has = {"no column named 'When'", "--time"}},
+      {.name = "StatsWithPerIsAUsageError", .args = {"count", "seed_crlf.csv", "--stats", "--per", "day"},
+       .exit_code = 2, .stderr_has = {"cannot be combined"}},
+      {.name = "StatsWithPerFileIsAUsageError", .args = {"count", "seed_crlf.csv", "--stats", "--per-file"},
+       .exit_code = 2, .stderr_has = {"--per-file"}},
+      {.name = "UnknownBucket", .args = {"count", "seed_crlf.csv", "--per", "fortnight"}, .exit_code = 2,
+       .stderr_has = {"hour, day, week, month"}},
       // -- batches: gzip by content, directories, per-file counts, bad files --
       {.name = "GzipFileCountsLikeThePlainFile", .args = {"count", "gz/plain.csv.gz"}, .expected_stdout = "gz_plain.csv"},
       {.name = "GzipOnStandardInput", .args = {"count", "-"}, .stdin_file = "gz/plain.csv.gz",

@@ -20,7 +20,8 @@ struct reference_result {
 };
 
 inline reference_result reference_count(std::string_view text, char delimiter, bool has_header,
-                                        std::size_t key_index) {
+                                        std::size_t key_index,
+                                        std::vector<std::vector<std::string>>* good_rows = nullptr) {
   reference_result out;
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
 
@@ -108,8 +109,16 @@ inline reference_result reference_count(std::string_view text, char delimiter, b
     }
     ++out.counts[(*fields)[key_index]];
     ++out.rows;
+    if (good_rows != nullptr) good_rows->push_back(*fields);
   }
   return out;
+}
+
+// The data rows (header skipped) that the reference accepts, as fields.
+inline std::vector<std::vector<std::string>> reference_rows(std::string_view text, char delimiter) {
+  std::vector<std::vector<std::string>> rows;
+  reference_count(text, delimiter, true, 0, &rows);
+  return rows;
 }
 
 }  // namespace labcount::testing
