@@ -3,10 +3,14 @@
 //           sort_by_key + reduce_by_key on the CPU.
 //   stats : per code count/min/max, and a hash set of distinct (code, time) pairs; at the end the
 //           union of the sets gives the distinct times (repeats = count - distinct) and distinct days.
-//   groups: a hash map (code, bucket) -> count per worker, merged and sorted at the end.
+//           A row with the same time as its key's previous row is a repeat and skips the set.
+//   groups: a hash map (code, bucket) -> rows per worker, fed by runs of equal (code, bucket), merged
+//           and sorted at the end.
 #include <algorithm>
 #include <limits>
+#include <span>
 #include <thread>
+#include <unordered_map>
 
 #include "backend.hpp"
 #include "errors.hpp"
@@ -14,70 +18,139 @@
 namespace labcount {
 namespace {
 
-// Open addressing over (code, value) pairs with a count, load factor <= 1/2.
-class pair_table {
+// Open addressing over 64-bit keys (all ones = empty), load factor <= 1/2. With Counted, a count per
+// key in a parallel array; without, a plain set (stats only need distinct pairs: half the cache traffic).
+template <bool Counted>
+class word_table {
  public:
-  struct entry {
-    std::int64_t value;
-    std::uint32_t code;
-    std::uint32_t used;  // 0 = empty
-    std::uint64_t count;
-  };
+  static constexpr std::uint64_t empty = ~std::uint64_t{0};
 
-  pair_table() : slots_(1024), mask_(1023) {}
+  word_table() : keys_(1024, empty), counts_(Counted ? 1024 : 0, 0), mask_(1023) {}
 
-  void add(std::uint32_t code, std::int64_t value, std::uint64_t count) {
-    std::size_t i = hash(code, value) & mask_;
+  void add(std::uint64_t key, std::uint64_t count) {
+    std::size_t i = hash(key) & mask_;
     for (;;) {
-      entry& e = slots_[i];
-      if (e.used == 0) {
-        e = entry{value, code, 1, count};
-        if (++size_ * 2 > slots_.size()) grow();
+      if (keys_[i] == key) {
+        if constexpr (Counted) counts_[i] += count;
         return;
       }
-      if (e.code == code && e.value == value) {
-        e.count += count;
+      if (keys_[i] == empty) {
+        keys_[i] = key;
+        if constexpr (Counted) counts_[i] = count;
+        if (++size_ * 2 > keys_.size()) grow();
         return;
       }
       i = (i + 1) & mask_;
     }
   }
 
-  template <class Fn>
+  // Adds each key with count 1. Probes miss the cache on big tables, so the slot of the key 8 ahead is
+  // prefetched while this one is placed: the misses overlap instead of queueing.
+  void add_batch(std::span<const std::uint64_t> keys) {
+    constexpr std::size_t ahead = 8;
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      if (i + ahead < keys.size()) __builtin_prefetch(&keys_[hash(keys[i + ahead]) & mask_]);
+      add(keys[i], 1);
+    }
+  }
+
+  template <class Fn>  // fn(key, count); the count is 1 in a set
   void for_each(Fn&& fn) const {
-    for (const entry& e : slots_)
-      if (e.used != 0) fn(e);
+    for (std::size_t i = 0; i < keys_.size(); ++i)
+      if (keys_[i] != empty) fn(keys_[i], Counted ? counts_[i] : std::uint64_t{1});
   }
   std::size_t size() const noexcept { return size_; }
 
  private:
-  static std::size_t hash(std::uint32_t code, std::int64_t value) noexcept {
-    std::uint64_t h = (static_cast<std::uint64_t>(code) * 0x9e3779b97f4a7c15ULL) ^ static_cast<std::uint64_t>(value);
-    h ^= h >> 29;
-    h *= 0xbf58476d1ce4e5b9ULL;
-    return static_cast<std::size_t>(h ^ (h >> 32));
+  static std::size_t hash(std::uint64_t key) noexcept {
+    key ^= key >> 31;
+    key *= 0x9e3779b97f4a7c15ULL;
+    return static_cast<std::size_t>(key ^ (key >> 29));
   }
   void grow() {
-    std::vector<entry> old(slots_.size() * 2);
-    old.swap(slots_);
-    mask_ = slots_.size() - 1;
+    std::vector<std::uint64_t> keys(keys_.size() * 2, empty);
+    std::vector<std::uint64_t> counts(Counted ? keys_.size() * 2 : 0, 0);
+    keys.swap(keys_);
+    counts.swap(counts_);
+    mask_ = keys_.size() - 1;
     size_ = 0;
-    for (const entry& e : old)
-      if (e.used != 0) add(e.code, e.value, e.count);
+    for (std::size_t i = 0; i < keys.size(); ++i)
+      if (keys[i] != empty) add(keys[i], Counted ? counts[i] : 1);
   }
 
-  std::vector<entry> slots_;
+  std::vector<std::uint64_t> keys_;
+  std::vector<std::uint64_t> counts_;
   std::size_t mask_;
   std::size_t size_ = 0;
 };
 
+// (code, value) -> count (or a set of pairs, without Counted). A pair usually packs into one word (code
+// high, value + offset low, when that fits 32 bits: seconds since 1970 until 2106, or any bucket with
+// offset 2^31); others go to `wide_`.
+template <bool Counted>
+class pair_table {
+ public:
+  explicit pair_table(std::int64_t offset = 0) : offset_(offset) {}
+
+  void add(std::uint32_t code, std::int64_t value, std::uint64_t count) {
+    const std::int64_t shifted = value + offset_;
+    if (shifted >= 0 && shifted <= 0xffffffffLL)
+      packed_.add((static_cast<std::uint64_t>(code) << 32) | static_cast<std::uint64_t>(shifted), count);
+    else
+      wide_[{code, value}] += count;  // rare: times before 1970 or after 2106
+  }
+
+  // Set form: adds (code, value) pairs whose packed words were collected by pack(); see consume_values.
+  bool pack(std::uint32_t code, std::int64_t value, std::uint64_t& word) const noexcept {
+    const std::int64_t shifted = value + offset_;
+    word = (static_cast<std::uint64_t>(code) << 32) | static_cast<std::uint64_t>(shifted);
+    return shifted >= 0 && shifted <= 0xffffffffLL;
+  }
+  void add_packed(std::span<const std::uint64_t> words) { packed_.add_batch(words); }
+
+  template <class Fn>  // fn(code, value, count)
+  void for_each(Fn&& fn) const {
+    packed_.for_each([&](std::uint64_t key, std::uint64_t count) {
+      fn(static_cast<std::uint32_t>(key >> 32), static_cast<std::int64_t>(key & 0xffffffffULL) - offset_, count);
+    });
+    for (const auto& [pair, count] : wide_) fn(pair.first, pair.second, count);
+  }
+  std::size_t size() const noexcept { return packed_.size() + wide_.size(); }
+
+ private:
+  struct pair_hash {
+    std::size_t operator()(const std::pair<std::uint32_t, std::int64_t>& p) const noexcept {
+      return std::hash<std::int64_t>{}(p.second * 0x9e3779b97f4a7c15LL ^ p.first);
+    }
+  };
+
+  std::int64_t offset_;
+  word_table<Counted> packed_;
+  std::unordered_map<std::pair<std::uint32_t, std::int64_t>, std::uint64_t, pair_hash> wide_;
+};
+
+constexpr std::int64_t bucket_offset = std::int64_t{1} << 31;
+constexpr std::int64_t no_time = std::numeric_limits<std::int64_t>::min();
+
 struct worker_state {
+  worker_state() : groups(bucket_offset) {}
+
   std::vector<std::uint64_t> counts;
   std::vector<timestamp> first;
   std::vector<timestamp> last;
-  pair_table pairs;  // stats: distinct (code, time); groups: (code, bucket) -> rows
-  std::uint32_t last_code = std::numeric_limits<std::uint32_t>::max();
-  std::int64_t last_value = 0;
+  std::vector<timestamp> previous;  // stats: the time of the code's previous row
+  pair_table<false> times;           // stats: distinct (code, time)
+  std::vector<std::uint64_t> pending;  // stats: packed pairs of one batch, inserted together
+  pair_table<true> groups;           // groups: (code, bucket) -> rows
+  // groups: the current run of rows with one (code, bucket), added to `pairs` when it ends.
+  std::uint32_t run_code = 0;
+  std::int64_t run_bucket = 0;
+  std::uint64_t run_rows = 0;
+
+  void end_run() {
+    if (run_rows != 0) groups.add(run_code, run_bucket, run_rows);
+    run_rows = 0;
+  }
 };
 
 class cpu_backend final : public count_backend {
@@ -101,28 +174,44 @@ class cpu_backend final : public count_backend {
     LABCOUNT_EXPECTS(mode_ != value_mode::counts, "consume_values() needs value_mode::stats or ::groups");
     LABCOUNT_EXPECTS(codes.size() == values.size(), "one value per code");
     worker_state& w = per_worker_.at(worker);
+    if (mode_ == value_mode::groups) {
+      for (std::size_t i = 0; i < codes.size(); ++i) {
+        // Lab logs list a sample's tests in runs, so most rows extend the current (code, bucket) run.
+        if (codes[i] == w.run_code && values[i] == w.run_bucket) {
+          ++w.run_rows;
+          continue;
+        }
+        w.end_run();
+        w.run_code = codes[i];
+        w.run_bucket = values[i];
+        w.run_rows = 1;
+      }
+      return;
+    }
     for (std::size_t i = 0; i < codes.size(); ++i) {
       const std::uint32_t code = codes[i];
       const std::int64_t value = values[i];
-      if (mode_ == value_mode::groups) {
-        w.pairs.add(code, value, 1);
-        continue;
-      }
       if (code >= w.counts.size()) {
         const std::size_t size = std::max<std::size_t>(code + 1, w.counts.size() * 2);
         w.counts.resize(size, 0);
         w.first.resize(size, std::numeric_limits<timestamp>::max());
         w.last.resize(size, std::numeric_limits<timestamp>::min());
+        w.previous.resize(size, no_time);
       }
       ++w.counts[code];
       w.first[code] = std::min(w.first[code], value);
       w.last[code] = std::max(w.last[code], value);
-      // Lab files log a sample's tests in runs: the same (code, time) as the row before is a repeat.
-      if (code == w.last_code && value == w.last_value) continue;
-      w.pairs.add(code, value, 1);
-      w.last_code = code;
-      w.last_value = value;
+      // The same time as this key's previous row is a repeat already in the set: skip the probe.
+      if (value == w.previous[code]) continue;
+      w.previous[code] = value;
+      std::uint64_t word;
+      if (w.times.pack(code, value, word))
+        w.pending.push_back(word);
+      else
+        w.times.add(code, value, 1);
     }
+    w.times.add_packed(w.pending);
+    w.pending.clear();
   }
 
   std::vector<std::uint64_t> finish(std::size_t num_codes) override {
@@ -138,7 +227,7 @@ class cpu_backend final : public count_backend {
   std::vector<key_stats> finish_stats(std::size_t num_codes) override {
     LABCOUNT_EXPECTS(mode_ == value_mode::stats, "finish_stats() needs value_mode::stats");
     std::vector<key_stats> stats(num_codes);
-    pair_table distinct;  // the union of the workers' distinct (code, time) pairs
+    pair_table<false> distinct;  // the union of the workers' distinct (code, time) pairs
     for (const auto& w : per_worker_) {
       const std::size_t n = std::min(w.counts.size(), num_codes);
       for (std::size_t code = 0; code < n; ++code) {
@@ -148,25 +237,29 @@ class cpu_backend final : public count_backend {
         s.last = s.count == 0 ? w.last[code] : std::max(s.last, w.last[code]);
         s.count += w.counts[code];
       }
-      w.pairs.for_each([&](const pair_table::entry& e) { distinct.add(e.code, e.value, 1); });
+      w.times.for_each([&](std::uint32_t code, std::int64_t time, std::uint64_t) { distinct.add(code, time, 1); });
     }
-    pair_table days;
-    distinct.for_each([&](const pair_table::entry& e) {
-      ++stats[e.code].repeats;  // counts distinct times for now
-      days.add(e.code, day_of(e.value), 1);
+    pair_table<false> days(bucket_offset);
+    std::vector<std::uint64_t> distinct_times(num_codes, 0);
+    distinct.for_each([&](std::uint32_t code, std::int64_t time, std::uint64_t) {
+      ++distinct_times[code];
+      days.add(code, day_of(time), 1);
     });
-    days.for_each([&](const pair_table::entry& e) { ++stats[e.code].active_days; });
-    for (auto& s : stats) s.repeats = s.count - s.repeats;
+    days.for_each([&](std::uint32_t code, std::int64_t, std::uint64_t) { ++stats[code].active_days; });
+    for (std::size_t code = 0; code < num_codes; ++code) stats[code].repeats = stats[code].count - distinct_times[code];
     return stats;
   }
 
   std::vector<group_count> finish_groups() override {
     LABCOUNT_EXPECTS(mode_ == value_mode::groups, "finish_groups() needs value_mode::groups");
-    pair_table total;
-    for (const auto& w : per_worker_) w.pairs.for_each([&](const pair_table::entry& e) { total.add(e.code, e.value, e.count); });
+    pair_table<true> total(bucket_offset);
+    for (auto& w : per_worker_) {
+      w.end_run();
+      w.groups.for_each([&](std::uint32_t code, std::int64_t bucket, std::uint64_t rows) { total.add(code, bucket, rows); });
+    }
     std::vector<group_count> groups;
     groups.reserve(total.size());
-    total.for_each([&](const pair_table::entry& e) { groups.push_back({e.code, e.value, e.count}); });
+    total.for_each([&](std::uint32_t code, std::int64_t bucket, std::uint64_t rows) { groups.push_back({code, bucket, rows}); });
     std::sort(groups.begin(), groups.end(), [](const group_count& a, const group_count& b) {
       return a.code != b.code ? a.code < b.code : a.bucket < b.bucket;
     });
