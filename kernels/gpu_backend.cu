@@ -30,6 +30,22 @@
 // * Timings come from events read when they are known to be complete (after a staging wait, or at finish()), so
 //   measuring adds no synchronization. They are summed over workers, whose streams overlap, so they can exceed
 //   the wall time.
+//
+// Value modes (stats, groups; sort_reduce.hpp has the picture). consume_values() stages the values next to the
+// codes (same staging slots, same events) and tracks the batch's smallest and largest value; a flush then
+//   reduces the batch to its distinct (code, value) pairs with their rows   // composite key, or the fallback
+//   merges them into the worker's running pair set                         // merge_by_key + reduce_by_key
+// finish_stats()/finish_groups() flush every worker, merge the workers' sets on the first worker's stream (a
+// tree of merge_by_key, then one reduce_by_key), and either reduce per code and scatter into dense stats
+// (stats) or copy the pairs back (groups).
+// Where the host waits, and why (CUB's DeviceMerge takes host sizes, and the sizes are device results):
+//   * once per flush, after queuing the batch's reduction: its number of pairs. The same wait delivers the size
+//     of the previous merge. The worker's thread stalls for one batch's sort; the other workers keep parsing.
+//   * in finish_*: once per worker for its last merge's size; once after the cross-worker reduction when more
+//     than one worker has pairs; once before the host reads the result.
+// Running sets grow with distinct pairs (24 bytes each, about three times that while merging), not with rows.
+// The composite key needs bit_width(largest code) + bit_width(max - min value) <= 64 per batch; otherwise the
+// batch is sorted twice (stable radix sorts by value, then by code) with buffers allocated for that batch only.
 #include "gpu_backend.hpp"
 
 #include <cuda_runtime.h>
@@ -54,6 +70,7 @@
 namespace labcount {
 namespace {
 
+using kernels::detail::code_value;
 using kernels::detail::cuda_event;
 using kernels::detail::cuda_stream;
 using kernels::detail::device_buffer;
@@ -61,6 +78,7 @@ using kernels::detail::gpu_backend_hint;
 using kernels::detail::pinned_buffer;
 using kernels::detail::run_count_t;
 using kernels::detail::temp_storage;
+using kernels::composite_layout;
 using clock_type = std::chrono::steady_clock;
 
 // Share of the free device memory the batches may take: leaves room for the running totals, CUB's scratch,
@@ -69,6 +87,11 @@ constexpr std::size_t free_memory_share = 4;
 // Device bytes per batch row: the codes, the radix sort's second buffer, and one 64-bit run count per row in
 // the worst case (every code different).
 constexpr std::size_t bytes_per_batch_row = 2 * sizeof(std::uint32_t) + sizeof(std::uint64_t);
+// The same for stats and groups: the code and value, two composite keys, one distinct pair and its count per row
+// in the worst case, and what the two-key fallback allocates for its batch (a second code and value, a pair).
+constexpr std::size_t bytes_per_value_row = sizeof(std::uint32_t) + sizeof(std::int64_t) +
+                                            2 * sizeof(std::uint64_t) + sizeof(code_value) + sizeof(std::uint64_t) +
+                                            sizeof(std::uint32_t) + sizeof(std::int64_t) + sizeof(code_value);
 constexpr std::size_t min_batch_rows = std::size_t{1} << 16;
 // A worker's first batch; later ones double up to the cap from free memory.
 constexpr std::size_t first_batch_rows = std::size_t{1} << 20;
@@ -76,6 +99,8 @@ constexpr std::size_t first_batch_rows = std::size_t{1} << 20;
 constexpr std::size_t max_staging_rows = std::size_t{1} << 20;
 // Codes are 32-bit, so no total array needs more slots than this.
 constexpr std::size_t max_totals = std::size_t{1} << 32;
+// Value modes: pair sets are indexed with 32 bits on the device.
+constexpr std::size_t max_pairs = std::numeric_limits<run_count_t>::max();
 
 // A failed call as text for a reason line (probe) rather than an exception; clears the thread's last error.
 std::string cuda_error_text(cudaError_t status) {
@@ -178,8 +203,9 @@ std::string describe_device(int device) {
   return line + ", " + gib(free_bytes) + " free";
 }
 
-std::size_t batch_rows_for(std::size_t free_bytes, unsigned num_workers) {
-  const std::size_t rows = free_bytes / free_memory_share / num_workers / bytes_per_batch_row;
+std::size_t batch_rows_for(std::size_t free_bytes, unsigned num_workers, value_mode mode) {
+  const std::size_t bytes_per_row = mode == value_mode::counts ? bytes_per_batch_row : bytes_per_value_row;
+  const std::size_t rows = free_bytes / free_memory_share / num_workers / bytes_per_row;
   return std::clamp(rows, min_batch_rows, kernels::max_batch_rows);
 }
 
@@ -200,6 +226,22 @@ std::size_t temp_bytes_for(std::size_t batch_rows) {
   return std::max(sort_bytes, reduce_bytes);
 }
 
+// temp_bytes_for for stats and groups: the composite sort and its reduction (the fallback and the merges grow the
+// buffer when they need more).
+std::size_t value_temp_bytes_for(std::size_t batch_rows) {
+  const auto num_items = static_cast<std::uint32_t>(batch_rows);
+  std::size_t sort_bytes = 0;
+  cub::DoubleBuffer<std::uint64_t> keys(nullptr, nullptr);
+  CUDA_TRY(cub::DeviceRadixSort::SortKeys(nullptr, sort_bytes, keys, num_items, 0, 64));
+  std::size_t reduce_bytes = 0;
+  CUDA_TRY(cub::DeviceReduce::ReduceByKey(nullptr, reduce_bytes, static_cast<const std::uint64_t*>(nullptr),
+                                          static_cast<std::uint64_t*>(nullptr),
+                                          thrust::constant_iterator<std::uint64_t>(1),
+                                          static_cast<std::uint64_t*>(nullptr), static_cast<run_count_t*>(nullptr),
+                                          ::cuda::std::plus<std::uint64_t>{}, num_items));
+  return std::max(sort_bytes, reduce_bytes);
+}
+
 // sum[code] += part[code]: folds one worker's totals into the result in finish().
 struct add_totals {
   std::uint64_t* sum;
@@ -213,10 +255,42 @@ struct batch_events {
   cuda_event reduced;
 };
 
+// A pair set on the device: pairs sorted by (code, value), each once, with their rows. Sizes live with the owner.
+struct pair_buffers {
+  device_buffer<code_value> pairs;
+  device_buffer<std::uint64_t> counts;
+
+  std::size_t capacity() const noexcept { return pairs.size(); }
+  // Makes room for `needed` pairs; the contents are not kept (only outputs are grown).
+  void reserve(std::size_t needed, std::size_t cap, cudaStream_t stream) {
+    if (capacity() >= needed) return;
+    const std::size_t size = std::max(needed, std::min(2 * capacity(), cap));
+    pairs = device_buffer<code_value>(size, stream);
+    counts = device_buffer<std::uint64_t>(size, stream);
+  }
+};
+
 struct worker_state {
-  worker_state(std::size_t batch_rows, std::size_t staging_rows)
-      : d_codes(batch_rows, stream.get()), d_alternate(batch_rows, stream.get()), d_num_runs(1, stream.get()) {
+  worker_state(std::size_t batch_rows, std::size_t staging_rows, value_mode mode)
+      : d_codes(batch_rows, stream.get()), d_num_runs(2, stream.get()) {
     for (auto& buffer : h_staging) buffer = pinned_buffer<std::uint32_t>(staging_rows);
+    if (mode == value_mode::counts) {
+      d_alternate = device_buffer<std::uint32_t>(batch_rows, stream.get());
+      return;
+    }
+    for (auto& buffer : h_value_staging) buffer = pinned_buffer<std::int64_t>(staging_rows);
+    h_num_pairs = pinned_buffer<run_count_t>(2);
+    allocate_value_batch(batch_rows);
+  }
+
+  // The device side of a value-mode batch of `rows` rows (d_codes apart). Stream-ordered, so the old buffers are
+  // freed after the work already queued on them.
+  void allocate_value_batch(std::size_t rows) {
+    d_values = device_buffer<std::int64_t>(rows, stream.get());
+    d_keys = device_buffer<std::uint64_t>(rows, stream.get());
+    d_keys_alt = device_buffer<std::uint64_t>(rows, stream.get());
+    batch.pairs = device_buffer<code_value>(rows, stream.get());
+    batch.counts = device_buffer<std::uint64_t>(rows, stream.get());
   }
 
   // Declared first so it is destroyed last: the device buffers below are freed on it.
@@ -236,12 +310,30 @@ struct worker_state {
   device_buffer<std::uint32_t> d_codes;
   device_buffer<std::uint32_t> d_alternate;
   device_buffer<std::uint64_t> d_run_counts;  // grown to min(batch rows, largest code + 1) as needed
+  // counts: [0] the runs of the last batch. Value modes: [0] the pairs of the last batch, [1] of the last merge.
   device_buffer<run_count_t> d_num_runs;
   device_buffer<std::uint64_t> d_totals;  // dense running totals: d_totals[code]
   temp_storage scratch;
   std::size_t batch_fill = 0;
   std::uint32_t batch_max_code = 0;
   std::uint64_t flushes = 0;
+
+  // Value modes (stats, groups): staged values next to the codes; the batch's values, its composite keys and the
+  // sort's second buffer; the batch's distinct pairs; and the worker's running pair set (running_size pairs),
+  // with the two outputs of a merge (merged, then reduced into spare, which becomes the running set).
+  std::array<pinned_buffer<std::int64_t>, 2> h_value_staging;
+  device_buffer<std::int64_t> d_values;
+  device_buffer<std::uint64_t> d_keys;
+  device_buffer<std::uint64_t> d_keys_alt;
+  pair_buffers batch;
+  pair_buffers running;
+  pair_buffers merged;
+  pair_buffers spare;
+  std::size_t running_size = 0;
+  bool merge_pending = false;              // running_size is the count a queued merge will copy to h_num_pairs[1]
+  pinned_buffer<run_count_t> h_num_pairs;  // d_num_runs copied back: [0] the last batch's, [1] the last merge's
+  std::int64_t batch_min_value = std::numeric_limits<std::int64_t>::max();
+  std::int64_t batch_max_value = std::numeric_limits<std::int64_t>::min();
 
   std::deque<std::pair<std::uint64_t, batch_events>> batches_in_flight;  // (flush number, its events)
   std::vector<batch_events> spare_events;
@@ -260,6 +352,16 @@ std::uint32_t stage(std::span<const std::uint32_t> codes, std::uint32_t* staged)
     max_code = std::max(max_code, codes[i]);
   }
   return max_code;
+}
+
+// Copies a piece of the caller's values into a staging buffer and widens [min_value, max_value] to cover them.
+void stage_values(std::span<const std::int64_t> values, std::int64_t* staged, std::int64_t& min_value,
+                  std::int64_t& max_value) {
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    staged[i] = values[i];
+    min_value = std::min(min_value, values[i]);
+    max_value = std::max(max_value, values[i]);
+  }
 }
 
 // Adds the times of the batches that are known to be complete: those flushed before `completed_flushes`.
@@ -300,21 +402,22 @@ void grow_totals(worker_state& worker, std::size_t needed) {
 class gpu_backend final : public count_backend {
  public:
   gpu_backend(const backend_options& options, const gpu_backend_tuning& tuning, clock_type::time_point setup_start)
-      : device_(options.device) {
+      : device_(options.device), mode_(options.mode) {
     CUDA_TRY(cudaSetDevice(device_));
     std::size_t free_bytes = 0;
     std::size_t total_bytes = 0;
     CUDA_TRY(cudaMemGetInfo(&free_bytes, &total_bytes));
     const unsigned num_workers = std::max(1u, options.num_workers);
     batch_rows_ = tuning.batch_rows != 0 ? std::min(tuning.batch_rows, kernels::max_batch_rows)
-                                         : batch_rows_for(free_bytes, num_workers);
+                                         : batch_rows_for(free_bytes, num_workers, mode_);
     // Several staging pieces per batch even when a test forces tiny batches.
     staging_rows_ = std::clamp<std::size_t>(batch_rows_ / 4, 1, max_staging_rows);
     const std::size_t first_rows = std::min(batch_rows_, first_batch_rows);
-    const std::size_t temp_bytes = temp_bytes_for(first_rows);
+    const std::size_t temp_bytes =
+        mode_ == value_mode::counts ? temp_bytes_for(first_rows) : value_temp_bytes_for(first_rows);
     workers_.reserve(num_workers);
     for (unsigned i = 0; i < num_workers; ++i) {
-      auto worker = std::make_unique<worker_state>(first_rows, staging_rows_);
+      auto worker = std::make_unique<worker_state>(first_rows, staging_rows_, mode_);
       worker->scratch.reserve(temp_bytes, worker->stream.get());
       workers_.push_back(std::move(worker));
     }
@@ -338,23 +441,20 @@ class gpu_backend final : public count_backend {
   std::string_view name() const override { return "gpu"; }
 
   void consume(unsigned worker_id, std::span<const std::uint32_t> codes) override {
-    LABCOUNT_EXPECTS(worker_id < workers_.size(), "worker id below backend_options::num_workers");
-    if (codes.empty()) return;
-    CUDA_TRY(cudaSetDevice(device_));
-    worker_state& worker = *workers_[worker_id];
-    while (!codes.empty()) {
-      const std::size_t capacity = worker.d_codes.size();
-      const std::size_t piece = std::min({codes.size(), staging_rows_, capacity - worker.batch_fill});
-      stage_and_copy(worker, codes.first(piece));
-      codes = codes.subspan(piece);
-      if (worker.batch_fill == capacity) {
-        flush(worker);
-        grow_batch(worker);
-      }
-    }
+    LABCOUNT_EXPECTS(mode_ == value_mode::counts,
+                     "consume() needs value_mode::counts; stats and groups use consume_values()");
+    consume_rows(worker_id, codes, {});
+  }
+
+  void consume_values(unsigned worker_id, std::span<const std::uint32_t> codes,
+                      std::span<const std::int64_t> values) override {
+    LABCOUNT_EXPECTS(mode_ != value_mode::counts, "consume_values() needs value_mode::stats or ::groups");
+    LABCOUNT_EXPECTS(codes.size() == values.size(), "one value per code");
+    consume_rows(worker_id, codes, values);
   }
 
   std::vector<std::uint64_t> finish(std::size_t num_codes) override {
+    LABCOUNT_EXPECTS(mode_ == value_mode::counts, "finish() needs value_mode::counts");
     CUDA_TRY(cudaSetDevice(device_));
     for (const auto& worker : workers_) flush(*worker);
 
@@ -393,12 +493,82 @@ class gpu_backend final : public count_backend {
       CUDA_TRY(cudaStreamSynchronize(stream));
     }
 
-    // That stream waited for every other stream, so every event recorded so far is complete.
-    for (const auto& worker : workers_) {
-      for (int slot = 0; slot < 2; ++slot) wait_for_staging(*worker, slot);
-      harvest_batches(*worker, std::numeric_limits<std::uint64_t>::max());
-    }
+    harvest_all();
     return counts;
+  }
+
+  std::vector<key_stats> finish_stats(std::size_t num_codes) override {
+    LABCOUNT_EXPECTS(mode_ == value_mode::stats, "finish_stats() needs value_mode::stats");
+    CUDA_TRY(cudaSetDevice(device_));
+    worker_state& first = *workers_.front();
+    const cudaStream_t stream = first.stream.get();
+    cuda_event start;
+    cuda_event reduced;
+    cuda_event copied;
+    pair_buffers all;  // owns the pairs when they come from several workers
+    const pair_run pairs = gather_pairs(all, start);
+
+    std::vector<key_stats> stats(num_codes);
+    if (pairs.size > 0 && num_codes > 0) {
+      // per-code reduction of the sorted pairs, scattered into zeroed dense stats (all-zero bytes are key_stats{})
+      device_buffer<std::uint32_t> d_codes_scratch(pairs.size, stream);
+      device_buffer<kernels::detail::stats_part> d_parts_scratch(pairs.size, stream);
+      device_buffer<std::uint32_t> d_codes(pairs.size, stream);
+      device_buffer<kernels::detail::stats_part> d_parts(pairs.size, stream);
+      device_buffer<key_stats> d_stats(num_codes, stream);
+      run_count_t* d_num_codes = first.d_num_runs.data();
+      kernels::detail::cub_exec exec{stream, &first.scratch};
+      kernels::detail::stats_of_pairs(exec, pairs.pairs, pairs.counts, pairs.size, d_codes_scratch.data(),
+                                      d_parts_scratch.data(), d_codes.data(), d_parts.data(), d_num_codes);
+      CUDA_TRY(cudaMemsetAsync(d_stats.data(), 0, num_codes * sizeof(key_stats), stream));
+      kernels::detail::for_each_index(
+          exec, pairs.size,
+          kernels::detail::scatter_stats{d_codes.data(), d_parts.data(), d_num_codes, num_codes, d_stats.data()});
+      CUDA_TRY(cudaEventRecord(reduced.get(), stream));
+      CUDA_TRY(cudaMemcpyAsync(stats.data(), d_stats.data(), num_codes * sizeof(key_stats),
+                               cudaMemcpyDeviceToHost, stream));
+    } else {
+      CUDA_TRY(cudaEventRecord(reduced.get(), stream));
+    }
+    CUDA_TRY(cudaEventRecord(copied.get(), stream));
+    // The host reads stats next.
+    CUDA_TRY(cudaStreamSynchronize(stream));
+    finish_reduce_ += elapsed(start, reduced);
+    finish_transfer_ += elapsed(reduced, copied);
+    harvest_all();
+    return stats;
+  }
+
+  std::vector<group_count> finish_groups() override {
+    LABCOUNT_EXPECTS(mode_ == value_mode::groups, "finish_groups() needs value_mode::groups");
+    CUDA_TRY(cudaSetDevice(device_));
+    const cudaStream_t stream = workers_.front()->stream.get();
+    cuda_event start;
+    cuda_event reduced;
+    cuda_event copied;
+    pair_buffers all;
+    const pair_run pairs = gather_pairs(all, start);
+
+    CUDA_TRY(cudaEventRecord(reduced.get(), stream));
+    std::vector<code_value> h_pairs(pairs.size);
+    std::vector<std::uint64_t> h_counts(pairs.size);
+    if (pairs.size > 0) {
+      CUDA_TRY(cudaMemcpyAsync(h_pairs.data(), pairs.pairs, pairs.size * sizeof(code_value), cudaMemcpyDeviceToHost,
+                               stream));
+      CUDA_TRY(cudaMemcpyAsync(h_counts.data(), pairs.counts, pairs.size * sizeof(std::uint64_t),
+                               cudaMemcpyDeviceToHost, stream));
+    }
+    CUDA_TRY(cudaEventRecord(copied.get(), stream));
+    // The host reads the pairs next.
+    CUDA_TRY(cudaStreamSynchronize(stream));
+    finish_reduce_ += elapsed(start, reduced);
+    finish_transfer_ += elapsed(reduced, copied);
+    harvest_all();
+
+    std::vector<group_count> groups(pairs.size);
+    for (std::size_t i = 0; i < pairs.size; ++i)
+      groups[i] = group_count{h_pairs[i].code, h_pairs[i].value, h_counts[i]};
+    return groups;
   }
 
   backend_timings timings() const override {
@@ -415,17 +585,51 @@ class gpu_backend final : public count_backend {
   }
 
  private:
-  void stage_and_copy(worker_state& worker, std::span<const std::uint32_t> piece) {
+  // A pair set somewhere on the device: a worker's running set, or the merge of several in finish_*().
+  struct pair_run {
+    const code_value* pairs = nullptr;
+    const std::uint64_t* counts = nullptr;
+    std::size_t size = 0;
+  };
+
+  // consume() and consume_values() (values empty in counts mode).
+  void consume_rows(unsigned worker_id, std::span<const std::uint32_t> codes, std::span<const std::int64_t> values) {
+    LABCOUNT_EXPECTS(worker_id < workers_.size(), "worker id below backend_options::num_workers");
+    if (codes.empty()) return;
+    CUDA_TRY(cudaSetDevice(device_));
+    worker_state& worker = *workers_[worker_id];
+    const bool with_values = mode_ != value_mode::counts;
+    while (!codes.empty()) {
+      const std::size_t capacity = worker.d_codes.size();
+      const std::size_t piece = std::min({codes.size(), staging_rows_, capacity - worker.batch_fill});
+      stage_and_copy(worker, codes.first(piece), with_values ? values.first(piece) : values);
+      codes = codes.subspan(piece);
+      if (with_values) values = values.subspan(piece);
+      if (worker.batch_fill == capacity) {
+        flush(worker);
+        grow_batch(worker);
+      }
+    }
+  }
+
+  // values: empty in counts mode, else one per code.
+  void stage_and_copy(worker_state& worker, std::span<const std::uint32_t> piece,
+                      std::span<const std::int64_t> values) {
     const int slot = worker.next_slot;
     worker.next_slot ^= 1;
     wait_for_staging(worker, slot);
     std::uint32_t* staged = worker.h_staging[slot].data();
     worker.batch_max_code = std::max(worker.batch_max_code, stage(piece, staged));
+    if (!values.empty())
+      stage_values(values, worker.h_value_staging[slot].data(), worker.batch_min_value, worker.batch_max_value);
 
     const cudaStream_t stream = worker.stream.get();
     CUDA_TRY(cudaEventRecord(worker.copy_start[slot].get(), stream));
     CUDA_TRY(cudaMemcpyAsync(worker.d_codes.data() + worker.batch_fill, staged, piece.size_bytes(),
                              cudaMemcpyHostToDevice, stream));
+    if (!values.empty())
+      CUDA_TRY(cudaMemcpyAsync(worker.d_values.data() + worker.batch_fill, worker.h_value_staging[slot].data(),
+                               values.size_bytes(), cudaMemcpyHostToDevice, stream));
     CUDA_TRY(cudaEventRecord(worker.copy_done[slot].get(), stream));
     worker.copy_pending[slot] = true;
     worker.flushes_before_copy[slot] = worker.flushes;
@@ -434,6 +638,7 @@ class gpu_backend final : public count_backend {
 
   // Queues sort + reduce_by_key + add-into-totals for the worker's batch; returns without waiting.
   void flush(worker_state& worker) {
+    if (mode_ != value_mode::counts) return flush_pairs(worker);
     if (worker.batch_fill == 0) return;
     const cudaStream_t stream = worker.stream.get();
     const std::size_t num_rows = worker.batch_fill;
@@ -461,6 +666,178 @@ class gpu_backend final : public count_backend {
     worker.batch_max_code = 0;
   }
 
+  // Value modes: reduces the worker's batch to its distinct pairs and merges them into the worker's running set.
+  // Waits once: the merge needs the batch's number of pairs on the host (see the file comment).
+  void flush_pairs(worker_state& worker) {
+    if (worker.batch_fill == 0) return;
+    const cudaStream_t stream = worker.stream.get();
+    const std::size_t num_rows = worker.batch_fill;
+    const std::uint32_t max_code = worker.batch_max_code;
+    const composite_layout layout =
+        kernels::composite_layout_for(max_code, worker.batch_min_value, worker.batch_max_value);
+    run_count_t* d_batch_pairs = worker.d_num_runs.data();
+
+    batch_events events = take_events(worker);
+    CUDA_TRY(cudaEventRecord(events.start.get(), stream));
+    kernels::detail::cub_exec exec{stream, &worker.scratch};
+    const auto on_sorted = [&] { CUDA_TRY(cudaEventRecord(events.sorted.get(), stream)); };
+    if (layout.fits) {
+      kernels::detail::reduce_pairs_composite(exec, worker.d_codes.data(), worker.d_values.data(),
+                                              worker.d_keys.data(), worker.d_keys_alt.data(), num_rows, layout,
+                                              worker.batch_min_value, worker.batch.pairs.data(),
+                                              worker.batch.counts.data(), d_batch_pairs, on_sorted);
+    } else {
+      // Rare (a time range wider than 64 bits minus the code's): this batch's extra buffers come from the
+      // stream-ordered pool and go back to it once the reduction has run.
+      device_buffer<std::uint32_t> d_codes_alt(num_rows, stream);
+      device_buffer<std::int64_t> d_values_alt(num_rows, stream);
+      device_buffer<code_value> d_pairs_scratch(num_rows, stream);
+      kernels::detail::reduce_pairs_two_keys(exec, worker.d_codes.data(), d_codes_alt.data(), worker.d_values.data(),
+                                             d_values_alt.data(), d_pairs_scratch.data(), num_rows, max_code,
+                                             worker.batch.pairs.data(), worker.batch.counts.data(), d_batch_pairs,
+                                             on_sorted);
+    }
+    // DeviceMerge takes host sizes: wait for this batch's number of pairs (and the previous merge's, queued
+    // before it). The only wait per batch in value modes.
+    CUDA_TRY(cudaMemcpyAsync(worker.h_num_pairs.data(), d_batch_pairs, sizeof(run_count_t), cudaMemcpyDeviceToHost,
+                             stream));
+    CUDA_TRY(cudaStreamSynchronize(stream));
+    read_merged_size(worker);
+    merge_into_running(worker, worker.h_num_pairs.data()[0]);
+    CUDA_TRY(cudaEventRecord(events.reduced.get(), stream));
+    worker.batches_in_flight.emplace_back(worker.flushes, std::move(events));
+
+    ++worker.flushes;
+    worker.batch_fill = 0;
+    worker.batch_max_code = 0;
+    worker.batch_min_value = std::numeric_limits<std::int64_t>::max();
+    worker.batch_max_value = std::numeric_limits<std::int64_t>::min();
+  }
+
+  // After a wait that covers the last merge: its size is in h_num_pairs[1].
+  static void read_merged_size(worker_state& worker) {
+    if (!worker.merge_pending) return;
+    worker.running_size = worker.h_num_pairs.data()[1];
+    worker.merge_pending = false;
+  }
+
+  // Queues running = merge_by_key + reduce_by_key(running, the batch's num_pairs pairs). The new running size is
+  // copied to h_num_pairs[1] and read at the next wait (merge_pending).
+  void merge_into_running(worker_state& worker, std::size_t num_pairs) {
+    if (num_pairs == 0) return;
+    const cudaStream_t stream = worker.stream.get();
+    if (worker.running_size == 0) {
+      // The first pairs: copied, as the batch buffers are refilled by the next batch.
+      worker.running.reserve(num_pairs, max_pairs, stream);
+      CUDA_TRY(cudaMemcpyAsync(worker.running.pairs.data(), worker.batch.pairs.data(), num_pairs * sizeof(code_value),
+                               cudaMemcpyDeviceToDevice, stream));
+      CUDA_TRY(cudaMemcpyAsync(worker.running.counts.data(), worker.batch.counts.data(),
+                               num_pairs * sizeof(std::uint64_t), cudaMemcpyDeviceToDevice, stream));
+      worker.running_size = num_pairs;
+      return;
+    }
+    const std::size_t total = checked_pair_total(worker.running_size, num_pairs);
+    worker.merged.reserve(total, max_pairs, stream);
+    worker.spare.reserve(total, max_pairs, stream);
+    run_count_t* d_merged_pairs = worker.d_num_runs.data() + 1;
+    kernels::detail::cub_exec exec{stream, &worker.scratch};
+    kernels::detail::merge_pair_sets(exec, worker.running.pairs.data(), worker.running.counts.data(),
+                                     worker.running_size, worker.batch.pairs.data(), worker.batch.counts.data(),
+                                     num_pairs, worker.merged.pairs.data(), worker.merged.counts.data(),
+                                     worker.spare.pairs.data(), worker.spare.counts.data(), d_merged_pairs);
+    CUDA_TRY(cudaMemcpyAsync(worker.h_num_pairs.data() + 1, d_merged_pairs, sizeof(run_count_t),
+                             cudaMemcpyDeviceToHost, stream));
+    std::swap(worker.running, worker.spare);
+    worker.merge_pending = true;
+  }
+
+  // Pair counts on the device are 32-bit (as CUB's reductions index them); more distinct pairs than that would
+  // not fit in a GPU's memory at 72 bytes each anyway.
+  static std::size_t checked_pair_total(std::size_t a, std::size_t b) {
+    const std::size_t total = a + b;
+    if (total > max_pairs)
+      throw error(error_kind::backend_unavailable,
+                  "GPU backend: more than " + std::to_string(max_pairs) + " distinct (key, value) pairs", "", 0,
+                  "choose the CPU with --backend cpu");
+    return total;
+  }
+
+  // Flushes every worker and brings their running pair sets together on the first worker's stream: merged
+  // (merge_by_key, in a tree) and reduced once when there are several. `start` is recorded on that stream once
+  // it has waited for the others. `all` owns the result when it is not a worker's own set.
+  // Waits: once per worker for its last merge's size, and once more after the final reduction when several
+  // workers have pairs.
+  pair_run gather_pairs(pair_buffers& all, cuda_event& start) {
+    for (const auto& worker : workers_) flush(*worker);
+    for (const auto& worker : workers_) {
+      if (!worker->merge_pending) continue;
+      CUDA_TRY(cudaStreamSynchronize(worker->stream.get()));
+      read_merged_size(*worker);
+    }
+
+    worker_state& first = *workers_.front();
+    const cudaStream_t stream = first.stream.get();
+    for (std::size_t i = 1; i < workers_.size(); ++i) {
+      worker_state& worker = *workers_[i];
+      CUDA_TRY(cudaEventRecord(worker.done.get(), worker.stream.get()));
+      CUDA_TRY(cudaStreamWaitEvent(stream, worker.done.get(), 0));
+    }
+    CUDA_TRY(cudaEventRecord(start.get(), stream));
+
+    // A run and, once it is a merge, the buffers that hold it (a worker's own set stays with the worker).
+    struct owned_run {
+      pair_run run;
+      pair_buffers buffers;
+    };
+    std::vector<owned_run> runs;
+    std::size_t total = 0;
+    for (const auto& worker : workers_) {
+      if (worker->running_size == 0) continue;
+      runs.push_back(
+          owned_run{pair_run{worker->running.pairs.data(), worker->running.counts.data(), worker->running_size}, {}});
+      total = checked_pair_total(total, worker->running_size);
+    }
+    if (runs.size() <= 1) return runs.empty() ? pair_run{} : runs.front().run;
+
+    // Merge pairwise, round by round, without reducing: the sizes add up, so the host knows them all.
+    kernels::detail::cub_exec exec{stream, &first.scratch};
+    while (runs.size() > 1) {
+      std::vector<owned_run> next;
+      for (std::size_t i = 0; i + 1 < runs.size(); i += 2) {
+        const pair_run& a = runs[i].run;
+        const pair_run& b = runs[i + 1].run;
+        owned_run out;
+        out.buffers.reserve(a.size + b.size, a.size + b.size, stream);
+        kernels::detail::merge_pairs(exec, a.pairs, a.counts, a.size, b.pairs, b.counts, b.size,
+                                     out.buffers.pairs.data(), out.buffers.counts.data());
+        out.run = pair_run{out.buffers.pairs.data(), out.buffers.counts.data(), a.size + b.size};
+        next.push_back(std::move(out));
+      }
+      if (runs.size() % 2 == 1) next.push_back(std::move(runs.back()));
+      // The inputs' buffers are freed here, stream-ordered: after the merges just queued have read them.
+      runs = std::move(next);
+    }
+    // one pair seen by several workers sits in neighbouring slots: add them up
+    all.reserve(total, total, stream);
+    run_count_t* d_num_pairs = first.d_num_runs.data();
+    kernels::detail::reduce_pair_runs(exec, runs.front().run.pairs, runs.front().run.counts, total,
+                                      all.pairs.data(), all.counts.data(), d_num_pairs);
+    CUDA_TRY(cudaMemcpyAsync(first.h_num_pairs.data(), d_num_pairs, sizeof(run_count_t), cudaMemcpyDeviceToHost,
+                             stream));
+    // The next steps need the number of pairs on the host.
+    CUDA_TRY(cudaStreamSynchronize(stream));
+    return pair_run{all.pairs.data(), all.counts.data(), first.h_num_pairs.data()[0]};
+  }
+
+  // After the first worker's stream waited for every other stream and the host waited for it: every event
+  // recorded so far is complete; book the times of every batch.
+  void harvest_all() {
+    for (const auto& worker : workers_) {
+      for (int slot = 0; slot < 2; ++slot) wait_for_staging(*worker, slot);
+      harvest_batches(*worker, std::numeric_limits<std::uint64_t>::max());
+    }
+  }
+
   // Doubles the worker's batch up to batch_rows_. Stream-ordered: the old buffers are freed once the flush just
   // queued has finished with them.
   void grow_batch(worker_state& worker) const {
@@ -468,7 +845,11 @@ class gpu_backend final : public count_backend {
     if (capacity >= batch_rows_) return;
     const std::size_t grown = std::min(2 * capacity, batch_rows_);
     worker.d_codes = device_buffer<std::uint32_t>(grown, worker.stream.get());
-    worker.d_alternate = device_buffer<std::uint32_t>(grown, worker.stream.get());
+    if (mode_ == value_mode::counts) {
+      worker.d_alternate = device_buffer<std::uint32_t>(grown, worker.stream.get());
+    } else {
+      worker.allocate_value_batch(grown);
+    }
   }
 
   static batch_events take_events(worker_state& worker) {
@@ -479,6 +860,7 @@ class gpu_backend final : public count_backend {
   }
 
   int device_;
+  value_mode mode_;
   std::size_t batch_rows_ = 0;  // the cap on a worker's batch
   std::size_t staging_rows_ = 0;
   std::vector<std::unique_ptr<worker_state>> workers_;

@@ -5,6 +5,10 @@
 //   worker 1: codes -> pinned staging (2 buffers) -> device batch -> sort -> reduce_by_key -> totals[1] --+-> sum
 //                                                                          -> counts (one copy back) <--------+
 //
+// --stats and --per (value_mode::stats, ::groups) send (code, value) rows the same way; each batch is reduced to
+// its distinct (code, value) pairs and merged into the worker's running pair set; finish_stats()/finish_groups()
+// merge the workers' sets and derive the result on the GPU (details in gpu_backend.cu).
+//
 // Plain C++: callers (the backend registry, `labcount info`) need no CUDA headers. Built into labcount_cuda only
 // when CUDA is enabled (LABCOUNT_HAS_CUDA).
 #pragma once

@@ -1,6 +1,6 @@
 // The GPU backend against the CPU backend and a single-threaded reference: several worker threads at once, many
-// batches, every cardinality. Tests that need a GPU skip (GTEST_SKIP) where probe_gpu_backend(0) finds none;
-// ctest label `gpu`.
+// batches, every cardinality; counts, stats and groups. Tests that need a GPU skip (GTEST_SKIP) where
+// probe_gpu_backend(0) finds none; ctest label `gpu`.
 #include "gpu_backend.hpp"
 
 #include <gtest/gtest.h>
@@ -8,7 +8,10 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
+#include <map>
 #include <random>
+#include <set>
+#include <span>
 #include <string>
 #include <thread>
 #include <tuple>
@@ -256,6 +259,317 @@ TEST_F(GpuBackendTest, ProbeDescribesEveryGpu) {
   EXPECT_EQ(status.details[1].rfind("GPU 0: ", 0), 0u) << status.details[1];
   EXPECT_NE(status.details[1].find("compute capability"), std::string::npos);
   EXPECT_NE(status.details[1].find("SMs"), std::string::npos);
+}
+
+// ---- value modes: --stats and --per ----
+
+enum class time_pattern { repeats, around_midnight, before_1970, wide };
+
+std::string to_string(time_pattern t) {
+  switch (t) {
+    case time_pattern::repeats: return "Repeats";
+    case time_pattern::around_midnight: return "AroundMidnight";
+    case time_pattern::before_1970: return "Before1970";
+    case time_pattern::wide: return "Wide";
+  }
+  return "?";
+}
+
+// Times in runs of equal values, as lab files log them. `wide` puts a few near +-4e18 so that no composite key
+// fits (the two-key fallback sorts) unless every code is 0.
+std::vector<std::int64_t> make_times(std::size_t num_rows, time_pattern t, std::uint32_t seed) {
+  std::mt19937 rng(seed);
+  const std::int64_t midnight = 19'783 * seconds_per_day;  // 2024-03-01
+  std::uniform_int_distribution<std::int64_t> around(-3 * seconds_per_day, 3 * seconds_per_day);
+  std::uniform_int_distribution<int> run_length(1, 4);
+  std::bernoulli_distribution far(0.05);
+  std::vector<std::int64_t> seconds(num_rows);
+  std::size_t i = 0;
+  while (i < num_rows) {
+    std::int64_t value = midnight + around(rng);
+    switch (t) {
+      case time_pattern::repeats:
+        value = midnight + 3'600 * std::uniform_int_distribution<std::int64_t>(0, 4)(rng);
+        break;
+      case time_pattern::around_midnight:
+        break;
+      case time_pattern::before_1970:
+        value = -10'441 * seconds_per_day + around(rng);  // 1941-06-01
+        break;
+      case time_pattern::wide:
+        if (far(rng)) value = (value % 2 == 0 ? -4'000'000'000'000'000'000 : 4'000'000'000'000'000'000) + value;
+        break;
+    }
+    for (int run = run_length(rng); run > 0 && i < num_rows; --run) seconds[i++] = value;
+  }
+  if (t == time_pattern::wide && num_rows >= 2) {
+    seconds.front() = -4'000'000'000'000'000'000;
+    seconds.back() = 4'000'000'000'000'000'000;
+  }
+  return seconds;
+}
+
+std::map<std::pair<std::uint32_t, std::int64_t>, std::uint64_t> reference_pairs(
+    const std::vector<std::uint32_t>& codes, const std::vector<std::int64_t>& values) {
+  std::map<std::pair<std::uint32_t, std::int64_t>, std::uint64_t> rows;
+  for (std::size_t i = 0; i < codes.size(); ++i) ++rows[{codes[i], values[i]}];
+  return rows;
+}
+
+std::vector<group_count> reference_groups(const std::vector<std::uint32_t>& codes,
+                                          const std::vector<std::int64_t>& buckets) {
+  std::vector<group_count> groups;
+  for (const auto& [pair, rows] : reference_pairs(codes, buckets)) groups.push_back({pair.first, pair.second, rows});
+  return groups;
+}
+
+std::vector<key_stats> reference_stats(const std::vector<std::uint32_t>& codes,
+                                       const std::vector<std::int64_t>& seconds, std::size_t num_codes) {
+  std::vector<key_stats> stats(num_codes);
+  std::map<std::uint32_t, std::set<std::int64_t>> days;
+  for (const auto& [pair, rows] : reference_pairs(codes, seconds)) {
+    const auto [code, time] = pair;
+    if (code >= num_codes) continue;
+    key_stats& s = stats[code];
+    if (s.count == 0) s.first = time;  // pairs come in (code, time) order
+    s.last = time;
+    s.count += rows;
+    s.repeats += rows - 1;
+    days[code].insert(day_of(time));
+  }
+  for (const auto& [code, distinct_days] : days) stats[code].active_days = distinct_days.size();
+  return stats;
+}
+
+// As feed(), with a value per code.
+void feed_values(count_backend& backend, unsigned num_workers, const std::vector<std::uint32_t>& codes,
+                 const std::vector<std::int64_t>& values, bool concurrently) {
+  auto run_worker = [&](unsigned worker) {
+    const std::size_t begin = codes.size() * worker / num_workers;
+    const std::size_t end = codes.size() * (worker + 1) / num_workers;
+    std::mt19937 rng(worker);
+    std::uniform_int_distribution<std::size_t> piece_rows(0, 5'000);
+    std::size_t at = begin;
+    while (at < end) {
+      const std::size_t rows = std::min(end - at, piece_rows(rng));
+      backend.consume_values(worker, std::span<const std::uint32_t>(codes).subspan(at, rows),
+                             std::span<const std::int64_t>(values).subspan(at, rows));
+      at += rows;
+    }
+  };
+  if (!concurrently) {
+    for (unsigned worker = 0; worker < num_workers; ++worker) run_worker(worker);
+    return;
+  }
+  std::vector<std::thread> threads;
+  std::vector<std::exception_ptr> errors(num_workers);
+  for (unsigned worker = 0; worker < num_workers; ++worker) {
+    threads.emplace_back([&, worker] {
+      try {
+        run_worker(worker);
+      } catch (...) {
+        errors[worker] = std::current_exception();
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  for (const auto& error : errors)
+    if (error) std::rethrow_exception(error);
+}
+
+// rows x cardinality x times x workers x batch rows (0: sized from free memory)
+using gpu_value_case = std::tuple<std::size_t, cardinality, time_pattern, unsigned, std::size_t>;
+
+std::string gpu_value_case_name(const ::testing::TestParamInfo<gpu_value_case>& info) {
+  return "Rows" + std::to_string(std::get<0>(info.param)) + to_string(std::get<1>(info.param)) +
+         to_string(std::get<2>(info.param)) + "Workers" + std::to_string(std::get<3>(info.param)) + "Batch" +
+         std::to_string(std::get<4>(info.param));
+}
+
+class GpuValuesMatchCpu : public ::testing::TestWithParam<gpu_value_case> {
+ protected:
+  void SetUp() override {
+    const backend_status status = probe_gpu_backend(0);
+    if (!status.usable) GTEST_SKIP() << "no usable GPU: " << status.reason;
+  }
+};
+
+TEST_P(GpuValuesMatchCpu, StatsMatchCpuBackendAndReference) {
+  const auto [num_rows, c, t, num_workers, batch_rows] = GetParam();
+  const auto codes = make_codes(num_rows, c, 2025);
+  const auto seconds = make_times(num_rows, t, 2026);
+  const std::size_t num_codes = num_codes_of(codes) + 1;
+
+  backend_options options;
+  options.num_workers = num_workers;
+  options.mode = value_mode::stats;
+  gpu_backend_tuning tuning;
+  tuning.batch_rows = batch_rows;
+  auto gpu = make_gpu_backend(options, tuning);
+  feed_values(*gpu, num_workers, codes, seconds, /*concurrently=*/true);
+  const auto gpu_stats = gpu->finish_stats(num_codes);
+
+  auto cpu = make_cpu_backend(options);
+  feed_values(*cpu, num_workers, codes, seconds, /*concurrently=*/false);
+
+  EXPECT_EQ(gpu_stats, cpu->finish_stats(num_codes));
+  EXPECT_EQ(gpu_stats, reference_stats(codes, seconds, num_codes));
+}
+
+TEST_P(GpuValuesMatchCpu, GroupsMatchCpuBackendAndReference) {
+  const auto [num_rows, c, t, num_workers, batch_rows] = GetParam();
+  const auto codes = make_codes(num_rows, c, 2027);
+  const auto buckets = make_times(num_rows, t, 2028);
+
+  backend_options options;
+  options.num_workers = num_workers;
+  options.mode = value_mode::groups;
+  gpu_backend_tuning tuning;
+  tuning.batch_rows = batch_rows;
+  auto gpu = make_gpu_backend(options, tuning);
+  feed_values(*gpu, num_workers, codes, buckets, /*concurrently=*/true);
+  const auto gpu_groups = gpu->finish_groups();
+
+  auto cpu = make_cpu_backend(options);
+  feed_values(*cpu, num_workers, codes, buckets, /*concurrently=*/false);
+
+  EXPECT_EQ(gpu_groups, cpu->finish_groups());
+  EXPECT_EQ(gpu_groups, reference_groups(codes, buckets));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    SmallSizes, GpuValuesMatchCpu,
+    ::testing::Combine(::testing::Values(std::size_t{0}, std::size_t{1}, std::size_t{31}, std::size_t{32},
+                                         std::size_t{33}, std::size_t{1000}),
+                       ::testing::Values(cardinality::one_key, cardinality::all_unique, cardinality::random,
+                                         cardinality::skewed),
+                       ::testing::Values(time_pattern::repeats, time_pattern::around_midnight,
+                                         time_pattern::before_1970, time_pattern::wide),
+                       ::testing::Values(1u, 3u), ::testing::Values(std::size_t{0}, std::size_t{7})),
+    gpu_value_case_name);
+
+// Many batches and merges per worker, several threads at once.
+INSTANTIATE_TEST_SUITE_P(
+    MultiBatch, GpuValuesMatchCpu,
+    ::testing::Combine(::testing::Values(std::size_t{1} << 20),
+                       ::testing::Values(cardinality::one_key, cardinality::random, cardinality::skewed,
+                                         cardinality::growing_dictionary),
+                       ::testing::Values(time_pattern::repeats, time_pattern::around_midnight, time_pattern::wide),
+                       ::testing::Values(1u, 4u),
+                       ::testing::Values(std::size_t{0}, std::size_t{4'096}, std::size_t{100'003})),
+    gpu_value_case_name);
+
+TEST_F(GpuBackendTest, StatsWorkedExampleFromBackendHpp) {
+  // rows of one key at [t1 t1 t2 t3], t1 and t2 on one day: count 4, first t1, last t3, active_days 2, repeats 1
+  const std::int64_t t1 = 19'783 * seconds_per_day + 100;
+  const std::int64_t t2 = t1 + 3'600;
+  const std::int64_t t3 = t1 + seconds_per_day;
+  backend_options options;
+  options.num_workers = 2;
+  options.mode = value_mode::stats;
+  auto gpu = make_gpu_backend(options, gpu_backend_tuning{});
+  const std::vector<std::uint32_t> first_codes{1, 1};
+  const std::vector<std::int64_t> first_times{t1, t3};
+  const std::vector<std::uint32_t> second_codes{1, 1};
+  const std::vector<std::int64_t> second_times{t2, t1};
+  // the repeated t1 arrives through two workers: only the merge of their pair sets can see it
+  gpu->consume_values(0, first_codes, first_times);
+  gpu->consume_values(1, second_codes, second_times);
+  EXPECT_EQ(gpu->finish_stats(3), (std::vector<key_stats>{key_stats{}, key_stats{4, t1, t3, 2, 1}, key_stats{}}));
+}
+
+TEST_F(GpuBackendTest, GroupsWithCodesUpTo2To32Minus1) {
+  // Sparse output, so every 32-bit code works; time ranges that fit next to 32-bit codes and that do not.
+  constexpr std::uint32_t top = 0xFFFF'FFFFu;
+  const std::vector<std::uint32_t> codes{top, 0, top, top - 1, 0, top};
+  for (const std::int64_t span : {std::int64_t{0xFFFF'FFFF}, std::int64_t{0x1'0000'0000}}) {
+    const std::vector<std::int64_t> buckets{span, 0, span, 0, span, 7};
+    backend_options options;
+    options.mode = value_mode::groups;
+    gpu_backend_tuning tuning;
+    tuning.batch_rows = 2;
+    auto gpu = make_gpu_backend(options, tuning);
+    gpu->consume_values(0, codes, buckets);
+    EXPECT_EQ(gpu->finish_groups(), reference_groups(codes, buckets)) << "span " << span;
+  }
+}
+
+TEST_F(GpuBackendTest, StatsDropCodesPastNumCodes) {
+  backend_options options;
+  options.mode = value_mode::stats;
+  auto gpu = make_gpu_backend(options, gpu_backend_tuning{});
+  const std::vector<std::uint32_t> codes{0, 0xFFFF'FFFFu, 3};
+  const std::vector<std::int64_t> seconds{-1, 5, 0};
+  gpu->consume_values(0, codes, seconds);
+  EXPECT_EQ(gpu->finish_stats(2), (std::vector<key_stats>{key_stats{1, -1, -1, 1, 0}, key_stats{}}));
+}
+
+TEST_F(GpuBackendTest, ValueModesWithNoRows) {
+  backend_options options;
+  options.num_workers = 3;
+  options.mode = value_mode::stats;
+  auto stats = make_gpu_backend(options, gpu_backend_tuning{});
+  stats->consume_values(1, {}, {});
+  EXPECT_EQ(stats->finish_stats(2), std::vector<key_stats>(2));
+  options.mode = value_mode::groups;
+  auto groups = make_gpu_backend(options, gpu_backend_tuning{});
+  EXPECT_TRUE(groups->finish_groups().empty());
+}
+
+TEST_F(GpuBackendTest, WrongModeIsAProgrammingError) {
+  const std::vector<std::uint32_t> codes{0, 1};
+  const std::vector<std::int64_t> values{5, 6};
+  const auto expect_internal = [](auto&& call) {
+    try {
+      call();
+      ADD_FAILURE() << "expected labcount::error(internal)";
+    } catch (const labcount::error& e) {
+      EXPECT_EQ(e.kind(), error_kind::internal) << e.what();
+    }
+  };
+  backend_options options;
+  auto counts = make_gpu_backend(options, gpu_backend_tuning{});
+  expect_internal([&] { counts->consume_values(0, codes, values); });
+  expect_internal([&] { counts->finish_stats(2); });
+  expect_internal([&] { counts->finish_groups(); });
+  options.mode = value_mode::stats;
+  auto stats = make_gpu_backend(options, gpu_backend_tuning{});
+  expect_internal([&] { stats->consume(0, codes); });
+  expect_internal([&] { stats->consume_values(0, codes, std::span<const std::int64_t>(values).first(1)); });
+  expect_internal([&] { stats->finish(2); });
+  expect_internal([&] { stats->finish_groups(); });
+  options.mode = value_mode::groups;
+  auto groups = make_gpu_backend(options, gpu_backend_tuning{});
+  expect_internal([&] { groups->consume(0, codes); });
+  expect_internal([&] { groups->finish_stats(2); });
+}
+
+TEST_F(GpuBackendTest, StatsTimingsShowTheGpuRan) {
+  const auto codes = make_codes(100'000, cardinality::random, 3);
+  const auto seconds = make_times(100'000, time_pattern::around_midnight, 4);
+  backend_options options;
+  options.num_workers = 2;
+  options.mode = value_mode::stats;
+  gpu_backend_tuning tuning;
+  tuning.batch_rows = 10'000;
+  auto gpu = make_gpu_backend(options, tuning);
+  feed_values(*gpu, options.num_workers, codes, seconds, /*concurrently=*/true);
+  EXPECT_EQ(gpu->finish_stats(1243), reference_stats(codes, seconds, 1243));
+  const backend_timings timings = gpu->timings();
+  EXPECT_GT(timings.transfer.count(), 0);
+  EXPECT_GT(timings.sort.count(), 0);
+  EXPECT_GT(timings.reduce.count(), 0);
+}
+
+TEST_F(GpuBackendTest, LargeStatsInputInDefaultBatches) {
+  const auto codes = make_codes(std::size_t{1} << 22, cardinality::random, 5);
+  const auto seconds = make_times(codes.size(), time_pattern::around_midnight, 6);
+  backend_options options;
+  options.num_workers = 8;
+  options.mode = value_mode::stats;
+  auto gpu = make_gpu_backend(options, gpu_backend_tuning{});
+  feed_values(*gpu, options.num_workers, codes, seconds, /*concurrently=*/true);
+  EXPECT_EQ(gpu->finish_stats(1243), reference_stats(codes, seconds, 1243));
 }
 
 // ---- These run everywhere: they check the no-GPU answers and the test hook. ----
