@@ -10,6 +10,7 @@
 
 #include "backend_registry.hpp"
 #include "count_pipeline.hpp"
+#include "cli_options.hpp"
 #include "errors.hpp"
 #include "input_list.hpp"
 #include "output_file.hpp"
@@ -240,14 +241,6 @@ char parse_delimiter(const std::string& text) {
 }
 
 CLI::App* setup_count(CLI::App& parent) {
-  // CLI11's NonNegativeNumber prints its range as a 300-digit double; say it plainly instead.
-  const CLI::Validator non_negative(
-      [](std::string& value) {
-        return !value.empty() && value.find_first_not_of("0123456789") == std::string::npos
-                   ? std::string()
-                   : "must be a whole number, 0 or more (got " + value + ")";
-      },
-      "N>=0");
   auto opt = std::make_shared<count_options>();
   CLI::App* cmd = parent.add_subcommand("count", "Count rows per key (e.g. tests per SampleID) in CSV files");
   cmd->footer(
@@ -299,7 +292,7 @@ CLI::App* setup_count(CLI::App& parent) {
   cmd->add_option("--backend", opt->backend,
                   "auto: the GPU when one is usable and the input is large enough, else the CPU; cpu; gpu")
       ->capture_default_str();
-  cmd->add_option("--device", opt->device, "GPU to use (see `labcount info`)")->check(non_negative)
+  cmd->add_option("--device", opt->device, "GPU to use (see `labcount info`)")->check(non_negative_number())
       ->capture_default_str();
   cmd->add_option("--on-bad-row", opt->on_bad_row,
                   "A row with the wrong number of fields or bad quoting: error (stop), skip (leave out, summary on "
@@ -307,7 +300,7 @@ CLI::App* setup_count(CLI::App& parent) {
       ->capture_default_str();
   cmd->add_option("--sort", opt->sort, "Output order: key (byte order) or count (descending, ties by key)")
       ->capture_default_str();
-  cmd->add_option("--top", opt->top, "Only the first N rows after sorting (0: all)")->check(non_negative);
+  cmd->add_option("--top", opt->top, "Only the first N rows after sorting (0: all)")->check(non_negative_number());
   cmd->add_option("-f,--format", opt->format, "Output format: csv, tsv or json")->capture_default_str();
   cmd->add_option("-o,--output", opt->output,
                   "Output file (default: standard output); replaced only when the run succeeds");

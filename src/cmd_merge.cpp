@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "cli_options.hpp"
 #include "merge.hpp"
 #include "output_file.hpp"
 #include "result_writer.hpp"
@@ -40,14 +41,6 @@ void run(const merge_options& opt) {
 }  // namespace
 
 CLI::App* setup_merge(CLI::App& parent) {
-  // As in `count`: CLI11's NonNegativeNumber would print its range as a 300-digit double.
-  const CLI::Validator non_negative(
-      [](std::string& value) {
-        return !value.empty() && value.find_first_not_of("0123456789") == std::string::npos
-                   ? std::string()
-                   : "must be a whole number, 0 or more (got " + value + ")";
-      },
-      "N>=0");
   auto opt = std::make_shared<merge_options>();
   CLI::App* cmd = parent.add_subcommand("merge", "Sum outputs of `labcount count` (a batch counted in parts) into one");
   cmd->footer(
@@ -66,7 +59,7 @@ CLI::App* setup_merge(CLI::App& parent) {
   cmd->add_option("inputs", opt->inputs, "CSV outputs of labcount count; - reads standard input")->required();
   cmd->add_option("--sort", opt->sort, "Output order: key (byte order) or count (descending, ties by key)")
       ->capture_default_str();
-  cmd->add_option("--top", opt->top, "Only the first N rows after sorting (0: all)")->check(non_negative);
+  cmd->add_option("--top", opt->top, "Only the first N rows after sorting (0: all)")->check(non_negative_number());
   cmd->add_option("-f,--format", opt->format, "Output format: csv, tsv or json")->capture_default_str();
   cmd->add_option("-o,--output", opt->output,
                   "Output file (default: standard output); replaced only when the run succeeds");
