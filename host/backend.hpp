@@ -41,7 +41,7 @@ using timestamp = std::int64_t;
 inline constexpr timestamp seconds_per_day = 86400;
 // The calendar day of a timestamp (floor division: days before 1970 are negative).
 constexpr std::int64_t day_of(timestamp t) noexcept {
-  return t >= 0 ? t / seconds_per_day : -((-t + seconds_per_day - 1) / seconds_per_day);
+  return t / seconds_per_day - (t % seconds_per_day < 0 ? 1 : 0);  // no negation: safe down to INT64_MIN
 }
 
 // --stats for one key. Worked example, rows of one key at times [t1 t1 t2 t3], t1 and t2 on one day:

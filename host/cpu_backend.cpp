@@ -164,7 +164,7 @@ class cpu_backend final : public count_backend {
     LABCOUNT_EXPECTS(mode_ == value_mode::counts, "consume() needs value_mode::counts");
     auto& counts = per_worker_.at(worker).counts;
     for (std::uint32_t code : codes) {
-      if (code >= counts.size()) counts.resize(std::max<std::size_t>(code + 1, counts.size() * 2), 0);
+      if (code >= counts.size()) counts.resize(std::max(std::size_t{code} + 1, counts.size() * 2), 0);
       ++counts[code];
     }
   }
@@ -192,7 +192,7 @@ class cpu_backend final : public count_backend {
       const std::uint32_t code = codes[i];
       const std::int64_t value = values[i];
       if (code >= w.counts.size()) {
-        const std::size_t size = std::max<std::size_t>(code + 1, w.counts.size() * 2);
+        const std::size_t size = std::max(std::size_t{code} + 1, w.counts.size() * 2);
         w.counts.resize(size, 0);
         w.first.resize(size, std::numeric_limits<timestamp>::max());
         w.last.resize(size, std::numeric_limits<timestamp>::min());
@@ -242,6 +242,7 @@ class cpu_backend final : public count_backend {
     pair_table<false> days(bucket_offset);
     std::vector<std::uint64_t> distinct_times(num_codes, 0);
     distinct.for_each([&](std::uint32_t code, std::int64_t time, std::uint64_t) {
+      if (code >= num_codes) return;  // codes the caller did not ask for
       ++distinct_times[code];
       days.add(code, day_of(time), 1);
     });

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <limits>
 #include <map>
 #include <random>
 #include <set>
@@ -121,6 +122,7 @@ TEST(CpuBackendStats, DaysBefore1970UseFloorDivision) {
   EXPECT_EQ(day_of(-seconds_per_day), -1);
   EXPECT_EQ(day_of(-seconds_per_day - 1), -2);
   EXPECT_EQ(day_of(seconds_per_day - 1), 0);
+  EXPECT_EQ(day_of(std::numeric_limits<timestamp>::min()), std::numeric_limits<timestamp>::min() / seconds_per_day - 1);
 }
 
 TEST(CpuBackendGroups, SortedByCodeThenBucket) {
