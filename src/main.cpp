@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <new>
 
+#include "cmd_bench.hpp"
 #include "cmd_count.hpp"
 #include "cmd_generate.hpp"
 #include "cmd_info.hpp"
@@ -20,6 +21,7 @@ int main(int argc, char** argv) {
   labcount::setup_generate(app);
   labcount::setup_info(app);
   labcount::setup_merge(app);
+  labcount::setup_bench(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
