@@ -228,9 +228,11 @@ count_result run_count(const count_request& request, const backend_factory& make
                 if (!request.times->parse(value, t)) {
                   ++chunk_bad_count;
                   if (chunk_bad.size() < bad_row_sample_limit) {
-                    bad_row row{file_name, 0, row_problem::bad_timestamp, 0, options.num_fields};
-                    row.value = std::string(value.substr(0, 80));
-                    row.expected_format = request.times->description();
+                    bad_row row{.file = file_name,
+                                .problem = row_problem::bad_timestamp,
+                                .expected = options.num_fields,
+                                .value = std::string(value.substr(0, 80)),
+                                .expected_format = request.times->description()};
                     chunk_bad.push_back({record, std::move(row)});
                   }
                   return !stop_at_first;
@@ -244,7 +246,8 @@ count_result run_count(const count_request& request, const backend_factory& make
             [&](row_problem problem, const char* where, const char*, std::uint32_t fields) {
               ++chunk_bad_count;
               if (chunk_bad.size() < bad_row_sample_limit)
-                chunk_bad.push_back({where, bad_row{file_name, 0, problem, fields, options.num_fields}});
+                chunk_bad.push_back(
+                    {where, bad_row{.file = file_name, .problem = problem, .fields = fields, .expected = options.num_fields}});
               return !stop_at_first;
             });
         {

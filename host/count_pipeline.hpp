@@ -46,23 +46,23 @@ struct count_request {
 
 // The counts of one input (--per-file): (code, count) pairs with count > 0.
 struct file_counts {
-  std::string file;
+  std::string file = {};
   std::vector<std::pair<std::uint32_t, std::uint64_t>> counts;
 };
 
 struct skipped_file {
-  std::string file;
+  std::string file = {};
   std::string reason;  // the error's full message
 };
 
 struct bad_row {
-  std::string file;
+  std::string file = {};
   std::uint64_t line = 0;
   row_problem problem = row_problem::none;
   std::uint32_t fields = 0;    // fields found (for too few / too many)
   std::uint32_t expected = 0;  // fields the header has
-  std::string value;           // the text that did not parse (bad_timestamp)
-  std::string expected_format;  // what it should look like (bad_timestamp)
+  std::string value = {};      // the text that did not parse (bad_timestamp)
+  std::string expected_format = {};  // what it should look like (bad_timestamp)
 };
 
 struct count_result {
