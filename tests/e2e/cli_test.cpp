@@ -12,6 +12,8 @@
 
 #include <gtest/gtest.h>
 
+#include "support/temp_file.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
@@ -72,26 +74,7 @@ std::string printable(std::string_view bytes) {
   return out;
 }
 
-// A fresh directory, removed with its contents when the object goes.
-class temp_dir {
- public:
-  temp_dir() {
-    std::string pattern = (fs::temp_directory_path() / "labcount-cli-test-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~temp_dir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-
-  const fs::path& path() const noexcept { return path_; }
-
- private:
-  fs::path path_;
-};
+using labcount::testing::temp_dir;
 
 struct run_result {
   int exit_code = -1;  // -1 when the child did not exit normally

@@ -3,7 +3,8 @@
 
 #include <filesystem>
 #include <fstream>
-#include <random>
+#include <stdexcept>
+#include <stdlib.h>
 #include <string>
 #include <string_view>
 
@@ -12,9 +13,9 @@ namespace labcount::testing {
 class temp_dir {
  public:
   temp_dir() {
-    std::random_device rd;
-    path_ = std::filesystem::temp_directory_path() / ("labcount-test-" + std::to_string(rd()) + std::to_string(rd()));
-    std::filesystem::create_directories(path_);
+    std::string pattern = (std::filesystem::temp_directory_path() / "labcount-test-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    path_ = pattern;
   }
   ~temp_dir() {
     std::error_code ec;
