@@ -12,10 +12,13 @@ double seconds(std::chrono::nanoseconds ns) { return std::chrono::duration<doubl
 void add_line(std::string& out, const char* label, double value, const char* note = "") {
   char buf[160];
   if (value > 0)
-    std::snprintf(buf, sizeof buf, "  %-20s %9.4f s  %s\n", label, value, note);
+    std::snprintf(buf, sizeof buf, "  %-20s %9.4f s", label, value);
   else
-    std::snprintf(buf, sizeof buf, "  %-20s %9s    %s\n", label, "-", note);
+    std::snprintf(buf, sizeof buf, "  %-20s %9s  ", label, "-");
   out += buf;
+  out += std::string("  ") + note;
+  while (out.back() == ' ') out.pop_back();
+  out += '\n';
 }
 
 }  // namespace
