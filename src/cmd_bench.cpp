@@ -18,7 +18,9 @@
 #include <vector>
 
 #include "backend_registry.hpp"
+#include "cli_options.hpp"
 #include "cmd_count.hpp"
+#include "count_output.hpp"
 #include "count_pipeline.hpp"
 #include "errors.hpp"
 #include "generate.hpp"
@@ -40,8 +42,8 @@ using clock_type = std::chrono::steady_clock;
 struct bench_options {
   std::vector<std::string> inputs;
   bool recursive = false;
-  std::uint64_t generate_rows = 0;  // --generate N: bench on generated data
-  std::uint64_t generate_samples = generate_options{}.samples;
+  std::string generate_rows;  // --generate N: bench on generated data
+  std::string generate_samples = std::to_string(generate_options{}.samples);
   double skew = generate_options{}.skew;
   std::uint64_t seed = generate_options{}.seed;
   std::string backends;  // "cpu,gpu"; empty: every usable backend
@@ -117,30 +119,6 @@ std::string hex(std::uint64_t v) {
   return buf;
 }
 
-// Writes the result as `count` would (same rows, order and format).
-void write_result(output_file& out, const count_result& result, const count_request& request,
-                  output_options options) {
-  options.key_name = result.key_name;
-  if (request.mode == value_mode::stats) {
-    std::vector<stats_row> rows;
-    for (std::uint32_t code = 0; code < result.dictionary.size(); ++code)
-      if (result.stats[code].count != 0) rows.push_back({result.dictionary.key(code), result.stats[code]});
-    write_stats(out, rows, options);
-  } else if (request.mode == value_mode::groups) {
-    std::vector<group_row> rows;
-    rows.reserve(result.groups.size());
-    for (const auto& g : result.groups) rows.push_back({result.dictionary.key(g.code), g.bucket, g.count});
-    write_groups(out, rows, request.bucket, options);
-  } else {
-    std::vector<count_row> rows;
-    rows.reserve(result.dictionary.size());
-    for (std::uint32_t code = 0; code < result.dictionary.size(); ++code)
-      if (result.counts[code] != 0) rows.push_back({result.dictionary.key(code), result.counts[code]});
-    order_rows(rows, options);
-    write_rows(out, rows, options);
-  }
-}
-
 struct run_sample {
   double wall = 0;  // run_count + output, as `count` spends it (without the final fsync of -o)
   phase_seconds phases;
@@ -165,7 +143,7 @@ run_sample run_once(const count_request& request, const selected_backend& backen
     const auto start = clock_type::now();
     const count_result result = run_count(request, timed_make, pool);
     const auto counted = clock_type::now();
-    write_result(sink, result, request, out_opts);
+    write_count_result(sink, result, request, out_opts);
     const auto written = clock_type::now();
     // Outside the timed region: commit only so the bytes can be read back for the checksum.
     sink.commit();
@@ -357,14 +335,15 @@ std::vector<std::string> chosen_backends(const bench_options& opt, const std::ve
 
 bench_input prepare_input(const bench_options& opt, const scratch_dir& scratch, bool show_progress) {
   bench_input input;
-  if (opt.generate_rows != 0) {
+  if (!opt.generate_rows.empty()) {
     if (!opt.inputs.empty())
       throw error(error_kind::usage, "give input files or --generate, not both", "", 0,
                   "e.g. labcount bench data.csv, or labcount bench --generate 10M --samples 10k");
     generate_options g;
-    g.rows = opt.generate_rows;
-    g.samples = opt.generate_samples > max_generate_samples ? max_generate_samples + 1
-                                                             : static_cast<std::uint32_t>(opt.generate_samples);
+    g.rows = parse_count("--generate", opt.generate_rows);
+    if (g.rows == 0) throw error(error_kind::usage, "--generate 0: nothing to benchmark", "", 0, "e.g. --generate 10M");
+    const std::uint64_t samples = parse_count("--samples", opt.generate_samples);
+    g.samples = samples > max_generate_samples ? max_generate_samples + 1 : static_cast<std::uint32_t>(samples);
     g.skew = opt.skew;
     g.seed = opt.seed;
     validate(g);
@@ -546,7 +525,7 @@ void run_bench(const bench_options& opt) {
     if (!opt.per.empty()) request.bucket = parse_time_bucket(opt.per);
   }
   // As `count` with its default --memory 1G: a record longer than half of it is an error.
-  request.max_record_bytes = std::size_t{512} << 20;
+  request.max_record_bytes = static_cast<std::size_t>(parse_memory(default_memory) / 2);  // as count's default
   output_options out_opts;
   out_opts.format = parse_output_format(opt.format);
   out_opts.order = parse_sort_order(opt.sort);
@@ -648,12 +627,9 @@ CLI::App* setup_bench(CLI::App& parent) {
   cmd->add_option("--generate", opt->generate_rows,
                   "Bench on N generated rows (as `labcount generate --rows N`) instead of files; suffixes k, M, G "
                   "are powers of 1000")
-      ->transform(CLI::AsSizeValue(true))
-      ->check(CLI::Range(std::uint64_t{1}, max_generate_rows))
       ->type_name("N")
       ->group("Generated input");
   cmd->add_option("--samples", opt->generate_samples, "With --generate: distinct sample ids (suffixes as --generate)")
-      ->transform(CLI::AsSizeValue(true))
       ->type_name("N")
       ->capture_default_str()
       ->group("Generated input");

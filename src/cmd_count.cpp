@@ -15,8 +15,9 @@
 #include "input_list.hpp"
 #include "output_file.hpp"
 #include "progress.hpp"
+#include "count_output.hpp"
+#include "phase_report.hpp"
 #include "result_writer.hpp"
-#include "stats_output.hpp"
 #include "thread_pool.hpp"
 #include "timestamp.hpp"
 
@@ -37,7 +38,7 @@ struct count_options {
   std::string format = "csv";
   std::string output = "-";
   std::size_t chunk_bytes = 0;
-  std::string memory = "1G";
+  std::string memory = default_memory;
   bool recursive = false;
   bool per_file = false;
   std::string on_bad_file = "error";
@@ -46,34 +47,11 @@ struct count_options {
   std::string per;
   std::string time_column = "TestTime";
   std::string time_format;
+  bool timing = false;
   bool quiet = false;
   bool verbose = false;
 };
 
-// "512M", "1G", "1.5G", "65536": bytes, with binary suffixes K, M, G, T.
-std::uint64_t parse_memory(const std::string& text) {
-  std::size_t used = 0;
-  double value = 0;
-  try {
-    value = std::stod(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  std::string suffix = text.substr(used);
-  for (auto& c : suffix) c = static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
-  if (suffix.size() == 2 && suffix[1] == 'B') suffix.pop_back();
-  double scale = 0;
-  if (suffix.empty() || suffix == "B") scale = 1;
-  else if (suffix == "K") scale = 1024.0;
-  else if (suffix == "M") scale = 1024.0 * 1024;
-  else if (suffix == "G") scale = 1024.0 * 1024 * 1024;
-  else if (suffix == "T") scale = 1024.0 * 1024 * 1024 * 1024;
-  const double bytes = value * scale;
-  if (used == 0 || scale == 0 || !(bytes >= 1 << 20) || bytes > 1e15)
-    throw error(error_kind::usage, "invalid --memory '" + text + "'", "", 0,
-                "give a size of at least 1M, e.g. --memory 512M or --memory 4G");
-  return static_cast<std::uint64_t>(bytes);
-}
 
 std::uint64_t total_input_bytes(const std::vector<std::string>& inputs) {
   std::uint64_t total = 0;
@@ -174,32 +152,11 @@ void run(const count_options& opt) {
     result = run_count(request, selected.make, pool);
   }
 
-  out_opts.key_name = result.key_name;
-  if (request.mode == value_mode::stats) {
-    std::vector<stats_row> rows;
-    for (std::uint32_t code = 0; code < result.dictionary.size(); ++code)
-      if (result.stats[code].count != 0) rows.push_back({result.dictionary.key(code), result.stats[code]});
-    write_stats(out, rows, out_opts);
-  } else if (request.mode == value_mode::groups) {
-    std::vector<group_row> rows;
-    rows.reserve(result.groups.size());
-    for (const auto& g : result.groups) rows.push_back({result.dictionary.key(g.code), g.bucket, g.count});
-    write_groups(out, rows, request.bucket, out_opts);
-  } else {
-    std::vector<count_row> rows;
-    if (opt.per_file) {
-      out_opts.with_file_column = true;
-      for (const auto& f : result.per_file)
-        for (const auto& [code, count] : f.counts) rows.push_back({result.dictionary.key(code), count, f.file});
-    } else {
-      rows.reserve(result.dictionary.size());
-      for (std::uint32_t code = 0; code < result.dictionary.size(); ++code)
-        if (result.counts[code] != 0) rows.push_back({result.dictionary.key(code), result.counts[code]});
-    }
-    order_rows(rows, out_opts);
-    write_rows(out, rows, out_opts);
-  }
+  const auto output_started = std::chrono::steady_clock::now();
+  write_count_result(out, result, request, out_opts);
   out.commit();
+  if (opt.timing)
+    std::fputs(format_phases(result, seconds(std::chrono::steady_clock::now() - output_started)).c_str(), stderr);
 
   if (!opt.quiet)
     for (const auto& w : result.warnings) std::fprintf(stderr, "labcount: warning: %s\n", w.c_str());
@@ -309,6 +266,8 @@ CLI::App* setup_count(CLI::App& parent) {
       ->group("Advanced");
   cmd->add_flag("-q,--quiet", opt->quiet, "No warnings or summaries on stderr (errors are still printed)");
   cmd->add_flag("-v,--verbose", opt->verbose, "Say which backend ran and why, and how long each phase took");
+  cmd->add_flag("--timing", opt->timing,
+                "Print how long each phase took (read+parse+encode, transfer, sort, reduce, output) to stderr");
   cmd->callback([opt] { run(*opt); });
   return cmd;
 }

@@ -1,5 +1,7 @@
 #include "cmd_generate.hpp"
 
+#include "cli_options.hpp"
+
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -23,58 +25,6 @@ struct generate_args {
   std::string output = "-";
 };
 
-[[noreturn]] void throw_bad_count(const std::string& option, const std::string& text,
-                                  const std::string& why) {
-  throw error(error_kind::usage, option + " '" + text + "' " + why, "", 0,
-              "write a whole number, optionally with a decimal suffix k, M, G or T, e.g. " + option +
-                  " 886413, 10k, 1.5M or 1G");
-}
-
-// "886413", "10k", "1.5M", "1G", "2T" -> a count. Suffixes are decimal (k = 1000): these are
-// row counts, not bytes. A fraction is allowed only when the result is whole ("1.5k", not "1.2345k").
-std::uint64_t parse_count(const std::string& option, const std::string& text) {
-  std::size_t pos = 0;
-  std::uint64_t whole = 0;
-  std::uint64_t fraction = 0;
-  std::uint64_t fraction_scale = 1;
-  bool any_digit = false;
-  constexpr std::uint64_t max = std::numeric_limits<std::uint64_t>::max();
-  for (; pos < text.size() && text[pos] >= '0' && text[pos] <= '9'; ++pos) {
-    const auto digit = static_cast<std::uint64_t>(text[pos] - '0');
-    if (whole > (max - digit) / 10) throw_bad_count(option, text, "is too large");
-    whole = whole * 10 + digit;
-    any_digit = true;
-  }
-  if (pos < text.size() && text[pos] == '.') {
-    for (++pos; pos < text.size() && text[pos] >= '0' && text[pos] <= '9'; ++pos) {
-      if (fraction_scale > max / 100) throw_bad_count(option, text, "has too many decimals");
-      fraction = fraction * 10 + static_cast<std::uint64_t>(text[pos] - '0');
-      fraction_scale *= 10;
-      any_digit = true;
-    }
-  }
-  if (!any_digit) throw_bad_count(option, text, "is not a count");
-  std::uint64_t multiplier = 1;
-  if (pos < text.size()) {
-    switch (text[pos]) {
-      case 'k': case 'K': multiplier = 1'000ULL; break;
-      case 'm': case 'M': multiplier = 1'000'000ULL; break;
-      case 'g': case 'G': multiplier = 1'000'000'000ULL; break;
-      case 't': case 'T': multiplier = 1'000'000'000'000ULL; break;
-      default: throw_bad_count(option, text, "is not a count");
-    }
-    ++pos;
-  }
-  if (pos != text.size()) throw_bad_count(option, text, "is not a count");
-  if (whole > max / multiplier) throw_bad_count(option, text, "is too large");
-  // fraction * multiplier can overflow only with absurdly many decimals; check it anyway.
-  if (fraction != 0 && fraction > max / multiplier) throw_bad_count(option, text, "has too many decimals");
-  const std::uint64_t scaled_fraction = fraction * multiplier;
-  if (scaled_fraction % fraction_scale != 0) throw_bad_count(option, text, "is not a whole number");
-  const std::uint64_t extra = scaled_fraction / fraction_scale;
-  if (whole * multiplier > max - extra) throw_bad_count(option, text, "is too large");
-  return whole * multiplier + extra;
-}
 
 void run_generate(const generate_args& args) {
   generate_options options;
