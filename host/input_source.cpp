@@ -223,9 +223,17 @@ std::optional<chunk> input_source::next_chunk() {
         continue;
       }
     }
-    // The chunk keeps this buffer alive; the unread tail moves to a fresh one.
-    auto next = std::make_shared<std::vector<char>>(cut, end);
-    next->reserve(chunk_bytes_ + (next->size()));
+    // The chunk keeps this buffer alive; the unread tail moves to another one, reused from a finished
+    // chunk when there is one (a fresh 4 MiB buffer per chunk costs a page fault per 4 KiB).
+    std::shared_ptr<std::vector<char>> next;
+    if (!spare_.empty()) {
+      next = std::move(spare_.back());
+      spare_.pop_back();
+      next->assign(cut, end);
+    } else {
+      next = std::make_shared<std::vector<char>>(cut, end);
+      next->reserve(chunk_bytes_ + next->size());
+    }
     c.begin = begin;
     c.end = cut;
     c.storage = std::move(pending_);
@@ -244,7 +252,18 @@ void input_source::record_too_long() const {
 }
 
 void input_source::release(const chunk& c) noexcept {
-  if (map_ == nullptr) return;
+  if (map_ == nullptr) {
+    if (c.storage == nullptr) return;
+    std::lock_guard lock(mutex_);
+    // A few spares cover the chunks in flight; more would only hold memory.
+    if (spare_.size() < 4) {
+      try {
+        spare_.push_back(c.storage);
+      } catch (const std::bad_alloc&) {
+      }
+    }
+    return;
+  }
   // Drop only the pages wholly inside the chunk; a page shared with a neighbour stays.
   const std::size_t page = page_size();
   auto first = (reinterpret_cast<std::uintptr_t>(c.begin) + page - 1) / page * page;

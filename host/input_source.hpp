@@ -88,6 +88,7 @@ class input_source {
 
   // Streamed inputs: bytes read but not yet handed out.
   std::shared_ptr<std::vector<char>> pending_;
+  std::vector<std::shared_ptr<std::vector<char>>> spare_;  // buffers of released chunks, for reuse
   std::size_t pending_pos_ = 0;
   bool eof_ = false;
 
