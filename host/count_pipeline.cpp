@@ -156,7 +156,8 @@ count_result run_count(const count_request& request, const backend_factory& make
     if (w.local.size() > w.local_to_global.size()) {
       std::lock_guard lock(global_mutex);
       for (std::size_t code = w.local_to_global.size(); code < w.local.size(); ++code)
-        w.local_to_global.push_back(global.encode(w.local.key(static_cast<std::uint32_t>(code))));
+        w.local_to_global.push_back(
+            global.encode(w.local.key(static_cast<std::uint32_t>(code)), w.local.hash(static_cast<std::uint32_t>(code))));
     }
     for (auto& code : w.codes) code = w.local_to_global[code];
     if (timed) {

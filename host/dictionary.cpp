@@ -65,30 +65,34 @@ void key_dictionary::clear() {
   mask_ = initial_slots - 1;
   arena_.clear();
   offsets_.assign(1, 0);
+  hashes_.clear();
 }
 
 std::size_t key_dictionary::memory_bytes() const noexcept {
-  return slots_.capacity() * sizeof(std::uint64_t) + arena_.capacity() + offsets_.capacity() * sizeof(std::uint64_t);
+  return slots_.capacity() * sizeof(std::uint64_t) + arena_.capacity() + offsets_.capacity() * sizeof(std::uint64_t) +
+         hashes_.capacity() * sizeof(std::uint64_t);
 }
 
-std::uint32_t key_dictionary::insert(std::string_view key, std::uint32_t tag, std::size_t index) {
+std::uint32_t key_dictionary::insert(std::string_view key, std::uint64_t hash, std::size_t index) {
   const std::size_t code = size();
   if (code >= std::numeric_limits<std::uint32_t>::max() - 1)
     throw error(error_kind::usage, "more than 4 billion distinct keys", "", 0,
                 "labcount encodes keys as 32-bit codes; split the input by key range");
   arena_.insert(arena_.end(), key.begin(), key.end());
   offsets_.push_back(arena_.size());
-  slots_[index] = (static_cast<std::uint64_t>(tag) << 32) | (code + 1);
+  hashes_.push_back(hash);
+  slots_[index] = (hash >> 32 << 32) | (code + 1);
   // Keep the load factor at or below 1/2 so probes stay short.
   if ((code + 1) * 2 > slots_.size()) grow();
   return static_cast<std::uint32_t>(code);
 }
 
 void key_dictionary::grow() {
+  // From the stored hashes: no key bytes are read (they are scattered in memory for big dictionaries).
   std::vector<std::uint64_t> slots(slots_.size() * 2, 0);
   const std::size_t mask = slots.size() - 1;
   for (std::uint32_t code = 0; code < size(); ++code) {
-    const std::uint64_t hash = hash_key(key(code));
+    const std::uint64_t hash = hashes_[code];
     std::size_t index = hash & mask;
     while (slots[index] != 0) index = (index + 1) & mask;
     slots[index] = (hash >> 32 << 32) | (code + 1);

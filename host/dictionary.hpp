@@ -27,7 +27,7 @@ class key_dictionary {
     const auto tag = static_cast<std::uint32_t>(hash >> 32);
     for (;;) {
       const std::uint64_t slot = slots_[index];
-      if (slot == 0) return insert(key, tag, index);
+      if (slot == 0) return insert(key, hash, index);
       if (static_cast<std::uint32_t>(slot >> 32) == tag) {
         const auto code = static_cast<std::uint32_t>(slot) - 1;
         if (key_equals(code, key)) return code;
@@ -39,6 +39,8 @@ class key_dictionary {
   std::string_view key(std::uint32_t code) const noexcept {
     return {arena_.data() + offsets_[code], static_cast<std::size_t>(offsets_[code + 1] - offsets_[code])};
   }
+  // The hash of key(code), kept so that growing and re-encoding elsewhere need not hash the bytes again.
+  std::uint64_t hash(std::uint32_t code) const noexcept { return hashes_[code]; }
   std::size_t size() const noexcept { return offsets_.size() - 1; }
   std::size_t memory_bytes() const noexcept;
   void clear();
@@ -64,13 +66,14 @@ class key_dictionary {
     std::memcpy(&v, p, sizeof v);
     return v;
   }
-  std::uint32_t insert(std::string_view key, std::uint32_t tag, std::size_t index);
+  std::uint32_t insert(std::string_view key, std::uint64_t hash, std::size_t index);
   void grow();
 
   std::vector<std::uint64_t> slots_;    // 0 = empty, else (tag << 32) | (code + 1)
   std::size_t mask_ = 0;
   std::vector<char> arena_;             // key bytes, back to back
   std::vector<std::uint64_t> offsets_;  // key(code) = arena_[offsets_[code], offsets_[code + 1])
+  std::vector<std::uint64_t> hashes_;   // hash_key(key(code))
 };
 
 }  // namespace labcount
