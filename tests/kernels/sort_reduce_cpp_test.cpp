@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "support/test_codes.hpp"
+
 #include <algorithm>
 #include <cstdint>
 #include <map>
@@ -15,6 +17,10 @@
 
 namespace labcount::kernels {
 namespace {
+
+using labcount::testing::cardinality;
+using labcount::testing::make_codes;
+using labcount::testing::to_string;
 
 code_counts reference_counts(const std::vector<std::uint32_t>& codes) {
   std::map<std::uint32_t, std::uint64_t> counts;
@@ -36,47 +42,6 @@ std::vector<std::uint64_t> reference_dense(const std::vector<std::uint32_t>& cod
 void expect_same(const code_counts& actual, const code_counts& expected) {
   EXPECT_EQ(actual.codes, expected.codes);
   EXPECT_EQ(actual.counts, expected.counts);
-}
-
-enum class cardinality { one_key, all_unique, random, skewed };
-
-std::string to_string(cardinality c) {
-  switch (c) {
-    case cardinality::one_key: return "OneKey";
-    case cardinality::all_unique: return "AllUnique";
-    case cardinality::random: return "Random";
-    case cardinality::skewed: return "Skewed";
-  }
-  return "?";
-}
-
-// Codes as the host's dictionary would make them: dense, starting at 0.
-std::vector<std::uint32_t> make_codes(std::size_t num_rows, cardinality c, std::uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::vector<std::uint32_t> codes(num_rows);
-  switch (c) {
-    case cardinality::one_key:
-      std::fill(codes.begin(), codes.end(), 0u);
-      break;
-    case cardinality::all_unique:
-      for (std::size_t i = 0; i < num_rows; ++i) codes[i] = static_cast<std::uint32_t>(i);
-      std::shuffle(codes.begin(), codes.end(), rng);
-      break;
-    case cardinality::random: {
-      std::uniform_int_distribution<std::uint32_t> pick(0, 1242);  // 1,243 keys, as in the benchmark data
-      for (auto& code : codes) code = pick(rng);
-      break;
-    }
-    case cardinality::skewed: {
-      // Zipf-like: code k has weight 1/(k+1); most rows share a few codes, a long tail has one row each.
-      std::vector<double> weights(std::max<std::size_t>(num_rows / 4, 1));
-      for (std::size_t k = 0; k < weights.size(); ++k) weights[k] = 1.0 / static_cast<double>(k + 1);
-      std::discrete_distribution<std::uint32_t> pick(weights.begin(), weights.end());
-      for (auto& code : codes) code = pick(rng);
-      break;
-    }
-  }
-  return codes;
 }
 
 using size_and_cardinality = std::tuple<std::size_t, cardinality>;

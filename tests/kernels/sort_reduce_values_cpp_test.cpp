@@ -3,6 +3,8 @@
 // key and through the two-key fallback.
 #include <gtest/gtest.h>
 
+#include "support/test_codes.hpp"
+
 #include <algorithm>
 #include <cstdint>
 #include <limits>
@@ -20,6 +22,10 @@
 
 namespace labcount::kernels {
 namespace {
+
+using labcount::testing::cardinality;
+using labcount::testing::make_codes;
+using labcount::testing::to_string;
 
 constexpr std::int64_t day = seconds_per_day;
 constexpr std::int64_t int64_min = std::numeric_limits<std::int64_t>::min();
@@ -92,23 +98,12 @@ pair_counts reference_pair_counts(const std::vector<std::uint32_t>& codes, const
 
 // ---- generated inputs ----
 
-enum class cardinality { one_key, all_unique, random, skewed };
 enum class times {
   repeats,   // five distinct times: most rows repeat an earlier (code, time)
   midnight,  // around midnights, in runs of equal times as lab files log them
   negative,  // before 1970, around midnights
   wide,      // a few times near +-4e18 among ordinary ones: no composite key fits, the fallback sorts
 };
-
-std::string to_string(cardinality c) {
-  switch (c) {
-    case cardinality::one_key: return "OneKey";
-    case cardinality::all_unique: return "AllUnique";
-    case cardinality::random: return "Random";
-    case cardinality::skewed: return "Skewed";
-  }
-  return "?";
-}
 
 std::string to_string(times t) {
   switch (t) {
@@ -118,32 +113,6 @@ std::string to_string(times t) {
     case times::wide: return "Wide";
   }
   return "?";
-}
-
-std::vector<std::uint32_t> make_codes(std::size_t num_rows, cardinality c, std::mt19937& rng) {
-  std::vector<std::uint32_t> codes(num_rows);
-  switch (c) {
-    case cardinality::one_key:
-      std::fill(codes.begin(), codes.end(), 0u);
-      break;
-    case cardinality::all_unique:
-      for (std::size_t i = 0; i < num_rows; ++i) codes[i] = static_cast<std::uint32_t>(i);
-      std::shuffle(codes.begin(), codes.end(), rng);
-      break;
-    case cardinality::random: {
-      std::uniform_int_distribution<std::uint32_t> pick(0, 1242);
-      for (auto& code : codes) code = pick(rng);
-      break;
-    }
-    case cardinality::skewed: {
-      std::vector<double> weights(std::max<std::size_t>(num_rows / 4, 1));
-      for (std::size_t k = 0; k < weights.size(); ++k) weights[k] = 1.0 / static_cast<double>(k + 1);
-      std::discrete_distribution<std::uint32_t> pick(weights.begin(), weights.end());
-      for (auto& code : codes) code = pick(rng);
-      break;
-    }
-  }
-  return codes;
 }
 
 std::vector<std::int64_t> make_times(std::size_t num_rows, times t, std::mt19937& rng) {
