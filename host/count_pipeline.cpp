@@ -221,36 +221,39 @@ count_result run_count(const count_request& request, const backend_factory& make
         w.bytes += static_cast<std::uint64_t>(c->end - c->begin);
         std::uint64_t chunk_bad_count = 0;
         chunk_bad.clear();
-        const std::uint64_t lines = scan_records(
-            c->begin, c->end, c->at_eof, options, w.scratch,
-            [&](std::string_view key, std::string_view value, const char* record) {
-              if (timed) {
-                timestamp t;
-                if (!request.times->parse(value, t)) {
-                  ++chunk_bad_count;
-                  if (chunk_bad.size() < bad_row_sample_limit) {
-                    bad_row row{.file = file_name,
-                                .problem = row_problem::bad_timestamp,
-                                .expected = options.num_fields,
-                                .value = std::string(value.substr(0, 80)),
-                                .expected_format = request.times->description()};
-                    chunk_bad.push_back({record, std::move(row)});
-                  }
-                  return !stop_at_first;
-                }
-                w.values.push_back(request.mode == value_mode::stats ? t : bucket_of(t, request.bucket));
-              }
-              w.codes.push_back(w.local.encode(key));
-              if (w.codes.size() == code_batch) flush(id, backend);
-              return true;
-            },
-            [&](row_problem problem, const char* where, const char*, std::uint32_t fields) {
-              ++chunk_bad_count;
-              if (chunk_bad.size() < bad_row_sample_limit)
-                chunk_bad.push_back(
-                    {where, bad_row{.file = file_name, .problem = problem, .fields = fields, .expected = options.num_fields}});
-              return !stop_at_first;
-            });
+        auto on_bad = [&](row_problem problem, const char* where, const char*, std::uint32_t fields) {
+          ++chunk_bad_count;
+          if (chunk_bad.size() < bad_row_sample_limit)
+            chunk_bad.push_back(
+                {where, bad_row{.file = file_name, .problem = problem, .fields = fields, .expected = options.num_fields}});
+          return !stop_at_first;
+        };
+        // Plain counts get a callback without the time column, so their hot loop carries nothing of it.
+        auto on_key_count = [&](std::string_view key, std::string_view, const char*) {
+          w.codes.push_back(w.local.encode(key));
+          if (w.codes.size() == code_batch) flush(id, backend);
+          return true;
+        };
+        auto on_key_timed = [&](std::string_view key, std::string_view value, const char* record) {
+          timestamp t;
+          if (!request.times->parse(value, t)) {
+            ++chunk_bad_count;
+            if (chunk_bad.size() < bad_row_sample_limit) {
+              bad_row row{.file = file_name,
+                          .problem = row_problem::bad_timestamp,
+                          .expected = options.num_fields,
+                          .value = std::string(value.substr(0, 80)),
+                          .expected_format = request.times->description()};
+              chunk_bad.push_back({record, std::move(row)});
+            }
+            return !stop_at_first;
+          }
+          w.values.push_back(request.mode == value_mode::stats ? t : bucket_of(t, request.bucket));
+          return on_key_count(key, value, record);
+        };
+        const std::uint64_t lines =
+            timed ? scan_records(c->begin, c->end, c->at_eof, options, w.scratch, on_key_timed, on_bad)
+                  : scan_records(c->begin, c->end, c->at_eof, options, w.scratch, on_key_count, on_bad);
         {
           std::lock_guard lock(bad_mutex);
           if (chunk_lines.size() <= c->index) chunk_lines.resize(c->index + 1, 0);
