@@ -8,6 +8,7 @@
 #include "errors.hpp"
 #include "input_source.hpp"
 #include "progress.hpp"
+#include "text_cache.hpp"
 
 namespace labcount {
 namespace {
@@ -22,9 +23,14 @@ constexpr std::size_t private_dictionary_limit = std::size_t{1} << 20;
 
 struct worker_state {
   key_dictionary local;
+  last_text last_key;                // and its code in `local`
+  recent_texts<16384> recent_times;  // timestamp texts and their values (16384: fastest of 1Ki..64Ki)
   std::vector<std::uint32_t> local_to_global;
+  // The batch on its way to the backend: codes[0, batched) and, for stats and groups, their values
+  // (seconds, or buckets). Fixed-size buffers: the hot loop writes by index, with no capacity checks.
   std::vector<std::uint32_t> codes;
-  std::vector<std::int64_t> values;  // stats: seconds; groups: buckets (one per code)
+  std::vector<std::int64_t> values;
+  std::size_t batched = 0;
   parsed_record scratch;
   std::uint64_t rows = 0;
   std::uint64_t bytes = 0;
@@ -152,24 +158,24 @@ count_result run_count(const count_request& request, const backend_factory& make
   // Hands a worker's codes to the backend, translated to global codes.
   auto flush = [&](unsigned id, count_backend& backend) {
     worker_state& w = workers[id];
-    if (w.codes.empty()) return;
+    if (w.batched == 0) return;
     if (w.local.size() > w.local_to_global.size()) {
       std::lock_guard lock(global_mutex);
       for (std::size_t code = w.local_to_global.size(); code < w.local.size(); ++code)
         w.local_to_global.push_back(
             global.encode(w.local.key(static_cast<std::uint32_t>(code)), w.local.hash(static_cast<std::uint32_t>(code))));
     }
-    for (auto& code : w.codes) code = w.local_to_global[code];
-    if (timed) {
-      backend.consume_values(id, w.codes, w.values);
-      w.values.clear();
-    } else {
-      backend.consume(id, w.codes);
-    }
-    w.rows += w.codes.size();
-    w.codes.clear();
+    const std::span<std::uint32_t> codes(w.codes.data(), w.batched);
+    for (auto& code : codes) code = w.local_to_global[code];
+    if (timed)
+      backend.consume_values(id, codes, std::span(w.values.data(), w.batched));
+    else
+      backend.consume(id, codes);
+    w.rows += w.batched;
+    w.batched = 0;
     if (w.local.size() > private_dictionary_limit) {
       w.local.clear();
+      w.last_key.forget();
       w.local_to_global.clear();
     }
   };
@@ -207,8 +213,8 @@ count_result run_count(const count_request& request, const backend_factory& make
     std::atomic<bool> failed{false};  // one worker threw: the others stop taking chunks
     pool.run_workers([&](unsigned id) {
       worker_state& w = workers[id];
-      w.codes.reserve(code_batch);
-      if (timed) w.values.reserve(code_batch);
+      w.codes.resize(code_batch);
+      if (timed) w.values.resize(code_batch);
       std::vector<std::pair<const char*, bad_row>> chunk_bad;
       try {
       while (!failed.load(std::memory_order_relaxed)) {
@@ -228,28 +234,44 @@ count_result run_count(const count_request& request, const backend_factory& make
                 {where, bad_row{.file = file_name, .problem = problem, .fields = fields, .expected = options.num_fields}});
           return !stop_at_first;
         };
-        // Plain counts get a callback without the time column, so their hot loop carries nothing of it.
-        auto on_key_count = [&](std::string_view key, std::string_view, const char*) {
-          w.codes.push_back(w.local.encode(key));
-          if (w.codes.size() == code_batch) flush(id, backend);
+        // Out of line: building a bad_row in the hot loop's function slows every row down.
+        auto on_bad_time = [&](std::string_view value, const char* record) __attribute__((noinline, cold)) {
+          ++chunk_bad_count;
+          if (chunk_bad.size() < bad_row_sample_limit) {
+            bad_row row{.file = file_name,
+                        .problem = row_problem::bad_timestamp,
+                        .expected = options.num_fields,
+                        .value = std::string(value.substr(0, 80)),
+                        .expected_format = request.times->description()};
+            chunk_bad.push_back({record, std::move(row)});
+          }
+          return !stop_at_first;
+        };
+        auto push_code = [&](std::string_view key) __attribute__((always_inline)) {
+          std::int64_t code;
+          if (!w.last_key.find(key, code)) {
+            code = w.local.encode(key);
+            w.last_key.remember(key, code);
+          }
+          w.codes[w.batched] = static_cast<std::uint32_t>(code);
+          if (++w.batched == code_batch) flush(id, backend);
           return true;
         };
-        auto on_key_timed = [&](std::string_view key, std::string_view value, const char* record) {
-          timestamp t;
-          if (!request.times->parse(value, t)) {
-            ++chunk_bad_count;
-            if (chunk_bad.size() < bad_row_sample_limit) {
-              bad_row row{.file = file_name,
-                          .problem = row_problem::bad_timestamp,
-                          .expected = options.num_fields,
-                          .value = std::string(value.substr(0, 80)),
-                          .expected_format = request.times->description()};
-              chunk_bad.push_back({record, std::move(row)});
-            }
-            return !stop_at_first;
+        // Plain counts get a callback without the time column, so their hot loop carries nothing of it.
+        auto on_key_count = [&](std::string_view key, std::string_view, const char*) __attribute__((always_inline)) {
+          return push_code(key);
+        };
+        auto on_key_timed = [&](std::string_view key, std::string_view value, const char* record)
+                                __attribute__((always_inline)) {
+          std::int64_t cached;
+          if (!w.recent_times.find(value, cached)) {
+            timestamp t;
+            if (!request.times->parse(value, t)) [[unlikely]] return on_bad_time(value, record);
+            cached = request.mode == value_mode::stats ? t : bucket_of(t, request.bucket);
+            w.recent_times.remember(value, cached);
           }
-          w.values.push_back(request.mode == value_mode::stats ? t : bucket_of(t, request.bucket));
-          return on_key_count(key, value, record);
+          w.values[w.batched] = cached;
+          return push_code(key);
         };
         const std::uint64_t lines =
             timed ? scan_records(c->begin, c->end, c->at_eof, options, w.scratch, on_key_timed, on_bad)
@@ -343,7 +365,7 @@ count_result run_count(const count_request& request, const backend_factory& make
       for (std::size_t i = 0; i < workers.size(); ++i) {
         workers[i].rows = rows_before[i];
         workers[i].bytes = bytes_before[i];
-        workers[i].codes.clear();
+        workers[i].batched = 0;
       }
       result.skipped_files.push_back({display_name(path), e.what()});
       if (request.progress != nullptr) request.progress->file_done();
