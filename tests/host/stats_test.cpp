@@ -74,8 +74,11 @@ count_result run(const std::string& path, value_mode mode, unsigned threads, std
   return run_count(request, [&] { return make_cpu_backend(options); }, pool);
 }
 
-std::string random_lab_file(std::mt19937_64& rng, std::size_t rows, std::size_t keys) {
+// With `runs`, a key repeats the previous row's with probability 7/8 (as in lab logs, which list a sample's
+// tests together); else each row draws its key.
+std::string random_lab_file(std::mt19937_64& rng, std::size_t rows, std::size_t keys, bool runs = false) {
   std::string text = "TestTime,SampleID\r\n";
+  std::size_t key = 0;
   int month = 12, day = 30, hour = 22, minute = 0, year = 1969;  // crosses 1970 and month/year ends
   for (std::size_t r = 0; r < rows; ++r) {
     if (rng() % 3 != 0) {  // a third of the rows repeat the previous timestamp
@@ -93,8 +96,9 @@ std::string random_lab_file(std::mt19937_64& rng, std::size_t rows, std::size_t 
       }
     }
     text += std::to_string(month) + "/" + std::to_string(day) + "/" + std::to_string(year) + " " +
-            std::to_string(hour) + ":" + (minute < 10 ? "0" : "") + std::to_string(minute) + ",S" +
-            std::to_string(rng() % keys) + (rng() % 2 ? "\r\n" : "\n");
+            std::to_string(hour) + ":" + (minute < 10 ? "0" : "") + std::to_string(minute) + ",S";
+    if (!runs || rng() % 8 == 0) key = rng() % keys;
+    text += std::to_string(key) + (rng() % 2 ? "\r\n" : "\n");
   }
   return text;
 }
@@ -145,7 +149,7 @@ TEST(StatsDifferential, RandomLabFilesMatchTheReference) {
   testing::temp_dir dir;
   for (int iteration = 0; iteration < 12; ++iteration) {
     const std::size_t rows = iteration == 0 ? 0 : 1 + rng() % 3000;
-    const std::string text = random_lab_file(rng, rows, iteration % 3 == 0 ? 1 : 1 + rng() % 200);
+    const std::string text = random_lab_file(rng, rows, iteration % 3 == 0 ? 1 : 1 + rng() % 200, iteration % 2 == 1);
     const auto path = dir.write("lab.csv", text);
     const auto ref = reference(text);
     for (unsigned threads : {1u, 3u})
@@ -178,6 +182,24 @@ TEST(Stats, UnparseableTimestampIsABadRowWithItsLine) {
   const auto skipped = run(path, value_mode::stats, 2, 0, bad_row_policy::skip);
   EXPECT_EQ(skipped.bad_rows, 1u);
   EXPECT_EQ(skipped.stats[0], (key_stats{2, 1092100500, 1092100500, 1, 1}));
+}
+
+TEST(Stats, EveryRowWithABadTimestampIsCountedNotJustTheFirst) {
+  // The pipeline remembers recent timestamp texts; a text that failed to parse must never be remembered.
+  testing::temp_dir dir;
+  const auto path = dir.write("t.csv",
+                              "TestTime,SampleID\n8/10/2004 1:15,S1\n2/30/2004 0:00,S1\n2/30/2004 0:00,S1\n"
+                              "8/10/2004 1:15,S2\n2/30/2004 0:00,S2\n8/10/2004 1:16,S1\n");
+  for (unsigned threads : {1u, 2u}) {
+    const auto result = run(path, value_mode::stats, threads, 0, bad_row_policy::warn);
+    EXPECT_EQ(result.bad_rows, 3u);
+    ASSERT_EQ(result.bad_row_samples.size(), 3u);
+    EXPECT_EQ(result.bad_row_samples[0].line, 3u);
+    EXPECT_EQ(result.bad_row_samples[1].line, 4u);
+    EXPECT_EQ(result.bad_row_samples[2].line, 6u);
+    EXPECT_EQ(result.stats[0], (key_stats{2, 1092100500, 1092100560, 1, 0}));
+    EXPECT_EQ(result.stats[1], (key_stats{1, 1092100500, 1092100500, 1, 0}));
+  }
 }
 
 }  // namespace
