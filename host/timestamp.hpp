@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "backend.hpp"
+#include "timestamp_parse.hpp"
 
 namespace labcount {
 
@@ -29,7 +30,9 @@ class time_parser {
 
   // False when text is not a valid timestamp of this parser's shape (wrong shape, month 13, Feb 30, hour 24,
   // minute 60, leading/trailing spaces or text). Never allocates.
-  bool parse(std::string_view text, timestamp& out) const noexcept;
+  bool parse(std::string_view text, timestamp& out) const noexcept {
+    return steps_.empty() ? timestamp_detail::parse_automatic(text, out) : parse_custom(text, out);
+  }
   // For messages: "M/D/YYYY H:MM or ISO 8601", or the format.
   const std::string& description() const noexcept { return description_; }
 
