@@ -4,6 +4,7 @@
 #include <atomic>
 #include <limits>
 #include <mutex>
+#include <shared_mutex>
 
 #include "errors.hpp"
 #include "input_source.hpp"
@@ -146,7 +147,7 @@ count_result run_count(const count_request& request, const backend_factory& make
   count_result result;
   std::vector<worker_state> workers(pool.size());
   key_dictionary& global = result.dictionary;
-  std::mutex global_mutex;
+  std::shared_mutex global_mutex;  // guards `global`
   const std::size_t chunk_bytes = request.chunk_bytes != 0 ? request.chunk_bytes : input_source::default_chunk_bytes;
   std::chrono::nanoseconds finish_time{0};
   const auto started = clock_type::now();
@@ -160,10 +161,21 @@ count_result run_count(const count_request& request, const backend_factory& make
     worker_state& w = workers[id];
     if (w.batched == 0) return;
     if (w.local.size() > w.local_to_global.size()) {
-      std::lock_guard lock(global_mutex);
-      for (std::size_t code = w.local_to_global.size(); code < w.local.size(); ++code)
-        w.local_to_global.push_back(
-            global.encode(w.local.key(static_cast<std::uint32_t>(code)), w.local.hash(static_cast<std::uint32_t>(code))));
+      // Look the new keys up under a shared lock (on high-cardinality inputs nearly every row brings a key
+      // new to its worker, and most are in the global dictionary already), then add the missing ones
+      // under an exclusive one.
+      const auto first = static_cast<std::uint32_t>(w.local_to_global.size());
+      const auto last = static_cast<std::uint32_t>(w.local.size());
+      {
+        std::shared_lock lock(global_mutex);
+        global.find_from(w.local, first, last, w.local_to_global);
+      }
+      const auto is_missing = [](std::uint32_t code) { return code == key_dictionary::missing; };
+      if (std::any_of(w.local_to_global.begin() + first, w.local_to_global.end(), is_missing)) {
+        std::lock_guard lock(global_mutex);
+        for (std::uint32_t code = first; code < last; ++code)
+          if (is_missing(w.local_to_global[code])) w.local_to_global[code] = global.encode(w.local.key(code), w.local.hash(code));
+      }
     }
     const std::span<std::uint32_t> codes(w.codes.data(), w.batched);
     for (auto& code : codes) code = w.local_to_global[code];

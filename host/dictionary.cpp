@@ -1,5 +1,6 @@
 #include "dictionary.hpp"
 
+#include <algorithm>
 #include <limits>
 
 #include "errors.hpp"
@@ -61,8 +62,10 @@ std::uint64_t hash_key(const char* data, std::size_t size) noexcept {
 key_dictionary::key_dictionary() { clear(); }
 
 void key_dictionary::clear() {
-  slots_.assign(initial_slots, 0);
-  mask_ = initial_slots - 1;
+  // The table keeps its size: a dictionary that is cleared is usually filled again just as far (a parse
+  // worker's private one, past its limit), and growing back from 1024 slots rehashes everything ~twice.
+  slots_.assign(std::max(slots_.size(), initial_slots), 0);
+  mask_ = slots_.size() - 1;
   arena_.clear();
   offsets_.assign(1, 0);
   hashes_.clear();
@@ -85,6 +88,29 @@ std::uint32_t key_dictionary::insert(std::string_view key, std::uint64_t hash, s
   // Keep the load factor at or below 1/2 so probes stay short.
   if ((code + 1) * 2 > slots_.size()) grow();
   return static_cast<std::uint32_t>(code);
+}
+
+void key_dictionary::find_from(const key_dictionary& other, std::uint32_t first, std::uint32_t last,
+                               std::vector<std::uint32_t>& out) const {
+  constexpr std::uint32_t block = 32;
+  std::uint32_t candidate[block];
+  for (std::uint32_t begin = first; begin < last; begin += block) {
+    const std::uint32_t n = std::min(block, last - begin);
+    // Three passes, each a block of independent loads: the home slots, then the offsets of the codes
+    // whose tag matches there, then those keys' bytes. The last pass is plain find(), on cached lines.
+    for (std::uint32_t i = 0; i < n; ++i) __builtin_prefetch(&slots_[other.hashes_[begin + i] & mask_]);
+    for (std::uint32_t i = 0; i < n; ++i) {
+      const std::uint64_t hash = other.hashes_[begin + i];
+      const std::uint64_t slot = slots_[hash & mask_];
+      candidate[i] = slot != 0 && static_cast<std::uint32_t>(slot >> 32) == static_cast<std::uint32_t>(hash >> 32)
+                         ? static_cast<std::uint32_t>(slot) - 1
+                         : missing;
+      if (candidate[i] != missing) __builtin_prefetch(&offsets_[candidate[i]]);
+    }
+    for (std::uint32_t i = 0; i < n; ++i)
+      if (candidate[i] != missing) __builtin_prefetch(arena_.data() + offsets_[candidate[i]]);
+    for (std::uint32_t i = 0; i < n; ++i) out.push_back(find(other.key(begin + i), other.hashes_[begin + i]));
+  }
 }
 
 void key_dictionary::grow() {

@@ -36,6 +36,30 @@ class key_dictionary {
     }
   }
 
+  // The code of each of other's keys [first, last), appended to `out`; `missing` for a key not here. What
+  // a parse worker does with the keys its private dictionary has not translated yet, under a lock shared
+  // with the other workers (it only reads). The same as a probe per key, with the memory reads of a block
+  // of keys overlapped: on a dictionary of millions of keys every probe misses the cache three times in a
+  // row (slot, offset, key bytes).
+  static constexpr std::uint32_t missing = ~std::uint32_t{0};
+  void find_from(const key_dictionary& other, std::uint32_t first, std::uint32_t last,
+                 std::vector<std::uint32_t>& out) const;
+
+  // The code of `key`, or `missing`.
+  std::uint32_t find(std::string_view key, std::uint64_t hash) const noexcept {
+    std::size_t index = hash & mask_;
+    const auto tag = static_cast<std::uint32_t>(hash >> 32);
+    for (;;) {
+      const std::uint64_t slot = slots_[index];
+      if (slot == 0) return missing;
+      if (static_cast<std::uint32_t>(slot >> 32) == tag) {
+        const auto code = static_cast<std::uint32_t>(slot) - 1;
+        if (key_equals(code, key)) return code;
+      }
+      index = (index + 1) & mask_;
+    }
+  }
+
   std::string_view key(std::uint32_t code) const noexcept {
     return {arena_.data() + offsets_[code], static_cast<std::size_t>(offsets_[code + 1] - offsets_[code])};
   }
@@ -43,7 +67,7 @@ class key_dictionary {
   std::uint64_t hash(std::uint32_t code) const noexcept { return hashes_[code]; }
   std::size_t size() const noexcept { return offsets_.size() - 1; }
   std::size_t memory_bytes() const noexcept;
-  void clear();
+  void clear();  // forgets every key; keeps the table's size
 
  private:
   bool key_equals(std::uint32_t code, std::string_view key) const noexcept {
