@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <deque>
 #include <limits>
 #include <mutex>
 #include <shared_mutex>
@@ -32,6 +33,18 @@ struct worker_state {
   std::vector<std::uint32_t> codes;
   std::vector<std::int64_t> values;
   std::size_t batched = 0;
+  // Direct mode, for high-cardinality inputs: once the private dictionary has overflowed, it would hit
+  // only a few rows (~5% at 10 M keys) and cost each row a second encode, so keys go straight to the
+  // global one: the batch keeps each row's key (a view into the chunk, or a copy for a quoted key, which
+  // lives in `scratch`) and hash, and flush() looks them up. Batches are flushed before their chunk is
+  // released.
+  bool direct = false;
+  std::vector<std::string_view> keys;
+  std::vector<std::uint64_t> hashes;
+  std::deque<std::string> key_copies;
+  // Scratch for flush(): the private dictionary's keys to translate.
+  std::vector<std::string_view> new_keys;
+  std::vector<std::uint64_t> new_hashes;
   parsed_record scratch;
   std::uint64_t rows = 0;
   std::uint64_t bytes = 0;
@@ -156,29 +169,44 @@ count_result run_count(const count_request& request, const backend_factory& make
   LABCOUNT_EXPECTS(!timed || (!request.per_file && request.on_bad_file == bad_file_policy::error),
                    "stats and groups take every row into one backend: no per-file counts, no skipped files");
 
+  // Codes for `keys` (hash_key: `hashes`) in `out`: looked up under a shared lock (on high-cardinality
+  // inputs nearly every row brings a key new to its worker, and most are in the global dictionary
+  // already), then the missing ones added under an exclusive one.
+  auto to_global = [&](std::span<const std::string_view> keys, std::span<const std::uint64_t> hashes,
+                       std::uint32_t* out) {
+    {
+      std::shared_lock lock(global_mutex);
+      global.find_many(keys, hashes, out);
+    }
+    if (std::find(out, out + keys.size(), key_dictionary::missing) != out + keys.size()) {
+      std::lock_guard lock(global_mutex);
+      for (std::size_t i = 0; i < keys.size(); ++i)
+        if (out[i] == key_dictionary::missing) out[i] = global.encode(keys[i], hashes[i]);
+    }
+  };
+
   // Hands a worker's codes to the backend, translated to global codes.
   auto flush = [&](unsigned id, count_backend& backend) {
     worker_state& w = workers[id];
     if (w.batched == 0) return;
-    if (w.local.size() > w.local_to_global.size()) {
-      // Look the new keys up under a shared lock (on high-cardinality inputs nearly every row brings a key
-      // new to its worker, and most are in the global dictionary already), then add the missing ones
-      // under an exclusive one.
-      const auto first = static_cast<std::uint32_t>(w.local_to_global.size());
-      const auto last = static_cast<std::uint32_t>(w.local.size());
-      {
-        std::shared_lock lock(global_mutex);
-        global.find_from(w.local, first, last, w.local_to_global);
-      }
-      const auto is_missing = [](std::uint32_t code) { return code == key_dictionary::missing; };
-      if (std::any_of(w.local_to_global.begin() + first, w.local_to_global.end(), is_missing)) {
-        std::lock_guard lock(global_mutex);
-        for (std::uint32_t code = first; code < last; ++code)
-          if (is_missing(w.local_to_global[code])) w.local_to_global[code] = global.encode(w.local.key(code), w.local.hash(code));
-      }
-    }
     const std::span<std::uint32_t> codes(w.codes.data(), w.batched);
-    for (auto& code : codes) code = w.local_to_global[code];
+    if (w.direct) {
+      to_global(std::span(w.keys.data(), w.batched), std::span(w.hashes.data(), w.batched), codes.data());
+      w.key_copies.clear();
+    } else {
+      if (w.local.size() > w.local_to_global.size()) {
+        const std::size_t first = w.local_to_global.size();
+        w.new_keys.clear();
+        w.new_hashes.clear();
+        for (auto code = static_cast<std::uint32_t>(first); code < w.local.size(); ++code) {
+          w.new_keys.push_back(w.local.key(code));
+          w.new_hashes.push_back(w.local.hash(code));
+        }
+        w.local_to_global.resize(w.local.size());
+        to_global(w.new_keys, w.new_hashes, w.local_to_global.data() + first);
+      }
+      for (auto& code : codes) code = w.local_to_global[code];
+    }
     if (timed)
       backend.consume_values(id, codes, std::span(w.values.data(), w.batched));
     else
@@ -186,9 +214,12 @@ count_result run_count(const count_request& request, const backend_factory& make
     w.rows += w.batched;
     w.batched = 0;
     if (w.local.size() > private_dictionary_limit) {
-      w.local.clear();
+      w.local = key_dictionary();
       w.last_key.forget();
-      w.local_to_global.clear();
+      w.local_to_global = {};
+      w.direct = true;
+      w.keys.resize(code_batch);
+      w.hashes.resize(code_batch);
     }
   };
 
@@ -260,12 +291,18 @@ count_result run_count(const count_request& request, const backend_factory& make
           return !stop_at_first;
         };
         auto push_code = [&](std::string_view key) __attribute__((always_inline)) {
-          std::int64_t code;
-          if (!w.last_key.find(key, code)) {
-            code = w.local.encode(key);
-            w.last_key.remember(key, code);
+          if (w.direct) [[unlikely]] {
+            if (key.data() < c->begin || key.data() >= c->end) key = w.key_copies.emplace_back(key);  // quoted
+            w.keys[w.batched] = key;
+            w.hashes[w.batched] = hash_key(key);
+          } else {
+            std::int64_t code;
+            if (!w.last_key.find(key, code)) {
+              code = w.local.encode(key);
+              w.last_key.remember(key, code);
+            }
+            w.codes[w.batched] = static_cast<std::uint32_t>(code);
           }
-          w.codes[w.batched] = static_cast<std::uint32_t>(code);
           if (++w.batched == code_batch) flush(id, backend);
           return true;
         };
@@ -288,6 +325,7 @@ count_result run_count(const count_request& request, const backend_factory& make
         const std::uint64_t lines =
             timed ? scan_records(c->begin, c->end, c->at_eof, options, w.scratch, on_key_timed, on_bad)
                   : scan_records(c->begin, c->end, c->at_eof, options, w.scratch, on_key_count, on_bad);
+        if (w.direct) flush(id, backend);  // the batch's keys point into the chunk
         {
           std::lock_guard lock(bad_mutex);
           if (chunk_lines.size() <= c->index) chunk_lines.resize(c->index + 1, 0);
@@ -378,6 +416,7 @@ count_result run_count(const count_request& request, const backend_factory& make
         workers[i].rows = rows_before[i];
         workers[i].bytes = bytes_before[i];
         workers[i].batched = 0;
+        workers[i].key_copies.clear();
       }
       result.skipped_files.push_back({display_name(path), e.what()});
       if (request.progress != nullptr) request.progress->file_done();

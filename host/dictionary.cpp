@@ -90,26 +90,26 @@ std::uint32_t key_dictionary::insert(std::string_view key, std::uint64_t hash, s
   return static_cast<std::uint32_t>(code);
 }
 
-void key_dictionary::find_from(const key_dictionary& other, std::uint32_t first, std::uint32_t last,
-                               std::vector<std::uint32_t>& out) const {
-  constexpr std::uint32_t block = 32;
+void key_dictionary::find_many(std::span<const std::string_view> keys, std::span<const std::uint64_t> hashes,
+                               std::uint32_t* out) const {
+  constexpr std::size_t block = 32;
   std::uint32_t candidate[block];
-  for (std::uint32_t begin = first; begin < last; begin += block) {
-    const std::uint32_t n = std::min(block, last - begin);
+  for (std::size_t begin = 0; begin < keys.size(); begin += block) {
+    const std::size_t n = std::min(block, keys.size() - begin);
+    const std::uint64_t* hash = hashes.data() + begin;
     // Three passes, each a block of independent loads: the home slots, then the offsets of the codes
     // whose tag matches there, then those keys' bytes. The last pass is plain find(), on cached lines.
-    for (std::uint32_t i = 0; i < n; ++i) __builtin_prefetch(&slots_[other.hashes_[begin + i] & mask_]);
-    for (std::uint32_t i = 0; i < n; ++i) {
-      const std::uint64_t hash = other.hashes_[begin + i];
-      const std::uint64_t slot = slots_[hash & mask_];
-      candidate[i] = slot != 0 && static_cast<std::uint32_t>(slot >> 32) == static_cast<std::uint32_t>(hash >> 32)
+    for (std::size_t i = 0; i < n; ++i) __builtin_prefetch(&slots_[hash[i] & mask_]);
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::uint64_t slot = slots_[hash[i] & mask_];
+      candidate[i] = slot != 0 && static_cast<std::uint32_t>(slot >> 32) == static_cast<std::uint32_t>(hash[i] >> 32)
                          ? static_cast<std::uint32_t>(slot) - 1
                          : missing;
       if (candidate[i] != missing) __builtin_prefetch(&offsets_[candidate[i]]);
     }
-    for (std::uint32_t i = 0; i < n; ++i)
+    for (std::size_t i = 0; i < n; ++i)
       if (candidate[i] != missing) __builtin_prefetch(arena_.data() + offsets_[candidate[i]]);
-    for (std::uint32_t i = 0; i < n; ++i) out.push_back(find(other.key(begin + i), other.hashes_[begin + i]));
+    for (std::size_t i = 0; i < n; ++i) out[begin + i] = find(keys[begin + i], hash[i]);
   }
 }
 

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -36,14 +37,14 @@ class key_dictionary {
     }
   }
 
-  // The code of each of other's keys [first, last), appended to `out`; `missing` for a key not here. What
-  // a parse worker does with the keys its private dictionary has not translated yet, under a lock shared
-  // with the other workers (it only reads). The same as a probe per key, with the memory reads of a block
-  // of keys overlapped: on a dictionary of millions of keys every probe misses the cache three times in a
-  // row (slot, offset, key bytes).
+  // The code of each keys[i] (whose hash_key is hashes[i]) in out[i]; `missing` for a key not here. What
+  // a parse worker does with the keys of a batch that are new to it, under a lock shared with the other
+  // workers (it only reads). The same as find() per key, with the memory reads of a block of keys
+  // overlapped: on a dictionary of millions of keys every probe misses the cache three times in a row
+  // (slot, offset, key bytes).
   static constexpr std::uint32_t missing = ~std::uint32_t{0};
-  void find_from(const key_dictionary& other, std::uint32_t first, std::uint32_t last,
-                 std::vector<std::uint32_t>& out) const;
+  void find_many(std::span<const std::string_view> keys, std::span<const std::uint64_t> hashes,
+                 std::uint32_t* out) const;
 
   // The code of `key`, or `missing`.
   std::uint32_t find(std::string_view key, std::uint64_t hash) const noexcept {

@@ -59,6 +59,51 @@ void expect_same_everywhere(const std::string& text, const std::string& key_name
     }
 }
 
+TEST(CountPipeline, HighCardinalityGoesStraightToTheGlobalDictionary) {
+  // Past 1 Mi keys a worker stops using its private dictionary (count_pipeline.cpp, "direct mode"): the
+  // batch then holds views into the chunk, and copies of quoted keys, whose text lives in a scratch
+  // buffer that the next quoted row overwrites. Then the keys seen before come round again.
+  constexpr std::size_t distinct = (std::size_t{1} << 20) + 50'000;
+  std::string text = "TestTime,SampleID\n";
+  counts_map expected;
+  for (std::size_t i = 0; i < distinct; ++i) {
+    text += "8/10/2004 1:15,k" + std::to_string(i) + "\n";
+    ++expected["k" + std::to_string(i)];
+  }
+  for (std::size_t j = 0; j < 200'000; ++j) {
+    const std::string quoted = "q,\"" + std::to_string(j % 50);
+    text += "8/10/2004 1:16,\"q,\"\"" + std::to_string(j % 50) + "\"\n";
+    ++expected[quoted];
+    const std::string old = "k" + std::to_string(j * 7 % distinct);
+    text += "8/10/2004 1:17," + old + "\n";
+    ++expected[old];
+  }
+  testing::temp_dir dir;
+  const std::string path = dir.write("many.csv", text);
+  for (unsigned threads : {1u, 2u}) {
+    const auto got = run({path}, "SampleID", threads, 0);
+    ASSERT_EQ(got.counts.size(), expected.size()) << threads;
+    ASSERT_TRUE(got.counts == expected) << threads;
+  }
+  // The same rows through the timed path (--stats): one count per key, as above.
+  static const time_parser parser;
+  count_request request;
+  request.inputs = {path};
+  request.mode = value_mode::stats;
+  request.times = &parser;
+  thread_pool pool(1);
+  backend_options options;
+  options.mode = value_mode::stats;
+  const count_result stats = run_count(request, [&] { return make_cpu_backend(options); }, pool);
+  std::size_t checked = 0;
+  for (std::uint32_t code = 0; code < stats.dictionary.size(); ++code) {
+    if (stats.stats[code].count == 0) continue;
+    ASSERT_EQ(stats.stats[code].count, expected.at(std::string(stats.dictionary.key(code))));
+    ++checked;
+  }
+  EXPECT_EQ(checked, expected.size());
+}
+
 TEST(CountPipeline, SeedFormatCrlf) {
   expect_same_everywhere("TestTime,SampleID\r\n8/10/2004 1:15,S00802\r\n8/10/2004 1:15,S00802\r\n8/10/2004 0:46,S96030\r\n",
                          "SampleID", 1, {{"S00802", 2}, {"S96030", 1}});
