@@ -44,7 +44,7 @@ class word_table {
     }
   }
 
-  // Adds each key with count 1. Probes miss the cache on big tables, so the slot of the key 16 ahead is
+  // Adds each key with count 1. Probes miss the cache on big tables, so the slot of the key 32 ahead is
   // prefetched while this one is placed: the misses overlap instead of queueing.
   void add_batch(std::span<const std::uint64_t> keys) {
     constexpr std::size_t ahead = 32;

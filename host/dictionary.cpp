@@ -10,16 +10,6 @@ namespace {
 
 constexpr std::size_t initial_slots = 1024;
 
-inline std::uint64_t load64(const char* p) noexcept {
-  std::uint64_t v;
-  std::memcpy(&v, p, 8);
-  return v;
-}
-inline std::uint64_t load32(const char* p) noexcept {
-  std::uint32_t v;
-  std::memcpy(&v, p, 4);
-  return v;
-}
 // 64x64->128 multiply, folded: the mixing step of the hash.
 inline std::uint64_t fold_multiply(std::uint64_t a, std::uint64_t b) noexcept {
   __extension__ using u128 = unsigned __int128;
@@ -39,11 +29,11 @@ std::uint64_t hash_key(const char* data, std::size_t size) noexcept {
   std::uint64_t b = 0;
   if (size <= 16) {
     if (size >= 8) {
-      a = load64(data);
-      b = load64(data + size - 8);
+      a = bytes::load<std::uint64_t>(data);
+      b = bytes::load<std::uint64_t>(data + size - 8);
     } else if (size >= 4) {
-      a = load32(data);
-      b = load32(data + size - 4);
+      a = bytes::load<std::uint32_t>(data);
+      b = bytes::load<std::uint32_t>(data + size - 4);
     } else if (size > 0) {
       a = (static_cast<std::uint64_t>(static_cast<unsigned char>(data[0])) << 16) |
           (static_cast<std::uint64_t>(static_cast<unsigned char>(data[size >> 1])) << 8) |
@@ -53,19 +43,17 @@ std::uint64_t hash_key(const char* data, std::size_t size) noexcept {
   }
   std::uint64_t h = size * k0;
   std::size_t i = 0;
-  for (; i + 16 <= size; i += 16) h = fold_multiply(load64(data + i) ^ k1 ^ h, load64(data + i + 8) ^ k2);
-  a = load64(data + size - 16);
-  b = load64(data + size - 8);
+  for (; i + 16 <= size; i += 16) h = fold_multiply(bytes::load<std::uint64_t>(data + i) ^ k1 ^ h, bytes::load<std::uint64_t>(data + i + 8) ^ k2);
+  a = bytes::load<std::uint64_t>(data + size - 16);
+  b = bytes::load<std::uint64_t>(data + size - 8);
   return fold_multiply(a ^ k1 ^ h, b ^ k2);
 }
 
 key_dictionary::key_dictionary() { clear(); }
 
 void key_dictionary::clear() {
-  // The table keeps its size: a dictionary that is cleared is usually filled again just as far (a parse
-  // worker's private one, past its limit), and growing back from 1024 slots rehashes everything ~twice.
-  slots_.assign(std::max(slots_.size(), initial_slots), 0);
-  mask_ = slots_.size() - 1;
+  slots_.assign(initial_slots, 0);
+  mask_ = initial_slots - 1;
   arena_.clear();
   offsets_.assign(1, 0);
   hashes_.clear();

@@ -7,10 +7,11 @@
 #pragma once
 
 #include <cstdint>
-#include <cstring>
 #include <span>
 #include <string_view>
 #include <vector>
+
+#include "bytes.hpp"
 
 namespace labcount {
 
@@ -24,17 +25,8 @@ class key_dictionary {
 
   std::uint32_t encode(std::string_view key) { return encode(key, hash_key(key)); }
   std::uint32_t encode(std::string_view key, std::uint64_t hash) {
-    std::size_t index = hash & mask_;
-    const auto tag = static_cast<std::uint32_t>(hash >> 32);
-    for (;;) {
-      const std::uint64_t slot = slots_[index];
-      if (slot == 0) return insert(key, hash, index);
-      if (static_cast<std::uint32_t>(slot >> 32) == tag) {
-        const auto code = static_cast<std::uint32_t>(slot) - 1;
-        if (key_equals(code, key)) return code;
-      }
-      index = (index + 1) & mask_;
-    }
+    const auto [code, index] = probe(key, hash);
+    return code != missing ? code : insert(key, hash, index);
   }
 
   // The code of each keys[i] (whose hash_key is hashes[i]) in out[i]; `missing` for a key not here. What
@@ -47,19 +39,7 @@ class key_dictionary {
                  std::uint32_t* out) const;
 
   // The code of `key`, or `missing`.
-  std::uint32_t find(std::string_view key, std::uint64_t hash) const noexcept {
-    std::size_t index = hash & mask_;
-    const auto tag = static_cast<std::uint32_t>(hash >> 32);
-    for (;;) {
-      const std::uint64_t slot = slots_[index];
-      if (slot == 0) return missing;
-      if (static_cast<std::uint32_t>(slot >> 32) == tag) {
-        const auto code = static_cast<std::uint32_t>(slot) - 1;
-        if (key_equals(code, key)) return code;
-      }
-      index = (index + 1) & mask_;
-    }
-  }
+  std::uint32_t find(std::string_view key, std::uint64_t hash) const noexcept { return probe(key, hash).code; }
 
   std::string_view key(std::uint32_t code) const noexcept {
     return {arena_.data() + offsets_[code], static_cast<std::size_t>(offsets_[code + 1] - offsets_[code])};
@@ -68,28 +48,31 @@ class key_dictionary {
   std::uint64_t hash(std::uint32_t code) const noexcept { return hashes_[code]; }
   std::size_t size() const noexcept { return offsets_.size() - 1; }
   std::size_t memory_bytes() const noexcept;
-  void clear();  // forgets every key; keeps the table's size
+  void clear();
 
  private:
+  // Linear probing from the key's home slot: its code and slot, or `missing` and the empty slot where
+  // it would go.
+  struct probe_result {
+    std::uint32_t code;
+    std::size_t index;
+  };
+  probe_result probe(std::string_view key, std::uint64_t hash) const noexcept {
+    std::size_t index = hash & mask_;
+    const auto tag = static_cast<std::uint32_t>(hash >> 32);
+    for (;;) {
+      const std::uint64_t slot = slots_[index];
+      if (slot == 0) return {missing, index};
+      if (static_cast<std::uint32_t>(slot >> 32) == tag) {
+        const auto code = static_cast<std::uint32_t>(slot) - 1;
+        if (key_equals(code, key)) return {code, index};
+      }
+      index = (index + 1) & mask_;
+    }
+  }
   bool key_equals(std::uint32_t code, std::string_view key) const noexcept {
     const std::uint64_t begin = offsets_[code];
-    return offsets_[code + 1] - begin == key.size() && bytes_equal(arena_.data() + begin, key.data(), key.size());
-  }
-  // Inline for the usual short keys: a libc memcmp call costs more than the compare itself.
-  static bool bytes_equal(const char* a, const char* b, std::size_t n) noexcept {
-    if (n >= 4 && n <= 16) {
-      if (n >= 8) return load<std::uint64_t>(a) == load<std::uint64_t>(b) &&
-                         load<std::uint64_t>(a + n - 8) == load<std::uint64_t>(b + n - 8);
-      return load<std::uint32_t>(a) == load<std::uint32_t>(b) &&
-             load<std::uint32_t>(a + n - 4) == load<std::uint32_t>(b + n - 4);
-    }
-    return n == 0 || std::memcmp(a, b, n) == 0;
-  }
-  template <class T>
-  static T load(const char* p) noexcept {
-    T v;
-    std::memcpy(&v, p, sizeof v);
-    return v;
+    return offsets_[code + 1] - begin == key.size() && bytes::equal(arena_.data() + begin, key.data(), key.size());
   }
   std::uint32_t insert(std::string_view key, std::uint64_t hash, std::size_t index);
   void grow();

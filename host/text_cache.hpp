@@ -16,30 +16,9 @@
 #include <string_view>
 #include <vector>
 
+#include "bytes.hpp"
+
 namespace labcount {
-
-namespace detail {
-
-template <class T>
-[[gnu::always_inline]] inline T load(const char* p) noexcept {
-  T v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-
-// Whether the n bytes at a and b are equal, inline: a memcmp call costs more than it saves on texts
-// this short. Overlapping loads cover every byte of an n-byte text without reading past it.
-[[gnu::always_inline]] inline bool same_bytes(const char* a, const char* b, std::size_t n) noexcept {
-  if (n >= 8 && n <= 16)
-    return load<std::uint64_t>(a) == load<std::uint64_t>(b) &&
-           load<std::uint64_t>(a + n - 8) == load<std::uint64_t>(b + n - 8);
-  if (n >= 4 && n < 8)
-    return load<std::uint32_t>(a) == load<std::uint32_t>(b) &&
-           load<std::uint32_t>(a + n - 4) == load<std::uint32_t>(b + n - 4);
-  return std::memcmp(a, b, n) == 0;
-}
-
-}  // namespace detail
 
 // The last text remembered (at most 32 bytes) and its number.
 class last_text {
@@ -47,7 +26,7 @@ class last_text {
   static constexpr std::size_t max_size = 32;
 
   [[gnu::always_inline]] bool find(std::string_view text, std::int64_t& value) const noexcept {
-    if (text.size() != size_ || !detail::same_bytes(text.data(), text_, size_)) return false;
+    if (text.size() != size_ || !bytes::equal(text.data(), text_, size_)) return false;
     value = value_;
     return true;
   }
@@ -102,8 +81,8 @@ class recent_texts {
     std::uint64_t first, middle, last;
   };
   [[gnu::always_inline]] static words words_of(const char* p, std::size_t n) noexcept {
-    const std::uint64_t first = detail::load<std::uint64_t>(p);
-    return {first, n > 16 ? detail::load<std::uint64_t>(p + 8) : first, detail::load<std::uint64_t>(p + n - 8)};
+    const std::uint64_t first = bytes::load<std::uint64_t>(p);
+    return {first, n > 16 ? bytes::load<std::uint64_t>(p + 8) : first, bytes::load<std::uint64_t>(p + n - 8)};
   }
   [[gnu::always_inline]] static std::size_t index_of(const words& w, std::size_t n) noexcept {
     if constexpr (Slots == 1) {

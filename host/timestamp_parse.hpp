@@ -4,10 +4,10 @@
 #pragma once
 
 #include <cstdint>
-#include <cstring>
 #include <string_view>
 
 #include "backend.hpp"
+#include "bytes.hpp"
 
 namespace labcount::timestamp_detail {
 
@@ -89,16 +89,6 @@ inline bool read_exact(const char*& p, const char* end, unsigned count, unsigned
 }
 
 // The automatic parser's building blocks: whole-word checks instead of a branch per byte.
-inline std::uint64_t load8(const char* p) noexcept {
-  std::uint64_t v;
-  std::memcpy(&v, p, 8);
-  return v;
-}
-inline std::uint32_t load4(const char* p) noexcept {
-  std::uint32_t v;
-  std::memcpy(&v, p, 4);
-  return v;
-}
 
 // A byte pattern for `matches`, built at compile time: .digits(i, n) wants ASCII digits at bytes i..i+n-1 of a
 // little-endian word, .byte(i, c) wants exactly c at byte i; other bytes are not looked at.
@@ -151,7 +141,7 @@ inline bool read_lab_time(const char* end, unsigned& hour, unsigned& minute, uns
   constexpr word_pattern pattern = Seconds ? hours_minutes.byte(minute_at + 2, ':').digits(minute_at + 3, 2)
                                            : hours_minutes;
   const char* tail = end - 8;
-  bool ok = matches(load8(tail), pattern);
+  bool ok = matches(bytes::load<std::uint64_t>(tail), pattern);
   if constexpr (space_at < 0) ok &= tail[space_at] == ' ';
   hour = number_at<HourDigits>(tail + hour_at);
   minute = number_at<2>(tail + minute_at);
@@ -171,7 +161,7 @@ bool parse_lab_shape(const char* p, std::size_t size, timestamp& out) noexcept {
   if (size < date_size) return false;
   constexpr word_pattern date_head =
       word_pattern{}.digits(0, MonthDigits).byte(MonthDigits, '/').digits(day_at, DayDigits).byte(year_at - 1, '/');
-  bool ok = matches(load8(p), date_head) & matches(load4(p + year_at), word_pattern{}.digits(0, 4));
+  bool ok = matches(bytes::load<std::uint64_t>(p), date_head) & matches(bytes::load<std::uint32_t>(p + year_at), word_pattern{}.digits(0, 4));
   unsigned hour = 0, minute = 0, second = 0;
   const char* end = p + size;
   const std::size_t time_size = size - date_size;
@@ -202,7 +192,7 @@ inline bool parse_lab(const char* p, std::size_t size, timestamp& out) noexcept 
 // "YYYY-MM-DD[( |T)HH:MM[:SS[.f+]][Z]]"; the caller saw at least 10 bytes and p[4] == '-'.
 inline bool parse_iso(const char* p, std::size_t size, timestamp& out) noexcept {
   constexpr word_pattern date_head = word_pattern{}.digits(0, 4).byte(4, '-').digits(5, 2).byte(7, '-');
-  if (!matches(load8(p), date_head) || !is_digit(p[8]) || !is_digit(p[9])) return false;
+  if (!matches(bytes::load<std::uint64_t>(p), date_head) || !is_digit(p[8]) || !is_digit(p[9])) return false;
   unsigned hour = 0, minute = 0, second = 0;
   if (size > 10) {
     const char* q = p + 11;
