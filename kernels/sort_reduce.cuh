@@ -7,7 +7,7 @@
 //
 // Who compiles what:
 //   * The steps (sort_and_count_codes, count_codes_into) are templates over `Exec`, and call three primitives:
-//     sort_codes, count_sorted_codes, accumulate_runs.
+//     sort_keys, count_sorted, accumulate_runs.
 //   * The Thrust versions of the primitives take any Thrust execution policy. sort_reduce_cpp.cpp instantiates
 //     them for Thrust's CPP system with g++, so CI tests the steps without a GPU. merge_code_counts is
 //     Thrust-only.
@@ -21,8 +21,8 @@
 // against the CPU backend by tests/kernels/gpu_backend_test.cpp on a GPU.
 //
 // Value modes (the picture is in sort_reduce.hpp) follow the same split: the steps reduce_pairs_composite,
-// reduce_pairs_two_keys, merge_pair_sets and stats_of_pairs call the primitives for_each_index, sort_keys64,
-// sort_by_code_then_value, count_sorted_keys64, reduce_pair_runs, merge_pairs and reduce_stats_parts, each with a
+// reduce_pairs_two_keys, merge_pair_sets and stats_of_pairs call the primitives for_each_index, sort_keys,
+// sort_by_code_then_value, count_sorted, reduce_pair_runs, merge_pairs and reduce_stats_parts, each with a
 // Thrust version and a CUB overload; the per-element work (encode/decode the composite key, the per-pair stats
 // and their combination, the dense scatter) is in functors shared by both.
 #pragma once
@@ -212,19 +212,19 @@ struct scatter_stats {
 
 // ---- Thrust primitives: any Thrust execution policy ----
 
-// Sorts codes[0, num_rows) in place and returns where the sorted codes are. (The CUB version may leave them in
-// `alternate`; callers use the returned pointer.) thrust::sort has no bit range, so end_bit is unused here.
-template <typename Exec>
-std::uint32_t* sort_codes(Exec& exec, std::uint32_t* codes, std::uint32_t* /*alternate*/, std::size_t num_rows,
-                          int /*end_bit*/) {
-  thrust::sort(exec, codes, codes + num_rows);
-  return codes;
+// Sorts keys[0, num_rows) (32-bit codes, or 64-bit composite keys) and returns where the sorted keys are: the CUB
+// version may leave them in `alternate`; callers use the returned pointer. Bits at end_bit and above are zero in
+// every key (the CUB version skips them; thrust::sort has no bit range, so end_bit is unused here).
+template <typename Exec, typename Key>
+Key* sort_keys(Exec& exec, Key* keys, Key* /*alternate*/, std::size_t num_rows, int /*end_bit*/) {
+  thrust::sort(exec, keys, keys + num_rows);
+  return keys;
 }
 
-// One (code, count) per run of equal codes in `sorted`; the number of runs goes to *num_runs.
-template <typename Exec>
-void count_sorted_codes(Exec& exec, const std::uint32_t* sorted, std::size_t num_rows, std::uint32_t* unique_out,
-                        std::uint64_t* counts_out, run_count_t* num_runs) {
+// One (key, rows) per run of equal keys in `sorted`; the number of runs goes to *num_runs.
+template <typename Exec, typename Key>
+void count_sorted(Exec& exec, const Key* sorted, std::size_t num_rows, Key* unique_out, std::uint64_t* counts_out,
+                  run_count_t* num_runs) {
   const auto ends = thrust::reduce_by_key(exec, sorted, sorted + num_rows,
                                           thrust::constant_iterator<std::uint64_t>(1), unique_out, counts_out);
   *num_runs = static_cast<run_count_t>(ends.first - unique_out);
@@ -264,15 +264,6 @@ void for_each_index(Exec& exec, std::size_t n, F f) {
   thrust::for_each_n(exec, thrust::counting_iterator<std::size_t>(0), n, f);
 }
 
-// Sorts keys[0, num_rows) and returns where the sorted keys are (keys or alternate); bits at end_bit and above are
-// zero in every key (the CUB version skips them).
-template <typename Exec>
-std::uint64_t* sort_keys64(Exec& exec, std::uint64_t* keys, std::uint64_t* /*alternate*/, std::size_t num_rows,
-                           int /*end_bit*/) {
-  thrust::sort(exec, keys, keys + num_rows);
-  return keys;
-}
-
 struct sorted_pairs {
   std::uint32_t* codes;
   std::int64_t* values;
@@ -287,15 +278,6 @@ sorted_pairs sort_by_code_then_value(Exec& exec, std::uint32_t* codes, std::uint
   thrust::stable_sort_by_key(exec, values, values + num_rows, codes);
   thrust::stable_sort_by_key(exec, codes, codes + num_rows, values);
   return {codes, values};
-}
-
-// One (key, rows) per run of equal keys in `sorted`; the number of runs goes to *num_runs.
-template <typename Exec>
-void count_sorted_keys64(Exec& exec, const std::uint64_t* sorted, std::size_t num_rows, std::uint64_t* unique_out,
-                         std::uint64_t* counts_out, run_count_t* num_runs) {
-  const auto ends = thrust::reduce_by_key(exec, sorted, sorted + num_rows,
-                                          thrust::constant_iterator<std::uint64_t>(1), unique_out, counts_out);
-  *num_runs = static_cast<run_count_t>(ends.first - unique_out);
 }
 
 // One (pair, sum of counts) per run of equal pairs; `counts` is a pointer or a constant_iterator.
@@ -332,24 +314,25 @@ struct cub_exec {
   temp_storage* scratch;
 };
 
-inline std::uint32_t* sort_codes(cub_exec& exec, std::uint32_t* codes, std::uint32_t* alternate,
-                                 std::size_t num_rows, int end_bit) {
+template <typename Key>
+Key* sort_keys(cub_exec& exec, Key* keys, Key* alternate, std::size_t num_rows, int end_bit) {
   // Keys only (every value would be 1), double-buffered so the sort needs no third copy of the batch.
-  cub::DoubleBuffer<std::uint32_t> keys(codes, alternate);
+  cub::DoubleBuffer<Key> buffers(keys, alternate);
   exec.scratch->run(
       "cub::DeviceRadixSort::SortKeys",
       [&](void* temp, std::size_t& bytes) {
-        return cub::DeviceRadixSort::SortKeys(temp, bytes, keys, static_cast<std::uint32_t>(num_rows), 0, end_bit,
+        return cub::DeviceRadixSort::SortKeys(temp, bytes, buffers, static_cast<std::uint32_t>(num_rows), 0, end_bit,
                                               exec.stream);
       },
       exec.stream);
-  return keys.Current();
+  return buffers.Current();
 }
 
-inline void count_sorted_codes(cub_exec& exec, const std::uint32_t* sorted, std::size_t num_rows,
-                               std::uint32_t* unique_out, std::uint64_t* counts_out, run_count_t* num_runs) {
+template <typename Key>
+void count_sorted(cub_exec& exec, const Key* sorted, std::size_t num_rows, Key* unique_out,
+                  std::uint64_t* counts_out, run_count_t* num_runs) {
   exec.scratch->run(
-      "cub::DeviceReduce::ReduceByKey",
+      sizeof(Key) == 8 ? "cub::DeviceReduce::ReduceByKey (composite keys)" : "cub::DeviceReduce::ReduceByKey",
       [&](void* temp, std::size_t& bytes) {
         return cub::DeviceReduce::ReduceByKey(temp, bytes, sorted, unique_out,
                                               thrust::constant_iterator<std::uint64_t>(1), counts_out, num_runs,
@@ -368,19 +351,6 @@ template <typename F>
 void for_each_index(cub_exec& exec, std::size_t n, F f) {
   if (n == 0) return;
   CUDA_TRY(cub::DeviceFor::Bulk(n, f, exec.stream));
-}
-
-inline std::uint64_t* sort_keys64(cub_exec& exec, std::uint64_t* keys, std::uint64_t* alternate,
-                                  std::size_t num_rows, int end_bit) {
-  cub::DoubleBuffer<std::uint64_t> buffers(keys, alternate);
-  exec.scratch->run(
-      "cub::DeviceRadixSort::SortKeys",
-      [&](void* temp, std::size_t& bytes) {
-        return cub::DeviceRadixSort::SortKeys(temp, bytes, buffers, static_cast<std::uint32_t>(num_rows), 0,
-                                              end_bit, exec.stream);
-      },
-      exec.stream);
-  return buffers.Current();
 }
 
 inline sorted_pairs sort_by_code_then_value(cub_exec& exec, std::uint32_t* codes, std::uint32_t* codes_alt,
@@ -405,19 +375,6 @@ inline sorted_pairs sort_by_code_then_value(cub_exec& exec, std::uint32_t* codes
       },
       exec.stream);
   return {code_buffers.Current(), value_buffers.Current()};
-}
-
-inline void count_sorted_keys64(cub_exec& exec, const std::uint64_t* sorted, std::size_t num_rows,
-                                std::uint64_t* unique_out, std::uint64_t* counts_out, run_count_t* num_runs) {
-  exec.scratch->run(
-      "cub::DeviceReduce::ReduceByKey (composite keys)",
-      [&](void* temp, std::size_t& bytes) {
-        return cub::DeviceReduce::ReduceByKey(temp, bytes, sorted, unique_out,
-                                              thrust::constant_iterator<std::uint64_t>(1), counts_out, num_runs,
-                                              ::cuda::std::plus<std::uint64_t>{},
-                                              static_cast<std::uint32_t>(num_rows), exec.stream);
-      },
-      exec.stream);
 }
 
 template <typename CountIterator>
@@ -471,11 +428,11 @@ std::uint32_t* sort_and_count_codes(Exec& exec, std::uint32_t* codes, std::uint3
                                     std::size_t num_rows, std::uint32_t max_code, std::uint64_t* run_counts,
                                     run_count_t* num_runs, OnSorted&& on_sorted) {
   // sort to bring equal codes together; bits above max_code's are zero in every code, so skip them
-  std::uint32_t* sorted = sort_codes(exec, codes, alternate, num_rows, radix_end_bit(max_code));
+  std::uint32_t* sorted = sort_keys(exec, codes, alternate, num_rows, radix_end_bit(max_code));
   on_sorted();
   // one (code, count) per run; the run codes go to whichever buffer the sort left free
   std::uint32_t* unique = sorted == codes ? alternate : codes;
-  count_sorted_codes(exec, sorted, num_rows, unique, run_counts, num_runs);
+  count_sorted(exec, sorted, num_rows, unique, run_counts, num_runs);
   return unique;
 }
 
@@ -506,11 +463,11 @@ void reduce_pairs_composite(Exec& exec, const std::uint32_t* codes, const std::i
   // one 64-bit key per row, ordered as (code, value)
   for_each_index(exec, num_rows, encode_composite{codes, values, base, layout.value_bits, keys});
   // sort to bring equal pairs together; only the bits a key of this batch can use
-  std::uint64_t* sorted = sort_keys64(exec, keys, keys_alt, num_rows, layout.end_bit);
+  std::uint64_t* sorted = sort_keys(exec, keys, keys_alt, num_rows, layout.end_bit);
   on_sorted();
   // one (key, rows) per distinct pair, into whichever buffer the sort left free
   std::uint64_t* unique = sorted == keys ? keys_alt : keys;
-  count_sorted_keys64(exec, sorted, num_rows, unique, counts_out, num_pairs);
+  count_sorted(exec, sorted, num_rows, unique, counts_out, num_pairs);
   // back to (code, value); launched for every row, the runs past *num_pairs do nothing
   for_each_index(exec, num_rows, decode_composite{unique, num_pairs, base, layout.value_bits, pairs_out});
 }
