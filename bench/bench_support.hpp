@@ -102,4 +102,21 @@ inline std::vector<std::uint32_t> zipf_codes(std::size_t num_rows, std::uint32_t
   return codes;
 }
 
+// num_rows codes from zipf_codes and their counts (counts[code]), the checksum a benchmark checks its result
+// against. Built once per (num_rows, cardinality, skew) in a process, outside any timed loop.
+struct codes_input {
+  std::vector<std::uint32_t> codes;
+  std::vector<std::uint64_t> expected;
+};
+inline const codes_input& codes_with_counts(std::size_t num_rows, std::uint32_t cardinality, double skew) {
+  static std::map<std::tuple<std::size_t, std::uint32_t, double>, codes_input> cache;
+  const auto key = std::make_tuple(num_rows, cardinality, skew);
+  if (const auto it = cache.find(key); it != cache.end()) return it->second;
+  codes_input in;
+  in.codes = zipf_codes(num_rows, cardinality, skew);
+  in.expected.assign(cardinality, 0);
+  for (const std::uint32_t code : in.codes) ++in.expected[code];
+  return cache.emplace(key, std::move(in)).first->second;
+}
+
 }  // namespace labcount::bench

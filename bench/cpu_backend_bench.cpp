@@ -5,9 +5,7 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <map>
 #include <span>
-#include <tuple>
 #include <vector>
 
 #include "backend.hpp"
@@ -20,25 +18,9 @@ namespace {
 constexpr std::size_t num_rows = std::size_t{1} << 22;
 constexpr std::size_t batch_codes = std::size_t{1} << 16;
 
-struct codes_input {
-  std::vector<std::uint32_t> codes;
-  std::vector<std::uint64_t> expected;  // counts[code]
-};
-
-const codes_input& input_for(std::uint32_t cardinality, double skew) {
-  static std::map<std::tuple<std::uint32_t, double>, codes_input> cache;
-  const auto key = std::make_tuple(cardinality, skew);
-  if (const auto it = cache.find(key); it != cache.end()) return it->second;
-  codes_input in;
-  in.codes = zipf_codes(num_rows, cardinality, skew);
-  in.expected.assign(cardinality, 0);
-  for (const std::uint32_t code : in.codes) ++in.expected[code];
-  return cache.emplace(key, std::move(in)).first->second;
-}
-
 void BM_cpu_backend_consume_finish(benchmark::State& state) {
   const auto cardinality = static_cast<std::uint32_t>(state.range(0));
-  const codes_input& in = input_for(cardinality, skew_of(state.range(1)));
+  const codes_input& in = codes_with_counts(num_rows, cardinality, skew_of(state.range(1)));
   const auto workers = static_cast<unsigned>(state.range(2));
   thread_pool pool(workers);
   backend_options options;

@@ -6,9 +6,7 @@
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
-#include <map>
 #include <span>
-#include <tuple>
 #include <vector>
 
 #include "backend.hpp"
@@ -20,22 +18,6 @@ namespace {
 
 constexpr std::size_t num_rows = std::size_t{1} << 24;
 constexpr std::size_t batch_codes = std::size_t{1} << 16;  // what a host worker hands over at a time
-
-struct codes_input {
-  std::vector<std::uint32_t> codes;
-  std::vector<std::uint64_t> expected;
-};
-
-const codes_input& input_for(std::uint32_t cardinality, double skew) {
-  static std::map<std::tuple<std::uint32_t, double>, codes_input> cache;
-  const auto key = std::make_tuple(cardinality, skew);
-  if (const auto it = cache.find(key); it != cache.end()) return it->second;
-  codes_input in;
-  in.codes = zipf_codes(num_rows, cardinality, skew);
-  in.expected.assign(cardinality, 0);
-  for (const std::uint32_t code : in.codes) ++in.expected[code];
-  return cache.emplace(key, std::move(in)).first->second;
-}
 
 bool gpu_usable(benchmark::State& state) {
   static const backend_status status = probe_gpu_backend(0);
@@ -57,7 +39,7 @@ BENCHMARK(BM_gpu_backend_setup)->Unit(benchmark::kMillisecond)->UseRealTime();
 void BM_gpu_backend_consume_finish(benchmark::State& state) {
   if (!gpu_usable(state)) return;
   const auto cardinality = static_cast<std::uint32_t>(state.range(0));
-  const codes_input& in = input_for(cardinality, skew_of(state.range(1)));
+  const codes_input& in = codes_with_counts(num_rows, cardinality, skew_of(state.range(1)));
   gpu_backend_tuning tuning;
   tuning.batch_rows = static_cast<std::size_t>(state.range(2));
   backend_options options;

@@ -5,8 +5,6 @@
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
-#include <map>
-#include <tuple>
 #include <vector>
 
 #include "bench_support.hpp"
@@ -17,26 +15,10 @@ namespace {
 
 constexpr std::size_t batch_rows = std::size_t{1} << 20;
 
-struct batch_input {
-  std::vector<std::uint32_t> codes;
-  std::vector<std::uint64_t> expected;  // dense counts[code]
-};
-
-const batch_input& input_for(std::uint32_t cardinality, double skew) {
-  static std::map<std::tuple<std::uint32_t, double>, batch_input> cache;
-  const auto key = std::make_tuple(cardinality, skew);
-  if (const auto it = cache.find(key); it != cache.end()) return it->second;
-  batch_input in;
-  in.codes = zipf_codes(batch_rows, cardinality, skew);
-  in.expected.assign(cardinality, 0);
-  for (const std::uint32_t code : in.codes) ++in.expected[code];
-  return cache.emplace(key, std::move(in)).first->second;
-}
-
 // reduce_codes_cpp: the sparse (code, count) of one batch.
 void BM_reduce_codes_cpp(benchmark::State& state) {
   const auto cardinality = static_cast<std::uint32_t>(state.range(0));
-  const batch_input& in = input_for(cardinality, skew_of(state.range(1)));
+  const codes_input& in = codes_with_counts(batch_rows, cardinality, skew_of(state.range(1)));
   kernels::code_counts result;
   for (auto _ : state) {
     result = kernels::reduce_codes_cpp(in.codes);
@@ -61,7 +43,7 @@ BENCHMARK(BM_reduce_codes_cpp)
 // accumulate_codes_cpp: sort + reduce_by_key, then add into dense running totals (the GPU backend's batch step).
 void BM_accumulate_codes_cpp(benchmark::State& state) {
   const auto cardinality = static_cast<std::uint32_t>(state.range(0));
-  const batch_input& in = input_for(cardinality, skew_of(state.range(1)));
+  const codes_input& in = codes_with_counts(batch_rows, cardinality, skew_of(state.range(1)));
   std::vector<std::uint64_t> totals(cardinality, 0);
   std::uint64_t batches = 0;
   for (auto _ : state) {
