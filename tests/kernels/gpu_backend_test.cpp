@@ -39,18 +39,20 @@ std::vector<std::uint64_t> reference_counts(const std::vector<std::uint32_t>& co
   return counts;
 }
 
-// Worker w gets the rows [w * n / W, (w + 1) * n / W) and hands them to consume() in pieces of uneven sizes, as
-// the host's chunks would be.
-void feed(count_backend& backend, unsigned num_workers, const std::vector<std::uint32_t>& codes, bool concurrently) {
+// Worker w gets the rows [w * n / W, (w + 1) * n / W) of n rows and hands them on in pieces of uneven sizes, as
+// the host's chunks would be: consume_piece(worker, first_row, rows), from one thread per worker when
+// `concurrently`.
+template <class ConsumePiece>
+void feed_pieces(std::size_t num_rows, unsigned num_workers, bool concurrently, ConsumePiece consume_piece) {
   auto run_worker = [&](unsigned worker) {
-    const std::size_t begin = codes.size() * worker / num_workers;
-    const std::size_t end = codes.size() * (worker + 1) / num_workers;
+    const std::size_t begin = num_rows * worker / num_workers;
+    const std::size_t end = num_rows * (worker + 1) / num_workers;
     std::mt19937 rng(worker);
     std::uniform_int_distribution<std::size_t> piece_rows(0, 5'000);
     std::size_t at = begin;
     while (at < end) {
       const std::size_t rows = std::min(end - at, piece_rows(rng));
-      backend.consume(worker, std::span<const std::uint32_t>(codes).subspan(at, rows));
+      consume_piece(worker, at, rows);
       at += rows;
     }
   };
@@ -72,6 +74,13 @@ void feed(count_backend& backend, unsigned num_workers, const std::vector<std::u
   for (auto& thread : threads) thread.join();
   for (const auto& error : errors)
     if (error) std::rethrow_exception(error);
+}
+
+// The codes to consume(), in pieces (feed_pieces).
+void feed(count_backend& backend, unsigned num_workers, const std::vector<std::uint32_t>& codes, bool concurrently) {
+  feed_pieces(codes.size(), num_workers, concurrently, [&](unsigned worker, std::size_t at, std::size_t rows) {
+    backend.consume(worker, std::span<const std::uint32_t>(codes).subspan(at, rows));
+  });
 }
 
 class GpuBackendTest : public ::testing::Test {
@@ -296,37 +305,10 @@ std::vector<key_stats> reference_stats(const std::vector<std::uint32_t>& codes,
 // As feed(), with a value per code.
 void feed_values(count_backend& backend, unsigned num_workers, const std::vector<std::uint32_t>& codes,
                  const std::vector<std::int64_t>& values, bool concurrently) {
-  auto run_worker = [&](unsigned worker) {
-    const std::size_t begin = codes.size() * worker / num_workers;
-    const std::size_t end = codes.size() * (worker + 1) / num_workers;
-    std::mt19937 rng(worker);
-    std::uniform_int_distribution<std::size_t> piece_rows(0, 5'000);
-    std::size_t at = begin;
-    while (at < end) {
-      const std::size_t rows = std::min(end - at, piece_rows(rng));
-      backend.consume_values(worker, std::span<const std::uint32_t>(codes).subspan(at, rows),
-                             std::span<const std::int64_t>(values).subspan(at, rows));
-      at += rows;
-    }
-  };
-  if (!concurrently) {
-    for (unsigned worker = 0; worker < num_workers; ++worker) run_worker(worker);
-    return;
-  }
-  std::vector<std::thread> threads;
-  std::vector<std::exception_ptr> errors(num_workers);
-  for (unsigned worker = 0; worker < num_workers; ++worker) {
-    threads.emplace_back([&, worker] {
-      try {
-        run_worker(worker);
-      } catch (...) {
-        errors[worker] = std::current_exception();
-      }
-    });
-  }
-  for (auto& thread : threads) thread.join();
-  for (const auto& error : errors)
-    if (error) std::rethrow_exception(error);
+  feed_pieces(codes.size(), num_workers, concurrently, [&](unsigned worker, std::size_t at, std::size_t rows) {
+    backend.consume_values(worker, std::span<const std::uint32_t>(codes).subspan(at, rows),
+                           std::span<const std::int64_t>(values).subspan(at, rows));
+  });
 }
 
 // rows x cardinality x times x workers x batch rows (0: sized from free memory)
