@@ -83,24 +83,22 @@ void feed(count_backend& backend, unsigned num_workers, const std::vector<std::u
   });
 }
 
-class GpuBackendTest : public ::testing::Test {
+// A fixture whose tests skip, with the reason, where no GPU is usable (the `gpu` label's contract).
+template <class Base = ::testing::Test>
+class needs_gpu : public Base {
  protected:
   void SetUp() override {
     const backend_status status = probe_gpu_backend(0);
     if (!status.usable) GTEST_SKIP() << "no usable GPU: " << status.reason;
   }
 };
+
+class GpuBackendTest : public needs_gpu<> {};
 
 // rows x cardinality x workers x batch rows (0: sized from free memory)
 using gpu_case = std::tuple<std::size_t, cardinality, unsigned, std::size_t>;
 
-class GpuMatchesCpu : public ::testing::TestWithParam<gpu_case> {
- protected:
-  void SetUp() override {
-    const backend_status status = probe_gpu_backend(0);
-    if (!status.usable) GTEST_SKIP() << "no usable GPU: " << status.reason;
-  }
-};
+class GpuMatchesCpu : public needs_gpu<::testing::TestWithParam<gpu_case>> {};
 
 TEST_P(GpuMatchesCpu, FinishMatchesCpuBackendAndReference) {
   const auto [num_rows, c, num_workers, batch_rows] = GetParam();
@@ -320,13 +318,7 @@ std::string gpu_value_case_name(const ::testing::TestParamInfo<gpu_value_case>& 
          std::to_string(std::get<4>(info.param));
 }
 
-class GpuValuesMatchCpu : public ::testing::TestWithParam<gpu_value_case> {
- protected:
-  void SetUp() override {
-    const backend_status status = probe_gpu_backend(0);
-    if (!status.usable) GTEST_SKIP() << "no usable GPU: " << status.reason;
-  }
-};
+class GpuValuesMatchCpu : public needs_gpu<::testing::TestWithParam<gpu_value_case>> {};
 
 TEST_P(GpuValuesMatchCpu, StatsMatchCpuBackendAndReference) {
   const auto [num_rows, c, t, num_workers, batch_rows] = GetParam();
