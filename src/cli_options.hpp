@@ -4,7 +4,11 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
+
+#include "count_pipeline.hpp"
+#include "timestamp.hpp"
 
 namespace labcount {
 
@@ -30,5 +34,20 @@ inline constexpr const char* default_memory = "1G";
 // A size in bytes: "512M", "1G", "1.5G", "65536" (binary suffixes K, M, G, T); at least 1 MiB.
 // Throws error(usage) naming --memory, with a hint.
 std::uint64_t parse_memory(const std::string& text);
+
+// --stats, --per, --time and --time-format, as count and bench take them.
+struct time_options {
+  bool stats = false;
+  std::string per;
+  std::string column = "TestTime";
+  std::string format;
+  const CLI::Option* column_option = nullptr;  // --time, to tell it given from its default
+};
+
+// Sets the request's time analytics from `opt`: the mode, the bucket, the column and the parser, kept in
+// `parser` (which must outlive the request). `command` words a hint ("run", "bench"). Throws error(usage)
+// for --stats with --per, and for --time or --time-format without either (they would be ignored).
+void apply_time_options(const time_options& opt, const char* command, count_request& request,
+                        std::optional<time_parser>& parser);
 
 }  // namespace labcount

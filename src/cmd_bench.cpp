@@ -55,10 +55,7 @@ struct bench_options {
   unsigned threads = 0;
   int device = 0;
   std::string on_bad_row = "error";
-  bool stats = false;
-  std::string per;
-  std::string time_column = "TestTime";
-  std::string time_format;
+  time_options time;
   std::string sort = "key";
   std::string format = "csv";
   bool json = false;
@@ -473,7 +470,7 @@ void print_json(const bench_options& opt, const machine_info& machine, const ben
   j += ", \"key\": " + json_string(opt.key) + ", \"has_header\": " + (opt.no_header ? "false" : "true") +
        ", \"delimiter\": " + json_string(std::string(1, parse_delimiter(opt.delimiter))) +
        ", \"threads\": " + std::to_string(threads) + ", \"device\": " + std::to_string(opt.device) +
-       ", \"mode\": " + json_string(opt.stats ? "stats" : !opt.per.empty() ? "per " + opt.per : "counts") +
+       ", \"mode\": " + json_string(opt.time.stats ? "stats" : !opt.time.per.empty() ? "per " + opt.time.per : "counts") +
        ", \"format\": " + json_string(opt.format) + ", \"sort\": " + json_string(opt.sort) +
        ", \"warmup\": " + std::to_string(opt.warmup) + ", \"repeat\": " + std::to_string(opt.repeat) + "},\n";
   const run_sample& first = results.front().runs.front();
@@ -514,16 +511,7 @@ void run_bench(const bench_options& opt) {
   request.delimiter = parse_delimiter(opt.delimiter);
   request.on_bad_row = parse_bad_row_policy(opt.on_bad_row);
   std::optional<time_parser> times;
-  if (opt.stats || !opt.per.empty()) {
-    if (opt.stats && !opt.per.empty())
-      throw error(error_kind::usage, "--stats and --per cannot be combined", "", 0,
-                  "bench once with --stats and once with --per " + opt.per);
-    times = opt.time_format.empty() ? time_parser() : time_parser(opt.time_format);
-    request.times = &*times;
-    request.time_column = opt.time_column;
-    request.mode = opt.stats ? value_mode::stats : value_mode::groups;
-    if (!opt.per.empty()) request.bucket = parse_time_bucket(opt.per);
-  }
+  apply_time_options(opt.time, "bench", request, times);
   // As `count` with its default --memory 1G: a record longer than half of it is an error.
   request.max_record_bytes = static_cast<std::size_t>(parse_memory(default_memory) / 2);  // as count's default
   output_options out_opts;
@@ -667,12 +655,12 @@ CLI::App* setup_bench(CLI::App& parent) {
   cmd->add_option("--on-bad-row", opt->on_bad_row, "error, skip or warn, as for count")
       ->capture_default_str()
       ->group("Count options");
-  cmd->add_flag("--stats", opt->stats, "Bench `count --stats` (per-key time statistics)")->group("Count options");
-  cmd->add_option("--per", opt->per, "Bench `count --per hour|day|week|month`")->group("Count options");
-  cmd->add_option("--time", opt->time_column, "Timestamp column for --stats/--per")
+  cmd->add_flag("--stats", opt->time.stats, "Bench `count --stats` (per-key time statistics)")->group("Count options");
+  cmd->add_option("--per", opt->time.per, "Bench `count --per hour|day|week|month`")->group("Count options");
+  opt->time.column_option = cmd->add_option("--time", opt->time.column, "Timestamp column for --stats/--per")
       ->capture_default_str()
       ->group("Count options");
-  cmd->add_option("--time-format", opt->time_format, "Timestamp format for --stats/--per (strftime notation)")
+  cmd->add_option("--time-format", opt->time.format, "Timestamp format for --stats/--per (strftime notation)")
       ->group("Count options");
   cmd->add_option("--sort", opt->sort, "Output order: key or count")->capture_default_str()->group("Count options");
   cmd->add_option("-f,--format", opt->format, "Output format: csv, tsv or json")

@@ -43,10 +43,7 @@ struct count_options {
   bool per_file = false;
   std::string on_bad_file = "error";
   bool no_progress = false;
-  bool stats = false;
-  std::string per;
-  std::string time_column = "TestTime";
-  std::string time_format;
+  time_options time;
   bool timing = false;
   bool quiet = false;
   bool verbose = false;
@@ -93,23 +90,14 @@ void run(const count_options& opt) {
   request.per_file = opt.per_file;
   request.on_bad_file = parse_bad_file_policy(opt.on_bad_file);
   std::optional<time_parser> times;
-  if (opt.stats || !opt.per.empty()) {
-    if (opt.stats && !opt.per.empty())
-      throw error(error_kind::usage, "--stats and --per cannot be combined", "", 0,
-                  "run once with --stats and once with --per " + opt.per);
-    if (opt.per_file || request.on_bad_file == bad_file_policy::skip)
-      throw error(error_kind::usage,
-                  std::string(opt.stats ? "--stats" : "--per") + " cannot be combined with " +
-                      (opt.per_file ? "--per-file" : "--on-bad-file skip"),
-                  "", 0,
-                  "time statistics take every row of every input together (distinct days and repeats cannot be "
-                  "taken apart again); run labcount once per file instead");
-    times = opt.time_format.empty() ? time_parser() : time_parser(opt.time_format);
-    request.times = &*times;
-    request.time_column = opt.time_column;
-    request.mode = opt.stats ? value_mode::stats : value_mode::groups;
-    if (!opt.per.empty()) request.bucket = parse_time_bucket(opt.per);
-  }
+  apply_time_options(opt.time, "run", request, times);
+  if (request.mode != value_mode::counts && (opt.per_file || request.on_bad_file == bad_file_policy::skip))
+    throw error(error_kind::usage,
+                std::string(opt.time.stats ? "--stats" : "--per") + " cannot be combined with " +
+                    (opt.per_file ? "--per-file" : "--on-bad-file skip"),
+                "", 0,
+                "time statistics take every row of every input together (distinct days and repeats cannot be "
+                "taken apart again); run labcount once per file instead");
   // --memory caps the buffers: the chunks in flight (one per worker, plus one being cut, plus a record
   // that straddles them) stay within it; a single record longer than half of it is an error.
   const std::uint64_t memory = parse_memory(opt.memory);
@@ -226,16 +214,17 @@ CLI::App* setup_count(CLI::App& parent) {
                   "Cap on the buffers for input data (e.g. 512M, 4G); the key dictionary comes on top")
       ->capture_default_str();
   cmd->add_flag("--no-progress", opt->no_progress, "No progress line on stderr (it only shows on a terminal)");
-  cmd->add_flag("--stats", opt->stats,
+  cmd->add_flag("--stats", opt->time.stats,
                 "Per key also: first_test, last_test (ISO 8601), active_days (distinct days with a test), repeats "
                 "(rows whose key and time equal an earlier row's)")
       ->group("Time analytics");
-  cmd->add_option("--per", opt->per, "Count per key per time bucket: hour, day, week (ISO) or month")
+  cmd->add_option("--per", opt->time.per, "Count per key per time bucket: hour, day, week (ISO) or month")
       ->group("Time analytics");
-  cmd->add_option("--time", opt->time_column, "Timestamp column for --stats/--per: a header name or 1-based number")
+  opt->time.column_option =
+      cmd->add_option("--time", opt->time.column, "Timestamp column for --stats/--per: a header name or 1-based number")
       ->capture_default_str()
       ->group("Time analytics");
-  cmd->add_option("--time-format", opt->time_format,
+  cmd->add_option("--time-format", opt->time.format,
                   "Timestamp format in strftime notation (default: M/D/YYYY H:MM[:SS] or ISO 8601), e.g. "
                   "'%d.%m.%Y %H:%M'")
       ->group("Time analytics");

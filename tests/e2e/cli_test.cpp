@@ -190,6 +190,13 @@ const std::vector<cli_case>& golden_cases() {
        .exit_code = 2, .stderr_has = {"cannot be combined"}},
       {.name = "StatsWithPerFileIsAUsageError", .args = {"count", "seed_crlf.csv", "--stats", "--per-file"},
        .exit_code = 2, .stderr_has = {"--per-file"}},
+      {.name = "TimeWithoutStatsOrPerIsAUsageError", .args = {"count", "seed_crlf.csv", "--time", "TestTime"},
+       .exit_code = 2, .stderr_has = {"--time only applies to --stats and --per", "hint: add --stats or --per"}},
+      {.name = "TimeFormatWithoutStatsOrPerIsAUsageError",
+       .args = {"count", "seed_crlf.csv", "--time-format", "%d.%m.%Y"},
+       .exit_code = 2, .stderr_has = {"--time-format only applies to --stats and --per"}},
+      {.name = "BenchTimeWithoutStatsOrPerIsAUsageError", .args = {"bench", "seed_crlf.csv", "--time", "TestTime"},
+       .exit_code = 2, .stderr_has = {"--time only applies to --stats and --per"}},
       {.name = "UnknownBucket", .args = {"count", "seed_crlf.csv", "--per", "fortnight"}, .exit_code = 2,
        .stderr_has = {"hour, day, week, month"}},
       // -- batches: gzip by content, directories, per-file counts, bad files --
