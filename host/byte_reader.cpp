@@ -136,7 +136,7 @@ std::unique_ptr<byte_reader> make_gzip_reader(std::unique_ptr<byte_reader> compr
   return std::make_unique<gzip_reader>(std::move(compressed), std::move(name));
 #else
   (void)compressed;
-  throw error(error_kind::usage, "the input is gzip-compressed, but this labcount was built without gzip support",
+  throw error(error_kind::not_built_in, "the input is gzip-compressed, but this labcount was built without gzip support",
               name, 0, "install libisal-dev and rebuild, or decompress first: zcat FILE | labcount count -");
 #endif
 }

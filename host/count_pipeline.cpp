@@ -4,6 +4,7 @@
 #include <atomic>
 #include <deque>
 #include <limits>
+#include <optional>
 #include <mutex>
 #include <shared_mutex>
 
@@ -117,8 +118,31 @@ std::uint32_t resolve_key_column(const std::string& key, const std::vector<std::
   throw error(error_kind::missing_key_column, "no column named '" + key + "' in the header", file, header_line, hint);
 }
 
+void expect_rows_counted(const count_result& result, bad_row_policy policy, std::size_t num_inputs) {
+  if (result.rows != 0 || (result.bad_rows == 0 && result.skipped_files.empty())) return;
+  if (result.skipped_files.size() >= num_inputs)
+    throw error(error_kind::no_rows_counted,
+                "no rows counted: every input was left out (--on-bad-file skip)", "", 0,
+                "the reasons are listed above; fix the inputs, or check --key and --delimiter");
+  if (!result.skipped_files.empty())
+    throw error(error_kind::no_rows_counted,
+                "no rows counted: " + format_count(result.skipped_files.size()) + " of " +
+                    format_count(num_inputs) + " inputs were left out (--on-bad-file skip), " +
+                    format_count(result.bad_rows) + " bad rows were left out, and the rest hold no rows",
+                "", 0, "the reasons are listed above; fix the inputs, or check --key and --delimiter");
+  throw error(error_kind::no_rows_counted,
+              "no rows counted: all " + format_count(result.bad_rows) + " data row" +
+                  (result.bad_rows == 1 ? " was" : "s were") + " bad and left out (--on-bad-row " +
+                  (policy == bad_row_policy::warn ? "warn" : "skip") + ")",
+              "", 0, "is the delimiter right (--delimiter)? see the bad rows with --on-bad-row warn");
+}
+
 std::string describe(const bad_row& row) {
   switch (row.problem) {
+    case row_problem::unterminated_quote:
+      if (row.swallowed_lines == 0) return labcount::describe(row.problem);
+      return "unterminated quote: the quote opened here never closes, so the remaining " + format_count(row.swallowed_lines) + " line" +
+             (row.swallowed_lines == 1 ? "" : "s") + " (" + format_bytes(row.swallowed_bytes) + ") are one field";
     case row_problem::too_few_fields:
     case row_problem::too_many_fields:
       return std::string(labcount::describe(row.problem)) + ": expected " + std::to_string(row.expected) +
@@ -141,8 +165,8 @@ std::string hint_for(const bad_row& row) {
       return "a field that contains the delimiter must be quoted; fix the row, or leave such rows out with "
              "--on-bad-row skip (or warn)";
     case row_problem::unterminated_quote:
-      return "a quoted field starts here and never closes: close it (a quote inside a quoted field is "
-             "written \"\")";
+      return "close the quote (a quote inside a quoted field is written \"\"); this is not one bad row but the "
+             "rest of the input, so --on-bad-row skip cannot leave it out";
     case row_problem::stray_quote:
       return "a field with quotes in it must be quoted as a whole, with its quotes doubled: \"5\"\" pipe\"; "
              "or leave such rows out with --on-bad-row skip (or warn)";
@@ -229,7 +253,15 @@ count_result run_count(const count_request& request, const backend_factory& make
                         request.max_record_bytes);
     std::vector<std::string> header;
     std::uint64_t header_line = 0;
-    if (!source.read_first_record(request.delimiter, request.has_header, header, header_line)) {
+    bool has_record = false;
+    try {
+      has_record = source.read_first_record(request.delimiter, request.has_header, header, header_line);
+    } catch (const error&) {
+      source.check_intact();  // a shrunk file's zero pages are not the data's fault
+      throw;
+    }
+    source.check_intact();
+    if (!has_record) {
       result.warnings.push_back(source.name() + ": the input is empty");
       if (result.key_name.empty() && request.has_header && !all_digits(request.key)) result.key_name = request.key;
       return;
@@ -247,9 +279,12 @@ count_result run_count(const count_request& request, const backend_factory& make
 
     std::atomic<std::uint64_t> first_error_chunk{std::numeric_limits<std::uint64_t>::max()};
     std::mutex bad_mutex;
-    std::vector<located_bad_row> bad_here;
+    std::vector<located_bad_row> bad_here;  // the first bad rows in input order (at most 2x the sample limit)
     std::vector<std::uint64_t> chunk_lines;  // LFs per chunk index, to resolve reported line numbers
     std::atomic<std::uint64_t> bad_count{0};
+    std::optional<located_bad_row> unterminated;  // a quote that never closes (only ever in the last chunk)
+    std::optional<std::uint64_t> too_long_at_chunk;  // next_chunk() found a record longer than the cap here
+    const std::uint64_t bad_before = result.bad_rows;
     const bool stop_at_first = request.on_bad_row == bad_row_policy::error;
     const std::string file_name = source.name();
 
@@ -261,7 +296,16 @@ count_result run_count(const count_request& request, const backend_factory& make
       std::vector<std::pair<const char*, bad_row>> chunk_bad;
       try {
       while (!failed.load(std::memory_order_relaxed)) {
-        auto c = source.next_chunk();
+        std::optional<chunk> c;
+        try {
+          c = source.next_chunk();
+        } catch (const error& e) {
+          if (e.kind() != error_kind::record_too_long) throw;
+          std::lock_guard lock(bad_mutex);
+          too_long_at_chunk = source.chunks_cut();
+          failed = true;
+          break;
+        }
         if (!c) break;
         if (c->index > first_error_chunk.load(std::memory_order_relaxed)) {
           source.release(*c);
@@ -270,7 +314,19 @@ count_result run_count(const count_request& request, const backend_factory& make
         w.bytes += static_cast<std::uint64_t>(c->end - c->begin);
         std::uint64_t chunk_bad_count = 0;
         chunk_bad.clear();
+        std::optional<std::pair<const char*, bad_row>> chunk_unterminated;
         auto on_bad = [&](row_problem problem, const char* where, const char*, std::uint32_t fields) {
+          if (problem == row_problem::unterminated_quote) [[unlikely]] {
+            // It swallowed the rest of the input: measure what, while the chunk's bytes are here.
+            const std::uint64_t lfs = count_quotes_and_lines(where, c->end).lines;
+            chunk_unterminated = {where, bad_row{.file = file_name,
+                                                 .problem = problem,
+                                                 .fields = fields,
+                                                 .expected = options.num_fields,
+                                                 .swallowed_lines = lfs + (c->end[-1] != '\n' ? 1 : 0),
+                                                 .swallowed_bytes = static_cast<std::uint64_t>(c->end - where)}};
+            return false;
+          }
           ++chunk_bad_count;
           if (chunk_bad.size() < bad_row_sample_limit)
             chunk_bad.push_back(
@@ -331,6 +387,7 @@ count_result run_count(const count_request& request, const backend_factory& make
           if (chunk_lines.size() <= c->index) chunk_lines.resize(c->index + 1, 0);
           chunk_lines[c->index] = lines;
         }
+        if (chunk_unterminated) chunk_bad.push_back(std::move(*chunk_unterminated));
         if (!chunk_bad.empty()) {
           // Lines within the chunk, only for the rows we report: one pass, in order.
           std::uint64_t line = 0;
@@ -341,13 +398,24 @@ count_result run_count(const count_request& request, const backend_factory& make
             row.line = line;
           }
           std::lock_guard lock(bad_mutex);
+          if (chunk_unterminated) {
+            unterminated = located_bad_row{c->index, std::move(chunk_bad.back().second)};
+            chunk_bad.pop_back();
+          }
           for (auto& entry : chunk_bad) bad_here.push_back({c->index, std::move(entry.second)});
+          // Keep only the first rows in input order: the report shows bad_row_sample_limit of them.
+          if (bad_here.size() > 2 * bad_row_sample_limit) {
+            std::stable_sort(bad_here.begin(), bad_here.end(),
+                             [](const auto& a, const auto& b) { return a.chunk_index < b.chunk_index; });
+            bad_here.resize(bad_row_sample_limit);
+          }
           bad_count += chunk_bad_count;
-          if (stop_at_first) {
+          if (stop_at_first || chunk_unterminated) {
             std::uint64_t current = first_error_chunk.load();
             while (c->index < current && !first_error_chunk.compare_exchange_weak(current, c->index)) {
             }
           }
+          if (bad_before + bad_count.load() > request.max_bad_rows) failed = true;
         }
         source.release(*c);
       }
@@ -358,23 +426,41 @@ count_result run_count(const count_request& request, const backend_factory& make
       }
     });
 
+    source.check_intact();  // before any error about bytes that may have been zeros
     std::stable_sort(bad_here.begin(), bad_here.end(),
                      [](const auto& a, const auto& b) { return a.chunk_index < b.chunk_index; });
-    if (!bad_here.empty()) {
-      // chunk_lines is complete up to the last reported chunk: every chunk before it was scanned whole.
-      std::vector<std::uint64_t> first_line(bad_here.back().chunk_index + 1, source.first_data_line());
-      for (std::size_t i = 1; i < first_line.size(); ++i) first_line[i] = first_line[i - 1] + chunk_lines[i - 1];
-      for (auto& b : bad_here) b.row.line += first_line[b.chunk_index];
-    }
-    if (stop_at_first && !bad_here.empty()) {
+    // Line numbers: chunk_lines is complete up to the last chunk that matters: every chunk before it was
+    // scanned whole (a worker finishes its chunk before it stops).
+    std::uint64_t last_chunk = bad_here.empty() ? 0 : bad_here.back().chunk_index;
+    if (unterminated) last_chunk = std::max(last_chunk, unterminated->chunk_index);
+    if (too_long_at_chunk) last_chunk = std::max(last_chunk, *too_long_at_chunk);
+    std::vector<std::uint64_t> first_line(last_chunk + 1, source.first_data_line());
+    for (std::size_t i = 1; i < first_line.size(); ++i) first_line[i] = first_line[i - 1] + chunk_lines[i - 1];
+    for (auto& b : bad_here) b.row.line += first_line[b.chunk_index];
+    if (unterminated) unterminated->row.line += first_line[unterminated->chunk_index];
+    // The first problem in input order wins, whichever worker met it first.
+    const bool bad_row_first =
+        stop_at_first && !bad_here.empty() &&
+        (!too_long_at_chunk || bad_here.front().chunk_index < *too_long_at_chunk) &&
+        (!unterminated || bad_here.front().chunk_index <= unterminated->chunk_index);
+    if (bad_row_first) {
       const bad_row& first = bad_here.front().row;
-      const error_kind kind = first.problem == row_problem::too_few_fields    ? error_kind::too_few_fields
-                              : first.problem == row_problem::too_many_fields ? error_kind::too_many_fields
-                              : first.problem == row_problem::unterminated_quote ? error_kind::unterminated_quote
-                              : first.problem == row_problem::bad_timestamp      ? error_kind::bad_value
-                                                                                 : error_kind::stray_quote;
-      throw error(kind, describe(first), first.file, first.line, hint_for(first));
+      throw error(error_kind_for(first.problem), describe(first), first.file, first.line, hint_for(first));
     }
+    if (too_long_at_chunk && (!unterminated || *too_long_at_chunk <= unterminated->chunk_index)) {
+      source.record_too_long(first_line[*too_long_at_chunk]);
+    }
+    if (unterminated) {
+      const bad_row& row = unterminated->row;
+      throw error(error_kind::unterminated_quote, describe(row), row.file, row.line, hint_for(row));
+    }
+    if (bad_before + bad_count.load() > request.max_bad_rows)
+      throw error(error_kind::too_many_bad_rows,
+                  "more than " + format_count(request.max_bad_rows) + " bad row" +
+                      (request.max_bad_rows == 1 ? "" : "s") + " (--max-bad-rows " +
+                      std::to_string(request.max_bad_rows) + "); stopped",
+                  file_name, 0,
+                  "fix the input, or raise --max-bad-rows (the first bad rows are listed with --on-bad-row warn)");
     result.bad_rows += bad_count.load();
     for (auto& b : bad_here) {
       if (result.bad_row_samples.size() >= bad_row_sample_limit) break;
@@ -408,8 +494,10 @@ count_result run_count(const count_request& request, const backend_factory& make
       counts = backend->finish(global.size());
       finish_time += clock_type::now() - finishing;
     } catch (const error& e) {
-      if (request.on_bad_file == bad_file_policy::error || e.kind() == error_kind::internal ||
-          e.kind() == error_kind::backend_unavailable)
+      // Only a bad input is left out; a stop of the whole run is not about one input.
+      const error_category category = category_of(e.kind());
+      if (request.on_bad_file == bad_file_policy::error || e.kind() == error_kind::too_many_bad_rows ||
+          (category != error_category::data && category != error_category::io))
         throw;
       // Leave the input out whole: forget its rows and any codes a worker had not handed over yet.
       for (std::size_t i = 0; i < workers.size(); ++i) {

@@ -15,6 +15,8 @@
 #include "backend.hpp"
 #include "csv_scanner.hpp"
 #include "dictionary.hpp"
+#include "input_list.hpp"
+#include "errors.hpp"
 #include "thread_pool.hpp"
 #include "timestamp.hpp"
 
@@ -27,12 +29,15 @@ bad_file_policy parse_bad_file_policy(std::string_view text);  // throws error(u
 
 class progress_meter;
 
+inline constexpr std::uint64_t no_bad_row_limit = ~std::uint64_t{0};
+
 struct count_request {
   std::vector<std::string> inputs;  // "-" = standard input
   std::string key = "SampleID";     // a header name, or a 1-based column number
   bool has_header = true;
   char delimiter = ',';
   bad_row_policy on_bad_row = bad_row_policy::error;
+  std::uint64_t max_bad_rows = no_bad_row_limit;  // skip/warn: past this many bad rows, stop (--max-bad-rows)
   std::size_t chunk_bytes = 0;      // 0 = input_source::default_chunk_bytes
   std::size_t max_record_bytes = std::size_t{1} << 40;  // a longer record is an error (--memory)
   value_mode mode = value_mode::counts;  // counts; stats (--stats); groups (--per)
@@ -50,11 +55,6 @@ struct file_counts {
   std::vector<std::pair<std::uint32_t, std::uint64_t>> counts;
 };
 
-struct skipped_file {
-  std::string file = {};
-  std::string reason;  // the error's full message
-};
-
 struct bad_row {
   std::string file = {};
   std::uint64_t line = 0;
@@ -63,6 +63,8 @@ struct bad_row {
   std::uint32_t expected = 0;  // fields the header has
   std::string value = {};      // the text that did not parse (bad_timestamp)
   std::string expected_format = {};  // what it should look like (bad_timestamp)
+  std::uint64_t swallowed_lines = 0;  // unterminated_quote: lines from the quote to the end of the input
+  std::uint64_t swallowed_bytes = 0;  // and their bytes
 };
 
 struct count_result {
@@ -100,7 +102,15 @@ std::uint32_t resolve_key_column(const std::string& key, const std::vector<std::
 
 // Runs the whole count. Throws labcount::error for bad input (with --on-bad-row error) or I/O problems
 // (with --on-bad-file error; with skip, the input is left out whole and listed in skipped_files).
+// Whatever the policy, a quote that never closes is an error of its input (it swallowed the rest of
+// it, which is not "one bad row"), and so is passing request.max_bad_rows (error(too_many_bad_rows),
+// never skipped).
 count_result run_count(const count_request& request, const backend_factory& make_backend, thread_pool& pool);
+
+// Throws error(no_rows_counted) when bad rows or left-out inputs took every row: a run that dropped
+// data must never look like an empty table. `result` is run_count's, with every left-out input in
+// skipped_files; `num_inputs` counts them all.
+void expect_rows_counted(const count_result& result, bad_row_policy policy, std::size_t num_inputs);
 
 // The message and hint for a bad row, as printed.
 std::string describe(const bad_row& row);

@@ -2,7 +2,21 @@
 
 #include <bit>
 
+#include "errors.hpp"
+
 namespace labcount {
+
+error_kind error_kind_for(row_problem problem) noexcept {
+  switch (problem) {
+    case row_problem::too_few_fields: return error_kind::too_few_fields;
+    case row_problem::too_many_fields: return error_kind::too_many_fields;
+    case row_problem::unterminated_quote: return error_kind::unterminated_quote;
+    case row_problem::stray_quote: return error_kind::stray_quote;
+    case row_problem::bad_timestamp: return error_kind::bad_value;
+    case row_problem::none: break;
+  }
+  return error_kind::internal;
+}
 
 const char* describe(row_problem problem) noexcept {
   switch (problem) {

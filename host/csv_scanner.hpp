@@ -36,6 +36,10 @@ enum class row_problem : std::uint8_t {
 
 const char* describe(row_problem problem) noexcept;
 
+enum class error_kind;
+// The error_kind of a bad row's problem (as --on-bad-row error reports it).
+error_kind error_kind_for(row_problem problem) noexcept;
+
 inline constexpr std::uint32_t no_field = 0xffffffffu;
 
 struct scan_options {

@@ -67,7 +67,7 @@ std::size_t key_dictionary::memory_bytes() const noexcept {
 std::uint32_t key_dictionary::insert(std::string_view key, std::uint64_t hash, std::size_t index) {
   const std::size_t code = size();
   if (code >= std::numeric_limits<std::uint32_t>::max() - 1)
-    throw error(error_kind::usage, "more than 4 billion distinct keys", "", 0,
+    throw error(error_kind::too_many_keys, "more than 4 billion distinct keys", "", 0,
                 "labcount encodes keys as 32-bit codes; split the input by key range");
   arena_.insert(arena_.end(), key.begin(), key.end());
   offsets_.push_back(arena_.size());

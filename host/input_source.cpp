@@ -5,6 +5,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <csignal>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -27,6 +28,62 @@ bool is_blank_line(const char* begin, const char* end) {
 std::size_t page_size() {
   static const std::size_t size = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
   return size;
+}
+
+// A mapped file that shrinks while it is read (log rotation, another process truncating it) raises
+// SIGBUS on the pages past its new end. The handler finds the mapping the fault is in, puts zero pages
+// over the rest of it (so the scan runs on and stops at the next check) and marks it truncated; the
+// owner turns that into an I/O error naming the file. A fault anywhere else is a real crash: the
+// default action runs.
+struct mapped_range {
+  std::atomic<std::uintptr_t> begin{0};
+  std::atomic<std::uintptr_t> end{0};
+  std::atomic<bool> truncated{false};
+};
+constexpr int max_mapped_ranges = 64;
+mapped_range mapped_ranges[max_mapped_ranges];
+
+extern "C" void on_sigbus(int sig, siginfo_t* info, void*) {
+  const auto addr = reinterpret_cast<std::uintptr_t>(info->si_addr);
+  for (auto& r : mapped_ranges) {
+    const std::uintptr_t begin = r.begin.load(std::memory_order_acquire);
+    const std::uintptr_t end = r.end.load(std::memory_order_acquire);
+    if (begin == 0 || addr < begin || addr >= end) continue;
+    const std::uintptr_t page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+    const std::uintptr_t from = addr / page * page;
+    if (::mmap(reinterpret_cast<void*>(from), end - from, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1,
+               0) == MAP_FAILED)
+      break;
+    r.truncated.store(true, std::memory_order_release);
+    return;
+  }
+  ::signal(sig, SIG_DFL);
+  ::raise(sig);
+}
+
+int register_mapping(const char* map, std::size_t size) {
+  static std::once_flag installed;
+  std::call_once(installed, [] {
+    struct sigaction action {};
+    action.sa_sigaction = on_sigbus;
+    action.sa_flags = SA_SIGINFO;
+    sigemptyset(&action.sa_mask);
+    ::sigaction(SIGBUS, &action, nullptr);
+  });
+  for (int i = 0; i < max_mapped_ranges; ++i) {
+    std::uintptr_t expected = 0;
+    if (mapped_ranges[i].begin.compare_exchange_strong(expected, reinterpret_cast<std::uintptr_t>(map))) {
+      mapped_ranges[i].truncated.store(false);
+      mapped_ranges[i].end.store(reinterpret_cast<std::uintptr_t>(map) + size, std::memory_order_release);
+      return i;
+    }
+  }
+  return -1;  // every slot taken: the caller reads the file instead of mapping it
+}
+
+void unregister_mapping(int slot) {
+  mapped_ranges[slot].end.store(0, std::memory_order_release);
+  mapped_ranges[slot].begin.store(0, std::memory_order_release);
 }
 
 }  // namespace
@@ -73,9 +130,14 @@ input_source::input_source(std::string path, std::size_t chunk_bytes, std::atomi
     if (size_ > 0) {
       void* map = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd_, 0);
       if (map != MAP_FAILED) {
-        map_ = static_cast<const char*>(map);
-        map_size_ = size_;
-        ::madvise(map, map_size_, MADV_SEQUENTIAL);
+        map_slot_ = register_mapping(static_cast<const char*>(map), size_);
+        if (map_slot_ < 0) {
+          ::munmap(map, size_);
+        } else {
+          map_ = static_cast<const char*>(map);
+          map_size_ = size_;
+          ::madvise(map, map_size_, MADV_SEQUENTIAL);
+        }
       }
     }
   }
@@ -88,11 +150,20 @@ input_source::input_source(std::string path, std::size_t chunk_bytes, std::atomi
 }
 
 input_source::~input_source() {
-  if (map_ != nullptr) ::munmap(const_cast<char*>(map_), map_size_);
+  if (map_ != nullptr) {
+    ::munmap(const_cast<char*>(map_), map_size_);
+    unregister_mapping(map_slot_);
+  }
   if (owns_fd_) ::close(fd_);
 }
 
 std::string input_source::name() const { return display_name(path_); }
+
+void input_source::check_intact() const {
+  if (map_ != nullptr && mapped_ranges[map_slot_].truncated.load(std::memory_order_acquire))
+    throw error(error_kind::io, "the input shrank while it was read (truncated or rotated by another program?)",
+                name(), 0, "count a copy that no other program is writing, or rerun when it is done");
+}
 
 bool input_source::fill(std::size_t want) {
   auto& buf = *pending_;
@@ -134,14 +205,24 @@ bool input_source::read_first_record(char delimiter, bool consume, std::vector<s
   view(b, e);
   if (e - b >= 3 && std::memcmp(b, "\xEF\xBB\xBF", 3) == 0) advance(3);
 
+  // The first record is capped like any other: /dev/zero or a file without line breaks ends in an
+  // error within --memory, not in a buffer that grows until the machine runs out.
+  auto find_end = [&](const char* from, const char* to) {
+    if (static_cast<std::size_t>(to - from) > max_record_bytes_) {
+      const char* lf = find_record_end(from, from + max_record_bytes_);
+      if (lf == from + max_record_bytes_) record_too_long(line_);
+      return lf;
+    }
+    return find_record_end(from, to);
+  };
   for (;;) {
     view(b, e);
-    const char* record_end = find_record_end(b, e);
+    const char* record_end = find_end(b, e);
     while (map_ == nullptr && record_end == e && !eof_) {
       const std::size_t have = static_cast<std::size_t>(e - b);
-      fill(have * 2 + chunk_bytes_);
+      fill(std::min(have * 2 + chunk_bytes_, max_record_bytes_ + 1));
       view(b, e);
-      record_end = find_record_end(b, e);
+      record_end = find_end(b, e);
     }
     if (b == e) return false;  // nothing but BOM and blank lines
     if (is_blank_line(b, record_end)) {
@@ -153,7 +234,8 @@ bool input_source::read_first_record(char delimiter, bool consume, std::vector<s
     parse_record(b, record_end, delimiter, record);
     if (record.problem != row_problem::none) {
       std::uint64_t at_line = line_ + count_quotes_and_lines(b, record.problem_at).lines;
-      throw error(error_kind::unterminated_quote,
+      throw error(record.problem == row_problem::unterminated_quote ? error_kind::unterminated_quote
+                                                                    : error_kind::stray_quote,
                   std::string(describe(record.problem)) + " in the " + (consume ? "header" : "first row"), name(),
                   at_line,
                   record.problem == row_problem::unterminated_quote
@@ -192,7 +274,7 @@ std::optional<chunk> input_source::next_chunk() {
         break;
       }
       window *= 2;  // a record longer than the window: widen it
-      if (window > max_record_bytes_) record_too_long();
+      if (window > max_record_bytes_) record_too_long(0);
     }
     c.begin = begin;
     c.end = cut;
@@ -219,7 +301,7 @@ std::optional<chunk> input_source::next_chunk() {
         cut = lf + 1;
       } else {
         window *= 2;
-        if (window > max_record_bytes_) record_too_long();
+        if (window > max_record_bytes_) record_too_long(0);
         continue;
       }
     }
@@ -244,11 +326,13 @@ std::optional<chunk> input_source::next_chunk() {
   }
 }
 
-void input_source::record_too_long() const {
-  throw error(error_kind::usage,
-              "a record longer than " + std::to_string(max_record_bytes_ >> 20) +
-                  " MiB (an unterminated quote, or no line breaks?)",
-              name(), 0, "raise --memory if such long records are real, or check the file's quoting");
+void input_source::record_too_long(std::uint64_t line) const {
+  throw error(error_kind::record_too_long,
+              "a record longer than " + format_bytes(max_record_bytes_) +
+                  " starts here (no line breaks, or a quote that never closes?)",
+              name(), line,
+              "check the file's line breaks and quoting; if such long records are real, raise --memory (a "
+              "record may use half of it)");
 }
 
 void input_source::release(const chunk& c) noexcept {

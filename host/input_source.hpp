@@ -51,6 +51,20 @@ class input_source {
   std::uint64_t size_bytes() const noexcept { return size_; }  // 0 when unknown (pipes)
   bool compressed() const noexcept { return compressed_; }
 
+  // Throws error(io) naming the file when it shrank while it was mapped (see input_source.cpp); call
+  // after reading, and before reporting any other error about its bytes (they were zeros).
+  void check_intact() const;
+
+  // Chunks handed out so far: when next_chunk() throws error(record_too_long), the record starts at
+  // the first byte of chunk number chunks_cut().
+  // error(record_too_long) naming `line`; next_chunk() throws it with line 0: its caller knows the line
+  // (chunks_cut()).
+  [[noreturn]] void record_too_long(std::uint64_t line) const;
+  std::uint64_t chunks_cut() noexcept {
+    std::lock_guard lock(mutex_);
+    return next_index_;
+  }
+
   // Skips a UTF-8 BOM and blank lines, then reads the first record into `fields` (unescaped).
   // With `consume`, chunks start after it (a header); otherwise at it. Returns false when the input holds
   // no record. Call once, before next_chunk(). Throws error for an unparseable first record.
@@ -69,7 +83,6 @@ class input_source {
  private:
   bool fill(std::size_t want);  // streamed: read until pending_ holds `want` bytes or EOF; false at EOF
 
-  [[noreturn]] void record_too_long() const;
 
   std::string path_;
   std::size_t chunk_bytes_;
@@ -83,6 +96,7 @@ class input_source {
 
   // Mapped inputs: the whole file, and the offset of the next chunk.
   const char* map_ = nullptr;
+  int map_slot_ = -1;  // its entry in the SIGBUS handler's table
   std::size_t map_size_ = 0;
   std::size_t pos_ = 0;
 

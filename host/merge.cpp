@@ -18,39 +18,21 @@ namespace {
 
 constexpr std::string_view utf8_bom = "\xEF\xBB\xBF";
 
-// Bytes for a message: controls and bytes past ASCII escaped, long text cut.
-std::string printable(std::string_view bytes) {
-  static constexpr char hex[] = "0123456789abcdef";
-  constexpr std::size_t limit = 80;
-  std::string out;
-  for (std::size_t i = 0; i < bytes.size() && i < limit; ++i) {
-    const auto c = static_cast<unsigned char>(bytes[i]);
-    if (c >= 0x20 && c < 0x7F) {
-      out += static_cast<char>(c);
-    } else {
-      out += "\\x";
-      out += hex[c >> 4];
-      out += hex[c & 0xF];
-    }
-  }
-  if (bytes.size() > limit) out += "...";
-  return out;
-}
-
 std::string join_columns(const std::vector<std::string>& columns) {
   std::string out;
   for (std::size_t i = 0; i < columns.size(); ++i) {
     if (i != 0) out += ',';
     out += columns[i];
   }
-  return printable(out);
+  return printable(out, 80);
 }
 
 // Hands out the records of one input, LF-terminated by the parity rule (find_record_end), reading it
 // in blocks so that memory stays at one block plus the longest record.
 class record_reader {
  public:
-  record_reader(const std::string& path, const std::string& name) : name_(name), buffer_(initial_buffer_bytes) {
+  record_reader(const std::string& path, const std::string& name, std::size_t max_record_bytes)
+      : name_(name), max_record_bytes_(max_record_bytes), buffer_(initial_buffer_bytes) {
     if (path == "-") {
       fd_ = STDIN_FILENO;
     } else {
@@ -68,14 +50,29 @@ class record_reader {
   record_reader& operator=(const record_reader&) = delete;
 
   // The next record without its LF; false at the end of the input.
+  // A long record is scanned once: the scan resumes where the last read left it (with the parity of
+  // the quotes seen so far), so a record read from a pipe in small pieces costs O(its length).
   bool next(std::string_view& record) {
     for (;;) {
       const char* start = buffer_.data() + begin_;
       const char* limit = buffer_.data() + filled_;
-      const char* lf = find_record_end(start, limit);
+      const char* from = buffer_.data() + scanned_;
+      const char* lf = limit;
+      if (odd_quotes_) {  // inside a quoted field: no LF ends the record before the next quote
+        const void* quote = std::memchr(from, '"', static_cast<std::size_t>(limit - from));
+        from = quote == nullptr ? limit : static_cast<const char*>(quote) + 1;
+        odd_quotes_ = quote == nullptr;
+      }
+      if (!odd_quotes_) {
+        lf = find_record_end(from, limit);
+        if (lf == limit) odd_quotes_ = (count_quotes(from, limit) & 1) != 0;
+      }
+      scanned_ = filled_;
       if (lf != limit || (eof_ && start != limit)) {
         record = std::string_view(start, static_cast<std::size_t>(lf - start));
         begin_ = lf == limit ? filled_ : static_cast<std::size_t>(lf + 1 - buffer_.data());
+        scanned_ = begin_;
+        odd_quotes_ = false;
         line_ = next_line_;
         next_line_ += 1 + static_cast<std::uint64_t>(std::count(record.begin(), record.end(), '\n'));
         return true;
@@ -97,9 +94,15 @@ class record_reader {
     if (begin_ != 0) {
       std::memmove(buffer_.data(), buffer_.data() + begin_, filled_ - begin_);
       filled_ -= begin_;
+      scanned_ -= begin_;
       begin_ = 0;
     }
-    if (filled_ == buffer_.size()) buffer_.resize(2 * buffer_.size());
+    if (filled_ >= max_record_bytes_)
+      throw error(error_kind::record_too_long,
+                  "a record longer than " + format_bytes(max_record_bytes_) +
+                      " (no line break, or a quote that never closes?)",
+                  name_, next_line_, "check the file's line breaks and quoting, or raise --memory if such records are real");
+    if (filled_ == buffer_.size()) buffer_.resize(std::min(2 * buffer_.size(), max_record_bytes_ + 1));
     for (;;) {
       const ssize_t got = ::read(fd_, buffer_.data() + filled_, buffer_.size() - filled_);
       if (got > 0) {
@@ -117,10 +120,13 @@ class record_reader {
   }
 
   std::string name_;
+  std::size_t max_record_bytes_;
   int fd_ = -1;
   bool owns_fd_ = false;
   std::vector<char> buffer_;
   std::size_t begin_ = 0;   // the next record starts here
+  std::size_t scanned_ = 0;  // bytes before this hold no end of the record at begin_
+  bool odd_quotes_ = false;  // the quotes in [begin_, scanned_) are odd in number
   std::size_t filled_ = 0;  // bytes of buffer_ holding input
   bool eof_ = false;
   std::uint64_t line_ = 0;
@@ -128,16 +134,6 @@ class record_reader {
 };
 
 bool is_blank(std::string_view record) noexcept { return record.empty() || record == "\r"; }
-
-error_kind kind_of(row_problem problem) noexcept {
-  switch (problem) {
-    case row_problem::too_few_fields: return error_kind::too_few_fields;
-    case row_problem::too_many_fields: return error_kind::too_many_fields;
-    case row_problem::unterminated_quote: return error_kind::unterminated_quote;
-    case row_problem::stray_quote: return error_kind::stray_quote;
-    default: return error_kind::bad_value;  // no other problem comes from parse_record
-  }
-}
 
 constexpr const char* count_output_hint =
     "merge reads the CSV files that `labcount count` writes (its default --format csv), unchanged";
@@ -175,7 +171,7 @@ layout parse_layout(const parsed_record& header, std::string_view raw, const std
   }
   for (std::string_view stats_column : {"first_test", "last_test", "active_days", "repeats"})
     if (std::find(columns.begin(), columns.end(), stats_column) != columns.end()) refuse_stats_output(columns, name);
-  std::string what = "not an output of labcount count: header '" + printable(raw) +
+  std::string what = "not an output of labcount count: header '" + printable(raw, 80) +
                      "' is neither '<key>,count' nor 'file,<key>,count'";
   std::string hint = count_output_hint;
   if (!raw.empty() && raw.front() == '[') {
@@ -195,7 +191,7 @@ void check_same_layout(const layout& first, const std::string& first_name, const
   if (other.per_file != first.per_file)
     hint = "one was counted with --per-file and the other without: count all parts the same way";
   else
-    hint = "the key columns differ ('" + printable(first.key_name) + "', '" + printable(other.key_name) +
+    hint = "the key columns differ ('" + printable(first.key_name, 80) + "', '" + printable(other.key_name, 80) +
            "'): count all parts with the same --key";
   throw error(error_kind::bad_value,
               "header '" + join_columns(other.columns) + "' differs from header '" + join_columns(first.columns) +
@@ -211,10 +207,10 @@ std::uint64_t parse_count(std::string_view text, const std::string& name, std::u
   if (digits && ec == std::errc() && end == text.data() + text.size()) return value;
   if (digits)
     throw error(error_kind::bad_value,
-                "count '" + printable(text) + "' is larger than the largest count, " +
+                "count '" + printable(text, 80) + "' is larger than the largest count, " +
                     std::to_string(std::numeric_limits<std::uint64_t>::max()),
                 name, line, count_output_hint);
-  throw error(error_kind::bad_value, "count '" + printable(text) + "' is not a whole number, 0 or more", name, line,
+  throw error(error_kind::bad_value, "count '" + printable(text, 80) + "' is not a whole number, 0 or more", name, line,
               "the last field of each row is its count, digits only (e.g. S1,42); " + std::string(count_output_hint));
 }
 
@@ -222,11 +218,11 @@ std::uint64_t parse_count(std::string_view text, const std::string& name, std::u
 
 class merger {
  public:
-  explicit merger(merge_result& result) : result_(result) {}
+  merger(merge_result& result, std::size_t max_record_bytes) : result_(result), max_record_bytes_(max_record_bytes) {}
 
   void add(const std::string& path) {
     const std::string name = display_name(path);
-    record_reader reader(path, name);
+    record_reader reader(path, name, max_record_bytes_);
     std::string_view record;
     do {
       if (!reader.next(record))
@@ -272,8 +268,8 @@ class merger {
       if (count > std::numeric_limits<std::uint64_t>::max() - total)
         throw error(error_kind::bad_value,
                     "the total count of " +
-                        (result_.per_file_ ? "file '" + printable(scratch_.fields[0]) + "', " : std::string()) +
-                        "key '" + printable(scratch_.fields[num_columns - 2]) + "' passes the largest count, " +
+                        (result_.per_file_ ? "file '" + printable(scratch_.fields[0], 80) + "', " : std::string()) +
+                        "key '" + printable(scratch_.fields[num_columns - 2], 80) + "' passes the largest count, " +
                         std::to_string(std::numeric_limits<std::uint64_t>::max()),
                     name, line, "are these really outputs of labcount count, each given once?");
       total += count;
@@ -285,12 +281,13 @@ class merger {
   void parse(std::string_view record, const std::string& name, std::uint64_t line) {
     parse_record(record.data(), record.data() + record.size(), ',', scratch_);
     if (scratch_.problem != row_problem::none)
-      throw error(kind_of(scratch_.problem), describe(scratch_.problem), name, line,
+      throw error(error_kind_for(scratch_.problem), describe(scratch_.problem), name, line,
                   "count writes RFC 4180 CSV: a quoted field closes, and a quote inside it is doubled (\"\"); " +
                       std::string(count_output_hint));
   }
 
   merge_result& result_;
+  std::size_t max_record_bytes_;
   std::string first_name_;
   layout layout_;
   parsed_record scratch_;
@@ -315,13 +312,13 @@ std::vector<count_row> merge_result::rows() const {
   return rows;
 }
 
-merge_result merge_counts(const std::vector<std::string>& inputs) {
+merge_result merge_counts(const std::vector<std::string>& inputs, std::size_t max_record_bytes) {
   if (inputs.empty())
     throw error(error_kind::usage, "no inputs to merge", "", 0, "give the CSV outputs of labcount count to sum");
   if (std::count(inputs.begin(), inputs.end(), "-") > 1)
     throw error(error_kind::usage, "standard input (-) is given more than once", "", 0, "give - once");
   merge_result result;
-  merger sum(result);
+  merger sum(result, max_record_bytes);
   for (const std::string& path : inputs) sum.add(path);
   return result;
 }

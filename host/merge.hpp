@@ -48,7 +48,8 @@ class merge_result {
 // Reads and sums the inputs ("-" = standard input, at most once). Throws labcount::error: io for a
 // file that cannot be read; usage for no input or - twice; a data error, naming the file, the line and
 // a fix, for an input that is not a CSV output of count, headers that differ between inputs, --stats
-// outputs, a bad row or count, and totals past 2^64 - 1.
-merge_result merge_counts(const std::vector<std::string>& inputs);
+// outputs, a bad row or count, and totals past 2^64 - 1. A record longer than `max_record_bytes` (half
+// of --memory) is error(record_too_long): /dev/zero cannot take the memory.
+merge_result merge_counts(const std::vector<std::string>& inputs, std::size_t max_record_bytes = std::size_t{512} << 20);
 
 }  // namespace labcount

@@ -25,7 +25,7 @@ inline constexpr const char* gpu_backend_hint =
   cudaGetLastError();
   std::string_view where(file);
   if (const auto slash = where.find_last_of('/'); slash != std::string_view::npos) where.remove_prefix(slash + 1);
-  throw error(error_kind::backend_unavailable,
+  throw error(error_kind::device_failure,
               std::string("GPU backend: ") + call + " failed with " + cudaGetErrorName(status) + " (" +
                   cudaGetErrorString(status) + ") at " + std::string(where) + ":" + std::to_string(line),
               "", 0, gpu_backend_hint);

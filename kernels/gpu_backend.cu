@@ -756,7 +756,7 @@ class gpu_backend final : public count_backend {
   static std::size_t checked_pair_total(std::size_t a, std::size_t b) {
     const std::size_t total = a + b;
     if (total > max_pairs)
-      throw error(error_kind::backend_unavailable,
+      throw error(error_kind::device_failure,
                   "GPU backend: more than " + std::to_string(max_pairs) + " distinct (key, value) pairs", "", 0,
                   "choose the CPU with --backend cpu");
     return total;

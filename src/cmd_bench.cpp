@@ -368,7 +368,9 @@ bench_input prepare_input(const bench_options& opt, const scratch_dir& scratch, 
     if (in == "-")
       throw error(error_kind::usage, "bench cannot read standard input: it reads each input several times", "", 0,
                   "save the data to a file and benchmark that");
-  input.paths = expand_inputs(opt.inputs, opt.recursive);
+  expand_options expand;
+  expand.recursive = opt.recursive;
+  input.paths = expand_inputs(opt.inputs, expand).paths;
   input.description = input.paths.size() == 1 ? input.paths.front() : std::to_string(input.paths.size()) + " inputs";
   return input;
 }

@@ -33,6 +33,7 @@ struct count_options {
   std::string backend = "auto";
   int device = 0;
   std::string on_bad_row = "error";
+  std::uint64_t max_bad_rows = no_bad_row_limit;
   std::string sort = "key";
   std::uint64_t top = 0;
   std::string format = "csv";
@@ -67,22 +68,36 @@ void report_bad_rows(const count_result& result, bad_row_policy policy, bool qui
   if (result.bad_rows == 0 || quiet) return;
   if (policy == bad_row_policy::warn) {
     for (const auto& row : result.bad_row_samples)
-      std::fprintf(stderr, "labcount: warning: %s:%llu: %s (row left out)\n", row.file.c_str(),
-                   static_cast<unsigned long long>(row.line), describe(row).c_str());
+      std::fprintf(stderr, "labcount: warning: %s:%llu: %s (row left out)\n", printable(row.file).c_str(),
+                   static_cast<unsigned long long>(row.line), printable(describe(row)).c_str());
     if (result.bad_rows > result.bad_row_samples.size())
-      std::fprintf(stderr, "labcount: warning: ... and %llu more bad rows\n",
-                   static_cast<unsigned long long>(result.bad_rows - result.bad_row_samples.size()));
+      std::fprintf(stderr, "labcount: warning: ... and %s more bad rows\n",
+                   format_count(result.bad_rows - result.bad_row_samples.size()).c_str());
   }
-  std::fprintf(stderr, "labcount: left out %llu bad row%s (--on-bad-row %s); %llu row%s counted\n",
-               static_cast<unsigned long long>(result.bad_rows), result.bad_rows == 1 ? "" : "s",
-               policy == bad_row_policy::warn ? "warn" : "skip", static_cast<unsigned long long>(result.rows),
+  const std::uint64_t total = result.rows + result.bad_rows;
+  char share[32];
+  std::snprintf(share, sizeof share, "%.2g%%", 100.0 * static_cast<double>(result.bad_rows) / static_cast<double>(total));
+  std::fprintf(stderr, "labcount: left out %s bad row%s of %s (%s; --on-bad-row %s); %s row%s counted\n",
+               format_count(result.bad_rows).c_str(), result.bad_rows == 1 ? "" : "s", format_count(total).c_str(),
+               share, policy == bad_row_policy::warn ? "warn" : "skip", format_count(result.rows).c_str(),
                result.rows == 1 ? "" : "s");
+}
+
+void report_skipped(const count_result& result, std::size_t num_inputs) {
+  if (result.skipped_files.empty()) return;
+  // Always printed, even with --quiet: inputs were left out of the result.
+  std::fprintf(stderr, "labcount: left out %zu of %zu input%s (--on-bad-file skip):\n", result.skipped_files.size(),
+               num_inputs, num_inputs == 1 ? "" : "s");
+  for (const auto& f : result.skipped_files) std::fprintf(stderr, "  %s\n", f.reason.c_str());
 }
 
 void run(const count_options& opt) {
   if (opt.quiet && opt.verbose)
     throw error(error_kind::usage, "--quiet and --verbose contradict each other", "", 0, "use one of them");
   count_request request;
+  if (opt.max_bad_rows != no_bad_row_limit && opt.on_bad_row == "error")
+    throw error(error_kind::usage, "--max-bad-rows applies to --on-bad-row skip or warn", "", 0,
+                "--on-bad-row error (the default) stops at the first bad row; add --on-bad-row skip or warn");
   request.key = opt.key;
   request.has_header = !opt.no_header;
   request.delimiter = parse_delimiter(opt.delimiter);
@@ -117,7 +132,23 @@ void run(const count_options& opt) {
                             : static_cast<std::size_t>(std::clamp<std::uint64_t>(memory / (4 * (threads + 2)),
                                                                                  64 << 10, input_source_chunk_default));
   request.max_record_bytes = static_cast<std::size_t>(memory / 2);
-  request.inputs = expand_inputs(opt.inputs, opt.recursive);
+  request.max_bad_rows = opt.max_bad_rows;
+
+  // The output first: a bad -o path fails before any work, and its identity keeps it out of the inputs.
+  // It creates nothing until the result is written.
+  output_file out(opt.output);
+  expand_options expand;
+  expand.recursive = opt.recursive;
+  expand.skip_unreadable = request.on_bad_file == bad_file_policy::skip;
+  expand.has_output = out.names_existing_file(expand.output_device, expand.output_inode);
+  expand.output_name = opt.output;
+  expanded_inputs expanded = expand_inputs(opt.inputs, expand);
+  request.inputs = std::move(expanded.paths);
+  if (opt.verbose)
+    for (const auto& note : expanded.notes) std::fprintf(stderr, "labcount: %s\n", printable(note).c_str());
+  if (!opt.quiet)
+    for (const auto& w : expanded.warnings) std::fprintf(stderr, "labcount: warning: %s\n", printable(w).c_str());
+  const std::size_t num_inputs = request.inputs.size() + expanded.skipped.size();
   backend_options b_opts;
   b_opts.num_workers = threads;
   b_opts.device = opt.device;
@@ -128,16 +159,20 @@ void run(const count_options& opt) {
     std::fprintf(stderr, "labcount: backend %s (%s), %u threads, %zu input%s\n", selected.name.c_str(),
                  selected.reason.c_str(), threads, request.inputs.size(), request.inputs.size() == 1 ? "" : "s");
 
-  // Open the output before the work so a bad -o path fails fast; it is only replaced on success.
-  output_file out(opt.output);
   thread_pool pool(threads);
   const auto started = std::chrono::steady_clock::now();
   count_result result;
-  {
+  if (!request.inputs.empty()) {
     const bool show_progress = !opt.quiet && !opt.no_progress && progress_meter::stderr_is_terminal();
     progress_meter progress(show_progress, input_bytes, request.inputs.size());
     request.progress = &progress;
     result = run_count(request, selected.make, pool);
+  }
+  result.skipped_files.insert(result.skipped_files.begin(), expanded.skipped.begin(), expanded.skipped.end());
+  if (result.rows == 0 && (result.bad_rows != 0 || !result.skipped_files.empty())) {
+    report_bad_rows(result, request.on_bad_row, opt.quiet);
+    report_skipped(result, num_inputs);
+    expect_rows_counted(result, request.on_bad_row, num_inputs);  // throws: nothing is written
   }
 
   const auto output_started = std::chrono::steady_clock::now();
@@ -147,14 +182,9 @@ void run(const count_options& opt) {
     std::fputs(format_phases(result, seconds(std::chrono::steady_clock::now() - output_started)).c_str(), stderr);
 
   if (!opt.quiet)
-    for (const auto& w : result.warnings) std::fprintf(stderr, "labcount: warning: %s\n", w.c_str());
+    for (const auto& w : result.warnings) std::fprintf(stderr, "labcount: warning: %s\n", printable(w).c_str());
   report_bad_rows(result, request.on_bad_row, opt.quiet);
-  if (!result.skipped_files.empty()) {
-    // Always printed, even with --quiet: inputs were left out of the result.
-    std::fprintf(stderr, "labcount: left out %zu of %zu input%s (--on-bad-file skip):\n", result.skipped_files.size(),
-                 request.inputs.size(), request.inputs.size() == 1 ? "" : "s");
-    for (const auto& f : result.skipped_files) std::fprintf(stderr, "  %s\n", f.reason.c_str());
-  }
+  report_skipped(result, num_inputs);
   if (opt.verbose) {
     const double total = seconds(std::chrono::steady_clock::now() - started);
     const double parse = seconds(result.parse_time);
@@ -199,7 +229,8 @@ CLI::App* setup_count(CLI::App& parent) {
       "  labcount count samplesTests.csv --per day        # SampleID,day,count\n"
       "\nOutput: a CSV header '<key column>,count' and one row per distinct key, ordered by key bytes\n"
       "(--sort count: most first). Counts are summed over all inputs. Keys are kept byte for byte.\n"
-      "Exit codes: 0 ok, 1 bad input data, 2 bad command line, 3 file error, 4 backend unavailable.");
+      "Exit codes: 0 ok, 1 bad input data (or every row left out), 2 bad command line, 3 file error,\n"
+      "4 backend or feature not available here, 5 the GPU failed while counting.");
   cmd->add_option("inputs", opt->inputs,
                   "CSV files (plain or gzip, recognised by content), directories with --recursive, or - for "
                   "standard input")
@@ -244,6 +275,10 @@ CLI::App* setup_count(CLI::App& parent) {
                   "A row with the wrong number of fields or bad quoting: error (stop), skip (leave out, summary on "
                   "stderr), warn (leave out, list each)")
       ->capture_default_str();
+  cmd->add_option("--max-bad-rows", opt->max_bad_rows,
+                  "With --on-bad-row skip or warn: stop with exit 1 once more than N rows are bad (default: no "
+                  "limit)")
+      ->check(non_negative_number());
   cmd->add_option("--sort", opt->sort, "Output order: key (byte order) or count (descending, ties by key)")
       ->capture_default_str();
   cmd->add_option("--top", opt->top, "Only the first N rows after sorting (0: all)")->check(non_negative_number());

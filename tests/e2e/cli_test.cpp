@@ -471,12 +471,52 @@ const std::vector<cli_case>& golden_cases() {
        .args = {"count", "many_fields.csv", "--on-bad-row", "skip"},
        .expected_stdout = "s1_2.csv",
        .stderr_has = {"left out 1 bad row"}},
-      {.name = "OnBadRowSkipUnterminatedQuote",
+      // Once an unterminated quote under skip counted the rows before it and said "left out 1 bad row":
+      // the quote swallowed the rest of the input, which is never one bad row.
+      {.name = "OnBadRowSkipUnterminatedQuoteIsABadInput",
        .args = {"count", "unterminated_quote.csv", "--on-bad-row", "skip"},
-       .expected_stdout = "s1_1.csv",
-       .stderr_has = {"left out 1 bad row"}},
+       .exit_code = 1,
+       .stderr_has = {"unterminated_quote.csv:3:", "never closes", "the remaining 2 lines (9 B) are one field",
+                      "hint"}},
+      {.name = "OnBadRowWarnUnterminatedQuoteIsABadInput",
+       .args = {"count", "unterminated_quote.csv", "--on-bad-row", "warn"},
+       .exit_code = 1,
+       .stderr_has = {"unterminated_quote.csv:3:", "never closes", "the remaining 2 lines (9 B) are one field"}},
+      {.name = "OnBadRowErrorUnterminatedQuoteSaysWhatItSwallowed",
+       .args = {"count", "unterminated_quote.csv", "--on-bad-row", "error", "--chunk-size", "1"},
+       .exit_code = 1,
+       .stderr_has = {"unterminated_quote.csv:3:", "never closes", "the remaining 2 lines (9 B) are one field"}},
+      {.name = "OnBadFileSkipLeavesOutAnInputWithAnUnterminatedQuote",
+       .args = {"count", "seed_crlf.csv", "unterminated_quote.csv", "--on-bad-row", "skip", "--on-bad-file", "skip"},
+       .expected_stdout = "seed.csv",
+       .stderr_has = {"left out 1 of 2 inputs", "unterminated_quote.csv:3:", "never closes"}},
+      {.name = "MaxBadRowsStopsPastTheLimit",
+       .args = {"count", "few_fields.csv", "--on-bad-row", "skip", "--max-bad-rows", "0"},
+       .exit_code = 1,
+       .stderr_has = {"more than 0 bad rows", "--max-bad-rows", "hint"}},
+      {.name = "MaxBadRowsAtTheLimitCounts",
+       .args = {"count", "few_fields.csv", "--on-bad-row", "warn", "--max-bad-rows", "1"},
+       .expected_stdout = "s1_2_s2_1.csv",
+       .stderr_has = {"left out 1 bad row of 4 (25%"}},
+      // Once every row bad under skip printed an empty table and exited 0.
+      {.name = "AllRowsBadUnderSkipIsAnError",
+       .args = {"count", "all_rows_bad.csv", "--on-bad-row", "skip"},
+       .exit_code = 1,
+       .stderr_has = {"no rows counted: all 2 data rows were bad", "--on-bad-row skip", "hint"}},
+      {.name = "AllRowsBadUnderWarnListsThemAndFails",
+       .args = {"count", "all_rows_bad.csv", "--on-bad-row", "warn"},
+       .exit_code = 1,
+       .stderr_has = {"all_rows_bad.csv:2:", "all_rows_bad.csv:3:", "no rows counted"}},
+      {.name = "EveryInputLeftOutIsAnError",
+       .args = {"count", "few_fields.csv", "all_rows_bad.csv", "--on-bad-file", "skip"},
+       .exit_code = 1,
+       .stderr_has = {"left out 2 of 2 inputs", "no rows counted: every input was left out"}},
+      {.name = "MaxBadRowsNeedsSkipOrWarn",
+       .args = {"count", "few_fields.csv", "--max-bad-rows", "3"},
+       .exit_code = 2,
+       .stderr_has = {"--max-bad-rows applies to --on-bad-row skip or warn"}},
       {.name = "OnBadRowSkipSummarySaysOneRowSingular",
-       .args = {"count", "unterminated_quote.csv", "--on-bad-row", "skip"},
+       .args = {"count", "one_good_one_bad.csv", "--on-bad-row", "skip"},
        .expected_stdout = "s1_1.csv",
        .stderr_has = {"left out 1 bad row", "1 row counted"}},
       {.name = "OnBadRowWarnStrayQuote",
@@ -809,13 +849,19 @@ TEST(CliNoClobber, SuccessfulRunReplacesExistingOutput) {
   EXPECT_EQ(list_dir(tmp.path()), std::set<std::string>{"counts.csv"});
 }
 
-TEST(CliNoClobber, OutputMayBeTheInputItself) {
+// Once `count data.csv -o data.csv` replaced the data with its counts.
+TEST(CliNoClobber, OutputNamingAnInputIsRefusedAndTheInputKept) {
   temp_dir tmp;
   const fs::path path = tmp.path() / "data.csv";
   fs::copy_file(data_dir / "seed_crlf.csv", path);
-  const run_result r = run_labcount({"count", path.string(), "-o", path.string()});
-  ASSERT_EQ(r.exit_code, 0) << describe_run(r);
-  EXPECT_EQ(read_file(path), read_file(expected_dir / "seed.csv"));
+  const fs::path link = tmp.path() / "link.csv";
+  fs::create_symlink(path, link);
+  for (const fs::path& out : {path, link}) {
+    const run_result r = run_labcount({"count", path.string(), "-o", out.string()});
+    EXPECT_EQ(r.exit_code, 2) << describe_run(r);
+    EXPECT_NE(r.err.find("the output is also an input"), std::string::npos) << r.err;
+    EXPECT_EQ(read_file(path), read_file(data_dir / "seed_crlf.csv"));
+  }
 }
 
 // ---- The other commands ---------------------------------------------------------------------------

@@ -1,3 +1,4 @@
+#include <sys/stat.h>
 // Large-batch inputs: gzip (by content), directories, per-file counts, --on-bad-file skip, record caps.
 #include <gtest/gtest.h>
 
@@ -71,11 +72,17 @@ TEST(GzipInput, CorruptDataAndTrailingJunkAreErrors) {
   EXPECT_THROW(run({dir.write("crc.csv.gz", bytes)}), error);
 }
 
+std::vector<std::string> expand(const std::vector<std::string>& inputs, bool recursive) {
+  expand_options options;
+  options.recursive = recursive;
+  return expand_inputs(inputs, options).paths;
+}
+
 TEST(InputList, DirectoriesNeedRecursive) {
   testing::temp_dir dir;
   dir.write("a.csv", "SampleID\nx\n");
   try {
-    expand_inputs({dir.path().string()}, false);
+    expand({dir.path().string()}, false);
     FAIL();
   } catch (const error& e) {
     EXPECT_NE(e.hint().find("--recursive"), std::string::npos);
@@ -91,11 +98,53 @@ TEST(InputList, RecursivePicksCsvAndCsvGzInPathOrder) {
   dir.write("a.csv", "");
   dir.write("notes.txt", "");
   dir.write("a.csv.bak", "");
-  EXPECT_EQ(expand_inputs({root}, true),
+  EXPECT_EQ(expand({root}, true),
             (std::vector<std::string>{root + "/a.csv", root + "/b/c/z.csv", root + "/b/y.CSV.GZ"}));
-  EXPECT_EQ(expand_inputs({"-", root + "/a.csv"}, false), (std::vector<std::string>{"-", root + "/a.csv"}));
+  EXPECT_EQ(expand({"-", root + "/a.csv"}, false), (std::vector<std::string>{"-", root + "/a.csv"}));
   std::filesystem::create_directories(dir.path() / "empty");
-  EXPECT_THROW(expand_inputs({root + "/empty"}, true), error);
+  EXPECT_THROW(expand({root + "/empty"}, true), error);
+}
+
+TEST(InputList, TheOutputAndTemporaryOutputsAreNeverInputs) {
+  testing::temp_dir dir;
+  const auto root = dir.path().string();
+  dir.write("a.csv", "SampleID\nx\n");
+  const std::string output = dir.write("counts.csv", "SampleID,count\nx,1\n");
+  dir.write("counts.csv.labcount-tmp-AbC123.csv", "left over by a killed run");
+  struct stat st {};
+  ASSERT_EQ(::stat(output.c_str(), &st), 0);
+  expand_options options;
+  options.recursive = true;
+  options.has_output = true;
+  options.output_device = st.st_dev;
+  options.output_inode = st.st_ino;
+  options.output_name = output;
+  const expanded_inputs found = expand_inputs({root}, options);
+  EXPECT_EQ(found.paths, (std::vector<std::string>{root + "/a.csv"}));
+  ASSERT_EQ(found.notes.size(), 2u);
+  // Named directly, the output is refused: counting would replace it.
+  try {
+    expand_inputs({output}, options);
+    FAIL() << "expected an error";
+  } catch (const error& e) {
+    EXPECT_EQ(e.kind(), error_kind::usage);
+    EXPECT_NE(std::string(e.what()).find("also an input"), std::string::npos) << e.what();
+  }
+  // Through a symlink too: the check is by device and inode.
+  std::filesystem::create_symlink(output, dir.path() / "link.csv");
+  EXPECT_THROW(expand_inputs({root + "/link.csv"}, options), error);
+}
+
+TEST(InputList, AFileNamedTwiceIsCountedOnceWithAWarning) {
+  testing::temp_dir dir;
+  const auto root = dir.path().string();
+  const std::string a = dir.write("a.csv", "SampleID\nx\n");
+  std::filesystem::create_symlink(a, dir.path() / "same.csv");
+  expand_options options;
+  options.recursive = true;
+  const expanded_inputs found = expand_inputs({a, root + "/same.csv", root}, options);
+  EXPECT_EQ(found.paths, (std::vector<std::string>{a}));
+  EXPECT_EQ(found.warnings.size(), 3u);  // the link, then a.csv and the link again under the directory
 }
 
 TEST(Batch, PerFileCountsAndTotals) {
