@@ -1,6 +1,8 @@
 #include "byte_reader.hpp"
 
 #include <cerrno>
+#include <exception>
+#include <utility>
 #include <cstring>
 #include <unistd.h>
 #include <vector>
@@ -56,8 +58,26 @@ class gzip_reader final : public byte_reader {
     start_member();
   }
 
+  // An error in the data (a bad checksum, a cut-off stream) is raised only after the bytes before it
+  // are handed out, so what a run reports does not depend on how much it asked for at a time (the
+  // chunk size): the header is read, and checked, before a checksum at the end of a small file.
   std::size_t read(char* out, std::size_t n) override {
+    if (pending_error_) std::rethrow_exception(std::exchange(pending_error_, nullptr));
     std::size_t produced = 0;
+    try {
+      produced = inflate_into(out, n);
+    } catch (const error&) {
+      if (produced_before_error_ == 0) throw;
+      pending_error_ = std::current_exception();
+      produced = std::exchange(produced_before_error_, 0);
+    }
+    return produced;
+  }
+
+ private:
+  std::size_t inflate_into(char* out, std::size_t n) {
+    std::size_t produced = 0;
+    produced_before_error_ = 0;
     while (produced < n) {
       if (!input_done_ && (state_->avail_in == 0 || (member_done_ && state_->avail_in < 2))) refill();
       if (member_done_) {
@@ -71,9 +91,10 @@ class gzip_reader final : public byte_reader {
       state_->next_out = reinterpret_cast<std::uint8_t*>(out + produced);
       state_->avail_out = want;
       const int status = isal_inflate(state_.get());
-      if (status < 0) fail(status);
       const std::size_t got = want - state_->avail_out;
       produced += got;
+      produced_before_error_ = produced;
+      if (status < 0) fail(status);
       if (state_->block_state == ISAL_BLOCK_FINISH) {
         member_done_ = true;
       } else if (got == 0 && state_->avail_in == 0 && input_done_) {
@@ -84,7 +105,6 @@ class gzip_reader final : public byte_reader {
     return produced;
   }
 
- private:
   void start_member() {
     // init clears the input pointers too; the next member's bytes may already be in the buffer.
     std::uint8_t* next_in = state_->next_in;
@@ -121,6 +141,8 @@ class gzip_reader final : public byte_reader {
   std::unique_ptr<inflate_state> state_;
   bool member_done_ = false;
   bool input_done_ = false;
+  std::size_t produced_before_error_ = 0;  // bytes of the current read() already inflated
+  std::exception_ptr pending_error_;       // raised at the next read()
 };
 #endif
 

@@ -5,29 +5,42 @@
 #include <cstdio>
 #include <new>
 
+#include "cli_errors.hpp"
 #include "cmd_bench.hpp"
 #include "cmd_count.hpp"
 #include "cmd_generate.hpp"
 #include "cmd_info.hpp"
 #include "cmd_merge.hpp"
 #include "errors.hpp"
+#include "signal_cleanup.hpp"
 
 int main(int argc, char** argv) {
+  labcount::install_signal_cleanup();
   CLI::App app{"labcount: count CSV rows per key (e.g. lab tests per SampleID), fast, on the CPU or a GPU"};
   app.set_version_flag("-V,--version", std::string("labcount ") + LABCOUNT_VERSION);
   app.require_subcommand(1);
   app.footer("Run `labcount COMMAND --help` for a command's options.");
+  // A repeated single-value option takes its last value (`--key A --key B` is --key B), as most tools do.
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   labcount::setup_count(app);
   labcount::setup_generate(app);
   labcount::setup_info(app);
   labcount::setup_merge(app);
   labcount::setup_bench(app);
   try {
+    labcount::check_command_word(app, argc, argv);
     app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    const int code = app.exit(e);
-    return code == 0 ? 0 : labcount::exit_usage_error;
+    return labcount::report_parse_error(app, e);
   } catch (const labcount::error& e) {
+    // A reader that went away (`| head`) ends the run quietly, as coreutils and ripgrep do.
+    if (e.kind() == labcount::error_kind::broken_pipe) return labcount::exit_broken_pipe;
     std::fprintf(stderr, "labcount: error: %s\n", e.what());
     return labcount::exit_code_for(e.kind());
   } catch (const std::bad_alloc&) {

@@ -7,7 +7,11 @@
 // "@TMP@" in an argument is a fresh temporary directory of the test (for -o).
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
+#include <csignal>
+#include <cstring>
+#include <thread>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -574,8 +578,51 @@ const std::vector<cli_case>& golden_cases() {
        .exit_code = 2,
        .stderr_has = {"--quiet", "--verbose", "hint"}},
       {.name = "StandardInputTwice", .args = {"count", "-", "-"}, .exit_code = 2, .stderr_has = {"more than once"}},
-      {.name = "CountWithoutInputs", .args = {"count"}, .exit_code = 2, .stderr_has = {"inputs"}},
-      {.name = "NoSubcommand", .args = {}, .exit_code = 2, .stderr_has = {"subcommand"}},
+      // -- the parser's own errors, in labcount's format, with a "did you mean" --
+      {.name = "CountWithoutInputs",
+       .args = {"count"},
+       .exit_code = 2,
+       .stderr_has = {"labcount: error: no input given to `labcount count`", "hint: give CSV files"}},
+      {.name = "NoSubcommand", .args = {}, .exit_code = 2, .stderr_has = {"labcount: error: no command given", "hint:"}},
+      {.name = "UnknownOptionSuggestsTheNearestOne",
+       .args = {"count", "seed_crlf.csv", "--kye", "2"},
+       .exit_code = 2,
+       .stderr_has = {"labcount: error: unknown option --kye for `labcount count`", "hint: did you mean --key?"}},
+      {.name = "UnknownOptionOfMergeSuggestsItsOwn",
+       .args = {"merge", "seed_crlf.csv", "--srot", "key"},
+       .exit_code = 2,
+       .stderr_has = {"unknown option --srot for `labcount merge`", "did you mean --sort?"}},
+      {.name = "UnknownOptionFarFromAllSaysWhereToLook",
+       .args = {"count", "seed_crlf.csv", "--zzzzzzzz"},
+       .exit_code = 2,
+       .stderr_has = {"unknown option --zzzzzzzz", "see `labcount count --help`"}},
+      {.name = "UnknownCommandSuggestsTheNearestOne",
+       .args = {"cont", "seed_crlf.csv"},
+       .exit_code = 2,
+       .stderr_has = {"labcount: error: unknown command 'cont'", "did you mean `labcount count`?"}},
+      {.name = "VersionAsACommandPointsToTheFlag",
+       .args = {"version"},
+       .exit_code = 2,
+       .stderr_has = {"unknown command 'version'", "did you mean --version?"}},
+      {.name = "MisspelledTopLevelFlag",
+       .args = {"--versoin"},
+       .exit_code = 2,
+       .stderr_has = {"unknown option --versoin", "did you mean --version?"}},
+      {.name = "MissingOptionValueNamesTheOption",
+       .args = {"count", "seed_crlf.csv", "--key"},
+       .exit_code = 2,
+       .stderr_has = {"labcount: error: --key needs a value", "hint: -k,--key: Key column"}},
+      {.name = "OutOfRangeValueNamesTheOption",
+       .args = {"count", "seed_crlf.csv", "-j", "0"},
+       .exit_code = 2,
+       .stderr_has = {"labcount: error: invalid value: --threads", "hint: -j,--threads"}},
+      {.name = "RepeatedOptionTakesTheLastValue",
+       .args = {"count", "seed_crlf.csv", "--key", "TestTime", "--key", "SampleID"},
+       .expected_stdout = "seed.csv"},
+      {.name = "EmptyOutputPathIsRejected",
+       .args = {"count", "seed_crlf.csv", "-o", ""},
+       .exit_code = 2,
+       .stderr_has = {"the output path is empty", "hint"}},
 
       // -- output paths that cannot work exit 3 --
       {.name = "OutputInMissingDirectoryExits3",
@@ -930,6 +977,313 @@ TEST(CliMeta, TopLevelHelpListsTheCommands) {
   const run_result r = run_labcount({"--help"});
   ASSERT_EQ(r.exit_code, 0) << describe_run(r);
   for (const char* command : {"count", "info"}) EXPECT_NE(r.out.find(command), std::string::npos) << r.out;
+}
+
+// ---- Output targets, signals and inputs that change: nothing is lost ---------------------------
+
+// A child labcount with more control than run_labcount: stdout to `out_fd` (a pipe, a file),
+// SIGPIPE ignored or not, run as another user. Returns its pid; stderr goes to `err_path`.
+struct spawn_options {
+  int in_fd = -1;  // -1: /dev/null
+  int out_fd = -1;  // -1: /dev/null
+  std::string err_path;
+  bool ignore_sigpipe = false;
+  uid_t run_as = 0;  // 0: this user; else setuid (and setgid to the same number) first
+  fs::path cwd = data_dir;
+};
+
+pid_t spawn_labcount(const std::vector<std::string>& args, const spawn_options& o) {
+  std::string binary = LABCOUNT_BINARY;
+  std::vector<std::string> storage(args);
+  std::vector<char*> argv{binary.data()};
+  for (auto& a : storage) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const std::string cwd = o.cwd.string();
+  const pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    const int in = o.in_fd >= 0 ? o.in_fd : ::open("/dev/null", O_RDONLY);
+    const int out = o.out_fd >= 0 ? o.out_fd : ::open("/dev/null", O_WRONLY);
+    const int err = o.err_path.empty() ? ::open("/dev/null", O_WRONLY)
+                                       : ::open(o.err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (in < 0 || out < 0 || err < 0 || ::chdir(cwd.c_str()) != 0) ::_exit(127);
+    if (::dup2(in, 0) < 0 || ::dup2(out, 1) < 0 || ::dup2(err, 2) < 0) ::_exit(127);
+    ::signal(SIGPIPE, o.ignore_sigpipe ? SIG_IGN : SIG_DFL);
+    if (o.run_as != 0 && (::setgid(o.run_as) != 0 || ::setuid(o.run_as) != 0)) ::_exit(126);
+    ::alarm(60);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+run_result wait_for(pid_t pid, const std::string& err_path = {}) {
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) throw std::runtime_error("waitpid failed");
+  run_result r;
+  if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) r.signal = WTERMSIG(status);
+  if (!err_path.empty()) r.err = read_file(err_path);
+  return r;
+}
+
+// A generated input whose output is far larger than a pipe's buffer.
+fs::path many_keys_input(const temp_dir& tmp, const char* samples = "200k") {
+  const fs::path path = tmp.path() / "many.csv";
+  const run_result g = run_labcount({"generate", "--rows", "400k", "--samples", samples, "--seed", "7", "-o",
+                                     path.string()});
+  if (g.exit_code != 0) throw std::runtime_error("generate failed: " + g.err);
+  return path;
+}
+
+TEST(CliOutputTargets, ACharacterDeviceStaysADevice) {
+  if (::geteuid() != 0) GTEST_SKIP() << "mknod needs root (CI runs as root)";
+  temp_dir tmp;
+  const fs::path dev = tmp.path() / "null";
+  ASSERT_EQ(::mknod(dev.c_str(), S_IFCHR | 0666, ::makedev(1, 3)), 0) << std::strerror(errno);
+  for (const std::string& target : {dev.string(), std::string("/dev/null")}) {
+    const run_result r = run_labcount({"count", "seed_crlf.csv", "-o", target});
+    EXPECT_EQ(r.exit_code, 0) << describe_run(r);
+    struct stat st {};
+    ASSERT_EQ(::stat(target.c_str(), &st), 0);
+    EXPECT_TRUE(S_ISCHR(st.st_mode)) << target << " is no longer a character device";
+  }
+  EXPECT_EQ(list_dir(tmp.path()), std::set<std::string>{"null"});
+}
+
+TEST(CliOutputTargets, ASymlinkStaysALinkAndItsTargetKeepsItsMode) {
+  temp_dir tmp;
+  const fs::path target = tmp.path() / "target.csv";
+  const fs::path link = tmp.path() / "link.csv";
+  write_file(target, "OLD");
+  ASSERT_EQ(::chmod(target.c_str(), 0640), 0);
+  fs::create_symlink("target.csv", link);  // relative, as people make them
+  const run_result r = run_labcount({"count", "seed_crlf.csv", "-o", link.string()});
+  ASSERT_EQ(r.exit_code, 0) << describe_run(r);
+  EXPECT_TRUE(fs::is_symlink(link));
+  EXPECT_EQ(read_file(target), read_file(expected_dir / "seed.csv"));
+  struct stat st {};
+  ASSERT_EQ(::stat(target.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0640u);
+  EXPECT_FALSE(has_temp_leftover(tmp.path()));
+}
+
+TEST(CliOutputTargets, ADanglingSymlinkCreatesItsTarget) {
+  temp_dir tmp;
+  fs::create_symlink("new.csv", tmp.path() / "link.csv");
+  const run_result r = run_labcount({"count", "seed_crlf.csv", "-o", (tmp.path() / "link.csv").string()});
+  ASSERT_EQ(r.exit_code, 0) << describe_run(r);
+  EXPECT_TRUE(fs::is_symlink(tmp.path() / "link.csv"));
+  EXPECT_EQ(read_file(tmp.path() / "new.csv"), read_file(expected_dir / "seed.csv"));
+}
+
+TEST(CliOutputTargets, AnExistingFileKeepsItsMode) {
+  for (mode_t mode : {mode_t{0640}, mode_t{0600}, mode_t{0664}}) {
+    temp_dir tmp;
+    const fs::path out = tmp.path() / "counts.csv";
+    write_file(out, "OLD");
+    ASSERT_EQ(::chmod(out.c_str(), mode), 0);
+    const run_result r = run_labcount({"count", "seed_crlf.csv", "-o", out.string()});
+    ASSERT_EQ(r.exit_code, 0) << describe_run(r);
+    struct stat st {};
+    ASSERT_EQ(::stat(out.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777, mode) << std::oct << mode;
+  }
+}
+
+TEST(CliOutputTargets, AFifoIsWrittenInPlaceForItsReader) {
+  temp_dir tmp;
+  const fs::path fifo = tmp.path() / "fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  std::string got;
+  std::thread reader([&] { got = read_file(fifo); });
+  const run_result r = run_labcount({"count", "seed_crlf.csv", "-o", fifo.string()});
+  reader.join();
+  EXPECT_EQ(r.exit_code, 0) << describe_run(r);
+  EXPECT_EQ(got, read_file(expected_dir / "seed.csv"));
+  struct stat st {};
+  ASSERT_EQ(::lstat(fifo.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISFIFO(st.st_mode));
+  EXPECT_EQ(list_dir(tmp.path()), std::set<std::string>{"fifo"});
+}
+
+TEST(CliOutputTargets, DevFullIsAWriteErrorNamingTheOutput) {
+  const run_result r = run_labcount({"count", "seed_crlf.csv", "-o", "/dev/full"});
+  EXPECT_EQ(r.exit_code, 3) << describe_run(r);
+  EXPECT_NE(r.err.find("labcount: error: /dev/full: cannot write the output"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("hint:"), std::string::npos) << r.err;
+}
+
+TEST(CliOutputTargets, DevStdoutIsTheDescriptorTheShellGave) {
+  temp_dir tmp;
+  const std::string out_path = (tmp.path() / "captured").string();
+  const int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  ASSERT_GE(out, 0);
+  ASSERT_EQ(::write(out, "before\n", 7), 7);
+  spawn_options o;
+  o.out_fd = out;
+  const run_result r = wait_for(spawn_labcount({"count", "seed_crlf.csv", "-o", "/dev/stdout"}, o));
+  ::close(out);
+  EXPECT_EQ(r.exit_code, 0);
+  // Appended, as `>>` asked: not a new file renamed over it.
+  EXPECT_EQ(read_file(out_path), "before\n" + read_file(expected_dir / "seed.csv"));
+}
+
+// `labcount count f.csv | head -1`: no message, whether SIGPIPE kills the run or is ignored.
+TEST(CliOutputTargets, BrokenPipeOnStdoutEndsQuietly) {
+  temp_dir tmp;
+  const fs::path input = many_keys_input(tmp);
+  for (const bool ignore : {false, true}) {
+    int pipe_fds[2];
+    ASSERT_EQ(::pipe2(pipe_fds, O_CLOEXEC), 0);  // the child keeps only its own end
+    spawn_options o;
+    o.out_fd = pipe_fds[1];
+    o.err_path = (tmp.path() / "stderr").string();
+    o.ignore_sigpipe = ignore;
+    const pid_t pid = spawn_labcount({"count", input.string()}, o);
+    ::close(pipe_fds[1]);
+    char first[64];
+    EXPECT_GT(::read(pipe_fds[0], first, sizeof first), 0);
+    ::close(pipe_fds[0]);  // the reader goes away, as head does
+    const run_result r = wait_for(pid, o.err_path);
+    EXPECT_EQ(r.err, "") << (ignore ? "SIGPIPE ignored" : "SIGPIPE default");
+    if (ignore) EXPECT_EQ(r.exit_code, 141);
+    else EXPECT_EQ(r.signal, SIGPIPE);
+  }
+}
+
+// SIGTERM while the run waits for input: it ends with the signal, and the old output is intact.
+TEST(CliSignals, TermMidRunLeavesTheOldOutputAndNoTemporaryFile) {
+  temp_dir tmp;
+  const fs::path out = tmp.path() / "counts.csv";
+  write_file(out, "OLD");
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe2(pipe_fds, O_CLOEXEC), 0);  // the child keeps only its own end
+  spawn_options o;
+  o.in_fd = pipe_fds[0];
+  const pid_t pid = spawn_labcount({"count", "-", "-o", out.string()}, o);
+  ::close(pipe_fds[0]);
+  const std::string rows = "TestTime,SampleID\n" + std::string("1,S1\n") + "2,S2\n";
+  ASSERT_EQ(::write(pipe_fds[1], rows.data(), rows.size()), static_cast<ssize_t>(rows.size()));
+  ::usleep(200 * 1000);  // it is reading, and waits for more (a slow pipe)
+  ::kill(pid, SIGTERM);
+  const run_result r = wait_for(pid);
+  ::close(pipe_fds[1]);
+  EXPECT_EQ(r.signal, SIGTERM);
+  EXPECT_EQ(read_file(out), "OLD");
+  EXPECT_FALSE(has_temp_leftover(tmp.path()));
+}
+
+TEST(CliInputs, RecursiveTwiceOverAFolderHoldingItsOutputGivesTheSameResult) {
+  temp_dir tmp;
+  const fs::path dir = tmp.path() / "batch";
+  fs::create_directories(dir);
+  fs::copy_file(data_dir / "seed_crlf.csv", dir / "a.csv");
+  const std::string out = (dir / "counts.csv").string();
+  const run_result first = run_labcount({"count", dir.string(), "-r", "-o", out});
+  ASSERT_EQ(first.exit_code, 0) << describe_run(first);
+  const std::string once = read_file(out);
+  const run_result second = run_labcount({"count", dir.string(), "-r", "-o", out, "--verbose"});
+  ASSERT_EQ(second.exit_code, 0) << describe_run(second);
+  EXPECT_EQ(read_file(out), once);
+  EXPECT_EQ(once, read_file(expected_dir / "seed.csv"));
+  EXPECT_NE(second.err.find("left out " + out + ": it is the output"), std::string::npos) << second.err;
+}
+
+TEST(CliInputs, AnUnreadableFolderUnderRecursiveIsNeverSkippedSilently) {
+  temp_dir tmp;
+  ASSERT_EQ(::chmod(tmp.path().c_str(), 0755), 0);  // the unprivileged child must reach it
+  const fs::path dir = tmp.path() / "batch";
+  fs::create_directories(dir / "locked");
+  fs::copy_file(data_dir / "seed_crlf.csv", dir / "a.csv");
+  fs::copy_file(data_dir / "seed_crlf.csv", dir / "locked" / "b.csv");
+  ASSERT_EQ(::chmod(dir.c_str(), 0755), 0);
+  ASSERT_EQ(::chmod((dir / "a.csv").c_str(), 0644), 0);
+  ASSERT_EQ(::chmod((dir / "locked").c_str(), 0), 0);
+  spawn_options o;
+  o.run_as = ::geteuid() == 0 ? 65534 : 0;  // root reads every folder: run as nobody
+  o.err_path = (tmp.path() / "stderr").string();
+  o.cwd = tmp.path();
+  const run_result error_run = wait_for(spawn_labcount({"count", dir.string(), "-r"}, o), o.err_path);
+  EXPECT_EQ(error_run.exit_code, 3) << error_run.err;
+  EXPECT_NE(error_run.err.find("locked: cannot read the folder"), std::string::npos) << error_run.err;
+  const run_result skip_run =
+      wait_for(spawn_labcount({"count", dir.string(), "-r", "--on-bad-file", "skip"}, o), o.err_path);
+  EXPECT_EQ(skip_run.exit_code, 0) << skip_run.err;
+  EXPECT_NE(skip_run.err.find("left out 1 of 2 inputs"), std::string::npos) << skip_run.err;
+  EXPECT_NE(skip_run.err.find("locked: cannot read the folder"), std::string::npos) << skip_run.err;
+  ::chmod((dir / "locked").c_str(), 0755);
+}
+
+TEST(CliInputs, EndlessOrLineFreeInputStopsWithinTheMemoryCap) {
+  temp_dir tmp;
+  const fs::path sparse = tmp.path() / "no_line_breaks.csv";
+  { std::ofstream(sparse).flush(); }
+  fs::resize_file(sparse, std::uintmax_t{1} << 30);  // 1 GiB of zeros, no line break
+  const std::vector<std::vector<std::string>> runs = {
+      {"count", "/dev/zero", "--memory", "64M"},
+      {"count", "-", "--memory", "64M"},  // stdin is /dev/zero below
+      {"count", sparse.string(), "--memory", "64M"},
+      {"merge", "/dev/zero"},
+  };
+  for (const auto& args : runs) {
+    const run_result r = run_labcount(args, args[1] == "-" ? fs::path("/dev/zero") : fs::path());
+    EXPECT_EQ(r.exit_code, 1) << args[1] << "\n" << describe_run(r);
+    EXPECT_NE(r.err.find("a record longer than "), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("0 MiB"), std::string::npos) << r.err;
+    EXPECT_LT(r.err.size(), 1000u) << "the message must not quote the record whole";
+  }
+  const run_result capped = run_labcount({"count", "/dev/zero", "--memory", "64M"});
+  EXPECT_NE(capped.err.find("longer than 32 MiB"), std::string::npos) << capped.err;
+}
+
+TEST(CliInputs, ControlBytesInMessagesAreEscaped) {
+  temp_dir tmp;
+  const std::string header("Test\tTime,Sam\rple,Nul\0l\n1,S1,x\n", 29);
+  write_file(tmp.path() / "controls.csv", header);
+  const run_result r = run_labcount({"count", (tmp.path() / "controls.csv").string(), "--key", "Nope"});
+  EXPECT_EQ(r.exit_code, 1) << describe_run(r);
+  EXPECT_NE(r.err.find("Test\\tTime"), std::string::npos) << printable(r.err);
+  EXPECT_NE(r.err.find("Sam\\rple"), std::string::npos) << printable(r.err);
+  EXPECT_NE(r.err.find("Nul\\x00l"), std::string::npos) << printable(r.err);
+  EXPECT_EQ(r.err.find('\r'), std::string::npos);
+  EXPECT_EQ(r.err.find('\0'), std::string::npos);
+  EXPECT_EQ(r.err.find('\t'), std::string::npos);
+}
+
+TEST(CliInputs, AHugeHeaderIsCutInTheMessage) {
+  temp_dir tmp;
+  write_file(tmp.path() / "wide.csv", std::string(10 << 20, 'h') + "\nx\n");
+  const run_result r = run_labcount({"count", (tmp.path() / "wide.csv").string()});
+  EXPECT_EQ(r.exit_code, 1) << r.err.substr(0, 500);
+  EXPECT_LT(r.err.size(), 3000u);
+  EXPECT_NE(r.err.find("more bytes)"), std::string::npos) << r.err.substr(0, 500);
+}
+
+// Once a bad CRC was "checksum does not match" at one chunk size and "--key 2 is out of range" at
+// another: the first problem in the data is the one reported, at any chunk size and thread count.
+TEST(CliInputs, SameMessageAtAnyChunkSizeForACorruptGzip) {
+  temp_dir tmp;
+  std::string gz = read_file(data_dir / "gz" / "plain.csv.gz");
+  gz[gz.size() - 6] = static_cast<char>(gz[gz.size() - 6] ^ 0x55);  // inside the CRC-32 trailer
+  write_file(tmp.path() / "crc.csv.gz", gz);
+  std::string first;
+  for (const char* chunk : {"1", "7", "64", "4096", "4194304"}) {
+    for (const char* threads : {"1", "2"}) {
+      for (const char* key : {"SampleID", "9"}) {
+        const run_result r = run_labcount({"count", (tmp.path() / "crc.csv.gz").string(), "--chunk-size", chunk,
+                                           "-j", threads, "--key", key});
+        EXPECT_EQ(r.exit_code, 1) << describe_run(r);
+        const std::string message = std::string(key) + ": " + r.err;
+        if (std::string(key) == "SampleID") {
+          EXPECT_NE(r.err.find("checksum does not match"), std::string::npos) << message;
+        } else {
+          EXPECT_NE(r.err.find("--key 9 is out of range"), std::string::npos) << message;
+        }
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -5,10 +5,14 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <map>
+#include <tuple>
 #include <random>
 
 #include "errors.hpp"
+#include "input_source.hpp"
 #include "support/reference_csv.hpp"
 #include "support/temp_file.hpp"
 
@@ -194,6 +198,114 @@ TEST(CountPipeline, FirstBadRowIsReportedWithItsLine) {
       EXPECT_EQ(skipped.result.bad_row_samples[0].line, 152u);
       EXPECT_EQ(skipped.result.bad_row_samples[1].line, 172u);
     }
+}
+
+// The first problem in input order is the one reported, whatever the thread count and chunk size: a
+// record past the cap (found by the chunk cutter, not a worker) gets its line like a bad row does.
+TEST(CountPipeline, ARecordPastTheCapNamesItsLineAtAnyChunkSize) {
+  testing::temp_dir dir;
+  std::string text = "a,k\n";
+  for (int i = 0; i < 300; ++i) text += "1,x\n";
+  const std::string long_then_bad = text + std::string(5000, 'z') + ",y\n" + "oops\n";
+  const std::string bad_then_long = text + "oops\n" + std::string(5000, 'z') + ",y\n";
+  const auto first = dir.write("long_first.csv", long_then_bad);
+  const auto second = dir.write("bad_first.csv", bad_then_long);
+  for (unsigned threads : thread_counts)
+    for (std::size_t chunk : {std::size_t{1}, std::size_t{64}, std::size_t{1000}}) {
+      for (const auto& [path, kind, line] : {std::tuple{first, error_kind::record_too_long, 302u},
+                                              std::tuple{second, error_kind::too_few_fields, 302u}}) {
+        count_request request;
+        request.inputs = {path};
+        request.key = "k";
+        request.chunk_bytes = chunk;
+        request.max_record_bytes = 2048;
+        thread_pool pool(threads);
+        backend_options options;
+        options.num_workers = threads;
+        try {
+          run_count(request, [&] { return make_cpu_backend(options); }, pool);
+          FAIL() << "expected an error";
+        } catch (const error& e) {
+          EXPECT_EQ(e.kind(), kind) << path << " threads=" << threads << " chunk=" << chunk << ": " << e.what();
+          EXPECT_EQ(e.line(), line) << path << " threads=" << threads << " chunk=" << chunk;
+        }
+      }
+    }
+}
+
+// A file that shrinks while it is mapped (rotated, truncated) once crashed the run with SIGBUS.
+TEST(CountPipeline, AFileThatShrinksWhileReadIsAnIoError) {
+  testing::temp_dir dir;
+  std::string text = "a,k\n";
+  while (text.size() < (std::size_t{8} << 20)) text += "1,x\n";
+  const auto path = dir.write("big.csv", text);
+  input_source source(path, std::size_t{1} << 20);
+  std::vector<std::string> header;
+  std::uint64_t line = 0;
+  ASSERT_TRUE(source.read_first_record(',', true, header, line));
+  ASSERT_EQ(::truncate(path.c_str(), 4096), 0);
+  std::uint64_t quotes = 0;
+  while (auto c = source.next_chunk()) {
+    quotes += count_quotes(c->begin, c->end);  // touches every page: past 4 KiB they are gone
+    source.release(*c);
+  }
+  EXPECT_EQ(quotes, 0u);
+  try {
+    source.check_intact();
+    FAIL() << "expected an error";
+  } catch (const error& e) {
+    EXPECT_EQ(e.kind(), error_kind::io);
+    EXPECT_EQ(e.file(), path);
+    EXPECT_NE(std::string(e.what()).find("shrank"), std::string::npos) << e.what();
+  }
+}
+
+TEST(CountPipeline, UnterminatedQuoteIsAnErrorUnderEveryPolicy) {
+  testing::temp_dir dir;
+  std::string text = "a,k\n1,x\n2,\"y\n";
+  for (int i = 0; i < 50; ++i) text += "3,z\n";
+  const auto path = dir.write("quote.csv", text);
+  for (auto policy : {bad_row_policy::error, bad_row_policy::skip, bad_row_policy::warn})
+    for (unsigned threads : thread_counts)
+      for (std::size_t chunk : chunk_sizes) {
+        try {
+          run({path}, "k", threads, chunk, policy);
+          FAIL() << "expected an error";
+        } catch (const error& e) {
+          EXPECT_EQ(e.kind(), error_kind::unterminated_quote);
+          EXPECT_EQ(e.line(), 3u) << "threads=" << threads << " chunk=" << chunk;
+          EXPECT_NE(std::string(e.what()).find("the remaining 51 lines (203 B) are one field"), std::string::npos)
+              << e.what();
+        }
+      }
+}
+
+TEST(CountPipeline, MaxBadRowsStopsTheRun) {
+  testing::temp_dir dir;
+  std::string text = "a,k\n";
+  for (int i = 0; i < 100; ++i) text += i % 10 == 0 ? "oops\n" : "1,x\n";
+  const auto path = dir.write("bad.csv", text);
+  for (std::uint64_t limit : {0u, 5u, 9u, 10u}) {
+    count_request request;
+    request.inputs = {path};
+    request.key = "k";
+    request.on_bad_row = bad_row_policy::skip;
+    request.max_bad_rows = limit;
+    request.chunk_bytes = 64;
+    thread_pool pool(2);
+    backend_options options;
+    options.num_workers = 2;
+    if (limit >= 10) {
+      EXPECT_EQ(run_count(request, [&] { return make_cpu_backend(options); }, pool).bad_rows, 10u);
+      continue;
+    }
+    try {
+      run_count(request, [&] { return make_cpu_backend(options); }, pool);
+      FAIL() << "expected an error at limit " << limit;
+    } catch (const error& e) {
+      EXPECT_EQ(e.kind(), error_kind::too_many_bad_rows);
+    }
+  }
 }
 
 TEST(CountPipeline, QuoteErrorsNameTheLine) {

@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -20,6 +21,7 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -458,6 +460,50 @@ void expect_merge_of_parts_equals_count_of_whole(bool per_file) {
     EXPECT_EQ(merged_parts.err, "");
     EXPECT_GT(whole.out.size(), options.size() >= 2 && options[options.size() - 2] == "--top" ? 50u : 1000u);
     EXPECT_TRUE(merged_parts.out == whole.out) << "merge of the parts differs from the count of the whole";
+  }
+}
+
+// A long quoted key read from a pipe in small pieces: the record scan resumes where it stopped (it
+// once rescanned from the record's start after every read: quadratic), and the parity of the quotes
+// seen so far carries over, even when a piece ends inside the quotes or between two quotes of a "".
+TEST(MergeRecords, ALongQuotedRecordFromAPipeComesBackWhole) {
+  temp_dir dir;
+  const std::string fifo = (dir.path() / "pipe").string();
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  std::string key;
+  for (int i = 0; i < 200000; ++i) key += (i % 7 == 0) ? "\"\"" : (i % 11 == 0 ? "\n" : "ab,");
+  std::string unescaped;
+  for (std::size_t i = 0; i < key.size(); ++i) {
+    unescaped += key[i];
+    if (key[i] == '"') ++i;
+  }
+  const std::string bytes = "SampleID,count\n\"" + key + "\",5\nS2,1\n";
+  std::thread writer([&] {
+    const int fd = ::open(fifo.c_str(), O_WRONLY);
+    for (std::size_t at = 0; at < bytes.size(); at += 4093) {  // odd pieces: they split "" pairs too
+      const std::size_t n = std::min<std::size_t>(4093, bytes.size() - at);
+      if (::write(fd, bytes.data() + at, n) != static_cast<ssize_t>(n)) break;
+    }
+    ::close(fd);
+  });
+  const auto rows = merged({fifo});
+  writer.join();
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(std::get<1>(rows[1]), "S2");
+  EXPECT_TRUE(std::get<1>(rows[0]) == unescaped) << "the key came back with " << std::get<1>(rows[0]).size() << " bytes";
+  EXPECT_EQ(std::get<2>(rows[0]), 5u);
+}
+
+TEST(MergeRecords, ARecordPastTheCapIsAnErrorNamingItsLine) {
+  temp_dir dir;
+  const std::string path = dir.write("long.csv", "SampleID,count\nS1,1\n" + std::string(3 << 20, 'x') + ",1\n");
+  try {
+    merge_counts({path}, std::size_t{1} << 20);
+    FAIL() << "expected an error";
+  } catch (const error& e) {
+    EXPECT_EQ(e.kind(), error_kind::record_too_long);
+    EXPECT_EQ(e.line(), 3u);
+    EXPECT_NE(std::string(e.what()).find("longer than 1 MiB"), std::string::npos) << e.what();
   }
 }
 

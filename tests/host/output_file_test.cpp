@@ -1,6 +1,8 @@
 #include "output_file.hpp"
 
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <csignal>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -15,6 +17,7 @@
 #include <string>
 
 #include "errors.hpp"
+#include "signal_cleanup.hpp"
 
 namespace labcount {
 namespace {
@@ -190,6 +193,58 @@ TEST(OutputFile, TwoOpenFilesKeepTheirOwnBytes) {
   }
   EXPECT_TRUE(read_file(a_path) == a_bytes) << "a.csv starts with: " << read_file(a_path).substr(0, 12);
   EXPECT_TRUE(read_file(b_path) == b_bytes) << "b.csv starts with: " << read_file(b_path).substr(0, 12);
+}
+
+// A signal while the temporary file exists removes it and ends the process with that signal.
+TEST(OutputFile, ASignalRemovesTheTemporaryFileAndKeepsTheOldOutput) {
+  for (int sig : {SIGTERM, SIGINT, SIGHUP}) {
+    temp_dir dir;
+    const fs::path path = dir.path() / "counts.csv";
+    write_file(path, "OLD");
+    const pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      ::signal(sig, SIG_DFL);
+      install_signal_cleanup();
+      output_file out(path.string());
+      out.write(std::string(1 << 20, 'x'));  // the temporary file exists now
+      ::raise(sig);
+      ::_exit(0);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == sig) << "status " << status;
+    EXPECT_EQ(read_file(path), "OLD");
+    EXPECT_EQ(list_dir(dir.path()), std::set<std::string>{"counts.csv"});
+  }
+}
+
+TEST(OutputFile, NothingIsCreatedBeforeTheFirstWrite) {
+  temp_dir dir;
+  const fs::path path = dir.path() / "counts.csv";
+  output_file out(path.string());
+  EXPECT_TRUE(list_dir(dir.path()).empty()) << "a SIGKILL now must leave nothing behind";
+  out.write("x\n");
+  EXPECT_EQ(list_dir(dir.path()).size(), 1u);
+  out.commit();
+  EXPECT_EQ(read_file(path), "x\n");
+}
+
+TEST(OutputFile, AnEmptyResultStillReplacesTheOldFile) {
+  temp_dir dir;
+  const fs::path path = dir.path() / "counts.csv";
+  write_file(path, "OLD");
+  output_file out(path.string());
+  out.commit();
+  EXPECT_EQ(read_file(path), "");
+}
+
+TEST(OutputFile, AReadOnlyFolderFailsBeforeAnyWork) {
+  if (::geteuid() == 0) GTEST_SKIP() << "root may write in any folder";
+  temp_dir dir;
+  ASSERT_EQ(::chmod(dir.path().c_str(), 0555), 0);
+  EXPECT_THROW(output_file((dir.path() / "counts.csv").string()), error);
+  ::chmod(dir.path().c_str(), 0755);
 }
 
 TEST(OutputFile, DashIsStandardOutput) {
