@@ -19,11 +19,11 @@ for ((waited = 0; waited < 600; waited += 20)); do
   sleep 20
 done
 echo "load at start: $(cat /proc/loadavg)"
-for binary in "$@"; do "$binary" count "$file" -o /dev/null -j "$threads"; done  # warm-up, page cache
+for binary in "$@"; do "$binary" count "$file" -j "$threads" > /dev/null; done  # warm-up, page cache
 for ((r = 0; r < rounds; r++)); do
   for binary in "$@"; do
     t0=$EPOCHREALTIME
-    "$binary" count "$file" -o /dev/null -j "$threads"
+    "$binary" count "$file" -j "$threads" > /dev/null
     t1=$EPOCHREALTIME
     echo "$binary $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", b - a }')"
   done

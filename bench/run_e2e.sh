@@ -211,7 +211,9 @@ run_series() {
     return 0
   fi
 
-  set_command "$tool" "$file" /dev/null
+  # Timed runs write the table to a file, as a user's run does (and as old builds, which replaced
+  # -o /dev/null with a regular file when run as root, can be given safely).
+  set_command "$tool" "$file" "$LOG_DIR/$tag.timed.csv"
   : > "$LOG_DIR/$tag.times"
   for ((r = 1; r <= runs; r++)); do
     local t0=$EPOCHREALTIME
@@ -271,9 +273,9 @@ for file in "${files[@]}"; do
       # the phase split, once, while the file is still in the page cache
       name="$(basename "$file" .csv)"
       wait_quiet
-      "$LABCOUNT" count "$file" -o /dev/null --verbose 2> "$LOG_DIR/labcount.$name.phases.txt"
+      "$LABCOUNT" count "$file" --verbose > /dev/null 2> "$LOG_DIR/labcount.$name.phases.txt"
       if "$LABCOUNT" count --help | grep -q -- --timing; then
-        "$LABCOUNT" count "$file" -o /dev/null --timing 2>> "$LOG_DIR/labcount.$name.phases.txt"
+        "$LABCOUNT" count "$file" --timing > /dev/null 2>> "$LOG_DIR/labcount.$name.phases.txt"
       fi
       phase_files+=("$name")
     fi
@@ -303,7 +305,7 @@ echo
 echo "Correctness (real file, labcount vs Python csv module): $correctness_line"
 for name in "${phase_files[@]}"; do
   echo
-  echo "\`labcount count $name.csv -o /dev/null --verbose\` (then \`--timing\` where this build has it), after the series above:"
+  echo "\`labcount count $name.csv --verbose > /dev/null\` (then \`--timing\` where this build has it), after the series above:"
   echo
   echo '```'
   cat "$LOG_DIR/labcount.$name.phases.txt"

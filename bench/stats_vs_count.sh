@@ -4,7 +4,8 @@
 #   bench/stats_vs_count.sh FILE [ROUNDS] [BINARY...]
 #
 # Each round runs every binary in the three modes, interleaved (so a noisy spell hits them all alike),
-# with `-o /dev/null`, 2 threads (the default: all hardware threads). One warm-up run per binary first
+# with stdout sent to /dev/null by the shell (builds before 2026-12-01 replaced `-o /dev/null` itself
+# when run as root), 2 threads (the default: all hardware threads). One warm-up run per binary first
 # (it also loads FILE into the page cache). Prints a markdown table: best and median wall, median CPU
 # (user+sys), peak RSS, and each mode's median against the same binary's plain count.
 # Exits 1 when a binary's `--stats` median is above LIMIT (default 2.0) times its plain count median.
@@ -31,12 +32,12 @@ for b in "${binaries[@]}"; do [[ -x "$b" ]] || { echo "stats_vs_count.sh: not ex
 raw="$(mktemp)"
 trap 'rm -f "$raw"' EXIT
 modes=("" "--stats" "--per day")
-for b in "${binaries[@]}"; do "$b" count "$file" --stats -o /dev/null; done  # warm-up
+for b in "${binaries[@]}"; do "$b" count "$file" --stats > /dev/null; done  # warm-up
 for ((r = 1; r <= rounds; ++r)); do
   for b in "${binaries[@]}"; do
     for m in "${modes[@]}"; do
       # shellcheck disable=SC2086  # the mode is two words for --per day
-      /usr/bin/time -o "$raw" -a -f "$b|$m|%e|%U|%S|%M" "$b" count "$file" $m -o /dev/null
+      /usr/bin/time -o "$raw" -a -f "$b|$m|%e|%U|%S|%M" "$b" count "$file" $m > /dev/null
     done
   done
   echo "round $r of $rounds done (load $(cut -d' ' -f1 /proc/loadavg))" >&2
@@ -49,7 +50,7 @@ runs = collections.defaultdict(list)
 for line in open(raw):
     binary, mode, wall, user, system, rss = line.rstrip("\n").split("|")
     runs[(binary, mode)].append((float(wall), float(user) + float(system), int(rss)))
-print(f"`labcount count {path} [MODE] -o /dev/null`\n")
+print(f"`labcount count {path} [MODE] > /dev/null`\n")
 print("| binary | mode | best s | median s | CPU s (median) | peak RSS MB | × plain count (median) |")
 print("|---|---|---:|---:|---:|---:|---:|")
 failed = False

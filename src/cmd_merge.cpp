@@ -18,6 +18,7 @@ struct merge_options {
   std::uint64_t top = 0;
   std::string format = "csv";
   std::string output = "-";
+  std::string memory = default_memory;
 };
 
 void run(const merge_options& opt) {
@@ -29,7 +30,7 @@ void run(const merge_options& opt) {
   // Open the output before the work so a bad -o path fails fast; it is only replaced on success, so
   // -o may name one of the inputs.
   output_file out(opt.output);
-  const merge_result result = merge_counts(opt.inputs);
+  const merge_result result = merge_counts(opt.inputs, static_cast<std::size_t>(parse_memory(opt.memory) / 2));
   std::vector<count_row> rows = result.rows();
   out_opts.key_name = result.key_name();
   out_opts.with_file_column = result.per_file();
@@ -55,6 +56,8 @@ CLI::App* setup_merge(CLI::App& parent) {
       "active_days cannot be summed across parts).\n"
       "\nOutput: as count's: a header, then one row per key with the summed count, ordered by key bytes\n"
       "(--sort count: most first). Keys are kept byte for byte.\n"
+      "-o may name one of the inputs (merge total.csv new.csv -o total.csv): every input is read before\n"
+      "the output replaces anything.\n"
       "Exit codes: 0 ok, 1 bad input data, 2 bad command line, 3 file error.");
   cmd->add_option("inputs", opt->inputs, "CSV outputs of labcount count; - reads standard input")->required();
   cmd->add_option("--sort", opt->sort, "Output order: key (byte order) or count (descending, ties by key)")
@@ -63,6 +66,8 @@ CLI::App* setup_merge(CLI::App& parent) {
   cmd->add_option("-f,--format", opt->format, "Output format: csv, tsv or json")->capture_default_str();
   cmd->add_option("-o,--output", opt->output,
                   "Output file (default: standard output); replaced only when the run succeeds");
+  cmd->add_option("--memory", opt->memory, "Cap on one record's buffer: a record may use half of it (e.g. 512M)")
+      ->capture_default_str();
   cmd->callback([opt] { run(*opt); });
   return cmd;
 }

@@ -502,6 +502,15 @@ const std::vector<cli_case>& golden_cases() {
        .args = {"count", "few_fields.csv", "--on-bad-row", "warn", "--max-bad-rows", "1"},
        .expected_stdout = "s1_2_s2_1.csv",
        .stderr_has = {"left out 1 bad row of 4 (25%"}},
+      {.name = "StrayQuoteInTheHeaderIsAStrayQuote",
+       .args = {"count", "stray_quote_in_header.csv"},
+       .exit_code = 1,
+       .stderr_has = {"stray_quote_in_header.csv:1:", "stray quote in the header", "hint"}},
+      // Once the same file named twice under --per-file gave two rows for one (file, key).
+      {.name = "PerFileInputNamedTwiceIsCountedOnce",
+       .args = {"count", "seed_crlf.csv", "seed_crlf.csv", "--per-file"},
+       .expected_stdout = "seed_per_file_once.csv",
+       .stderr_has = {"seed_crlf.csv is the same file as seed_crlf.csv, given before: counted once"}},
       // Once every row bad under skip printed an empty table and exited 0.
       {.name = "AllRowsBadUnderSkipIsAnError",
        .args = {"count", "all_rows_bad.csv", "--on-bad-row", "skip"},
