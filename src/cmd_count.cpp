@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <string_view>
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -75,8 +77,16 @@ void report_bad_rows(const count_result& result, bad_row_policy policy, bool qui
                    format_count(result.bad_rows - result.bad_row_samples.size()).c_str());
   }
   const std::uint64_t total = result.rows + result.bad_rows;
+  // One significant digit below 1% (0.0003%), whole percents above; never "100%" while rows were counted.
+  const double percent = 100.0 * static_cast<double>(result.bad_rows) / static_cast<double>(total);
   char share[32];
-  std::snprintf(share, sizeof share, "%.2g%%", 100.0 * static_cast<double>(result.bad_rows) / static_cast<double>(total));
+  if (percent >= 1) {
+    std::snprintf(share, sizeof share, "%.0f%%", percent);
+    if (result.rows != 0 && std::string_view(share) == "100%") std::snprintf(share, sizeof share, ">99%%");
+  } else {
+    const int decimals = std::clamp(static_cast<int>(std::ceil(-std::log10(percent))), 1, 9);
+    std::snprintf(share, sizeof share, "%.*f%%", decimals, percent);
+  }
   std::fprintf(stderr, "labcount: left out %s bad row%s of %s (%s; --on-bad-row %s); %s row%s counted\n",
                format_count(result.bad_rows).c_str(), result.bad_rows == 1 ? "" : "s", format_count(total).c_str(),
                share, policy == bad_row_policy::warn ? "warn" : "skip", format_count(result.rows).c_str(),
