@@ -19,8 +19,8 @@
 #include <tuple>
 #include <vector>
 
-#include "generate.hpp"
-#include "output_file.hpp"
+#include "tools/generate.hpp"
+#include "output/output_file.hpp"
 
 namespace labcount::bench {
 

@@ -12,7 +12,7 @@
 #include <string_view>
 #include <utility>
 
-#include "errors.hpp"
+#include "util/errors.hpp"
 
 namespace labcount::kernels::detail {
 

@@ -46,7 +46,7 @@
 // Running sets grow with distinct pairs (24 bytes each, about three times that while merging), not with rows.
 // The composite key needs bit_width(largest code) + bit_width(max - min value) <= 64 per batch; otherwise the
 // batch is sorted twice (stable radix sorts by value, then by code) with buffers allocated for that batch only.
-#include "gpu_backend.hpp"
+#include "kernels/gpu_backend.hpp"
 
 #include <cuda_runtime.h>
 
@@ -63,9 +63,9 @@
 #include <utility>
 #include <vector>
 
-#include "cuda_resources.cuh"
-#include "errors.hpp"
-#include "sort_reduce.cuh"
+#include "kernels/cuda_resources.cuh"
+#include "util/errors.hpp"
+#include "kernels/sort_reduce.cuh"
 
 namespace labcount {
 namespace {

@@ -16,7 +16,7 @@
 #include <cstddef>
 #include <memory>
 
-#include "backend.hpp"
+#include "backend/backend.hpp"
 
 namespace labcount {
 

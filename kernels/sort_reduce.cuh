@@ -40,8 +40,8 @@
 #include <thrust/reduce.h>
 #include <thrust/sort.h>
 
-#include "backend.hpp"
-#include "sort_reduce.hpp"
+#include "backend/backend.hpp"
+#include "kernels/sort_reduce.hpp"
 
 #if defined(__CUDACC__)
 #include <cub/device/device_for.cuh>
@@ -50,7 +50,7 @@
 #include <cub/device/device_reduce.cuh>
 #include <cuda/std/functional>
 
-#include "cuda_resources.cuh"
+#include "kernels/cuda_resources.cuh"
 #define LABCOUNT_HOST_DEVICE __host__ __device__
 #else
 #define LABCOUNT_HOST_DEVICE

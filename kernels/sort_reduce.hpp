@@ -31,7 +31,7 @@
 #include <span>
 #include <vector>
 
-#include "backend.hpp"
+#include "backend/backend.hpp"
 
 namespace labcount::kernels {
 

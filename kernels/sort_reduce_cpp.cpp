@@ -7,8 +7,8 @@
 #include <functional>
 #include <limits>
 
-#include "errors.hpp"
-#include "sort_reduce.cuh"
+#include "util/errors.hpp"
+#include "kernels/sort_reduce.cuh"
 
 namespace labcount::kernels {
 namespace detail {

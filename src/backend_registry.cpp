@@ -1,8 +1,8 @@
 #include "backend_registry.hpp"
 
-#include "errors.hpp"
+#include "util/errors.hpp"
 #ifdef LABCOUNT_HAS_CUDA
-#include "gpu_backend.hpp"
+#include "kernels/gpu_backend.hpp"
 #endif
 
 namespace labcount {

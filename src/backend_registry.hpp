@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "backend.hpp"
+#include "backend/backend.hpp"
 
 namespace labcount {
 

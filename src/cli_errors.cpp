@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "errors.hpp"
-#include "suggest.hpp"
+#include "util/errors.hpp"
+#include "util/suggest.hpp"
 
 namespace labcount {
 namespace {

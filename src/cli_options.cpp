@@ -2,7 +2,7 @@
 
 #include <limits>
 
-#include "errors.hpp"
+#include "util/errors.hpp"
 
 namespace labcount {
 namespace {

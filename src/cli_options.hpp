@@ -7,8 +7,8 @@
 #include <optional>
 #include <string>
 
-#include "count_pipeline.hpp"
-#include "timestamp.hpp"
+#include "pipeline/count_pipeline.hpp"
+#include "time/timestamp.hpp"
 
 namespace labcount {
 

@@ -11,17 +11,17 @@
 #include <optional>
 
 #include "backend_registry.hpp"
-#include "count_pipeline.hpp"
+#include "pipeline/count_pipeline.hpp"
 #include "cli_options.hpp"
-#include "errors.hpp"
-#include "input_list.hpp"
-#include "output_file.hpp"
-#include "progress.hpp"
-#include "count_output.hpp"
+#include "util/errors.hpp"
+#include "input/input_list.hpp"
+#include "output/output_file.hpp"
+#include "pipeline/progress.hpp"
+#include "output/count_output.hpp"
 #include "phase_report.hpp"
-#include "result_writer.hpp"
-#include "thread_pool.hpp"
-#include "timestamp.hpp"
+#include "output/result_writer.hpp"
+#include "util/thread_pool.hpp"
+#include "time/timestamp.hpp"
 
 namespace labcount {
 namespace {

@@ -7,9 +7,9 @@
 #include <memory>
 #include <string>
 
-#include "errors.hpp"
-#include "generate.hpp"
-#include "output_file.hpp"
+#include "util/errors.hpp"
+#include "tools/generate.hpp"
+#include "output/output_file.hpp"
 
 namespace labcount {
 namespace {

@@ -3,7 +3,7 @@
 #include <cstdio>
 
 #include "backend_registry.hpp"
-#include "thread_pool.hpp"
+#include "util/thread_pool.hpp"
 
 namespace labcount {
 

@@ -5,9 +5,9 @@
 #include <vector>
 
 #include "cli_options.hpp"
-#include "merge.hpp"
-#include "output_file.hpp"
-#include "result_writer.hpp"
+#include "tools/merge.hpp"
+#include "output/output_file.hpp"
+#include "output/result_writer.hpp"
 
 namespace labcount {
 namespace {

@@ -11,8 +11,8 @@
 #include "cmd_generate.hpp"
 #include "cmd_info.hpp"
 #include "cmd_merge.hpp"
-#include "errors.hpp"
-#include "signal_cleanup.hpp"
+#include "util/errors.hpp"
+#include "util/signal_cleanup.hpp"
 
 int main(int argc, char** argv) {
   labcount::install_signal_cleanup();

@@ -8,7 +8,7 @@
 
 #include <string>
 
-#include "count_pipeline.hpp"
+#include "pipeline/count_pipeline.hpp"
 
 namespace labcount {
 

@@ -1,7 +1,7 @@
 // The GPU backend against the CPU backend and a single-threaded reference: several worker threads at once, many
 // batches, every cardinality; counts, stats and groups. Tests that need a GPU skip (GTEST_SKIP) where
 // probe_gpu_backend(0) finds none; ctest label `gpu`.
-#include "gpu_backend.hpp"
+#include "kernels/gpu_backend.hpp"
 
 #include <gtest/gtest.h>
 
@@ -19,8 +19,8 @@
 #include <tuple>
 #include <vector>
 
-#include "backend.hpp"
-#include "errors.hpp"
+#include "backend/backend.hpp"
+#include "util/errors.hpp"
 
 namespace labcount {
 namespace {

@@ -1,6 +1,6 @@
 // The sort + reduce_by_key steps of the GPU backend, run on Thrust's CPP system (no GPU needed), against a
 // std::map reference.
-#include "sort_reduce.hpp"
+#include "kernels/sort_reduce.hpp"
 
 #include <gtest/gtest.h>
 
@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "errors.hpp"
+#include "util/errors.hpp"
 
 namespace labcount::kernels {
 namespace {

@@ -16,9 +16,9 @@
 #include <utility>
 #include <vector>
 
-#include "backend.hpp"
-#include "errors.hpp"
-#include "sort_reduce.hpp"
+#include "backend/backend.hpp"
+#include "util/errors.hpp"
+#include "kernels/sort_reduce.hpp"
 
 namespace labcount::kernels {
 namespace {

@@ -1,0 +1,115 @@
+// One input (a file or standard input) cut into record-aligned chunks for the parse workers.
+//
+//   file bytes:  [BOM][header\n][rows ... \n][rows ... \n] ... [last row, maybe without \n]
+//   chunks:                     ^ chunk 0    ^ chunk 1         ^ chunk k (at_eof)
+//
+// Each chunk starts at a record start and ends right after a record's LF (or at the end of the input),
+// so workers parse chunks independently. The cut is found by counting quotes in a window and walking back
+// to the last LF with an even quote count before it (see csv_scanner.hpp): where a chunk is cut depends
+// only on the bytes, never on the number of threads. Regular files are memory-mapped and each finished
+// chunk's pages are dropped from the process (bounded resident memory); pipes are read in buffers; gzip
+// data (recognised by its magic bytes, not its name) is decompressed as a stream.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "input/byte_reader.hpp"
+#include "csv/csv_scanner.hpp"
+
+namespace labcount {
+
+struct chunk {
+  const char* begin = nullptr;
+  const char* end = nullptr;
+  std::uint64_t index = 0;       // 0, 1, 2 ... in input order
+  bool at_eof = false;           // the input's last chunk: its last record may lack an LF
+  std::shared_ptr<std::vector<char>> storage;  // owns the bytes of a streamed input's chunk
+};
+
+class input_source {
+ public:
+  static constexpr std::size_t default_chunk_bytes = std::size_t{4} << 20;
+
+  // Opens `path` ("-" = standard input). Throws error(io) naming the file and the fix when it is missing,
+  // unreadable or a directory. Bytes read from the file (compressed bytes for gzip) are added to
+  // *progress when it is not null. A record longer than `max_record_bytes` is an error (--memory).
+  input_source(std::string path, std::size_t chunk_bytes = default_chunk_bytes,
+               std::atomic<std::uint64_t>* progress = nullptr,
+               std::size_t max_record_bytes = std::size_t{1} << 40);
+  ~input_source();
+  input_source(const input_source&) = delete;
+  input_source& operator=(const input_source&) = delete;
+
+  const std::string& path() const noexcept { return path_; }
+  std::string name() const;                          // for messages: "<stdin>" for "-"
+  std::uint64_t size_bytes() const noexcept { return size_; }  // 0 when unknown (pipes)
+  bool compressed() const noexcept { return compressed_; }
+
+  // Throws error(io) naming the file when it shrank while it was mapped (see input_source.cpp); call
+  // after reading, and before reporting any other error about its bytes (they were zeros).
+  void check_intact() const;
+
+  // Chunks handed out so far: when next_chunk() throws error(record_too_long), the record starts at
+  // the first byte of chunk number chunks_cut().
+  // error(record_too_long) naming `line`; next_chunk() throws it with line 0: its caller knows the line
+  // (chunks_cut()).
+  [[noreturn]] void record_too_long(std::uint64_t line) const;
+  std::uint64_t chunks_cut() noexcept {
+    std::lock_guard lock(mutex_);
+    return next_index_;
+  }
+
+  // Skips a UTF-8 BOM and blank lines, then reads the first record into `fields` (unescaped).
+  // With `consume`, chunks start after it (a header); otherwise at it. Returns false when the input holds
+  // no record. Call once, before next_chunk(). Throws error for an unparseable first record.
+  bool read_first_record(char delimiter, bool consume, std::vector<std::string>& fields, std::uint64_t& line);
+
+  // Thread-safe. The next chunk, or nothing at the end of the input.
+  std::optional<chunk> next_chunk();
+  // A worker is done with the chunk: drop its pages from memory.
+  void release(const chunk& c) noexcept;
+
+  // The line number of the first byte after the header (or of the first record, without a header).
+  // Chunks do not know their own line: workers count the LFs of each chunk as they scan it, and line
+  // numbers are resolved only for the rows that are reported (see count_pipeline.cpp).
+  std::uint64_t first_data_line() const noexcept { return line_; }
+
+ private:
+  bool fill(std::size_t want);  // streamed: read until pending_ holds `want` bytes or EOF; false at EOF
+
+
+  std::string path_;
+  std::size_t chunk_bytes_;
+  std::atomic<std::uint64_t>* progress_;
+  std::size_t max_record_bytes_;
+  bool compressed_ = false;
+  std::unique_ptr<byte_reader> reader_;  // streamed inputs
+  int fd_ = -1;
+  bool owns_fd_ = false;
+  std::uint64_t size_ = 0;
+
+  // Mapped inputs: the whole file, and the offset of the next chunk.
+  const char* map_ = nullptr;
+  int map_slot_ = -1;  // its entry in the SIGBUS handler's table
+  std::size_t map_size_ = 0;
+  std::size_t pos_ = 0;
+
+  // Streamed inputs: bytes read but not yet handed out.
+  std::shared_ptr<std::vector<char>> pending_;
+  std::vector<std::shared_ptr<std::vector<char>>> spare_;  // buffers of released chunks, for reuse
+  std::size_t pending_pos_ = 0;
+  bool eof_ = false;
+
+  std::mutex mutex_;
+  std::uint64_t next_index_ = 0;
+  std::uint64_t line_ = 1;  // line number of the first data byte
+  bool started_ = false;
+};
+
+}  // namespace labcount

@@ -1,0 +1,119 @@
+// Orchestration of one `count` run: inputs -> chunks -> parse + encode (thread pool) -> backend -> counts.
+//
+//   for each input:   read the header, resolve --key to a field index
+//     N workers:      take the next chunk, scan its records, encode keys with a private dictionary,
+//                     every 64Ki codes: translate private codes to global codes, backend.consume()
+//   at the end:       backend.finish() -> counts per global code; the global dictionary maps codes to keys
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "backend/backend.hpp"
+#include "csv/csv_scanner.hpp"
+#include "encode/dictionary.hpp"
+#include "input/input_list.hpp"
+#include "util/errors.hpp"
+#include "util/thread_pool.hpp"
+#include "time/timestamp.hpp"
+
+namespace labcount {
+
+enum class bad_row_policy { error, skip, warn };
+bad_row_policy parse_bad_row_policy(std::string_view text);  // throws error(usage)
+enum class bad_file_policy { error, skip };
+bad_file_policy parse_bad_file_policy(std::string_view text);  // throws error(usage)
+
+class progress_meter;
+
+inline constexpr std::uint64_t no_bad_row_limit = ~std::uint64_t{0};
+
+struct count_request {
+  std::vector<std::string> inputs;  // "-" = standard input
+  std::string key = "SampleID";     // a header name, or a 1-based column number
+  bool has_header = true;
+  char delimiter = ',';
+  bad_row_policy on_bad_row = bad_row_policy::error;
+  std::uint64_t max_bad_rows = no_bad_row_limit;  // skip/warn: past this many bad rows, stop (--max-bad-rows)
+  std::size_t chunk_bytes = 0;      // 0 = input_source::default_chunk_bytes
+  std::size_t max_record_bytes = std::size_t{1} << 40;  // a longer record is an error (--memory)
+  value_mode mode = value_mode::counts;  // counts; stats (--stats); groups (--per)
+  std::string time_column = "TestTime";  // a header name or 1-based number (stats, groups)
+  const time_parser* times = nullptr;    // required for stats and groups
+  time_bucket bucket = time_bucket::day;  // groups
+  bool per_file = false;            // also keep each input's counts
+  bad_file_policy on_bad_file = bad_file_policy::error;
+  progress_meter* progress = nullptr;  // optional
+};
+
+// The counts of one input (--per-file): (code, count) pairs with count > 0.
+struct file_counts {
+  std::string file = {};
+  std::vector<std::pair<std::uint32_t, std::uint64_t>> counts;
+};
+
+struct bad_row {
+  std::string file = {};
+  std::uint64_t line = 0;
+  row_problem problem = row_problem::none;
+  std::uint32_t fields = 0;    // fields found (for too few / too many)
+  std::uint32_t expected = 0;  // fields the header has
+  std::string value = {};      // the text that did not parse (bad_timestamp)
+  std::string expected_format = {};  // what it should look like (bad_timestamp)
+  std::uint64_t swallowed_lines = 0;  // unterminated_quote: lines from the quote to the end of the input
+  std::uint64_t swallowed_bytes = 0;  // and their bytes
+};
+
+struct count_result {
+  std::string key_name;            // the key column's header name ("key" without a header)
+  key_dictionary dictionary;       // code -> key
+  std::vector<std::uint64_t> counts;  // counts[code]
+  std::uint64_t rows = 0;          // rows counted
+  std::uint64_t bad_rows = 0;      // rows left out (skip / warn)
+  std::vector<bad_row> bad_row_samples;  // the first few bad rows, in input order
+  std::uint64_t bytes = 0;         // input bytes read
+  std::chrono::nanoseconds parse_time{0};  // wall time of read + parse + encode (+ backend consume)
+  std::chrono::nanoseconds finish_time{0}; // wall time of backend.finish()
+  std::vector<std::string> warnings;     // e.g. empty inputs
+  std::vector<key_stats> stats;          // value_mode::stats: stats[code]
+  std::vector<group_count> groups;       // value_mode::groups: sorted by code, then bucket
+  std::string time_name;                 // the time column's header name (stats, groups)
+  std::vector<file_counts> per_file;     // with request.per_file, in input order
+  std::vector<skipped_file> skipped_files;  // with --on-bad-file skip
+  std::string backend_name;
+  backend_timings backend_time;          // summed over the inputs
+};
+
+// Makes a fresh backend. In counts mode run_count uses one per input, so that a failed input can be left
+// out whole; stats and groups need every row in one backend (distinct times are a set union).
+using backend_factory = std::function<std::unique_ptr<count_backend>()>;
+
+// How many bad rows are kept for the report.
+inline constexpr std::size_t bad_row_sample_limit = 20;
+
+// Resolves --key against a header: exact name first, then a 1-based column number. Throws error naming
+// the file and listing the columns.
+std::uint32_t resolve_key_column(const std::string& key, const std::vector<std::string>& header, bool has_header,
+                                 const std::string& file, std::uint64_t header_line,
+                                 const std::string& option = "--key");
+
+// Runs the whole count. Throws labcount::error for bad input (with --on-bad-row error) or I/O problems
+// (with --on-bad-file error; with skip, the input is left out whole and listed in skipped_files).
+// Whatever the policy, a quote that never closes is an error of its input (it swallowed the rest of
+// it, which is not "one bad row"), and so is passing request.max_bad_rows (error(too_many_bad_rows),
+// never skipped).
+count_result run_count(const count_request& request, const backend_factory& make_backend, thread_pool& pool);
+
+// Throws error(no_rows_counted) when bad rows or left-out inputs took every row: a run that dropped
+// data must never look like an empty table. `result` is run_count's, with every left-out input in
+// skipped_files; `num_inputs` counts them all.
+void expect_rows_counted(const count_result& result, bad_row_policy policy, std::size_t num_inputs);
+
+// The message and hint for a bad row, as printed.
+std::string describe(const bad_row& row);
+std::string hint_for(const bad_row& row);
+
+}  // namespace labcount

@@ -1,0 +1,65 @@
+#include "pipeline/progress.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <unistd.h>
+
+namespace labcount {
+
+progress_meter::progress_meter(bool enabled, std::uint64_t total_bytes, std::uint64_t total_files)
+    : enabled_(enabled), total_bytes_(total_bytes), total_files_(total_files) {
+  if (enabled_) thread_ = std::thread([this] { loop(); });
+}
+
+progress_meter::~progress_meter() {
+  if (!enabled_) return;
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  stop_.notify_all();
+  thread_.join();
+  if (drawn_) std::fprintf(stderr, "\r\033[K");
+}
+
+bool progress_meter::stderr_is_terminal() noexcept { return ::isatty(STDERR_FILENO) == 1; }
+
+void progress_meter::loop() {
+  const auto started = std::chrono::steady_clock::now();
+  std::unique_lock lock(mutex_);
+  while (!stop_.wait_for(lock, std::chrono::milliseconds(200), [this] { return stopping_; })) {
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    if (elapsed >= 0.5) draw(elapsed);
+  }
+}
+
+void progress_meter::draw(double elapsed) {
+  const double done = static_cast<double>(bytes_.load(std::memory_order_relaxed));
+  const double rate = elapsed > 0 ? done / elapsed : 0;
+  std::string line = "\r";
+  char buf[160];
+  if (total_bytes_ > 0) {
+    const double fraction = std::min(1.0, done / static_cast<double>(total_bytes_));
+    const int width = 24;
+    const int filled = static_cast<int>(fraction * width);
+    line += "[" + std::string(static_cast<std::size_t>(filled), '#') + std::string(static_cast<std::size_t>(width - filled), '.') + "]";
+    const double eta = rate > 0 ? (static_cast<double>(total_bytes_) - done) / rate : 0;
+    std::snprintf(buf, sizeof buf, " %3.0f%%  %.2f/%.2f GB  %.2f GB/s  ETA %d:%02d", fraction * 100, done / 1e9,
+                  static_cast<double>(total_bytes_) / 1e9, rate / 1e9, static_cast<int>(eta) / 60, static_cast<int>(eta) % 60);
+  } else {
+    std::snprintf(buf, sizeof buf, "%.2f GB  %.2f GB/s", done / 1e9, rate / 1e9);
+  }
+  line += buf;
+  if (total_files_ > 1) {
+    std::snprintf(buf, sizeof buf, "  files %llu/%llu", static_cast<unsigned long long>(files_.load()),
+                  static_cast<unsigned long long>(total_files_));
+    line += buf;
+  }
+  line += "\033[K";
+  std::fputs(line.c_str(), stderr);
+  std::fflush(stderr);
+  drawn_ = true;
+}
+
+}  // namespace labcount

@@ -1,0 +1,311 @@
+#include "time/timestamp.hpp"
+
+#include <cstring>
+
+#include "util/errors.hpp"
+
+namespace labcount {
+namespace {
+
+using namespace timestamp_detail;
+
+constexpr const char* automatic_description = "M/D/YYYY H:MM or ISO 8601";
+constexpr const char* supported_directives = "%Y %m %d %e %H %M %S %y %b %B %j %p %I %T %D %F %%";
+
+
+struct civil_date {
+  std::int64_t year;
+  unsigned month;  // 1..12
+  unsigned day;    // 1..31
+};
+
+// 0 for January 1.
+unsigned day_of_year_of(const civil_date& date) noexcept {
+  constexpr unsigned short days_before_month[13] = {0, 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334};
+  return days_before_month[date.month] + date.day - 1 + (date.month > 2 && is_leap_year(date.year) ? 1 : 0);
+}
+
+// The inverse of days_from_civil, for any day count that fits a timestamp.
+civil_date civil_from_days(std::int64_t days) noexcept {
+  const std::int64_t shifted = days + days_0000_03_01_to_1970;
+  const std::int64_t cycle = floor_div(shifted, days_per_400_years);
+  const auto day_of_cycle = static_cast<unsigned>(shifted - cycle * days_per_400_years);  // [0, 146096]
+  // Undo the leap days: one per 4 years (1460 days), except per 100 years (36524), except per 400 (146096).
+  const unsigned year_of_cycle =
+      (day_of_cycle - day_of_cycle / 1460 + day_of_cycle / 36524 - day_of_cycle / 146096) / 365;  // [0, 399]
+  const unsigned day_of_year = day_of_cycle - (365 * year_of_cycle + year_of_cycle / 4 - year_of_cycle / 100);
+  const unsigned march_month = (5 * day_of_year + 2) / 153;  // March = 0
+  const unsigned day = day_of_year - (153 * march_month + 2) / 5 + 1;
+  const unsigned month = march_month < 10 ? march_month + 3 : march_month - 9;
+  const std::int64_t year = cycle * 400 + year_of_cycle + (month <= 2 ? 1 : 0);
+  return {year, month, day};
+}
+
+
+constexpr const char* month_names[12] = {"january", "february", "march",     "april",   "may",      "june",
+                                         "july",    "august",   "september", "october", "november", "december"};
+
+inline char ascii_lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
+
+// Case-insensitive prefix match of `name` (lower case) at p; advances p.
+bool match_word(const char*& p, const char* end, const char* name, std::size_t length) noexcept {
+  if (static_cast<std::size_t>(end - p) < length) return false;
+  for (std::size_t i = 0; i < length; ++i)
+    if (ascii_lower(p[i]) != name[i]) return false;
+  p += length;
+  return true;
+}
+
+// A full English month name or its 3-letter abbreviation, any case (as strptime's %b and %B in the C locale).
+bool read_month_name(const char*& p, const char* end, unsigned& month) noexcept {
+  for (unsigned m = 0; m < 12; ++m) {
+    const std::string_view name = month_names[m];
+    if (match_word(p, end, name.data(), name.size()) || match_word(p, end, name.data(), 3)) {
+      month = m + 1;
+      return true;
+    }
+  }
+  return false;
+}
+
+void append_padded(std::string& out, std::int64_t value, int width) {
+  char digits[24];
+  int count = 0;
+  std::uint64_t magnitude = value < 0 ? 0 - static_cast<std::uint64_t>(value) : static_cast<std::uint64_t>(value);
+  do {
+    digits[count++] = static_cast<char>('0' + magnitude % 10);
+    magnitude /= 10;
+  } while (magnitude != 0);
+  if (value < 0) out.push_back('-');
+  for (int i = count; i < width; ++i) out.push_back('0');
+  while (count > 0) out.push_back(digits[--count]);
+}
+
+void append_date(std::string& out, const civil_date& date) {
+  append_padded(out, date.year, 4);
+  out.push_back('-');
+  append_padded(out, date.month, 2);
+  out.push_back('-');
+  append_padded(out, date.day, 2);
+}
+
+}  // namespace
+
+time_parser::time_parser() : description_(automatic_description) {}
+
+time_parser::time_parser(std::string strftime_format) : description_(std::move(strftime_format)) {
+  using kind = step::kind;
+  const std::string& format = description_;
+  const std::string option = "--time-format '" + format + "'";
+  bool has_year = false, has_hour12 = false, has_am_pm = false;
+  const auto add = [&](kind k) {
+    steps_.push_back({k, 0});
+    has_year |= k == kind::year4 || k == kind::year2;
+    has_hour12 |= k == kind::hour12;
+    has_am_pm |= k == kind::am_pm;
+  };
+  const auto add_literal = [&](char c) { steps_.push_back({kind::literal, c}); };
+  for (std::size_t i = 0; i < format.size(); ++i) {
+    if (format[i] != '%') {
+      add_literal(format[i]);
+      continue;
+    }
+    if (++i == format.size())
+      throw error(error_kind::usage, option + " ends with a lone '%'", {}, 0, "write %% for a literal '%'");
+    switch (format[i]) {
+      case 'Y': add(kind::year4); break;
+      case 'y': add(kind::year2); break;
+      case 'm': add(kind::month); break;
+      case 'd': add(kind::day); break;
+      case 'e': add(kind::day_space); break;
+      case 'H': add(kind::hour24); break;
+      case 'I': add(kind::hour12); break;
+      case 'M': add(kind::minute); break;
+      case 'S': add(kind::second); break;
+      case 'b':
+      case 'B': add(kind::month_name); break;
+      case 'j': add(kind::day_of_year); break;
+      case 'p': add(kind::am_pm); break;
+      case 'T': add(kind::hour24), add_literal(':'), add(kind::minute), add_literal(':'), add(kind::second); break;
+      case 'D': add(kind::month), add_literal('/'), add(kind::day), add_literal('/'), add(kind::year2); break;
+      case 'F': add(kind::year4), add_literal('-'), add(kind::month), add_literal('-'), add(kind::day); break;
+      case '%': add_literal('%'); break;
+      default:
+        throw error(error_kind::usage,
+                    std::string("unsupported directive %") + format[i] + " in " + option, {}, 0,
+                    std::string("supported directives: ") + supported_directives +
+                        "; any other text must match literally");
+    }
+  }
+  if (!has_year)
+    throw error(error_kind::usage, option + " has no year", {}, 0,
+                "add %Y (4-digit year) or %y (2-digit year); other fields default to January 1, 00:00:00");
+  if (has_hour12 != has_am_pm)
+    throw error(error_kind::usage, option + (has_hour12 ? " has %I without %p" : " has %p without %I"), {}, 0,
+                "use %I (hour 1-12) together with %p (AM/PM), or %H (hour 0-23) alone");
+}
+
+
+bool time_parser::parse_custom(std::string_view text, timestamp& out) const noexcept {
+  using kind = step::kind;
+  const char* p = text.data();
+  const char* end = p + text.size();
+  unsigned year = 1970, month = 0, day = 0, hour = 0, minute = 0, second = 0, day_of_year = 0;
+  bool pm = false, twelve_hour = false;
+  for (const step& s : steps_) {
+    unsigned value = 0;
+    switch (s.what) {
+      case kind::literal:
+        if (p == end || *p != s.byte) return false;
+        ++p;
+        break;
+      case kind::year4:
+        if (!read_exact(p, end, 4, year)) return false;
+        break;
+      case kind::year2:
+        // POSIX: 69-99 are 1969-1999, 00-68 are 2000-2068.
+        if (!read_exact(p, end, 2, value)) return false;
+        year = value + (value >= 69 ? 1900 : 2000);
+        break;
+      case kind::month:
+        if (!read_1_or_2(p, end, month) || month - 1 >= 12) return false;
+        break;
+      case kind::day_space:
+        if (p != end && *p == ' ') ++p;
+        [[fallthrough]];
+      case kind::day:
+        if (!read_1_or_2(p, end, day) || day - 1 >= 31) return false;
+        break;
+      case kind::hour24:
+        if (!read_1_or_2(p, end, hour) || hour >= 24) return false;
+        break;
+      case kind::hour12:
+        if (!read_1_or_2(p, end, hour) || hour - 1 >= 12) return false;
+        twelve_hour = true;
+        break;
+      case kind::minute:
+        if (!read_1_or_2(p, end, minute) || minute >= 60) return false;
+        break;
+      case kind::second:
+        if (!read_1_or_2(p, end, second) || second >= 60) return false;
+        break;
+      case kind::month_name:
+        if (!read_month_name(p, end, month)) return false;
+        break;
+      case kind::day_of_year:
+        if (!read_1_or_2(p, end, value)) return false;
+        if (p != end && is_digit(*p)) value = value * 10 + digit(*p++);
+        if (value - 1 >= 366) return false;
+        day_of_year = value;
+        break;
+      case kind::am_pm:
+        if (match_word(p, end, "pm", 2)) {
+          pm = true;
+        } else if (!match_word(p, end, "am", 2)) {
+          return false;
+        }
+        break;
+    }
+  }
+  if (p != end) return false;
+  if (twelve_hour) hour = hour % 12 + (pm ? 12 : 0);
+  const unsigned century = year / 100, year_of_century = year % 100;
+  if (day_of_year != 0) {
+    if (day_of_year > (is_leap_year(century, year_of_century) ? 366u : 365u)) return false;
+    const std::int64_t days = days_from_civil(century, year_of_century, 1, 1) + day_of_year - 1;
+    // With %m or %d too, they must name the same day.
+    if (month != 0 || day != 0) {
+      const civil_date date = civil_from_days(days);
+      if ((month != 0 && month != date.month) || (day != 0 && day != date.day)) return false;
+    }
+    out = days * seconds_per_day + static_cast<timestamp>(hour * 3600 + minute * 60 + second);
+    return true;
+  }
+  return make_timestamp(century, year_of_century, month == 0 ? 1 : month, day == 0 ? 1 : day, hour, minute, second,
+                        out);
+}
+
+std::string format_iso(timestamp t) {
+  const std::int64_t days = floor_div(t, seconds_per_day);
+  const auto second_of_day = static_cast<unsigned>(t - days * seconds_per_day);
+  std::string out;
+  out.reserve(20);
+  append_date(out, civil_from_days(days));
+  out.push_back('T');
+  append_padded(out, second_of_day / 3600, 2);
+  out.push_back(':');
+  append_padded(out, second_of_day / 60 % 60, 2);
+  out.push_back(':');
+  append_padded(out, second_of_day % 60, 2);
+  return out;
+}
+
+time_bucket parse_time_bucket(std::string_view text) {
+  if (text == "hour") return time_bucket::hour;
+  if (text == "day") return time_bucket::day;
+  if (text == "week") return time_bucket::week;
+  if (text == "month") return time_bucket::month;
+  throw error(error_kind::usage, "unknown time bucket '" + std::string(text) + "'", {}, 0,
+              "use one of: hour, day, week, month");
+}
+
+// floor_div rather than day_of: the same days, and no overflow at INT64_MIN (day_of negates t).
+std::int64_t bucket_of(timestamp t, time_bucket b) noexcept {
+  switch (b) {
+    case time_bucket::hour: return floor_div(t, 3600);
+    case time_bucket::day: return floor_div(t, seconds_per_day);
+    // 1970-01-01 is a Thursday, so weeks start on days -3 + 7k.
+    case time_bucket::week: return floor_div(floor_div(t, seconds_per_day) + 3, 7);
+    case time_bucket::month: {
+      const civil_date date = civil_from_days(floor_div(t, seconds_per_day));
+      return (date.year - 1970) * 12 + (date.month - 1);
+    }
+  }
+  return 0;
+}
+
+std::string format_bucket(std::int64_t bucket, time_bucket b) {
+  std::string out;
+  out.reserve(16);
+  switch (b) {
+    case time_bucket::hour: {
+      const std::int64_t days = floor_div(bucket, 24);
+      append_date(out, civil_from_days(days));
+      out.push_back('T');
+      append_padded(out, bucket - days * 24, 2);
+      break;
+    }
+    case time_bucket::day: append_date(out, civil_from_days(bucket)); break;
+    case time_bucket::week: {
+      // An ISO week belongs to the year of its Thursday, and is numbered by that Thursday's day of year.
+      // Week 0's Monday is day -3, so its Thursday is day 0, and week w's Thursday is day 7w.
+      const std::int64_t thursday = bucket * 7;
+      const civil_date date = civil_from_days(thursday);
+      const unsigned day_of_year = day_of_year_of(date);
+      append_padded(out, date.year, 4);
+      out.append("-W");
+      append_padded(out, day_of_year / 7 + 1, 2);
+      break;
+    }
+    case time_bucket::month: {
+      const std::int64_t year = floor_div(bucket, 12) + 1970;
+      append_padded(out, year, 4);
+      out.push_back('-');
+      append_padded(out, bucket - (year - 1970) * 12 + 1, 2);
+      break;
+    }
+  }
+  return out;
+}
+
+const char* bucket_column_name(time_bucket b) noexcept {
+  switch (b) {
+    case time_bucket::hour: return "hour";
+    case time_bucket::day: return "day";
+    case time_bucket::week: return "week";
+    case time_bucket::month: return "month";
+  }
+  return "";
+}
+
+}  // namespace labcount

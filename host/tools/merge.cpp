@@ -1,0 +1,326 @@
+#include "tools/merge.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <limits>
+#include <string_view>
+
+#include "csv/csv_scanner.hpp"
+#include "util/errors.hpp"
+
+namespace labcount {
+namespace {
+
+constexpr std::string_view utf8_bom = "\xEF\xBB\xBF";
+
+std::string join_columns(const std::vector<std::string>& columns) {
+  std::string out;
+  for (std::size_t i = 0; i < columns.size(); ++i) {
+    if (i != 0) out += ',';
+    out += columns[i];
+  }
+  return printable(out, 80);
+}
+
+// Hands out the records of one input, LF-terminated by the parity rule (find_record_end), reading it
+// in blocks so that memory stays at one block plus the longest record.
+class record_reader {
+ public:
+  record_reader(const std::string& path, const std::string& name, std::size_t max_record_bytes)
+      : name_(name), max_record_bytes_(max_record_bytes), buffer_(initial_buffer_bytes) {
+    if (path == "-") {
+      fd_ = STDIN_FILENO;
+    } else {
+      fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd_ < 0)
+        throw error(error_kind::io, std::string("cannot open: ") + std::strerror(errno), name_, 0,
+                    "check the path (- reads standard input)");
+      owns_fd_ = true;
+    }
+  }
+  ~record_reader() {
+    if (owns_fd_) ::close(fd_);
+  }
+  record_reader(const record_reader&) = delete;
+  record_reader& operator=(const record_reader&) = delete;
+
+  // The next record without its LF; false at the end of the input.
+  // A long record is scanned once: the scan resumes where the last read left it (with the parity of
+  // the quotes seen so far), so a record read from a pipe in small pieces costs O(its length).
+  bool next(std::string_view& record) {
+    for (;;) {
+      const char* start = buffer_.data() + begin_;
+      const char* limit = buffer_.data() + filled_;
+      const char* from = buffer_.data() + scanned_;
+      const char* lf = limit;
+      if (odd_quotes_) {  // inside a quoted field: no LF ends the record before the next quote
+        const void* quote = std::memchr(from, '"', static_cast<std::size_t>(limit - from));
+        from = quote == nullptr ? limit : static_cast<const char*>(quote) + 1;
+        odd_quotes_ = quote == nullptr;
+      }
+      if (!odd_quotes_) {
+        lf = find_record_end(from, limit);
+        if (lf == limit) odd_quotes_ = (count_quotes(from, limit) & 1) != 0;
+      }
+      scanned_ = filled_;
+      if (lf != limit || (eof_ && start != limit)) {
+        record = std::string_view(start, static_cast<std::size_t>(lf - start));
+        begin_ = lf == limit ? filled_ : static_cast<std::size_t>(lf + 1 - buffer_.data());
+        scanned_ = begin_;
+        odd_quotes_ = false;
+        line_ = next_line_;
+        next_line_ += 1 + static_cast<std::uint64_t>(std::count(record.begin(), record.end(), '\n'));
+        return true;
+      }
+      if (eof_) return false;
+      refill();
+    }
+  }
+
+  // The physical line the last record started on.
+  std::uint64_t line() const noexcept { return line_; }
+
+ private:
+  static constexpr std::size_t initial_buffer_bytes = std::size_t{1} << 20;
+
+  // Keeps the unfinished record, and doubles the buffer when that record fills it (so rescanning a
+  // long record from its start costs O(its length) overall).
+  void refill() {
+    if (begin_ != 0) {
+      std::memmove(buffer_.data(), buffer_.data() + begin_, filled_ - begin_);
+      filled_ -= begin_;
+      scanned_ -= begin_;
+      begin_ = 0;
+    }
+    if (filled_ >= max_record_bytes_)
+      throw error(error_kind::record_too_long,
+                  "a record longer than " + format_bytes(max_record_bytes_) +
+                      " (no line break, or a quote that never closes?)",
+                  name_, next_line_, "check the file's line breaks and quoting, or raise --memory if such records are real");
+    if (filled_ == buffer_.size()) buffer_.resize(std::min(2 * buffer_.size(), max_record_bytes_ + 1));
+    for (;;) {
+      const ssize_t got = ::read(fd_, buffer_.data() + filled_, buffer_.size() - filled_);
+      if (got > 0) {
+        filled_ += static_cast<std::size_t>(got);
+        return;
+      }
+      if (got == 0) {
+        eof_ = true;
+        return;
+      }
+      if (errno != EINTR)
+        throw error(error_kind::io, std::string("cannot read: ") + std::strerror(errno), name_, 0,
+                    "check that it is a readable file");
+    }
+  }
+
+  std::string name_;
+  std::size_t max_record_bytes_;
+  int fd_ = -1;
+  bool owns_fd_ = false;
+  std::vector<char> buffer_;
+  std::size_t begin_ = 0;   // the next record starts here
+  std::size_t scanned_ = 0;  // bytes before this hold no end of the record at begin_
+  bool odd_quotes_ = false;  // the quotes in [begin_, scanned_) are odd in number
+  std::size_t filled_ = 0;  // bytes of buffer_ holding input
+  bool eof_ = false;
+  std::uint64_t line_ = 0;
+  std::uint64_t next_line_ = 1;
+};
+
+bool is_blank(std::string_view record) noexcept { return record.empty() || record == "\r"; }
+
+constexpr const char* count_output_hint =
+    "merge reads the CSV files that `labcount count` writes (its default --format csv), unchanged";
+
+// The columns of a count output: "<key>,count", or "file,<key>,count" from count --per-file.
+struct layout {
+  std::vector<std::string> columns;
+  std::string key_name;
+  bool per_file = false;
+};
+
+[[noreturn]] void refuse_stats_output(const std::vector<std::string>& columns, const std::string& name) {
+  throw error(error_kind::bad_value,
+              "merging --stats outputs is not supported: header '" + join_columns(columns) +
+                  "' has per-key statistics beyond the count",
+              name, 1,
+              "active_days and repeats cannot be summed across parts: the same day, or the same test "
+              "repeated, can appear in several parts; first_test and last_test could be combined, but the "
+              "rest cannot. Count the whole batch in one run with --stats, or merge outputs of count "
+              "without --stats");
+}
+
+layout parse_layout(const parsed_record& header, std::string_view raw, const std::string& name) {
+  layout result;
+  for (std::string_view field : header.fields) result.columns.emplace_back(field);
+  const auto& columns = result.columns;
+  if (columns.size() == 2 && columns[1] == "count") {
+    result.key_name = columns[0];
+    return result;
+  }
+  if (columns.size() == 3 && columns[0] == "file" && columns[2] == "count") {
+    result.key_name = columns[1];
+    result.per_file = true;
+    return result;
+  }
+  for (std::string_view stats_column : {"first_test", "last_test", "active_days", "repeats"})
+    if (std::find(columns.begin(), columns.end(), stats_column) != columns.end()) refuse_stats_output(columns, name);
+  std::string what = "not an output of labcount count: header '" + printable(raw, 80) +
+                     "' is neither '<key>,count' nor 'file,<key>,count'";
+  std::string hint = count_output_hint;
+  if (!raw.empty() && raw.front() == '[') {
+    hint = "this looks like a --format json output: " + hint;
+  } else if (columns.size() == 1 && raw.find('\t') != std::string_view::npos) {
+    hint = "this looks like a --format tsv output: " + hint;
+  } else if (!columns.empty() && columns.back() != "count") {
+    what += " (its last column must be count)";
+  }
+  throw error(error_kind::bad_value, what, name, 1, hint);
+}
+
+void check_same_layout(const layout& first, const std::string& first_name, const layout& other,
+                       const std::string& name, std::uint64_t line) {
+  if (other.columns == first.columns) return;
+  std::string hint;
+  if (other.per_file != first.per_file)
+    hint = "one was counted with --per-file and the other without: count all parts the same way";
+  else
+    hint = "the key columns differ ('" + printable(first.key_name, 80) + "', '" + printable(other.key_name, 80) +
+           "'): count all parts with the same --key";
+  throw error(error_kind::bad_value,
+              "header '" + join_columns(other.columns) + "' differs from header '" + join_columns(first.columns) +
+                  "' of " + first_name + ": only outputs with the same header can be merged",
+              name, line, hint);
+}
+
+// Parses a count: digits only (count writes nothing else), at most 2^64 - 1.
+std::uint64_t parse_count(std::string_view text, const std::string& name, std::uint64_t line) {
+  std::uint64_t value = 0;
+  const bool digits = !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (digits && ec == std::errc() && end == text.data() + text.size()) return value;
+  if (digits)
+    throw error(error_kind::bad_value,
+                "count '" + printable(text, 80) + "' is larger than the largest count, " +
+                    std::to_string(std::numeric_limits<std::uint64_t>::max()),
+                name, line, count_output_hint);
+  throw error(error_kind::bad_value, "count '" + printable(text, 80) + "' is not a whole number, 0 or more", name, line,
+              "the last field of each row is its count, digits only (e.g. S1,42); " + std::string(count_output_hint));
+}
+
+}  // namespace
+
+class merger {
+ public:
+  merger(merge_result& result, std::size_t max_record_bytes) : result_(result), max_record_bytes_(max_record_bytes) {}
+
+  void add(const std::string& path) {
+    const std::string name = display_name(path);
+    record_reader reader(path, name, max_record_bytes_);
+    std::string_view record;
+    do {
+      if (!reader.next(record))
+        throw error(error_kind::bad_value, "not an output of labcount count: no header", name, 0,
+                    std::string("the input is empty; ") + count_output_hint);
+      if (reader.line() == 1 && record.starts_with(utf8_bom)) record.remove_prefix(utf8_bom.size());
+    } while (is_blank(record));
+    parse(record, name, reader.line());
+    layout input_layout = parse_layout(scratch_, record, name);
+    if (first_name_.empty()) {
+      first_name_ = name;
+      layout_ = std::move(input_layout);
+      result_.key_name_ = layout_.key_name;
+      result_.per_file_ = layout_.per_file;
+    } else {
+      check_same_layout(layout_, first_name_, input_layout, name, reader.line());
+    }
+
+    const std::size_t num_columns = layout_.columns.size();
+    while (reader.next(record)) {
+      if (is_blank(record)) continue;
+      const std::uint64_t line = reader.line();
+      parse(record, name, line);
+      if (scratch_.fields.size() != num_columns)
+        throw error(scratch_.fields.size() < num_columns ? error_kind::too_few_fields : error_kind::too_many_fields,
+                    "expected " + std::to_string(num_columns) + " fields (" + join_columns(layout_.columns) +
+                        "), found " + std::to_string(scratch_.fields.size()),
+                    name, line,
+                    "a key with a comma, quote or line break must be quoted, as count writes it; " +
+                        std::string(count_output_hint));
+      const std::uint64_t count = parse_count(scratch_.fields.back(), name, line);
+      std::uint32_t code;
+      if (result_.per_file_) {
+        const std::uint32_t file_code = result_.files_.encode(scratch_.fields[0]);
+        entry_.assign(reinterpret_cast<const char*>(&file_code), sizeof file_code);
+        entry_.append(scratch_.fields[1]);
+        code = result_.entries_.encode(entry_);
+      } else {
+        code = result_.entries_.encode(scratch_.fields[0]);
+      }
+      if (code == result_.counts_.size()) result_.counts_.push_back(0);
+      std::uint64_t& total = result_.counts_[code];
+      if (count > std::numeric_limits<std::uint64_t>::max() - total)
+        throw error(error_kind::bad_value,
+                    "the total count of " +
+                        (result_.per_file_ ? "file '" + printable(scratch_.fields[0], 80) + "', " : std::string()) +
+                        "key '" + printable(scratch_.fields[num_columns - 2], 80) + "' passes the largest count, " +
+                        std::to_string(std::numeric_limits<std::uint64_t>::max()),
+                    name, line, "are these really outputs of labcount count, each given once?");
+      total += count;
+      ++result_.rows_read_;
+    }
+  }
+
+ private:
+  void parse(std::string_view record, const std::string& name, std::uint64_t line) {
+    parse_record(record.data(), record.data() + record.size(), ',', scratch_);
+    if (scratch_.problem != row_problem::none)
+      throw error(error_kind_for(scratch_.problem), describe(scratch_.problem), name, line,
+                  "count writes RFC 4180 CSV: a quoted field closes, and a quote inside it is doubled (\"\"); " +
+                      std::string(count_output_hint));
+  }
+
+  merge_result& result_;
+  std::size_t max_record_bytes_;
+  std::string first_name_;
+  layout layout_;
+  parsed_record scratch_;
+  std::string entry_;
+};
+
+std::vector<count_row> merge_result::rows() const {
+  std::vector<count_row> rows;
+  rows.reserve(counts_.size());
+  for (std::uint32_t code = 0; code < counts_.size(); ++code) {
+    if (counts_[code] == 0) continue;
+    std::string_view key = entries_.key(code);
+    if (!per_file_) {
+      rows.push_back({key, counts_[code]});
+      continue;
+    }
+    std::uint32_t file_code;
+    std::memcpy(&file_code, key.data(), sizeof file_code);
+    key.remove_prefix(sizeof file_code);
+    rows.push_back({key, counts_[code], files_.key(file_code)});
+  }
+  return rows;
+}
+
+merge_result merge_counts(const std::vector<std::string>& inputs, std::size_t max_record_bytes) {
+  if (inputs.empty())
+    throw error(error_kind::usage, "no inputs to merge", "", 0, "give the CSV outputs of labcount count to sum");
+  if (std::count(inputs.begin(), inputs.end(), "-") > 1)
+    throw error(error_kind::usage, "standard input (-) is given more than once", "", 0, "give - once");
+  merge_result result;
+  merger sum(result, max_record_bytes);
+  for (const std::string& path : inputs) sum.add(path);
+  return result;
+}
+
+}  // namespace labcount

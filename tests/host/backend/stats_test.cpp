@@ -1,0 +1,206 @@
+// --stats and --per through the whole host pipeline and the CPU backend, against a reference that
+// parses timestamps with <chrono>'s calendar types and counts with std::map and std::set.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <limits>
+#include <map>
+#include <random>
+#include <set>
+#include <sstream>
+
+#include "pipeline/count_pipeline.hpp"
+#include "util/errors.hpp"
+#include "support/reference_csv.hpp"
+#include "support/temp_file.hpp"
+
+namespace labcount {
+namespace {
+
+// "M/D/YYYY H:MM" -> seconds since 1970, via std::chrono only.
+std::int64_t reference_seconds(const std::string& text) {
+  unsigned month, day, hour, minute;
+  int year;
+  char slash1, slash2, space, colon;
+  std::istringstream in(text);
+  in >> month >> slash1 >> day >> slash2 >> year >> std::noskipws >> space >> std::skipws >> hour >> colon >> minute;
+  const std::chrono::sys_days date = std::chrono::year{year} / std::chrono::month{month} / std::chrono::day{day};
+  return std::chrono::duration_cast<std::chrono::seconds>(date.time_since_epoch()).count() + hour * 3600 + minute * 60;
+}
+
+struct reference_stats {
+  std::map<std::string, key_stats> stats;
+  std::map<std::pair<std::string, std::int64_t>, std::uint64_t> per_day;  // (key, day number)
+};
+
+reference_stats reference(const std::string& text) {
+  const auto parsed = testing::reference_rows(text, ',');
+  reference_stats out;
+  std::map<std::string, std::multiset<std::int64_t>> times;
+  for (const auto& row : parsed) times[row[1]].insert(reference_seconds(row[0]));
+  for (const auto& [key, ts] : times) {
+    key_stats s;
+    s.count = ts.size();
+    s.first = *ts.begin();
+    s.last = *ts.rbegin();
+    std::set<std::int64_t> days;
+    std::set<std::int64_t> distinct(ts.begin(), ts.end());
+    for (auto t : ts) {
+      const auto day = std::chrono::floor<std::chrono::days>(std::chrono::sys_seconds{std::chrono::seconds{t}});
+      days.insert(day.time_since_epoch().count());
+      ++out.per_day[{key, day.time_since_epoch().count()}];
+    }
+    s.active_days = days.size();
+    s.repeats = s.count - distinct.size();
+    out.stats[key] = s;
+  }
+  return out;
+}
+
+count_result run(const std::string& path, value_mode mode, unsigned threads, std::size_t chunk,
+                 bad_row_policy policy = bad_row_policy::error) {
+  static const time_parser parser;
+  count_request request;
+  request.inputs = {path};
+  request.mode = mode;
+  request.times = &parser;
+  request.bucket = time_bucket::day;
+  request.chunk_bytes = chunk;
+  request.on_bad_row = policy;
+  thread_pool pool(threads);
+  backend_options options;
+  options.num_workers = threads;
+  options.mode = mode;
+  return run_count(request, [&] { return make_cpu_backend(options); }, pool);
+}
+
+// With `runs`, a key repeats the previous row's with probability 7/8 (as in lab logs, which list a sample's
+// tests together); else each row draws its key.
+std::string random_lab_file(std::mt19937_64& rng, std::size_t rows, std::size_t keys, bool runs = false) {
+  std::string text = "TestTime,SampleID\r\n";
+  std::size_t key = 0;
+  int month = 12, day = 30, hour = 22, minute = 0, year = 1969;  // crosses 1970 and month/year ends
+  for (std::size_t r = 0; r < rows; ++r) {
+    if (rng() % 3 != 0) {  // a third of the rows repeat the previous timestamp
+      minute += static_cast<int>(rng() % 50);
+      hour += minute / 60;
+      minute %= 60;
+      day += hour / 24;
+      hour %= 24;
+      if (day > 28) {
+        day = 1;
+        if (++month > 12) {
+          month = 1;
+          ++year;
+        }
+      }
+    }
+    text += std::to_string(month) + "/" + std::to_string(day) + "/" + std::to_string(year) + " " +
+            std::to_string(hour) + ":" + (minute < 10 ? "0" : "") + std::to_string(minute) + ",S";
+    if (!runs || rng() % 8 == 0) key = rng() % keys;
+    text += std::to_string(key) + (rng() % 2 ? "\r\n" : "\n");
+  }
+  return text;
+}
+
+TEST(CpuBackendStats, WorkedExample) {
+  // Rows of one key at [t1 t1 t2 t3], t1 and t2 on one day: count 4, first t1, last t3, 2 days, 1 repeat.
+  backend_options options;
+  options.num_workers = 2;
+  options.mode = value_mode::stats;
+  auto backend = make_cpu_backend(options);
+  const std::int64_t t1 = 1000, t2 = 2000, t3 = 3 * seconds_per_day;
+  const std::uint32_t codes[] = {0, 0, 1};
+  const std::int64_t times_a[] = {t1, t3, 5};
+  const std::uint32_t codes_b[] = {0, 0};
+  const std::int64_t times_b[] = {t2, t1};
+  backend->consume_values(0, codes, times_a);
+  backend->consume_values(1, codes_b, times_b);
+  const auto stats = backend->finish_stats(2);
+  EXPECT_EQ(stats[0], (key_stats{4, t1, t3, 2, 1}));
+  EXPECT_EQ(stats[1], (key_stats{1, 5, 5, 1, 0}));
+}
+
+TEST(CpuBackendStats, DaysBefore1970UseFloorDivision) {
+  EXPECT_EQ(day_of(-1), -1);
+  EXPECT_EQ(day_of(-seconds_per_day), -1);
+  EXPECT_EQ(day_of(-seconds_per_day - 1), -2);
+  EXPECT_EQ(day_of(seconds_per_day - 1), 0);
+  EXPECT_EQ(day_of(std::numeric_limits<timestamp>::min()), std::numeric_limits<timestamp>::min() / seconds_per_day - 1);
+}
+
+TEST(CpuBackendGroups, SortedByCodeThenBucket) {
+  backend_options options;
+  options.num_workers = 2;
+  options.mode = value_mode::groups;
+  auto backend = make_cpu_backend(options);
+  const std::uint32_t a[] = {1, 0, 1};
+  const std::int64_t va[] = {5, 7, -2};
+  const std::uint32_t b[] = {1, 0};
+  const std::int64_t vb[] = {5, 7};
+  backend->consume_values(0, a, va);
+  backend->consume_values(1, b, vb);
+  EXPECT_EQ(backend->finish_groups(),
+            (std::vector<group_count>{{0, 7, 2}, {1, -2, 1}, {1, 5, 2}}));
+}
+
+TEST(StatsDifferential, RandomLabFilesMatchTheReference) {
+  std::mt19937_64 rng(99);
+  testing::temp_dir dir;
+  for (int iteration = 0; iteration < 12; ++iteration) {
+    const std::size_t rows = iteration == 0 ? 0 : 1 + rng() % 3000;
+    const std::string text = random_lab_file(rng, rows, iteration % 3 == 0 ? 1 : 1 + rng() % 200, iteration % 2 == 1);
+    const auto path = dir.write("lab.csv", text);
+    const auto ref = reference(text);
+    for (unsigned threads : {1u, 3u})
+      for (std::size_t chunk : {std::size_t{1}, std::size_t{100}, std::size_t{0}}) {
+        const auto stats = run(path, value_mode::stats, threads, chunk);
+        std::map<std::string, key_stats> got;
+        for (std::uint32_t code = 0; code < stats.dictionary.size(); ++code)
+          if (stats.stats[code].count != 0) got[std::string(stats.dictionary.key(code))] = stats.stats[code];
+        ASSERT_EQ(got, ref.stats) << "iteration " << iteration << " threads " << threads << " chunk " << chunk;
+
+        const auto groups = run(path, value_mode::groups, threads, chunk);
+        std::map<std::pair<std::string, std::int64_t>, std::uint64_t> got_days;
+        for (const auto& g : groups.groups) got_days[{std::string(groups.dictionary.key(g.code)), g.bucket}] = g.count;
+        ASSERT_EQ(got_days, ref.per_day) << "iteration " << iteration;
+      }
+  }
+}
+
+TEST(Stats, UnparseableTimestampIsABadRowWithItsLine) {
+  testing::temp_dir dir;
+  const auto path = dir.write("t.csv", "TestTime,SampleID\n8/10/2004 1:15,S1\n8/10/2004 1:15,S1\n2/30/2004 0:00,S1\n");
+  try {
+    run(path, value_mode::stats, 2, 0);
+    FAIL();
+  } catch (const error& e) {
+    EXPECT_EQ(e.kind(), error_kind::bad_value);
+    EXPECT_EQ(e.line(), 4u);
+    EXPECT_NE(std::string(e.what()).find("2/30/2004 0:00"), std::string::npos);
+  }
+  const auto skipped = run(path, value_mode::stats, 2, 0, bad_row_policy::skip);
+  EXPECT_EQ(skipped.bad_rows, 1u);
+  EXPECT_EQ(skipped.stats[0], (key_stats{2, 1092100500, 1092100500, 1, 1}));
+}
+
+TEST(Stats, EveryRowWithABadTimestampIsCountedNotJustTheFirst) {
+  // The pipeline remembers recent timestamp texts; a text that failed to parse must never be remembered.
+  testing::temp_dir dir;
+  const auto path = dir.write("t.csv",
+                              "TestTime,SampleID\n8/10/2004 1:15,S1\n2/30/2004 0:00,S1\n2/30/2004 0:00,S1\n"
+                              "8/10/2004 1:15,S2\n2/30/2004 0:00,S2\n8/10/2004 1:16,S1\n");
+  for (unsigned threads : {1u, 2u}) {
+    const auto result = run(path, value_mode::stats, threads, 0, bad_row_policy::warn);
+    EXPECT_EQ(result.bad_rows, 3u);
+    ASSERT_EQ(result.bad_row_samples.size(), 3u);
+    EXPECT_EQ(result.bad_row_samples[0].line, 3u);
+    EXPECT_EQ(result.bad_row_samples[1].line, 4u);
+    EXPECT_EQ(result.bad_row_samples[2].line, 6u);
+    EXPECT_EQ(result.stats[0], (key_stats{2, 1092100500, 1092100560, 1, 0}));
+    EXPECT_EQ(result.stats[1], (key_stats{1, 1092100500, 1092100500, 1, 0}));
+  }
+}
+
+}  // namespace
+}  // namespace labcount

@@ -1,0 +1,202 @@
+#include <sys/stat.h>
+// Large-batch inputs: gzip (by content), directories, per-file counts, --on-bad-file skip, record caps.
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "pipeline/count_pipeline.hpp"
+#include "util/errors.hpp"
+#include "input/input_list.hpp"
+#include "support/temp_file.hpp"
+
+namespace labcount {
+namespace {
+
+using counts_map = std::map<std::string, std::uint64_t>;
+const std::string data_dir = std::string(LABCOUNT_TEST_DATA_DIR) + "/gz/";
+
+count_result run(const std::vector<std::string>& inputs, count_request request = {}, unsigned threads = 2) {
+  request.inputs = inputs;
+  thread_pool pool(threads);
+  backend_options options;
+  options.num_workers = threads;
+  return run_count(request, [&] { return make_cpu_backend(options); }, pool);
+}
+
+counts_map totals(const count_result& r) {
+  counts_map out;
+  for (std::uint32_t code = 0; code < r.dictionary.size(); ++code)
+    if (r.counts[code] != 0) out[std::string(r.dictionary.key(code))] = r.counts[code];
+  return out;
+}
+
+TEST(GzipInput, SameCountsAsThePlainFileAtAnyChunkSize) {
+  for (std::size_t chunk : {std::size_t{1}, std::size_t{7}, std::size_t{0}}) {
+    count_request request;
+    request.chunk_bytes = chunk;
+    EXPECT_EQ(totals(run({data_dir + "plain.csv.gz"}, request)), totals(run({data_dir + "plain.csv"}, request)));
+  }
+  EXPECT_EQ(totals(run({data_dir + "plain.csv"})), (counts_map{{"S00802", 2}, {"S9,6030", 1}}));
+}
+
+TEST(GzipInput, RecognisedByContentNotName) {
+  testing::temp_dir dir;
+  const auto renamed = dir.write("export.dat", testing::read_file(data_dir + "plain.csv.gz"));
+  EXPECT_EQ(totals(run({renamed})), (counts_map{{"S00802", 2}, {"S9,6030", 1}}));
+}
+
+TEST(GzipInput, ConcatenatedMembersAreOneStream) {
+  EXPECT_EQ(totals(run({data_dir + "two_members.csv.gz"})), (counts_map{{"S1", 2}, {"S2", 1}, {"multi\nline", 1}}));
+}
+
+TEST(GzipInput, TruncatedAtAnyLengthIsAnError) {
+  const std::string whole = testing::read_file(data_dir + "plain.csv.gz");
+  testing::temp_dir dir;
+  for (std::size_t length = 2; length < whole.size(); ++length) {
+    const auto path = dir.write("cut.csv.gz", whole.substr(0, length));
+    try {
+      run({path});
+      ADD_FAILURE() << "no error for a gzip file cut to " << length << " of " << whole.size() << " bytes";
+    } catch (const error& e) {
+      EXPECT_EQ(e.file(), path);
+      EXPECT_FALSE(e.hint().empty());
+    }
+  }
+}
+
+TEST(GzipInput, CorruptDataAndTrailingJunkAreErrors) {
+  std::string bytes = testing::read_file(data_dir + "plain.csv.gz");
+  testing::temp_dir dir;
+  EXPECT_THROW(run({dir.write("junk.csv.gz", bytes + "junk")}), error);
+  bytes[bytes.size() - 6] ^= 0x55;  // inside the CRC-32 trailer
+  EXPECT_THROW(run({dir.write("crc.csv.gz", bytes)}), error);
+}
+
+std::vector<std::string> expand(const std::vector<std::string>& inputs, bool recursive) {
+  expand_options options;
+  options.recursive = recursive;
+  return expand_inputs(inputs, options).paths;
+}
+
+TEST(InputList, DirectoriesNeedRecursive) {
+  testing::temp_dir dir;
+  dir.write("a.csv", "SampleID\nx\n");
+  try {
+    expand({dir.path().string()}, false);
+    FAIL();
+  } catch (const error& e) {
+    EXPECT_NE(e.hint().find("--recursive"), std::string::npos);
+  }
+}
+
+TEST(InputList, RecursivePicksCsvAndCsvGzInPathOrder) {
+  testing::temp_dir dir;
+  std::filesystem::create_directories(dir.path() / "b" / "c");
+  const auto root = dir.path().string();
+  dir.write("b/c/z.csv", "");
+  dir.write("b/y.CSV.GZ", "");
+  dir.write("a.csv", "");
+  dir.write("notes.txt", "");
+  dir.write("a.csv.bak", "");
+  EXPECT_EQ(expand({root}, true),
+            (std::vector<std::string>{root + "/a.csv", root + "/b/c/z.csv", root + "/b/y.CSV.GZ"}));
+  EXPECT_EQ(expand({"-", root + "/a.csv"}, false), (std::vector<std::string>{"-", root + "/a.csv"}));
+  std::filesystem::create_directories(dir.path() / "empty");
+  EXPECT_THROW(expand({root + "/empty"}, true), error);
+}
+
+TEST(InputList, TheOutputAndTemporaryOutputsAreNeverInputs) {
+  testing::temp_dir dir;
+  const auto root = dir.path().string();
+  dir.write("a.csv", "SampleID\nx\n");
+  const std::string output = dir.write("counts.csv", "SampleID,count\nx,1\n");
+  dir.write("counts.csv.labcount-tmp-AbC123.csv", "left over by a killed run");
+  struct stat st {};
+  ASSERT_EQ(::stat(output.c_str(), &st), 0);
+  expand_options options;
+  options.recursive = true;
+  options.has_output = true;
+  options.output_device = st.st_dev;
+  options.output_inode = st.st_ino;
+  options.output_name = output;
+  const expanded_inputs found = expand_inputs({root}, options);
+  EXPECT_EQ(found.paths, (std::vector<std::string>{root + "/a.csv"}));
+  ASSERT_EQ(found.notes.size(), 2u);
+  // Named directly, the output is refused: counting would replace it.
+  try {
+    expand_inputs({output}, options);
+    FAIL() << "expected an error";
+  } catch (const error& e) {
+    EXPECT_EQ(e.kind(), error_kind::usage);
+    EXPECT_NE(std::string(e.what()).find("also an input"), std::string::npos) << e.what();
+  }
+  // Through a symlink too: the check is by device and inode.
+  std::filesystem::create_symlink(output, dir.path() / "link.csv");
+  EXPECT_THROW(expand_inputs({root + "/link.csv"}, options), error);
+}
+
+TEST(InputList, AFileNamedTwiceIsCountedOnceWithAWarning) {
+  testing::temp_dir dir;
+  const auto root = dir.path().string();
+  const std::string a = dir.write("a.csv", "SampleID\nx\n");
+  std::filesystem::create_symlink(a, dir.path() / "same.csv");
+  expand_options options;
+  options.recursive = true;
+  const expanded_inputs found = expand_inputs({a, root + "/same.csv", root}, options);
+  EXPECT_EQ(found.paths, (std::vector<std::string>{a}));
+  EXPECT_EQ(found.warnings.size(), 3u);  // the link, then a.csv and the link again under the directory
+}
+
+TEST(Batch, PerFileCountsAndTotals) {
+  testing::temp_dir dir;
+  const auto a = dir.write("a.csv", "SampleID\nx\ny\nx\n");
+  const auto b = dir.write("b.csv", "SampleID\ny\n");
+  count_request request;
+  request.per_file = true;
+  const auto r = run({a, b}, request);
+  EXPECT_EQ(totals(r), (counts_map{{"x", 2}, {"y", 2}}));
+  ASSERT_EQ(r.per_file.size(), 2u);
+  EXPECT_EQ(r.per_file[0].file, a);
+  EXPECT_EQ(r.per_file[0].counts.size(), 2u);
+  EXPECT_EQ(r.per_file[1].file, b);
+  ASSERT_EQ(r.per_file[1].counts.size(), 1u);
+  EXPECT_EQ(r.dictionary.key(r.per_file[1].counts[0].first), "y");
+}
+
+// A file that fails after many good rows must contribute nothing: not its early rows either.
+TEST(Batch, SkippedFileIsLeftOutWhole) {
+  testing::temp_dir dir;
+  std::string late_error = "SampleID,v\n";
+  for (int i = 0; i < 100000; ++i) late_error += "bad_file_key,1\n";
+  late_error += "oops\n";
+  const auto good = dir.write("good.csv", "SampleID,v\nx,1\n");
+  const auto bad = dir.write("bad.csv", late_error);
+  const auto missing = (dir.path() / "missing.csv").string();
+  count_request request;
+  request.chunk_bytes = 4096;
+  EXPECT_THROW(run({good, bad}, request), error);
+  request.on_bad_file = bad_file_policy::skip;
+  request.per_file = true;
+  const auto r = run({good, bad, missing, good}, request);
+  EXPECT_EQ(totals(r), (counts_map{{"x", 2}}));
+  EXPECT_EQ(r.rows, 2u);
+  ASSERT_EQ(r.skipped_files.size(), 2u);
+  EXPECT_EQ(r.skipped_files[0].file, bad);
+  EXPECT_NE(r.skipped_files[0].reason.find(":100002:"), std::string::npos) << r.skipped_files[0].reason;
+  EXPECT_EQ(r.skipped_files[1].file, missing);
+  EXPECT_EQ(r.per_file.size(), 2u);
+}
+
+TEST(Batch, RecordLongerThanTheCapIsAnError) {
+  testing::temp_dir dir;
+  const auto path = dir.write("long.csv", "SampleID\n\"" + std::string(1 << 20, 'x') + "\"\nshort\n");
+  count_request request;
+  request.chunk_bytes = 1024;
+  request.max_record_bytes = 64 << 10;
+  EXPECT_THROW(run({path}, request), error);
+  request.max_record_bytes = 4 << 20;
+  EXPECT_EQ(totals(run({path}, request)).size(), 2u);
+}
+
+}  // namespace
+}  // namespace labcount

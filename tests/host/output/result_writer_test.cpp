@@ -1,0 +1,584 @@
+#include "output/result_writer.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <limits>
+#include <random>
+#include <sstream>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "util/errors.hpp"
+#include "output/output_file.hpp"
+
+namespace labcount {
+namespace {
+
+using namespace std::string_literals;  // "a\0b"s keeps embedded NULs
+
+// Writes rows through an output_file into a fresh temporary file and returns the committed bytes.
+std::string written(std::span<const count_row> rows, const output_options& options) {
+  const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
+  static int serial = 0;
+  const std::filesystem::path path = std::filesystem::path(::testing::TempDir()) /
+                                     (std::string("result_writer_") + test->name() + "_" +
+                                      std::to_string(serial++) + ".out");
+  {
+    output_file out(path.string());
+    write_rows(out, rows, options);
+    out.commit();
+  }
+  std::ifstream in(path, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::filesystem::remove(path);
+  return bytes;
+}
+
+std::string written(const std::vector<count_row>& rows, output_format format, std::string key_name = "SampleID") {
+  output_options options;
+  options.format = format;
+  options.key_name = std::move(key_name);
+  return written(std::span<const count_row>(rows), options);
+}
+
+std::string csv_of(std::string_view key) {
+  std::vector<count_row> rows{{key, 1}};
+  std::string all = written(rows, output_format::csv);
+  const std::string header = "SampleID,count\n";
+  EXPECT_EQ(all.substr(0, header.size()), header);
+  return all.substr(header.size());
+}
+
+std::string tsv_of(std::string_view key) {
+  std::vector<count_row> rows{{key, 1}};
+  std::string all = written(rows, output_format::tsv);
+  const std::string header = "SampleID\tcount\n";
+  EXPECT_EQ(all.substr(0, header.size()), header);
+  return all.substr(header.size());
+}
+
+// The JSON string literal written for key, quotes included.
+std::string json_of(std::string_view key) {
+  std::vector<count_row> rows{{key, 1}};
+  std::string all = written(rows, output_format::json);
+  const std::string prefix = "[\n{\"SampleID\":";
+  const std::string suffix = ",\"count\":1}\n]\n";
+  EXPECT_EQ(all.substr(0, prefix.size()), prefix);
+  EXPECT_GE(all.size(), prefix.size() + suffix.size());
+  EXPECT_EQ(all.substr(all.size() - suffix.size()), suffix);
+  return all.substr(prefix.size(), all.size() - prefix.size() - suffix.size());
+}
+
+std::vector<std::string> keys_of(const std::vector<count_row>& rows) {
+  std::vector<std::string> keys;
+  for (const count_row& row : rows) keys.emplace_back(row.key);
+  return keys;
+}
+
+std::vector<count_row> ordered(std::vector<count_row> rows, sort_order order, std::uint64_t top = 0) {
+  output_options options;
+  options.order = order;
+  options.top = top;
+  order_rows(rows, options);
+  return rows;
+}
+
+// The reference orders, written the obvious way.
+bool reference_key_less(const count_row& a, const count_row& b) {
+  if (a.key != b.key) return a.key < b.key;
+  return a.count > b.count;
+}
+
+bool reference_count_less(const count_row& a, const count_row& b) {
+  if (a.count != b.count) return a.count > b.count;
+  return a.key < b.key;
+}
+
+std::vector<std::pair<std::string, std::uint64_t>> as_pairs(const std::vector<count_row>& rows) {
+  std::vector<std::pair<std::string, std::uint64_t>> pairs;
+  for (const count_row& row : rows) pairs.emplace_back(std::string(row.key), row.count);
+  return pairs;
+}
+
+TEST(OrderRows, KeyOrderIsByteOrderWithPrefixesFirst) {
+  const std::vector<std::string> storage{"S2", "S10", "S1", "", "S100", "S1\xC3\xA9", "S1\x7F", "T"};
+  std::vector<count_row> rows;
+  for (const std::string& key : storage) rows.push_back({key, 1});
+  EXPECT_EQ(keys_of(ordered(rows, sort_order::key)),
+            (std::vector<std::string>{"", "S1", "S10", "S100", "S1\x7F", "S1\xC3\xA9", "S2", "T"}));
+}
+
+TEST(OrderRows, KeyOrderComparesBytesUnsignedAndKeepsEmbeddedNuls) {
+  const std::vector<std::string> storage{"a\x01"s, "b"s, "a\0"s, "a"s, "\xFF"s, "a\0\0"s, "\x80"s};
+  std::vector<count_row> rows;
+  for (const std::string& key : storage) rows.push_back({key, 1});
+  EXPECT_EQ(keys_of(ordered(rows, sort_order::key)),
+            (std::vector<std::string>{"a"s, "a\0"s, "a\0\0"s, "a\x01"s, "b"s, "\x80"s, "\xFF"s}));
+}
+
+TEST(OrderRows, KeyOrderBeyondEightBytesOfCommonPrefix) {
+  const std::vector<std::string> storage{"SAMPLE-000000010", "SAMPLE-000000002", "SAMPLE-00000001",
+                                         "SAMPLE-0000000", "SAMPLE-000000001", "SAMPLE-00000000"};
+  std::vector<count_row> rows;
+  for (const std::string& key : storage) rows.push_back({key, 1});
+  std::vector<std::string> expected = storage;
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(keys_of(ordered(rows, sort_order::key)), expected);
+}
+
+TEST(OrderRows, ManyKeysSharingLongPrefixes) {
+  std::mt19937_64 rng(3);
+  std::vector<std::string> storage;
+  for (int i = 0; i < 200; ++i) storage.push_back("SAMPLE-0000000000000000-" + std::to_string(i));
+  std::vector<std::string> expected = storage;
+  std::sort(expected.begin(), expected.end());
+  std::shuffle(storage.begin(), storage.end(), rng);
+  std::vector<count_row> rows;
+  for (const std::string& key : storage) rows.push_back({key, 1});
+  EXPECT_EQ(keys_of(ordered(rows, sort_order::key)), expected);
+  EXPECT_EQ(keys_of(ordered(rows, sort_order::count)), expected);
+}
+
+TEST(OrderRows, DuplicateKeysAreOrderedByCount) {
+  // Not produced by `count` (its keys are distinct), but the order stays total if they ever are.
+  std::vector<count_row> rows;
+  for (std::uint64_t i = 0; i < 40; ++i) rows.push_back({i % 2 == 0 ? "dup" : "dup-with-a-long-key", i});
+  std::vector<count_row> result = ordered(rows, sort_order::key);
+  for (std::size_t i = 0; i < 40; ++i) {
+    EXPECT_EQ(result[i].key, i < 20 ? "dup" : "dup-with-a-long-key");
+    EXPECT_EQ(result[i].count, i < 20 ? 38 - 2 * i : 39 - 2 * (i - 20));
+  }
+  std::vector<count_row> same;
+  for (std::uint64_t i = 0; i < 40; ++i) same.push_back({"same", i});
+  std::vector<count_row> same_result = ordered(same, sort_order::key);
+  for (std::size_t i = 0; i < 40; ++i) EXPECT_EQ(same_result[i].count, 39 - i);
+}
+
+TEST(OrderRows, CountOrderIsDescendingWithTiesByKey) {
+  std::vector<count_row> rows{{"S2", 5}, {"S10", 7}, {"S1", 5}, {"", 5}, {"S3", 1}, {"S20", 7}};
+  std::vector<count_row> result = ordered(rows, sort_order::count);
+  EXPECT_EQ(as_pairs(result), (std::vector<std::pair<std::string, std::uint64_t>>{
+                                  {"S10", 7}, {"S20", 7}, {"", 5}, {"S1", 5}, {"S2", 5}, {"S3", 1}}));
+}
+
+TEST(OrderRows, CountOrderHandlesTheLargestCounts) {
+  const std::uint64_t max = std::numeric_limits<std::uint64_t>::max();
+  std::vector<count_row> rows{{"a", 0}, {"b", max}, {"c", max - 1}, {"d", 1}};
+  EXPECT_EQ(keys_of(ordered(rows, sort_order::count)), (std::vector<std::string>{"b", "c", "d", "a"}));
+}
+
+TEST(OrderRows, TopKeepsTheFirstRowsAfterSorting) {
+  std::vector<count_row> rows{{"S2", 5}, {"S10", 7}, {"S1", 5}, {"S3", 9}};
+  EXPECT_EQ(keys_of(ordered(rows, sort_order::key, 0)), (std::vector<std::string>{"S1", "S10", "S2", "S3"}));
+  EXPECT_EQ(keys_of(ordered(rows, sort_order::key, 1)), (std::vector<std::string>{"S1"}));
+  EXPECT_EQ(keys_of(ordered(rows, sort_order::key, 2)), (std::vector<std::string>{"S1", "S10"}));
+  EXPECT_EQ(keys_of(ordered(rows, sort_order::key, 4)), (std::vector<std::string>{"S1", "S10", "S2", "S3"}));
+  EXPECT_EQ(keys_of(ordered(rows, sort_order::key, 100)), (std::vector<std::string>{"S1", "S10", "S2", "S3"}));
+  EXPECT_EQ(keys_of(ordered(rows, sort_order::count, 1)), (std::vector<std::string>{"S3"}));
+  EXPECT_EQ(keys_of(ordered(rows, sort_order::count, 3)), (std::vector<std::string>{"S3", "S10", "S1"}));
+  EXPECT_TRUE(ordered({}, sort_order::count, 5).empty());
+  EXPECT_TRUE(ordered({}, sort_order::key, 0).empty());
+}
+
+// Random keys of the shapes that stress the chunked sort: long shared prefixes, lengths around the
+// 8-byte chunk boundaries, embedded NULs (equal to the padding), high bytes, duplicates, skewed counts.
+std::vector<std::string> random_keys(std::size_t num_keys, std::mt19937_64& rng) {
+  const std::vector<std::string> prefixes{"", "S", "SAMPLE-0", "SAMPLE-00000000", "\0\0\0\0\0\0\0\0"s,
+                                          "\xFF\xFF\xFF\xFF\xFF\xFF\xFF"};
+  std::vector<std::string> keys;
+  for (std::size_t i = 0; i < num_keys; ++i) {
+    std::string key = prefixes[rng() % prefixes.size()];
+    const std::size_t length = rng() % 19;
+    for (std::size_t k = 0; k < length; ++k) {
+      switch (rng() % 4) {
+        case 0: key.push_back(static_cast<char>('0' + rng() % 3)); break;
+        case 1: key.push_back('\0'); break;
+        case 2: key.push_back(static_cast<char>(rng() % 256)); break;
+        default: key.push_back(static_cast<char>(0xFE + rng() % 2)); break;
+      }
+    }
+    keys.push_back(std::move(key));
+  }
+  return keys;
+}
+
+TEST(OrderRows, MatchesReferenceSortOnRandomKeys) {
+  std::mt19937_64 rng(20240611);
+  for (std::size_t num_rows : {0, 1, 2, 15, 16, 17, 31, 32, 33, 63, 64, 65, 1000, 20000}) {
+    const std::vector<std::string> keys = random_keys(num_rows, rng);
+    std::vector<count_row> rows;
+    for (const std::string& key : keys) rows.push_back({key, rng() % 4 == 0 ? rng() : rng() % 5});
+    for (sort_order order : {sort_order::key, sort_order::count}) {
+      for (std::uint64_t top : {std::uint64_t{0}, std::uint64_t{1}, std::uint64_t{10}, std::uint64_t{num_rows / 2}}) {
+        std::vector<count_row> expected = rows;
+        std::sort(expected.begin(), expected.end(),
+                  order == sort_order::key ? reference_key_less : reference_count_less);
+        if (top != 0 && top < expected.size()) expected.resize(top);
+        EXPECT_EQ(as_pairs(ordered(rows, order, top)), as_pairs(expected))
+            << "rows " << num_rows << ", order " << to_string(order) << ", top " << top;
+      }
+    }
+  }
+}
+
+TEST(OrderRows, DoesNotDependOnInputOrder) {
+  std::mt19937_64 rng(7);
+  const std::vector<std::string> keys = random_keys(5000, rng);
+  std::vector<count_row> rows;
+  for (const std::string& key : keys) rows.push_back({key, rng() % 3});
+  for (sort_order order : {sort_order::key, sort_order::count}) {
+    const auto first = as_pairs(ordered(rows, order));
+    std::shuffle(rows.begin(), rows.end(), rng);
+    EXPECT_EQ(as_pairs(ordered(rows, order)), first);
+  }
+}
+
+TEST(WriteRows, CsvExactBytes) {
+  std::vector<count_row> rows{{"S00802", 519}, {"S1", 0}, {"S2", 18446744073709551615ull}};
+  EXPECT_EQ(written(rows, output_format::csv), "SampleID,count\nS00802,519\nS1,0\nS2,18446744073709551615\n");
+  EXPECT_EQ(written({}, output_format::csv), "SampleID,count\n");
+  EXPECT_EQ(written(rows, output_format::csv, "key"), "key,count\nS00802,519\nS1,0\nS2,18446744073709551615\n");
+}
+
+TEST(WriteRows, TsvExactBytes) {
+  std::vector<count_row> rows{{"S00802", 519}, {"S1", 3}};
+  EXPECT_EQ(written(rows, output_format::tsv), "SampleID\tcount\nS00802\t519\nS1\t3\n");
+  EXPECT_EQ(written({}, output_format::tsv), "SampleID\tcount\n");
+}
+
+TEST(WriteRows, JsonExactBytes) {
+  std::vector<count_row> rows{{"S00802", 519}, {"S1", 3}};
+  EXPECT_EQ(written(rows, output_format::json),
+            "[\n{\"SampleID\":\"S00802\",\"count\":519},\n{\"SampleID\":\"S1\",\"count\":3}\n]\n");
+  std::vector<count_row> one{{"S1", 3}};
+  EXPECT_EQ(written(one, output_format::json, "key"), "[\n{\"key\":\"S1\",\"count\":3}\n]\n");
+  EXPECT_EQ(written({}, output_format::json), "[]\n");
+}
+
+TEST(WriteRows, CsvQuotesOnlyWhenNeeded) {
+  EXPECT_EQ(csv_of("S1"), "S1,1\n");
+  EXPECT_EQ(csv_of("a,b"), "\"a,b\",1\n");
+  EXPECT_EQ(csv_of("say \"hi\""), "\"say \"\"hi\"\"\",1\n");
+  EXPECT_EQ(csv_of("\""), "\"\"\"\",1\n");
+  EXPECT_EQ(csv_of("a\rb"), "\"a\rb\",1\n");
+  EXPECT_EQ(csv_of("a\nb"), "\"a\nb\",1\n");
+  EXPECT_EQ(csv_of(" lead"), "\" lead\",1\n");
+  EXPECT_EQ(csv_of("trail "), "\"trail \",1\n");
+  EXPECT_EQ(csv_of(" "), "\" \",1\n");
+  EXPECT_EQ(csv_of("in side"), "in side,1\n");
+  EXPECT_EQ(csv_of(""), "\"\",1\n");
+  EXPECT_EQ(csv_of("a\tb"), "a\tb,1\n");
+  EXPECT_EQ(csv_of("\xC3\xA9\xE2\x82\xAC\xF0\x9F\xA7\xAA"), "\xC3\xA9\xE2\x82\xAC\xF0\x9F\xA7\xAA,1\n");
+  EXPECT_EQ(csv_of("\xFF\x80\0x"s), "\xFF\x80\0x,1\n"s);  // arbitrary bytes pass through
+}
+
+TEST(WriteRows, TsvEscapesBackslashTabAndLineBreaks) {
+  EXPECT_EQ(tsv_of("S1"), "S1\t1\n");
+  EXPECT_EQ(tsv_of("a\tb"), "a\\tb\t1\n");
+  EXPECT_EQ(tsv_of("a\nb"), "a\\nb\t1\n");
+  EXPECT_EQ(tsv_of("a\rb"), "a\\rb\t1\n");
+  EXPECT_EQ(tsv_of("a\\b"), "a\\\\b\t1\n");
+  EXPECT_EQ(tsv_of("\\t"), "\\\\t\t1\n");  // a literal backslash-t stays distinguishable from a tab
+  EXPECT_EQ(tsv_of("a,\"b\" "), "a,\"b\" \t1\n");
+  EXPECT_EQ(tsv_of(""), "\t1\n");
+  EXPECT_EQ(tsv_of("\xC3\xA9\xFF"), "\xC3\xA9\xFF\t1\n");
+}
+
+TEST(WriteRows, JsonEscapesQuotesBackslashesAndControls) {
+  EXPECT_EQ(json_of("S1"), "\"S1\"");
+  EXPECT_EQ(json_of(""), "\"\"");
+  EXPECT_EQ(json_of("a\"b"), "\"a\\\"b\"");
+  EXPECT_EQ(json_of("a\\b"), "\"a\\\\b\"");
+  EXPECT_EQ(json_of("/"), "\"/\"");
+  EXPECT_EQ(json_of("\n\r\t\b\f"), "\"\\n\\r\\t\\b\\f\"");
+  EXPECT_EQ(json_of("\0\x01\x1F"s), "\"\\u0000\\u0001\\u001f\"");
+  EXPECT_EQ(json_of("\x7F"), "\"\x7F\"");
+}
+
+TEST(WriteRows, JsonPassesValidUtf8Unchanged) {
+  for (std::string_view key : {"\xC2\x80", "\xC3\xA9t\xC3\xA9", "\xDF\xBF", "\xE0\xA0\x80", "\xE2\x82\xAC",
+                               "\xED\x9F\xBF", "\xEE\x80\x80", "\xEF\xBF\xBF", "\xF0\x90\x80\x80",
+                               "\xF0\x9F\xA7\xAA", "\xF4\x8F\xBF\xBF", "\xE6\xA0\xB7\xE6\x9C\xAC-1"})
+    EXPECT_EQ(json_of(key), "\"" + std::string(key) + "\"") << key;
+}
+
+TEST(WriteRows, JsonReplacesEachByteOfInvalidUtf8) {
+  const std::string fffd = "\xEF\xBF\xBD";
+  auto q = [](const std::string& s) { return "\"" + s + "\""; };
+  EXPECT_EQ(json_of("\x80"), q(fffd));                               // lone continuation byte
+  EXPECT_EQ(json_of("a\xBF" "b"), q("a" + fffd + "b"));
+  EXPECT_EQ(json_of("\xC0\xAF"), q(fffd + fffd));                    // overlong '/'
+  EXPECT_EQ(json_of("\xC1\xBF"), q(fffd + fffd));                    // overlong
+  EXPECT_EQ(json_of("\xE0\x80\x80"), q(fffd + fffd + fffd));         // overlong NUL
+  EXPECT_EQ(json_of("\xE0\x9F\xBF"), q(fffd + fffd + fffd));         // overlong U+07FF
+  EXPECT_EQ(json_of("\xF0\x8F\xBF\xBF"), q(fffd + fffd + fffd + fffd));  // overlong U+FFFF
+  EXPECT_EQ(json_of("\xED\xA0\x80"), q(fffd + fffd + fffd));         // surrogate U+D800
+  EXPECT_EQ(json_of("\xED\xBF\xBF"), q(fffd + fffd + fffd));         // surrogate U+DFFF
+  EXPECT_EQ(json_of("\xF4\x90\x80\x80"), q(fffd + fffd + fffd + fffd));  // U+110000
+  EXPECT_EQ(json_of("\xF5\x80\x80\x80"), q(fffd + fffd + fffd + fffd));
+  EXPECT_EQ(json_of("\xFE\xFF"), q(fffd + fffd));
+  EXPECT_EQ(json_of("x\xE2\x82"), q("x" + fffd + fffd));             // truncated at the end
+  EXPECT_EQ(json_of("\xE2\x82" "A"), q(fffd + fffd + "A"));          // truncated before ASCII
+  EXPECT_EQ(json_of("\xF0\x9F\xA7"), q(fffd + fffd + fffd));
+  EXPECT_EQ(json_of("\xC3\xC3\xA9"), q(fffd + "\xC3\xA9"));          // a valid sequence after a bad lead
+  EXPECT_EQ(json_of("\xC3\xA9\xA9\"\x01"), q("\xC3\xA9" + fffd + "\\\"\\u0001"));
+}
+
+TEST(WriteRows, HeaderNameIsQuotedAndEscapedLikeAKey) {
+  std::vector<count_row> rows{{"S1", 2}};
+  EXPECT_EQ(written(rows, output_format::csv, "Sample, ID"), "\"Sample, ID\",count\nS1,2\n");
+  EXPECT_EQ(written(rows, output_format::csv, "the \"id\""), "\"the \"\"id\"\"\",count\nS1,2\n");
+  EXPECT_EQ(written(rows, output_format::csv, " id"), "\" id\",count\nS1,2\n");
+  EXPECT_EQ(written(rows, output_format::csv, ""), "\"\",count\nS1,2\n");
+  EXPECT_EQ(written(rows, output_format::tsv, "a\tb\\"), "a\\tb\\\\\tcount\nS1\t2\n");
+  EXPECT_EQ(written(rows, output_format::json, "the \"id\"\n\xFF"),
+            "[\n{\"the \\\"id\\\"\\n\xEF\xBF\xBD\":\"S1\",\"count\":2}\n]\n");
+}
+
+// Plain per-row formatting, to check the buffered writer across its 1 MB flushes.
+std::string reference_csv(const std::vector<count_row>& rows) {
+  std::string text = "SampleID,count\n";
+  for (const count_row& row : rows) text += std::string(row.key) + "," + std::to_string(row.count) + "\n";
+  return text;
+}
+
+TEST(WriteRows, LargeOutputCrossesFlushesIntact) {
+  std::vector<std::string> keys;
+  for (std::uint64_t i = 0; i < 300000; ++i) keys.push_back("S" + std::to_string(i * 7919));
+  std::vector<count_row> rows;
+  for (std::size_t i = 0; i < keys.size(); ++i) rows.push_back({keys[i], i * i});
+  EXPECT_EQ(written(rows, output_format::csv), reference_csv(rows));
+  const std::string json = written(rows, output_format::json);
+  EXPECT_EQ(std::count(json.begin(), json.end(), '\n'), static_cast<std::ptrdiff_t>(rows.size() + 2));
+  EXPECT_EQ(json.substr(json.size() - 4), "}\n]\n");
+}
+
+TEST(WriteRows, KeysLargerThanTheBuffer) {
+  const std::string controls(3 << 20, '\x01');  // 3 MB of bytes that each grow to 6
+  const std::string quotes(3 << 20, '"');
+  std::vector<count_row> rows{{"S1", 1}, {controls, 2}, {quotes, 3}};
+  std::string expected_json = "[\n{\"SampleID\":\"S1\",\"count\":1},\n{\"SampleID\":\"";
+  for (std::size_t i = 0; i < controls.size(); ++i) expected_json += "\\u0001";
+  expected_json += "\",\"count\":2},\n{\"SampleID\":\"";
+  for (std::size_t i = 0; i < quotes.size(); ++i) expected_json += "\\\"";
+  expected_json += "\",\"count\":3}\n]\n";
+  EXPECT_EQ(written(rows, output_format::json), expected_json);
+
+  std::string expected_csv = "SampleID,count\nS1,1\n" + controls + ",2\n\"";
+  expected_csv += std::string(2 * quotes.size(), '"') + "\",3\n";
+  EXPECT_EQ(written(rows, output_format::csv), expected_csv);
+}
+
+// ---- With a file column (count --per-file, merge of per-file outputs) -----------------------------
+
+std::string written_with_file(const std::vector<count_row>& rows, output_format format,
+                              std::string key_name = "SampleID") {
+  output_options options;
+  options.format = format;
+  options.key_name = std::move(key_name);
+  options.with_file_column = true;
+  return written(std::span<const count_row>(rows), options);
+}
+
+std::vector<count_row> ordered_with_file(std::vector<count_row> rows, sort_order order, std::uint64_t top = 0) {
+  output_options options;
+  options.order = order;
+  options.top = top;
+  options.with_file_column = true;
+  order_rows(rows, options);
+  return rows;
+}
+
+bool reference_file_key_less(const count_row& a, const count_row& b) {
+  if (a.file != b.file) return a.file < b.file;
+  if (a.key != b.key) return a.key < b.key;
+  return a.count > b.count;
+}
+
+bool reference_count_file_key_less(const count_row& a, const count_row& b) {
+  if (a.count != b.count) return a.count > b.count;
+  if (a.file != b.file) return a.file < b.file;
+  return a.key < b.key;
+}
+
+using file_row = std::tuple<std::string, std::string, std::uint64_t>;
+
+std::vector<file_row> as_file_rows(const std::vector<count_row>& rows) {
+  std::vector<file_row> out;
+  for (const count_row& row : rows) out.emplace_back(std::string(row.file), std::string(row.key), row.count);
+  return out;
+}
+
+TEST(WriteRowsWithFile, CsvExactBytes) {
+  std::vector<count_row> rows{{"S1", 4, "a.csv"}, {"S2", 18446744073709551615ull, "a.csv"}, {"S1", 1, "b.csv"}};
+  EXPECT_EQ(written_with_file(rows, output_format::csv),
+            "file,SampleID,count\na.csv,S1,4\na.csv,S2,18446744073709551615\nb.csv,S1,1\n");
+  EXPECT_EQ(written_with_file({}, output_format::csv), "file,SampleID,count\n");
+  EXPECT_EQ(written_with_file({}, output_format::csv, "Sample, ID"), "file,\"Sample, ID\",count\n");
+}
+
+TEST(WriteRowsWithFile, TsvExactBytes) {
+  std::vector<count_row> rows{{"S1", 4, "a.csv"}, {"S2", 1, "b.csv"}};
+  EXPECT_EQ(written_with_file(rows, output_format::tsv), "file\tSampleID\tcount\na.csv\tS1\t4\nb.csv\tS2\t1\n");
+  EXPECT_EQ(written_with_file({}, output_format::tsv), "file\tSampleID\tcount\n");
+}
+
+TEST(WriteRowsWithFile, JsonExactBytes) {
+  std::vector<count_row> rows{{"S1", 4, "a.csv"}, {"S2", 1, "b.csv"}};
+  EXPECT_EQ(written_with_file(rows, output_format::json),
+            "[\n{\"file\":\"a.csv\",\"SampleID\":\"S1\",\"count\":4},\n"
+            "{\"file\":\"b.csv\",\"SampleID\":\"S2\",\"count\":1}\n]\n");
+  std::vector<count_row> one{{"S1", 3, "x"}};
+  EXPECT_EQ(written_with_file(one, output_format::json, "key"), "[\n{\"file\":\"x\",\"key\":\"S1\",\"count\":3}\n]\n");
+  EXPECT_EQ(written_with_file({}, output_format::json), "[]\n");
+}
+
+TEST(WriteRowsWithFile, FileNamesAreQuotedAndEscapedLikeKeys) {
+  std::vector<count_row> rows{{"k,1", 2, "dir/a,b \"c\".csv"}};
+  EXPECT_EQ(written_with_file(rows, output_format::csv),
+            "file,SampleID,count\n\"dir/a,b \"\"c\"\".csv\",\"k,1\",2\n");
+  std::vector<count_row> odd{{"k", 2, "a\tb\nc\\.csv"}};
+  EXPECT_EQ(written_with_file(odd, output_format::tsv), "file\tSampleID\tcount\na\\tb\\nc\\\\.csv\tk\t2\n");
+  std::vector<count_row> invalid{{"k", 2, "\"\xFF\""}};
+  EXPECT_EQ(written_with_file(invalid, output_format::json),
+            "[\n{\"file\":\"\\\"\xEF\xBF\xBD\\\"\",\"SampleID\":\"k\",\"count\":2}\n]\n");
+  std::vector<count_row> empty_name{{"k", 2, ""}};
+  EXPECT_EQ(written_with_file(empty_name, output_format::csv), "file,SampleID,count\n\"\",k,2\n");
+}
+
+TEST(WriteRowsWithFile, WithoutTheOptionTheFileIsNotWritten) {
+  std::vector<count_row> rows{{"S1", 4, "a.csv"}};
+  EXPECT_EQ(written(rows, output_format::csv), "SampleID,count\nS1,4\n");
+}
+
+TEST(WriteRowsWithFile, LargeOutputCrossesFlushesIntact) {
+  std::vector<std::string> keys;
+  for (std::uint64_t i = 0; i < 200000; ++i) keys.push_back("S" + std::to_string(i * 7919));
+  const std::string files[] = {"part-a.csv", "part-b.csv"};
+  std::vector<count_row> rows;
+  std::string expected = "file,SampleID,count\n";
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    rows.push_back({keys[i], i, files[i % 2]});
+    expected += files[i % 2] + "," + keys[i] + "," + std::to_string(i) + "\n";
+  }
+  EXPECT_EQ(written_with_file(rows, output_format::csv), expected);
+}
+
+TEST(OrderRowsWithFile, KeyOrderIsFileThenKey) {
+  std::vector<count_row> rows{{"S2", 1, "b.csv"}, {"S10", 4, "a.csv"}, {"S1", 4, "b.csv"},
+                              {"S1", 9, "a.csv"}, {"", 1, "a.csv"},    {"S1", 2, ""}};
+  EXPECT_EQ(as_file_rows(ordered_with_file(rows, sort_order::key)),
+            (std::vector<file_row>{{"", "S1", 2},
+                                   {"a.csv", "", 1},
+                                   {"a.csv", "S1", 9},
+                                   {"a.csv", "S10", 4},
+                                   {"b.csv", "S1", 4},
+                                   {"b.csv", "S2", 1}}));
+}
+
+TEST(OrderRowsWithFile, CountOrderIsCountThenFileThenKey) {
+  std::vector<count_row> rows{{"S2", 4, "b.csv"}, {"S10", 4, "a.csv"}, {"S1", 4, "b.csv"},
+                              {"S1", 9, "b.csv"}, {"S9", 4, "a.csv"},  {"S1", 1, "a.csv"}};
+  EXPECT_EQ(as_file_rows(ordered_with_file(rows, sort_order::count)),
+            (std::vector<file_row>{{"b.csv", "S1", 9},
+                                   {"a.csv", "S10", 4},
+                                   {"a.csv", "S9", 4},
+                                   {"b.csv", "S1", 4},
+                                   {"b.csv", "S2", 4},
+                                   {"a.csv", "S1", 1}}));
+  EXPECT_EQ(as_file_rows(ordered_with_file(rows, sort_order::count, 2)),
+            (std::vector<file_row>{{"b.csv", "S1", 9}, {"a.csv", "S10", 4}}));
+  EXPECT_EQ(as_file_rows(ordered_with_file(rows, sort_order::key, 2)),
+            (std::vector<file_row>{{"a.csv", "S1", 1}, {"a.csv", "S10", 4}}));
+}
+
+TEST(OrderRowsWithFile, FilesAreComparedByTheirBytesNotTheirStorage) {
+  // The same name in separate strings is one file; names that are prefixes of others sort first.
+  const std::vector<std::string> names{"a", "a", "ab", "a\xFF", "a\0"s, "", "a"};
+  std::vector<count_row> rows;
+  for (std::size_t i = 0; i < names.size(); ++i) rows.push_back({i % 2 == 0 ? "k" : "j", i, names[i]});
+  std::vector<count_row> expected = rows;
+  std::sort(expected.begin(), expected.end(), reference_file_key_less);
+  EXPECT_EQ(as_file_rows(ordered_with_file(rows, sort_order::key)), as_file_rows(expected));
+}
+
+TEST(OrderRowsWithFile, MatchesReferenceSortOnRandomRows) {
+  std::mt19937_64 rng(99);
+  const std::vector<std::string> file_names{"", "a.csv", "a.csv.gz", "b.csv", "\xFF", "dir/a.csv"};
+  // Each row gets its own copy of its file name, as rows from different sources would.
+  for (std::size_t num_rows : {0, 1, 2, 17, 64, 65, 1000, 20000}) {
+    const std::vector<std::string> keys = random_keys(num_rows, rng);
+    std::vector<std::string> files;
+    for (std::size_t i = 0; i < num_rows; ++i) files.push_back(file_names[rng() % file_names.size()]);
+    std::vector<count_row> rows;
+    for (std::size_t i = 0; i < num_rows; ++i) rows.push_back({keys[i], rng() % 4 == 0 ? rng() : rng() % 5, files[i]});
+    for (sort_order order : {sort_order::key, sort_order::count}) {
+      for (std::uint64_t top : {std::uint64_t{0}, std::uint64_t{1}, std::uint64_t{10}, std::uint64_t{num_rows / 2}}) {
+        std::vector<count_row> expected = rows;
+        std::sort(expected.begin(), expected.end(),
+                  order == sort_order::key ? reference_file_key_less : reference_count_file_key_less);
+        if (top != 0 && top < expected.size()) expected.resize(top);
+        EXPECT_EQ(as_file_rows(ordered_with_file(rows, order, top)), as_file_rows(expected))
+            << "rows " << num_rows << ", order " << to_string(order) << ", top " << top;
+      }
+    }
+  }
+}
+
+TEST(OrderRowsWithFile, DoesNotDependOnInputOrder) {
+  std::mt19937_64 rng(5);
+  const std::vector<std::string> keys = random_keys(3000, rng);
+  const std::string files[] = {"x.csv", "y.csv", "z.csv"};
+  std::vector<count_row> rows;
+  for (const std::string& key : keys) rows.push_back({key, rng() % 3, files[rng() % 3]});
+  for (sort_order order : {sort_order::key, sort_order::count}) {
+    const auto first = as_file_rows(ordered_with_file(rows, order));
+    std::shuffle(rows.begin(), rows.end(), rng);
+    EXPECT_EQ(as_file_rows(ordered_with_file(rows, order)), first);
+  }
+}
+
+TEST(ParseOptions, AcceptsTheDocumentedNames) {
+  EXPECT_EQ(parse_output_format("csv"), output_format::csv);
+  EXPECT_EQ(parse_output_format("tsv"), output_format::tsv);
+  EXPECT_EQ(parse_output_format("json"), output_format::json);
+  EXPECT_EQ(parse_sort_order("key"), sort_order::key);
+  EXPECT_EQ(parse_sort_order("count"), sort_order::count);
+  for (output_format format : {output_format::csv, output_format::tsv, output_format::json})
+    EXPECT_EQ(parse_output_format(to_string(format)), format);
+  for (sort_order order : {sort_order::key, sort_order::count}) EXPECT_EQ(parse_sort_order(to_string(order)), order);
+}
+
+TEST(ParseOptions, RejectsOthersWithAUsageErrorListingTheChoices) {
+  for (std::string_view text : {"xml", "CSV", "", " csv", "csv "}) {
+    try {
+      parse_output_format(text);
+      ADD_FAILURE() << "accepted '" << text << "'";
+    } catch (const error& e) {
+      EXPECT_EQ(e.kind(), error_kind::usage);
+      EXPECT_NE(e.description().find("'" + std::string(text) + "'"), std::string::npos) << e.what();
+      EXPECT_NE(e.hint().find("csv, tsv, json"), std::string::npos) << e.what();
+      EXPECT_EQ(exit_code_for(e.kind()), exit_usage_error);
+    }
+  }
+  for (std::string_view text : {"value", "Count", "", "keys"}) {
+    try {
+      parse_sort_order(text);
+      ADD_FAILURE() << "accepted '" << text << "'";
+    } catch (const error& e) {
+      EXPECT_EQ(e.kind(), error_kind::usage);
+      EXPECT_NE(e.hint().find("key"), std::string::npos) << e.what();
+      EXPECT_NE(e.hint().find("count"), std::string::npos) << e.what();
+    }
+  }
+}
+
+}  // namespace
+}  // namespace labcount
