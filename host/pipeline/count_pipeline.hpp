@@ -1,8 +1,10 @@
 // Orchestration of one `count` run: inputs -> chunks -> parse + encode (thread pool) -> backend -> counts.
 //
-//   for each input:   read the header, resolve --key to a field index
-//     N workers:      take the next chunk, scan its records, encode keys with a private dictionary,
-//                     every 64Ki codes: translate private codes to global codes, backend.consume()
+//   for each input:   read the header, resolve --key and --time to field indexes (a parse_plan)
+//     N workers:      parse_worker::run: take the next chunk, scan its records, encode keys with a
+//                     private dictionary, every 64Ki codes: translate them to global codes
+//                     (shared_dictionary), backend.consume(); bad rows go to the input's bad_row_log
+//     then:           bad_row_log::finish: the first problem in input order, or the rows left out
 //   at the end:       backend.finish() -> counts per global code; the global dictionary maps codes to keys
 #pragma once
 
@@ -16,20 +18,17 @@
 #include "csv/csv_scanner.hpp"
 #include "encode/dictionary.hpp"
 #include "input/input_list.hpp"
+#include "pipeline/bad_rows.hpp"
 #include "util/errors.hpp"
 #include "util/thread_pool.hpp"
 #include "time/timestamp.hpp"
 
 namespace labcount {
 
-enum class bad_row_policy { error, skip, warn };
-bad_row_policy parse_bad_row_policy(std::string_view text);  // throws error(usage)
 enum class bad_file_policy { error, skip };
 bad_file_policy parse_bad_file_policy(std::string_view text);  // throws error(usage)
 
 class progress_meter;
-
-inline constexpr std::uint64_t no_bad_row_limit = ~std::uint64_t{0};
 
 struct count_request {
   std::vector<std::string> inputs;  // "-" = standard input
@@ -53,18 +52,6 @@ struct count_request {
 struct file_counts {
   std::string file = {};
   std::vector<std::pair<std::uint32_t, std::uint64_t>> counts;
-};
-
-struct bad_row {
-  std::string file = {};
-  std::uint64_t line = 0;
-  row_problem problem = row_problem::none;
-  std::uint32_t fields = 0;    // fields found (for too few / too many)
-  std::uint32_t expected = 0;  // fields the header has
-  std::string value = {};      // the text that did not parse (bad_timestamp)
-  std::string expected_format = {};  // what it should look like (bad_timestamp)
-  std::uint64_t swallowed_lines = 0;  // unterminated_quote: lines from the quote to the end of the input
-  std::uint64_t swallowed_bytes = 0;  // and their bytes
 };
 
 struct count_result {
@@ -91,9 +78,6 @@ struct count_result {
 // out whole; stats and groups need every row in one backend (distinct times are a set union).
 using backend_factory = std::function<std::unique_ptr<count_backend>()>;
 
-// How many bad rows are kept for the report.
-inline constexpr std::size_t bad_row_sample_limit = 20;
-
 // Resolves --key against a header: exact name first, then a 1-based column number. Throws error naming
 // the file and listing the columns.
 std::uint32_t resolve_key_column(const std::string& key, const std::vector<std::string>& header, bool has_header,
@@ -111,9 +95,5 @@ count_result run_count(const count_request& request, const backend_factory& make
 // data must never look like an empty table. `result` is run_count's, with every left-out input in
 // skipped_files; `num_inputs` counts them all.
 void expect_rows_counted(const count_result& result, bad_row_policy policy, std::size_t num_inputs);
-
-// The message and hint for a bad row, as printed.
-std::string describe(const bad_row& row);
-std::string hint_for(const bad_row& row);
 
 }  // namespace labcount
