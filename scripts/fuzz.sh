@@ -63,6 +63,9 @@ for text in '\x008/10/2004 1:15' '\x0012/31/1999 23:59:59' '\x002004-08-10T01:15
   i=$((i + 1))
 done
 
+# The targets write their inputs to files in $TMPDIR; libFuzzer ends without running their destructors, so give
+# them a folder that goes away with this script.
+export TMPDIR=$probe_dir
 export ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:abort_on_error=0"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:report_error_type=1"
 failed=()

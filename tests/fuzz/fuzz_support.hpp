@@ -26,7 +26,8 @@ namespace labcount::fuzz {
     }                                                                 \
   } while (0)
 
-// A file in $TMPDIR (or /tmp) that lives as long as the process; write() replaces its bytes.
+// A file in $TMPDIR (or /tmp) that lives as long as the process; write() replaces its bytes. libFuzzer may end
+// the process without destructors, so scripts/fuzz.sh points TMPDIR at a folder it removes.
 class scratch_file {
  public:
   explicit scratch_file(const char* suffix) {
