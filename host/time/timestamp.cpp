@@ -227,7 +227,10 @@ bool time_parser::parse_custom(std::string_view text, timestamp& out) const noex
 
 std::string format_iso(timestamp t) {
   const std::int64_t days = floor_div(t, seconds_per_day);
-  const auto second_of_day = static_cast<unsigned>(t - days * seconds_per_day);
+  // From the remainder, not t - days * seconds_per_day: for t near INT64_MIN, days * seconds_per_day is below
+  // INT64_MIN (signed overflow).
+  const std::int64_t remainder = t % seconds_per_day;  // (-seconds_per_day, seconds_per_day), sign of t
+  const auto second_of_day = static_cast<unsigned>(remainder < 0 ? remainder + seconds_per_day : remainder);
   std::string out;
   out.reserve(20);
   append_date(out, civil_from_days(days));
