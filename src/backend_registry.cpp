@@ -34,14 +34,6 @@ std::string mib(std::uint64_t bytes) { return std::to_string(bytes >> 20) + " Mi
 
 }  // namespace
 
-backend_choice parse_backend_choice(std::string_view text) {
-  if (text == "auto") return backend_choice::automatic;
-  if (text == "cpu") return backend_choice::cpu;
-  if (text == "gpu") return backend_choice::gpu;
-  throw error(error_kind::usage, "invalid --backend value '" + std::string(text) + "'", "", 0,
-              "use --backend auto, cpu or gpu (`labcount info` lists what this machine has)");
-}
-
 std::vector<backend_status> probe_backends(int device) { return {probe_cpu_backend(), probe_gpu(device)}; }
 
 selected_backend select_backend(backend_choice choice, std::uint64_t input_bytes, const backend_options& options) {

@@ -13,7 +13,7 @@
 namespace labcount {
 
 enum class backend_choice { automatic, cpu, gpu };
-backend_choice parse_backend_choice(std::string_view text);  // "auto" | "cpu" | "gpu"; throws error(usage)
+
 
 // Inputs smaller than this run on the CPU under --backend auto: GPU start-up costs more than it saves.
 inline constexpr std::uint64_t auto_gpu_min_bytes = std::uint64_t{256} << 20;

@@ -1,92 +1,11 @@
 #include "cli_options.hpp"
+#include "parse_values.hpp"
 
 #include <limits>
 
 #include "util/errors.hpp"
 
 namespace labcount {
-namespace {
-
-[[noreturn]] void throw_bad_count(const std::string& option, const std::string& text,
-                                  const std::string& why) {
-  throw error(error_kind::usage, option + " '" + text + "' " + why, "", 0,
-              "write a whole number, optionally with a decimal suffix k, M, G or T, e.g. " + option +
-                  " 886413, 10k, 1.5M or 1G");
-}
-
-}  // namespace
-
-// Suffixes are decimal (k = 1000): these are row counts, not bytes. A fraction is allowed only when the
-// result is whole ("1.5k", not "1.2345k").
-std::uint64_t parse_count(const std::string& option, const std::string& text) {
-  std::size_t pos = 0;
-  std::uint64_t whole = 0;
-  std::uint64_t fraction = 0;
-  std::uint64_t fraction_scale = 1;
-  bool any_digit = false;
-  constexpr std::uint64_t max = std::numeric_limits<std::uint64_t>::max();
-  for (; pos < text.size() && text[pos] >= '0' && text[pos] <= '9'; ++pos) {
-    const auto digit = static_cast<std::uint64_t>(text[pos] - '0');
-    if (whole > (max - digit) / 10) throw_bad_count(option, text, "is too large");
-    whole = whole * 10 + digit;
-    any_digit = true;
-  }
-  if (pos < text.size() && text[pos] == '.') {
-    for (++pos; pos < text.size() && text[pos] >= '0' && text[pos] <= '9'; ++pos) {
-      if (fraction_scale > max / 100) throw_bad_count(option, text, "has too many decimals");
-      fraction = fraction * 10 + static_cast<std::uint64_t>(text[pos] - '0');
-      fraction_scale *= 10;
-      any_digit = true;
-    }
-  }
-  if (!any_digit) throw_bad_count(option, text, "is not a count");
-  std::uint64_t multiplier = 1;
-  if (pos < text.size()) {
-    switch (text[pos]) {
-      case 'k': case 'K': multiplier = 1'000ULL; break;
-      case 'm': case 'M': multiplier = 1'000'000ULL; break;
-      case 'g': case 'G': multiplier = 1'000'000'000ULL; break;
-      case 't': case 'T': multiplier = 1'000'000'000'000ULL; break;
-      default: throw_bad_count(option, text, "is not a count");
-    }
-    ++pos;
-  }
-  if (pos != text.size()) throw_bad_count(option, text, "is not a count");
-  if (whole > max / multiplier) throw_bad_count(option, text, "is too large");
-  // fraction * multiplier can overflow only with absurdly many decimals; check it anyway.
-  if (fraction != 0 && fraction > max / multiplier) throw_bad_count(option, text, "has too many decimals");
-  const std::uint64_t scaled_fraction = fraction * multiplier;
-  if (scaled_fraction % fraction_scale != 0) throw_bad_count(option, text, "is not a whole number");
-  const std::uint64_t extra = scaled_fraction / fraction_scale;
-  if (whole * multiplier > max - extra) throw_bad_count(option, text, "is too large");
-  return whole * multiplier + extra;
-}
-
-// "512M", "1G", "1.5G", "65536": bytes, with binary suffixes K, M, G, T.
-std::uint64_t parse_memory(const std::string& text) {
-  std::size_t used = 0;
-  double value = 0;
-  try {
-    value = std::stod(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  std::string suffix = text.substr(used);
-  for (auto& c : suffix) c = static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
-  if (suffix.size() == 2 && suffix[1] == 'B') suffix.pop_back();
-  double scale = 0;
-  if (suffix.empty() || suffix == "B") scale = 1;
-  else if (suffix == "K") scale = 1024.0;
-  else if (suffix == "M") scale = 1024.0 * 1024;
-  else if (suffix == "G") scale = 1024.0 * 1024 * 1024;
-  else if (suffix == "T") scale = 1024.0 * 1024 * 1024 * 1024;
-  const double bytes = value * scale;
-  if (used == 0 || scale == 0 || !(bytes >= 1 << 20) || bytes > 1e15)
-    throw error(error_kind::usage, "invalid --memory '" + text + "'", "", 0,
-                "give a size of at least 1M, e.g. --memory 512M or --memory 4G");
-  return static_cast<std::uint64_t>(bytes);
-}
-
 void apply_time_options(const time_options& opt, const char* command, count_request& request,
                         std::optional<time_parser>& parser) {
   const bool column_given = opt.column_option != nullptr && opt.column_option->count() > 0;

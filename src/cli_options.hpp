@@ -24,17 +24,6 @@ inline const CLI::Validator& non_negative_number() {
   return validator;
 }
 
-// A row count: "886413", "10k", "1.5M", "1G", "2T" (decimal suffixes: these are rows, not bytes).
-// Throws error(usage) naming `option`, with a hint.
-std::uint64_t parse_count(const std::string& option, const std::string& text);
-
-// The default of --memory: the cap on input buffers; a single record may use half of it.
-inline constexpr const char* default_memory = "1G";
-
-// A size in bytes: "512M", "1G", "1.5G", "65536" (binary suffixes K, M, G, T); at least 1 MiB.
-// Throws error(usage) naming --memory, with a hint.
-std::uint64_t parse_memory(const std::string& text);
-
 // --stats, --per, --time and --time-format, as count and bench take them.
 struct time_options {
   bool stats = false;

@@ -1,4 +1,5 @@
 #include "cmd_bench.hpp"
+#include "parse_values.hpp"
 
 #include <sys/utsname.h>
 #include <unistd.h>

@@ -1,4 +1,5 @@
 #include "cmd_count.hpp"
+#include "parse_values.hpp"
 
 #include <sys/stat.h>
 
@@ -51,7 +52,6 @@ struct count_options {
   bool quiet = false;
   bool verbose = false;
 };
-
 
 std::uint64_t total_input_bytes(const std::vector<std::string>& inputs) {
   std::uint64_t total = 0;
@@ -212,18 +212,6 @@ void run(const count_options& opt) {
 }
 
 }  // namespace
-
-char parse_delimiter(const std::string& text) {
-  if (text == "\\t" || text == "\t" || text == "tab" || text == "TAB") return '\t';
-  if (text.size() != 1)
-    throw error(error_kind::usage, "invalid --delimiter '" + text + "': it must be one character", "", 0,
-                "e.g. --delimiter ';' or --delimiter tab");
-  const char c = text[0];
-  if (c == '"' || c == '\n' || c == '\r')
-    throw error(error_kind::usage, "invalid --delimiter: quotes and line breaks cannot be delimiters", "", 0,
-                "e.g. --delimiter ',' (the default), ';', '|' or tab");
-  return c;
-}
 
 CLI::App* setup_count(CLI::App& parent) {
   auto opt = std::make_shared<count_options>();

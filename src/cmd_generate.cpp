@@ -1,4 +1,5 @@
 #include "cmd_generate.hpp"
+#include "parse_values.hpp"
 
 #include "cli_options.hpp"
 

@@ -1,4 +1,5 @@
 #include "cmd_merge.hpp"
+#include "parse_values.hpp"
 
 #include <memory>
 #include <string>

@@ -701,21 +701,6 @@ void write_table(output_file& out, std::span<const std::string_view> header, std
   writer.flush();
 }
 
-output_format parse_output_format(std::string_view text) {
-  if (text == "csv") return output_format::csv;
-  if (text == "tsv") return output_format::tsv;
-  if (text == "json") return output_format::json;
-  throw error(error_kind::usage, "unknown output format '" + std::string(text) + "'", {}, 0,
-              "choose one of: csv, tsv, json");
-}
-
-sort_order parse_sort_order(std::string_view text) {
-  if (text == "key") return sort_order::key;
-  if (text == "count") return sort_order::count;
-  throw error(error_kind::usage, "unknown sort order '" + std::string(text) + "'", {}, 0,
-              "choose one of: key (byte order of the keys), count (largest count first)");
-}
-
 std::string_view to_string(output_format format) noexcept {
   switch (format) {
     case output_format::csv: return "csv";

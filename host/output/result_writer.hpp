@@ -63,9 +63,9 @@ void write_table(output_file& out, std::span<const std::string_view> header, std
                  output_format format);
 
 // "csv" | "tsv" | "json"; anything else throws error(usage) with a hint listing the choices.
-output_format parse_output_format(std::string_view text);
+
 // "key" | "count"; anything else throws error(usage) with a hint listing the choices.
-sort_order parse_sort_order(std::string_view text);
+
 
 std::string_view to_string(output_format format) noexcept;
 std::string_view to_string(sort_order order) noexcept;

@@ -7,14 +7,6 @@
 
 namespace labcount {
 
-bad_row_policy parse_bad_row_policy(std::string_view text) {
-  if (text == "error") return bad_row_policy::error;
-  if (text == "skip") return bad_row_policy::skip;
-  if (text == "warn") return bad_row_policy::warn;
-  throw error(error_kind::usage, "invalid --on-bad-row value '" + std::string(text) + "'", "", 0,
-              "use --on-bad-row error, skip or warn");
-}
-
 std::string describe(const bad_row& row) {
   switch (row.problem) {
     case row_problem::unterminated_quote:

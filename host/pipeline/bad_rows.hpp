@@ -27,7 +27,7 @@
 namespace labcount {
 
 enum class bad_row_policy { error, skip, warn };
-bad_row_policy parse_bad_row_policy(std::string_view text);  // throws error(usage)
+
 
 inline constexpr std::uint64_t no_bad_row_limit = ~std::uint64_t{0};
 // How many bad rows are kept for the report.

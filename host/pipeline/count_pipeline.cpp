@@ -35,13 +35,6 @@ std::string list_columns(const std::vector<std::string>& header) {
 
 }  // namespace
 
-bad_file_policy parse_bad_file_policy(std::string_view text) {
-  if (text == "error") return bad_file_policy::error;
-  if (text == "skip") return bad_file_policy::skip;
-  throw error(error_kind::usage, "invalid --on-bad-file value '" + std::string(text) + "'", "", 0,
-              "use --on-bad-file error or skip");
-}
-
 std::uint32_t resolve_key_column(const std::string& key, const std::vector<std::string>& header, bool has_header,
                                  const std::string& file, std::uint64_t header_line, const std::string& option) {
   if (has_header) {

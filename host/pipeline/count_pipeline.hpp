@@ -26,7 +26,7 @@
 namespace labcount {
 
 enum class bad_file_policy { error, skip };
-bad_file_policy parse_bad_file_policy(std::string_view text);  // throws error(usage)
+
 
 class progress_meter;
 

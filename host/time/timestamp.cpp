@@ -12,7 +12,6 @@ using namespace timestamp_detail;
 constexpr const char* automatic_description = "M/D/YYYY H:MM or ISO 8601";
 constexpr const char* supported_directives = "%Y %m %d %e %H %M %S %y %b %B %j %p %I %T %D %F %%";
 
-
 struct civil_date {
   std::int64_t year;
   unsigned month;  // 1..12
@@ -40,7 +39,6 @@ civil_date civil_from_days(std::int64_t days) noexcept {
   const std::int64_t year = cycle * 400 + year_of_cycle + (month <= 2 ? 1 : 0);
   return {year, month, day};
 }
-
 
 constexpr const char* month_names[12] = {"january", "february", "march",     "april",   "may",      "june",
                                          "july",    "august",   "september", "october", "november", "december"};
@@ -145,7 +143,6 @@ time_parser::time_parser(std::string strftime_format) : description_(std::move(s
                 "use %I (hour 1-12) together with %p (AM/PM), or %H (hour 0-23) alone");
 }
 
-
 bool time_parser::parse_custom(std::string_view text, timestamp& out) const noexcept {
   using kind = step::kind;
   const char* p = text.data();
@@ -241,15 +238,6 @@ std::string format_iso(timestamp t) {
   out.push_back(':');
   append_padded(out, second_of_day % 60, 2);
   return out;
-}
-
-time_bucket parse_time_bucket(std::string_view text) {
-  if (text == "hour") return time_bucket::hour;
-  if (text == "day") return time_bucket::day;
-  if (text == "week") return time_bucket::week;
-  if (text == "month") return time_bucket::month;
-  throw error(error_kind::usage, "unknown time bucket '" + std::string(text) + "'", {}, 0,
-              "use one of: hour, day, week, month");
 }
 
 // floor_div rather than day_of: the same days, and no overflow at INT64_MIN (day_of negates t).

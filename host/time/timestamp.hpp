@@ -56,7 +56,7 @@ std::string format_iso(timestamp t);
 enum class time_bucket { hour, day, week, month };
 
 // "hour" | "day" | "week" | "month", else error(usage) with a hint.
-time_bucket parse_time_bucket(std::string_view text);
+
 // A dense index, floored for times before 1970: hours or days since the epoch, ISO weeks (Monday to Sunday)
 // since the week of 1970-01-01 (Monday 1969-12-29 is week 0), months since 1970-01 ((year - 1970) * 12 + month - 1).
 std::int64_t bucket_of(timestamp t, time_bucket b) noexcept;

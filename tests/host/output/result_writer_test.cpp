@@ -545,40 +545,6 @@ TEST(OrderRowsWithFile, DoesNotDependOnInputOrder) {
   }
 }
 
-TEST(ParseOptions, AcceptsTheDocumentedNames) {
-  EXPECT_EQ(parse_output_format("csv"), output_format::csv);
-  EXPECT_EQ(parse_output_format("tsv"), output_format::tsv);
-  EXPECT_EQ(parse_output_format("json"), output_format::json);
-  EXPECT_EQ(parse_sort_order("key"), sort_order::key);
-  EXPECT_EQ(parse_sort_order("count"), sort_order::count);
-  for (output_format format : {output_format::csv, output_format::tsv, output_format::json})
-    EXPECT_EQ(parse_output_format(to_string(format)), format);
-  for (sort_order order : {sort_order::key, sort_order::count}) EXPECT_EQ(parse_sort_order(to_string(order)), order);
-}
-
-TEST(ParseOptions, RejectsOthersWithAUsageErrorListingTheChoices) {
-  for (std::string_view text : {"xml", "CSV", "", " csv", "csv "}) {
-    try {
-      parse_output_format(text);
-      ADD_FAILURE() << "accepted '" << text << "'";
-    } catch (const error& e) {
-      EXPECT_EQ(e.kind(), error_kind::usage);
-      EXPECT_NE(e.description().find("'" + std::string(text) + "'"), std::string::npos) << e.what();
-      EXPECT_NE(e.hint().find("csv, tsv, json"), std::string::npos) << e.what();
-      EXPECT_EQ(exit_code_for(e.kind()), exit_usage_error);
-    }
-  }
-  for (std::string_view text : {"value", "Count", "", "keys"}) {
-    try {
-      parse_sort_order(text);
-      ADD_FAILURE() << "accepted '" << text << "'";
-    } catch (const error& e) {
-      EXPECT_EQ(e.kind(), error_kind::usage);
-      EXPECT_NE(e.hint().find("key"), std::string::npos) << e.what();
-      EXPECT_NE(e.hint().find("count"), std::string::npos) << e.what();
-    }
-  }
-}
 
 }  // namespace
 }  // namespace labcount

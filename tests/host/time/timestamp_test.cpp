@@ -310,20 +310,6 @@ TEST(FormatIso, EdgesOfTheRange) {
   EXPECT_EQ(format_iso(INT64_MAX), "292277026596-12-04T15:30:07");
 }
 
-TEST(TimeBucket, ParseAndColumnNames) {
-  for (const time_bucket b : {time_bucket::hour, time_bucket::day, time_bucket::week, time_bucket::month})
-    EXPECT_EQ(parse_time_bucket(bucket_column_name(b)), b);
-  EXPECT_STREQ(bucket_column_name(time_bucket::week), "week");
-  for (const char* text : {"", "days", "Hour", "year", "minute", " day"}) {
-    try {
-      parse_time_bucket(text);
-      ADD_FAILURE() << "'" << text << "' accepted";
-    } catch (const error& e) {
-      EXPECT_EQ(e.kind(), error_kind::usage);
-      EXPECT_NE(e.hint().find("hour, day, week, month"), std::string::npos) << e.what();
-    }
-  }
-}
 
 TEST(TimeBucket, HourAndDayBoundaries) {
   EXPECT_EQ(bucket_of(0, time_bucket::hour), 0);
