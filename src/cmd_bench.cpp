@@ -20,6 +20,7 @@
 
 #include "backend_registry.hpp"
 #include "cli_options.hpp"
+#include "count_args.hpp"
 #include "cmd_count.hpp"
 #include "output/count_output.hpp"
 #include "pipeline/count_pipeline.hpp"
@@ -42,7 +43,6 @@ using clock_type = std::chrono::steady_clock;
 
 struct bench_options {
   std::vector<std::string> inputs;
-  bool recursive = false;
   std::string generate_rows;  // --generate N: bench on generated data
   std::string generate_samples = std::to_string(generate_options{}.samples);
   double skew = generate_options{}.skew;
@@ -50,15 +50,7 @@ struct bench_options {
   std::string backends;  // "cpu,gpu"; empty: every usable backend
   unsigned warmup = 1;
   unsigned repeat = 5;
-  std::string key = "SampleID";
-  bool no_header = false;
-  std::string delimiter = ",";
-  unsigned threads = 0;
-  int device = 0;
-  std::string on_bad_row = "error";
-  time_options time;
-  std::string sort = "key";
-  std::string format = "csv";
+  run_flags run;  // the flags bench shares with count: it measures the run count makes
   bool json = false;
   bool no_progress = false;
 };
@@ -370,7 +362,7 @@ bench_input prepare_input(const bench_options& opt, const scratch_dir& scratch, 
       throw error(error_kind::usage, "bench cannot read standard input: it reads each input several times", "", 0,
                   "save the data to a file and benchmark that");
   expand_options expand;
-  expand.recursive = opt.recursive;
+  expand.recursive = opt.run.recursive;
   input.paths = expand_inputs(opt.inputs, expand).paths;
   input.description = input.paths.size() == 1 ? input.paths.front() : std::to_string(input.paths.size()) + " inputs";
   return input;
@@ -382,7 +374,7 @@ void print_table(const bench_options& opt, const machine_info& machine, const be
   std::printf("labcount bench: %s: %.1f MB, %llu rows, %llu distinct keys; key %s; %u warm-up + %u timed run%s each\n",
               input.description.c_str(), static_cast<double>(first.bytes) / 1e6,
               static_cast<unsigned long long>(first.rows), static_cast<unsigned long long>(first.distinct_keys),
-              opt.key.c_str(), opt.warmup, opt.repeat, opt.repeat == 1 ? "" : "s");
+              opt.run.key.c_str(), opt.warmup, opt.repeat, opt.repeat == 1 ? "" : "s");
   std::printf("machine: %s, %u hardware threads, %.1f GiB, %s; %s; load %.2f; labcount %s (%s), %s\n",
               machine.cpu.c_str(), machine.hardware_threads, static_cast<double>(machine.memory_bytes) / (1 << 30),
               machine.os.c_str(), machine.hostname.c_str(), machine.load_average, LABCOUNT_VERSION,
@@ -470,11 +462,11 @@ void print_json(const bench_options& opt, const machine_info& machine, const ben
          "}";
   else
     j += "null";
-  j += ", \"key\": " + json_string(opt.key) + ", \"has_header\": " + (opt.no_header ? "false" : "true") +
-       ", \"delimiter\": " + json_string(std::string(1, parse_delimiter(opt.delimiter))) +
-       ", \"threads\": " + std::to_string(threads) + ", \"device\": " + std::to_string(opt.device) +
-       ", \"mode\": " + json_string(opt.time.stats ? "stats" : !opt.time.per.empty() ? "per " + opt.time.per : "counts") +
-       ", \"format\": " + json_string(opt.format) + ", \"sort\": " + json_string(opt.sort) +
+  j += ", \"key\": " + json_string(opt.run.key) + ", \"has_header\": " + (opt.run.no_header ? "false" : "true") +
+       ", \"delimiter\": " + json_string(std::string(1, parse_delimiter(opt.run.delimiter))) +
+       ", \"threads\": " + std::to_string(threads) + ", \"device\": " + std::to_string(opt.run.device) +
+       ", \"mode\": " + json_string(opt.run.time.stats ? "stats" : !opt.run.time.per.empty() ? "per " + opt.run.time.per : "counts") +
+       ", \"format\": " + json_string(opt.run.format) + ", \"sort\": " + json_string(opt.run.sort) +
        ", \"warmup\": " + std::to_string(opt.warmup) + ", \"repeat\": " + std::to_string(opt.repeat) + "},\n";
   const run_sample& first = results.front().runs.front();
   j += "  \"input\": {\"bytes\": " + std::to_string(first.bytes) + ", \"rows\": " + std::to_string(first.rows) +
@@ -508,26 +500,13 @@ void print_json(const bench_options& opt, const machine_info& machine, const ben
 }
 
 void run_bench(const bench_options& opt) {
-  count_request request;
-  request.key = opt.key;
-  request.has_header = !opt.no_header;
-  request.delimiter = parse_delimiter(opt.delimiter);
-  request.on_bad_row = parse_bad_row_policy(opt.on_bad_row);
-  std::optional<time_parser> times;
-  apply_time_options(opt.time, "bench", request, times);
-  // As `count` with its default --memory 1G: a record longer than half of it is an error.
-  request.max_record_bytes = static_cast<std::size_t>(parse_memory(default_memory) / 2);  // as count's default
-  output_options out_opts;
-  out_opts.format = parse_output_format(opt.format);
-  out_opts.order = parse_sort_order(opt.sort);
+  run_plan plan = make_run_plan(opt.run, "bench");
+  count_request& request = plan.request;
+  const output_options& out_opts = plan.output;
+  const unsigned threads = plan.threads;
+  const backend_options& b_opts = plan.backend;
 
-  const unsigned threads = opt.threads == 0 ? thread_pool::default_threads() : opt.threads;
-  backend_options b_opts;
-  b_opts.num_workers = threads;
-  b_opts.device = opt.device;
-  b_opts.mode = request.mode;
-
-  const machine_info machine = describe_machine(opt.device);
+  const machine_info machine = describe_machine(opt.run.device);
   const std::vector<std::string> names = chosen_backends(opt, machine.backends);
   if (names.empty())
     throw error(error_kind::backend_unavailable, "no backend can run here", "", 0, "run `labcount info` for details");
@@ -552,7 +531,7 @@ void run_bench(const bench_options& opt) {
     r.name = name;
     r.device = std::to_string(threads) + (threads == 1 ? " thread" : " threads");
     if (name == "gpu") {
-      r.device = "GPU " + std::to_string(opt.device) + ", " + r.device;
+      r.device = "GPU " + std::to_string(opt.run.device) + ", " + r.device;
       for (const auto& s : machine.backends)
         if (s.name == "gpu") r.device_detail = s.reason;
     }
@@ -614,7 +593,6 @@ CLI::App* setup_bench(CLI::App& parent) {
       "Exit codes: 0 ok, 1 the backends' outputs differ, 2 bad command line, 3 file error, 4 a backend named in\n"
       "--backends cannot run here.");
   cmd->add_option("inputs", opt->inputs, "CSV files (plain or gzip), or directories with --recursive");
-  cmd->add_flag("-r,--recursive", opt->recursive, "Bench every *.csv and *.csv.gz file below the given directories");
   cmd->add_option("--generate", opt->generate_rows,
                   "Bench on N generated rows (as `labcount generate --rows N`) instead of files; suffixes k, M, G "
                   "are powers of 1000")
@@ -640,35 +618,7 @@ CLI::App* setup_bench(CLI::App& parent) {
       ->capture_default_str();
   cmd->add_flag("--json", opt->json, "Print one JSON object (machine, options, per-backend results) instead of a table");
   cmd->add_flag("--no-progress", opt->no_progress, "No progress line on stderr (it only shows on a terminal)");
-  cmd->add_option("-k,--key", opt->key, "Key column: a header name, or a 1-based column number")
-      ->capture_default_str()
-      ->group("Count options");
-  cmd->add_flag("--no-header", opt->no_header, "The input has no header row (then --key must be a number)")
-      ->group("Count options");
-  cmd->add_option("-d,--delimiter", opt->delimiter, "Field delimiter: one character, or tab / \\t")
-      ->capture_default_str()
-      ->group("Count options");
-  cmd->add_option("-j,--threads", opt->threads, "Host threads (default: all hardware threads)")
-      ->check(CLI::Range(1u, 1024u))
-      ->group("Count options");
-  cmd->add_option("--device", opt->device, "GPU to use (see `labcount info`)")
-      ->check(CLI::Range(0, 1024))
-      ->capture_default_str()
-      ->group("Count options");
-  cmd->add_option("--on-bad-row", opt->on_bad_row, "error, skip or warn, as for count")
-      ->capture_default_str()
-      ->group("Count options");
-  cmd->add_flag("--stats", opt->time.stats, "Bench `count --stats` (per-key time statistics)")->group("Count options");
-  cmd->add_option("--per", opt->time.per, "Bench `count --per hour|day|week|month`")->group("Count options");
-  opt->time.column_option = cmd->add_option("--time", opt->time.column, "Timestamp column for --stats/--per")
-      ->capture_default_str()
-      ->group("Count options");
-  cmd->add_option("--time-format", opt->time.format, "Timestamp format for --stats/--per (strftime notation)")
-      ->group("Count options");
-  cmd->add_option("--sort", opt->sort, "Output order: key or count")->capture_default_str()->group("Count options");
-  cmd->add_option("-f,--format", opt->format, "Output format: csv, tsv or json")
-      ->capture_default_str()
-      ->group("Count options");
+  add_run_flags(*cmd, opt->run);
   cmd->callback([opt] { run_bench(*opt); });
   return cmd;
 }

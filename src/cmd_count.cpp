@@ -14,6 +14,7 @@
 #include "backend_registry.hpp"
 #include "pipeline/count_pipeline.hpp"
 #include "cli_options.hpp"
+#include "count_args.hpp"
 #include "util/errors.hpp"
 #include "input/input_list.hpp"
 #include "output/output_file.hpp"
@@ -29,25 +30,10 @@ namespace {
 
 struct count_options {
   std::vector<std::string> inputs;
-  std::string key = "SampleID";
-  bool no_header = false;
-  std::string delimiter = ",";
-  unsigned threads = 0;
+  run_flags run;  // the flags count shares with bench
   std::string backend = "auto";
-  int device = 0;
-  std::string on_bad_row = "error";
-  std::uint64_t max_bad_rows = no_bad_row_limit;
-  std::string sort = "key";
-  std::uint64_t top = 0;
-  std::string format = "csv";
   std::string output = "-";
-  std::size_t chunk_bytes = 0;
-  std::string memory = default_memory;
-  bool recursive = false;
-  bool per_file = false;
-  std::string on_bad_file = "error";
   bool no_progress = false;
-  time_options time;
   bool timing = false;
   bool quiet = false;
   bool verbose = false;
@@ -62,7 +48,6 @@ std::uint64_t total_input_bytes(const std::vector<std::string>& inputs) {
   return total;
 }
 
-constexpr std::uint64_t input_source_chunk_default = std::uint64_t{4} << 20;
 
 double seconds(std::chrono::nanoseconds ns) { return std::chrono::duration<double>(ns).count(); }
 
@@ -104,51 +89,21 @@ void report_skipped(const count_result& result, std::size_t num_inputs) {
 void run(const count_options& opt) {
   if (opt.quiet && opt.verbose)
     throw error(error_kind::usage, "--quiet and --verbose contradict each other", "", 0, "use one of them");
-  count_request request;
-  if (opt.max_bad_rows != no_bad_row_limit && opt.on_bad_row == "error")
-    throw error(error_kind::usage, "--max-bad-rows applies to --on-bad-row skip or warn", "", 0,
-                "--on-bad-row error (the default) stops at the first bad row; add --on-bad-row skip or warn");
-  request.key = opt.key;
-  request.has_header = !opt.no_header;
-  request.delimiter = parse_delimiter(opt.delimiter);
-  request.on_bad_row = parse_bad_row_policy(opt.on_bad_row);
-  request.per_file = opt.per_file;
-  request.on_bad_file = parse_bad_file_policy(opt.on_bad_file);
-  std::optional<time_parser> times;
-  apply_time_options(opt.time, "run", request, times);
-  if (request.mode != value_mode::counts && (opt.per_file || request.on_bad_file == bad_file_policy::skip))
-    throw error(error_kind::usage,
-                std::string(opt.time.stats ? "--stats" : "--per") + " cannot be combined with " +
-                    (opt.per_file ? "--per-file" : "--on-bad-file skip"),
-                "", 0,
-                "time statistics take every row of every input together (distinct days and repeats cannot be "
-                "taken apart again); run labcount once per file instead");
-  // --memory caps the buffers: the chunks in flight (one per worker, plus one being cut, plus a record
-  // that straddles them) stay within it; a single record longer than half of it is an error.
-  const std::uint64_t memory = parse_memory(opt.memory);
-
-  output_options out_opts;
-  out_opts.format = parse_output_format(opt.format);
-  out_opts.order = parse_sort_order(opt.sort);
-  out_opts.top = opt.top;
+  run_plan plan = make_run_plan(opt.run, "run");
+  count_request& request = plan.request;
+  const output_options& out_opts = plan.output;
 
   std::size_t stdin_uses = 0;
   for (const auto& in : opt.inputs) stdin_uses += in == "-";
   if (stdin_uses > 1) throw error(error_kind::usage, "standard input (-) is given more than once", "", 0, "give - once");
 
-  const unsigned threads = opt.threads == 0 ? thread_pool::default_threads() : opt.threads;
-  request.chunk_bytes = opt.chunk_bytes != 0
-                            ? opt.chunk_bytes
-                            : static_cast<std::size_t>(std::clamp<std::uint64_t>(memory / (4 * (threads + 2)),
-                                                                                 64 << 10, input_source_chunk_default));
-  request.max_record_bytes = static_cast<std::size_t>(memory / 2);
-  request.max_bad_rows = opt.max_bad_rows;
+  const unsigned threads = plan.threads;
 
   // The output first: a bad -o path fails before any work, and its identity keeps it out of the inputs.
   // It creates nothing until the result is written.
   output_file out(opt.output);
   expand_options expand;
-  expand.recursive = opt.recursive;
+  expand.recursive = opt.run.recursive;
   expand.skip_unreadable = request.on_bad_file == bad_file_policy::skip;
   expand.has_output = out.names_existing_file(expand.output_device, expand.output_inode);
   expand.output_name = opt.output;
@@ -159,12 +114,8 @@ void run(const count_options& opt) {
   if (!opt.quiet)
     for (const auto& w : expanded.warnings) std::fprintf(stderr, "labcount: warning: %s\n", printable(w).c_str());
   const std::size_t num_inputs = request.inputs.size() + expanded.skipped.size();
-  backend_options b_opts;
-  b_opts.num_workers = threads;
-  b_opts.device = opt.device;
-  b_opts.mode = request.mode;
   const std::uint64_t input_bytes = total_input_bytes(request.inputs);
-  selected_backend selected = select_backend(parse_backend_choice(opt.backend), input_bytes, b_opts);
+  selected_backend selected = select_backend(parse_backend_choice(opt.backend), input_bytes, plan.backend);
   if (opt.verbose)
     std::fprintf(stderr, "labcount: backend %s (%s), %u threads, %zu input%s\n", selected.name.c_str(),
                  selected.reason.c_str(), threads, request.inputs.size(), request.inputs.size() == 1 ? "" : "s");
@@ -233,63 +184,24 @@ CLI::App* setup_count(CLI::App& parent) {
                   "CSV files (plain or gzip, recognised by content), directories with --recursive, or - for "
                   "standard input")
       ->required();
-  cmd->add_flag("-r,--recursive", opt->recursive, "Count every *.csv and *.csv.gz file below the given directories");
-  cmd->add_flag("--per-file", opt->per_file, "Counts per input file: adds a 'file' column before the key");
-  cmd->add_option("--on-bad-file", opt->on_bad_file,
-                  "An input that cannot be read or has bad data: error (stop, write nothing) or skip (leave it out "
-                  "whole and list it at the end)")
-      ->capture_default_str();
-  cmd->add_option("--memory", opt->memory,
-                  "Cap on the buffers for input data (e.g. 512M, 4G); the key dictionary comes on top")
-      ->capture_default_str();
-  cmd->add_flag("--no-progress", opt->no_progress, "No progress line on stderr (it only shows on a terminal)");
-  cmd->add_flag("--stats", opt->time.stats,
-                "Per key also: first_test, last_test (ISO 8601), active_days (distinct days with a test), repeats "
-                "(rows whose key and time equal an earlier row's)")
-      ->group("Time analytics");
-  cmd->add_option("--per", opt->time.per, "Count per key per time bucket: hour, day, week (ISO) or month")
-      ->group("Time analytics");
-  opt->time.column_option =
-      cmd->add_option("--time", opt->time.column, "Timestamp column for --stats/--per: a header name or 1-based number")
-      ->capture_default_str()
-      ->group("Time analytics");
-  cmd->add_option("--time-format", opt->time.format,
-                  "Timestamp format in strftime notation (default: M/D/YYYY H:MM[:SS] or ISO 8601), e.g. "
-                  "'%d.%m.%Y %H:%M'")
-      ->group("Time analytics");
-  cmd->add_option("-k,--key", opt->key, "Key column: a header name, or a 1-based column number")
-      ->capture_default_str();
-  cmd->add_flag("--no-header", opt->no_header, "The input has no header row (then --key must be a number)");
-  cmd->add_option("-d,--delimiter", opt->delimiter, "Field delimiter: one character, or tab / \\t")
-      ->capture_default_str();
-  cmd->add_option("-j,--threads", opt->threads, "Host threads (default: all hardware threads)")
-      ->check(CLI::Range(1u, 1024u));
+  add_run_flags(*cmd, opt->run);
+  cmd->add_option("-o,--output", opt->output,
+                  "Output file (default: standard output); replaced only when the run succeeds")
+      ->group("Output");
   cmd->add_option("--backend", opt->backend,
                   "auto: the GPU when one is usable and the input is large enough, else the CPU; cpu; gpu")
-      ->capture_default_str();
-  cmd->add_option("--device", opt->device, "GPU to use (see `labcount info`)")->check(non_negative_number())
-      ->capture_default_str();
-  cmd->add_option("--on-bad-row", opt->on_bad_row,
-                  "A row with the wrong number of fields or bad quoting: error (stop), skip (leave out, summary on "
-                  "stderr), warn (leave out, list each)")
-      ->capture_default_str();
-  cmd->add_option("--max-bad-rows", opt->max_bad_rows,
-                  "With --on-bad-row skip or warn: stop with exit 1 once more than N rows are bad (default: no "
-                  "limit)")
-      ->check(non_negative_number());
-  cmd->add_option("--sort", opt->sort, "Output order: key (byte order) or count (descending, ties by key)")
-      ->capture_default_str();
-  cmd->add_option("--top", opt->top, "Only the first N rows after sorting (0: all)")->check(non_negative_number());
-  cmd->add_option("-f,--format", opt->format, "Output format: csv, tsv or json")->capture_default_str();
-  cmd->add_option("-o,--output", opt->output,
-                  "Output file (default: standard output); replaced only when the run succeeds");
-  cmd->add_option("--chunk-size", opt->chunk_bytes, "Bytes per parse chunk (tuning; default 4 MiB)")
-      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 34))
-      ->group("Advanced");
-  cmd->add_flag("-q,--quiet", opt->quiet, "No warnings or summaries on stderr (errors are still printed)");
-  cmd->add_flag("-v,--verbose", opt->verbose, "Say which backend ran and why, and how long each phase took");
+      ->capture_default_str()
+      ->group("Execution");
+  const std::string messages = "Messages";
+  cmd->add_flag("--no-progress", opt->no_progress, "No progress line on stderr (it only shows on a terminal)")
+      ->group(messages);
+  cmd->add_flag("-q,--quiet", opt->quiet, "No warnings or summaries on stderr (errors are still printed)")
+      ->group(messages);
+  cmd->add_flag("-v,--verbose", opt->verbose, "Say which backend ran and why, and how long each phase took")
+      ->group(messages);
   cmd->add_flag("--timing", opt->timing,
-                "Print how long each phase took (read+parse+encode, transfer, sort, reduce, output) to stderr");
+                "Print how long each phase took (read+parse+encode, transfer, sort, reduce, output) to stderr")
+      ->group(messages);
   cmd->callback([opt] { run(*opt); });
   return cmd;
 }

@@ -6,6 +6,7 @@
 //           (1, 2, 3) goes with the first chunk size: the next sizes take the next counts, so every input runs
 //           at every thread count (each run costs about 1 ms, mostly setting up the workers' buffers)
 //   rest:   the file
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <iterator>
@@ -87,6 +88,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto ref = testing::reference_count(text, delimiter, has_header, key_index.value_or(0));
   const std::uint64_t first_bad_line = ref.first_bad_line.value_or(0);
   const std::uint64_t last_bad_line = ref.first_bad_line ? last_line_of_record(text, first_bad_line) : 0;
+  // Odd quotes in all: the last record's quote never closes. That is an error of the input under every
+  // policy (it swallowed the rest of it), not one bad row.
+  const bool unterminated_at_end =
+      has_records && !must_fail_at_start && std::count(text.begin(), text.end(), '"') % 2 == 1;
 
   count_request request;
   request.inputs = {path};
@@ -102,10 +107,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     try {
       got = fuzz::run_cpu(request, threads);
     } catch (const error& e) {
-      const bool bad_row_error = policy == bad_row_policy::error && ref.bad_rows > 0;
+      const bool bad_row_error = (policy == bad_row_policy::error && ref.bad_rows > 0) || unterminated_at_end;
       LABCOUNT_FUZZ_CHECK(must_fail_at_start || bad_row_error, "unexpected error at chunk %zu, threads %u: %s",
                           chunk, threads, e.what());
-      if (!must_fail_at_start)
+      if (!must_fail_at_start && policy != bad_row_policy::error && unterminated_at_end)
+        LABCOUNT_FUZZ_CHECK(e.kind() == error_kind::unterminated_quote && e.line() >= first_bad_line,
+                            "expected the unterminated quote at or after line %llu (chunk %zu, threads %u): %s",
+                            static_cast<unsigned long long>(first_bad_line), chunk, threads, e.what());
+      else if (!must_fail_at_start)
         LABCOUNT_FUZZ_CHECK(problem_of(e.kind()) != row_problem::none &&
                                 is_first_bad_row(e.line(), problem_of(e.kind()), first_bad_line, last_bad_line),
                             "error on line %llu, the reference's first bad row is on lines %llu-%llu (chunk %zu, "
@@ -116,6 +125,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     LABCOUNT_FUZZ_CHECK(!must_fail_at_start, "no error for a bad first record or key (chunk %zu, threads %u)",
                         chunk, threads);
+    LABCOUNT_FUZZ_CHECK(!unterminated_at_end, "no error for a quote that never closes (chunk %zu, threads %u)", chunk,
+                        threads);
     if (!has_records) {
       LABCOUNT_FUZZ_CHECK(got->rows == 0 && got->bad_rows == 0, "rows in a file without records (chunk %zu)",
                           chunk);

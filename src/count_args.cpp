@@ -1,0 +1,128 @@
+#include "count_args.hpp"
+
+#include <algorithm>
+
+#include "input/input_source.hpp"
+#include "util/errors.hpp"
+#include "util/thread_pool.hpp"
+
+namespace labcount {
+
+void add_run_flags(CLI::App& cmd, run_flags& f) {
+  const std::string input = "Input";
+  cmd.add_flag("-r,--recursive", f.recursive, "Count every *.csv and *.csv.gz file below the given directories")
+      ->group(input);
+  cmd.add_flag("--no-header", f.no_header, "The input has no header row (then --key must be a number)")->group(input);
+  cmd.add_option("-d,--delimiter", f.delimiter, "Field delimiter: one character, or tab / \\t")
+      ->capture_default_str()
+      ->group(input);
+  cmd.add_option("--on-bad-row", f.on_bad_row,
+                 "A row with the wrong number of fields or bad quoting: error (stop), skip (leave out, summary on "
+                 "stderr), warn (leave out, list each)")
+      ->capture_default_str()
+      ->group(input);
+  cmd.add_option("--max-bad-rows", f.max_bad_rows,
+                 "With --on-bad-row skip or warn: stop with exit 1 once more than N rows are bad (default: no "
+                 "limit)")
+      ->check(non_negative_number())
+      ->group(input);
+  cmd.add_option("--on-bad-file", f.on_bad_file,
+                 "An input that cannot be read or has bad data: error (stop, write nothing) or skip (leave it out "
+                 "whole and list it at the end)")
+      ->capture_default_str()
+      ->group(input);
+
+  const std::string key_and_time = "Key and time";
+  cmd.add_option("-k,--key", f.key, "Key column: a header name, or a 1-based column number")
+      ->capture_default_str()
+      ->group(key_and_time);
+  cmd.add_flag("--stats", f.time.stats,
+               "Per key also: first_test, last_test (ISO 8601), active_days (distinct days with a test), repeats "
+               "(rows whose key and time equal an earlier row's)")
+      ->group(key_and_time);
+  cmd.add_option("--per", f.time.per, "Count per key per time bucket: hour, day, week (ISO) or month")
+      ->group(key_and_time);
+  f.time.column_option =
+      cmd.add_option("--time", f.time.column, "Timestamp column for --stats/--per: a header name or 1-based number")
+          ->capture_default_str()
+          ->group(key_and_time);
+  cmd.add_option("--time-format", f.time.format,
+                 "Timestamp format in strftime notation (default: M/D/YYYY H:MM[:SS] or ISO 8601), e.g. "
+                 "'%d.%m.%Y %H:%M'")
+      ->group(key_and_time);
+
+  const std::string output = "Output";
+  cmd.add_flag("--per-file", f.per_file, "Counts per input file: adds a 'file' column before the key")->group(output);
+  cmd.add_option("--sort", f.sort, "Output order: key (byte order) or count (descending, ties by key)")
+      ->capture_default_str()
+      ->group(output);
+  cmd.add_option("--top", f.top, "Only the first N rows after sorting (0: all)")
+      ->check(non_negative_number())
+      ->group(output);
+  cmd.add_option("-f,--format", f.format, "Output format: csv, tsv or json")->capture_default_str()->group(output);
+
+  const std::string execution = "Execution";
+  cmd.add_option("-j,--threads", f.threads, "Host threads (default: all hardware threads)")
+      ->check(CLI::Range(1u, 1024u))
+      ->group(execution);
+  cmd.add_option("--device", f.device, "GPU to use (see `labcount info`)")
+      ->check(non_negative_number())
+      ->capture_default_str()
+      ->group(execution);
+  cmd.add_option("--memory", f.memory,
+                 "Cap on the buffers for input data (e.g. 512M, 4G); the key dictionary comes on top")
+      ->capture_default_str()
+      ->group(execution);
+  cmd.add_option("--chunk-size", f.chunk_bytes, "Bytes per parse chunk (tuning; default from --memory, at most 4 MiB)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 34))
+      ->group(execution);
+}
+
+run_plan make_run_plan(const run_flags& f, const char* command) {
+  run_plan plan;
+  count_request& request = plan.request;
+  if (f.max_bad_rows != no_bad_row_limit && f.on_bad_row == "error")
+    throw error(error_kind::usage, "--max-bad-rows applies to --on-bad-row skip or warn", "", 0,
+                "--on-bad-row error (the default) stops at the first bad row; add --on-bad-row skip or warn");
+  request.key = f.key;
+  request.has_header = !f.no_header;
+  request.delimiter = parse_delimiter(f.delimiter);
+  request.on_bad_row = parse_bad_row_policy(f.on_bad_row);
+  request.max_bad_rows = f.max_bad_rows;
+  request.per_file = f.per_file;
+  request.on_bad_file = parse_bad_file_policy(f.on_bad_file);
+  std::optional<time_parser> times;
+  apply_time_options(f.time, command, request, times);
+  if (times) {
+    plan.times = std::make_unique<time_parser>(std::move(*times));
+    request.times = plan.times.get();
+  }
+  if (request.mode != value_mode::counts && (f.per_file || request.on_bad_file == bad_file_policy::skip))
+    throw error(error_kind::usage,
+                std::string(f.time.stats ? "--stats" : "--per") + " cannot be combined with " +
+                    (f.per_file ? "--per-file" : "--on-bad-file skip"),
+                "", 0,
+                "time statistics take every row of every input together (distinct days and repeats cannot be "
+                "taken apart again); run labcount once per file instead");
+
+  plan.output.format = parse_output_format(f.format);
+  plan.output.order = parse_sort_order(f.sort);
+  plan.output.top = f.top;
+
+  // --memory caps the buffers: the chunks in flight (one per worker, plus one being cut, plus a record
+  // that straddles them) stay within it; a single record longer than half of it is an error.
+  const std::uint64_t memory = parse_memory(f.memory);
+  plan.threads = f.threads == 0 ? thread_pool::default_threads() : f.threads;
+  request.chunk_bytes = f.chunk_bytes != 0
+                            ? f.chunk_bytes
+                            : static_cast<std::size_t>(std::clamp<std::uint64_t>(
+                                  memory / (4 * (plan.threads + 2)), 64 << 10, input_source::default_chunk_bytes));
+  request.max_record_bytes = static_cast<std::size_t>(memory / 2);
+
+  plan.backend.num_workers = plan.threads;
+  plan.backend.device = f.device;
+  plan.backend.mode = request.mode;
+  return plan;
+}
+
+}  // namespace labcount

@@ -1,0 +1,60 @@
+// The flags of a counting run, declared once for every command that makes one (`count` and `bench`):
+// each flag with one validator and one help text. What was parsed (run_flags, the words as typed) is
+// turned into the run's plan by make_run_plan() after all parsing, with every combination check in one
+// place, so `bench` measures exactly the run that `count` makes.
+//
+//   add_run_flags(cmd, flags)          // --key, --delimiter, --stats, --memory, --sort, ...
+//   ... CLI11 parses ...
+//   run_plan plan = make_run_plan(flags, "count");   // throws error(usage) for a bad combination
+//   plan.request.inputs = ...; run_count(plan.request, ...)
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "backend/backend.hpp"
+#include "cli_options.hpp"
+#include "output/result_writer.hpp"
+#include "parse_values.hpp"
+#include "pipeline/count_pipeline.hpp"
+#include "time/timestamp.hpp"
+
+namespace labcount {
+
+struct run_flags {
+  std::string key = "SampleID";
+  bool no_header = false;
+  std::string delimiter = ",";
+  bool recursive = false;
+  bool per_file = false;
+  std::string on_bad_row = "error";
+  std::uint64_t max_bad_rows = no_bad_row_limit;
+  std::string on_bad_file = "error";
+  time_options time;
+  std::string sort = "key";
+  std::uint64_t top = 0;
+  std::string format = "csv";
+  unsigned threads = 0;  // 0: all hardware threads
+  int device = 0;
+  std::string memory = default_memory;
+  std::size_t chunk_bytes = 0;  // 0: from --memory and --threads
+};
+
+// Declares the shared flags on `cmd`, writing into `flags` (which must outlive the parse).
+void add_run_flags(CLI::App& cmd, run_flags& flags);
+
+struct run_plan {
+  count_request request;               // all but the inputs and the progress meter
+  std::unique_ptr<time_parser> times;  // request.times points here (stats, groups)
+  output_options output;
+  unsigned threads = 1;
+  backend_options backend;
+};
+
+// `command` words hints ("run", "bench").
+run_plan make_run_plan(const run_flags& flags, const char* command);
+
+}  // namespace labcount
