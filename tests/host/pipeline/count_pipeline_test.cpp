@@ -26,6 +26,14 @@ struct run_output {
   count_result result;
 };
 
+// run_count on the CPU backend with `threads` workers.
+count_result run_request(const count_request& request, unsigned threads) {
+  thread_pool pool(threads);
+  backend_options options;
+  options.num_workers = threads;
+  return run_count(request, [&] { return make_cpu_backend(options); }, pool);
+}
+
 run_output run(const std::vector<std::string>& paths, const std::string& key, unsigned threads, std::size_t chunk,
                bad_row_policy policy = bad_row_policy::error, bool has_header = true, char delimiter = ',') {
   count_request request;
@@ -35,11 +43,8 @@ run_output run(const std::vector<std::string>& paths, const std::string& key, un
   request.delimiter = delimiter;
   request.on_bad_row = policy;
   request.chunk_bytes = chunk;
-  thread_pool pool(threads);
-  backend_options options;
-  options.num_workers = threads;
   run_output out;
-  out.result = run_count(request, [&] { return make_cpu_backend(options); }, pool);
+  out.result = run_request(request, threads);
   for (std::uint32_t code = 0; code < out.result.dictionary.size(); ++code)
     if (out.result.counts[code] != 0) out.counts[std::string(out.result.dictionary.key(code))] = out.result.counts[code];
   return out;
@@ -219,11 +224,8 @@ TEST(CountPipeline, ARecordPastTheCapNamesItsLineAtAnyChunkSize) {
         request.key = "k";
         request.chunk_bytes = chunk;
         request.max_record_bytes = 2048;
-        thread_pool pool(threads);
-        backend_options options;
-        options.num_workers = threads;
         try {
-          run_count(request, [&] { return make_cpu_backend(options); }, pool);
+          run_request(request, threads);
           FAIL() << "expected an error";
         } catch (const error& e) {
           EXPECT_EQ(e.kind(), kind) << path << " threads=" << threads << " chunk=" << chunk << ": " << e.what();
@@ -292,15 +294,12 @@ TEST(CountPipeline, MaxBadRowsStopsTheRun) {
     request.on_bad_row = bad_row_policy::skip;
     request.max_bad_rows = limit;
     request.chunk_bytes = 64;
-    thread_pool pool(2);
-    backend_options options;
-    options.num_workers = 2;
     if (limit >= 10) {
-      EXPECT_EQ(run_count(request, [&] { return make_cpu_backend(options); }, pool).bad_rows, 10u);
+      EXPECT_EQ(run_request(request, 2).bad_rows, 10u);
       continue;
     }
     try {
-      run_count(request, [&] { return make_cpu_backend(options); }, pool);
+      run_request(request, 2);
       FAIL() << "expected an error at limit " << limit;
     } catch (const error& e) {
       EXPECT_EQ(e.kind(), error_kind::too_many_bad_rows);
