@@ -12,32 +12,13 @@ using namespace timestamp_detail;
 constexpr const char* automatic_description = "M/D/YYYY H:MM or ISO 8601";
 constexpr const char* supported_directives = "%Y %m %d %e %H %M %S %y %b %B %j %p %I %T %D %F %%";
 
-struct civil_date {
-  std::int64_t year;
-  unsigned month;  // 1..12
-  unsigned day;    // 1..31
-};
+using calendar::civil_date;
+using calendar::civil_from_days;
 
 // 0 for January 1.
 unsigned day_of_year_of(const civil_date& date) noexcept {
   constexpr unsigned short days_before_month[13] = {0, 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334};
   return days_before_month[date.month] + date.day - 1 + (date.month > 2 && is_leap_year(date.year) ? 1 : 0);
-}
-
-// The inverse of days_from_civil, for any day count that fits a timestamp.
-civil_date civil_from_days(std::int64_t days) noexcept {
-  const std::int64_t shifted = days + days_0000_03_01_to_1970;
-  const std::int64_t cycle = floor_div(shifted, days_per_400_years);
-  const auto day_of_cycle = static_cast<unsigned>(shifted - cycle * days_per_400_years);  // [0, 146096]
-  // Undo the leap days: one per 4 years (1460 days), except per 100 years (36524), except per 400 (146096).
-  const unsigned year_of_cycle =
-      (day_of_cycle - day_of_cycle / 1460 + day_of_cycle / 36524 - day_of_cycle / 146096) / 365;  // [0, 399]
-  const unsigned day_of_year = day_of_cycle - (365 * year_of_cycle + year_of_cycle / 4 - year_of_cycle / 100);
-  const unsigned march_month = (5 * day_of_year + 2) / 153;  // March = 0
-  const unsigned day = day_of_year - (153 * march_month + 2) / 5 + 1;
-  const unsigned month = march_month < 10 ? march_month + 3 : march_month - 9;
-  const std::int64_t year = cycle * 400 + year_of_cycle + (month <= 2 ? 1 : 0);
-  return {year, month, day};
 }
 
 constexpr const char* month_names[12] = {"january", "february", "march",     "april",   "may",      "june",

@@ -7,22 +7,13 @@
 #include <string_view>
 
 #include "backend/backend.hpp"
+#include "time/calendar.hpp"
 #include "util/bytes.hpp"
 
 namespace labcount::timestamp_detail {
 
-// civil_from_days counts days from 0000-03-01: years that start in March put the leap day last.
-constexpr std::int64_t days_0000_03_01_to_1970 = 719468;
-constexpr std::int64_t days_per_400_years = 146097;
-
-constexpr std::int64_t floor_div(std::int64_t a, std::int64_t b) noexcept {
-  const std::int64_t q = a / b;
-  return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
-}
-
-constexpr bool is_leap_year(std::int64_t year) noexcept {
-  return year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-}
+using calendar::floor_div;
+using calendar::is_leap_year;
 // The parsers read a year as its century and year of century (two 2-digit numbers).
 constexpr bool is_leap_year(unsigned century, unsigned year_of_century) noexcept {
   return year_of_century % 4 == 0 && (year_of_century != 0 || century % 4 == 0);
@@ -48,10 +39,12 @@ constexpr std::int64_t days_from_civil(unsigned century, unsigned year_of_centur
                                        unsigned day) noexcept {
   return static_cast<std::int64_t>(shifted_days(century, year_of_century, month, day)) - shifted_days_to_1970;
 }
-static_assert(days_from_civil(19, 70, 1, 1) == 0);
-static_assert(days_from_civil(20, 4, 8, 10) == 12640);
-static_assert(days_from_civil(0, 0, 1, 1) == -719528);
-static_assert(days_from_civil(99, 99, 12, 31) == 2932896);
+// The per-row path's division-free form of calendar::days_from_civil; they must agree.
+static_assert(days_from_civil(19, 70, 1, 1) == calendar::days_from_civil(1970, 1, 1));
+static_assert(days_from_civil(20, 4, 8, 10) == calendar::days_from_civil(2004, 8, 10));
+static_assert(days_from_civil(20, 0, 2, 29) == calendar::days_from_civil(2000, 2, 29));
+static_assert(days_from_civil(0, 0, 1, 1) == calendar::days_from_civil(0, 1, 1));
+static_assert(days_from_civil(99, 99, 12, 31) == calendar::days_from_civil(9999, 12, 31));
 
 // Validates the fields and converts them; the one place every parser ends.
 inline bool make_timestamp(unsigned century, unsigned year_of_century, unsigned month, unsigned day,

@@ -1,5 +1,7 @@
 #include "tools/generate.hpp"
 
+#include "time/calendar.hpp"
+
 #include <array>
 #include <bit>
 #include <charconv>
@@ -179,7 +181,7 @@ char* write_uint(char* out, std::uint64_t value) noexcept {
 }
 
 // "M/D/YYYY H:MM,S": everything of a row before the id digits.
-std::size_t format_row_prefix(char* out, const detail::civil_date& date, unsigned minute_of_day) {
+std::size_t format_row_prefix(char* out, const calendar::civil_date& date, unsigned minute_of_day) {
   char* p = write_uint(out, date.month);
   *p++ = '/';
   p = write_uint(p, date.day);
@@ -198,29 +200,6 @@ std::size_t format_row_prefix(char* out, const detail::civil_date& date, unsigne
 }  // namespace
 
 namespace detail {
-
-std::int64_t days_from_civil(std::int64_t year, unsigned month, unsigned day) noexcept {
-  year -= month <= 2;
-  const std::int64_t era = (year >= 0 ? year : year - 399) / 400;
-  const auto year_of_era = static_cast<unsigned>(year - era * 400);                      // [0, 399]
-  const unsigned day_of_year = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;  // [0, 365]
-  const unsigned day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-  return era * 146097 + static_cast<std::int64_t>(day_of_era) - 719468;
-}
-
-civil_date civil_from_days(std::int64_t days) noexcept {
-  days += 719468;
-  const std::int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-  const auto day_of_era = static_cast<unsigned>(days - era * 146097);  // [0, 146096]
-  const unsigned year_of_era =
-      (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;  // [0, 399]
-  const unsigned day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-  const unsigned mp = (5 * day_of_year + 2) / 153;  // March-based month [0, 11]
-  const unsigned day = day_of_year - (153 * mp + 2) / 5 + 1;
-  const unsigned month = mp < 10 ? mp + 3 : mp - 9;
-  const std::int64_t year = static_cast<std::int64_t>(year_of_era) + era * 400 + (month <= 2);
-  return {year, month, day};
-}
 
 unsigned sample_id_digits(std::uint32_t samples) noexcept {
   unsigned digits = 5;
@@ -374,9 +353,9 @@ void generate_csv(const generate_options& options, output_file& out) {
   const std::uint64_t slot_capacity = table.capacity;
 
   xoshiro256ss rng(options.seed ^ row_stream_salt);
-  std::int64_t day = detail::days_from_civil(2004, 8, 10);  // where the real file starts
+  std::int64_t day = calendar::days_from_civil(2004, 8, 10);  // where the real file starts
   unsigned minute_of_day = 0;
-  detail::civil_date date = detail::civil_from_days(day);
+  calendar::civil_date date = calendar::civil_from_days(day);
   // The prefix changes every ~20 rows, so it is formatted once per minute and copied per row.
   // 32 bytes: a 5-digit year still fits, and the row loop copies all 32 unconditionally.
   std::array<char, 32> prefix{};
@@ -392,7 +371,7 @@ void generate_csv(const generate_options& options, output_file& out) {
     if ((rng.next() >> 32) < advance_threshold[minute_of_day / 60]) {
       if (++minute_of_day == 24 * 60) {
         minute_of_day = 0;
-        date = detail::civil_from_days(++day);
+        date = calendar::civil_from_days(++day);
       }
       prefix_length = format_row_prefix(prefix.data(), date, minute_of_day);
     }

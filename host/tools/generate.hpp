@@ -43,15 +43,6 @@ void generate_csv(const generate_options& options, output_file& out);
 
 namespace detail {
 
-// Proleptic Gregorian calendar <-> days since 1970-01-01 (H. Hinnant's algorithms).
-struct civil_date {
-  std::int64_t year;
-  unsigned month;  // 1..12
-  unsigned day;    // 1..31
-};
-std::int64_t days_from_civil(std::int64_t year, unsigned month, unsigned day) noexcept;
-civil_date civil_from_days(std::int64_t days) noexcept;
-
 // Digits after the "S" of a sample id: 5 like the real file, more when samples > 99999.
 unsigned sample_id_digits(std::uint32_t samples) noexcept;
 

@@ -1,5 +1,7 @@
 #include "tools/generate.hpp"
 
+#include "time/calendar.hpp"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -227,16 +229,16 @@ TEST(Generate, TimestampsNonDecreasingValidAndSpanLikeTheRealFile) {
 }
 
 TEST(Generate, CalendarMatchesMonthLengthsAndLeapYears) {
-  EXPECT_EQ(detail::days_from_civil(1970, 1, 1), 0);
-  EXPECT_EQ(detail::days_from_civil(2004, 8, 10), 12'640);
-  EXPECT_EQ(detail::days_from_civil(1969, 12, 31), -1);
+  EXPECT_EQ(calendar::days_from_civil(1970, 1, 1), 0);
+  EXPECT_EQ(calendar::days_from_civil(2004, 8, 10), 12'640);
+  EXPECT_EQ(calendar::days_from_civil(1969, 12, 31), -1);
   // Walk every day from 1600 to 2500 with the reference calendar; the conversions must agree.
-  std::int64_t days = detail::days_from_civil(1600, 1, 1);
+  std::int64_t days = calendar::days_from_civil(1600, 1, 1);
   for (std::int64_t year = 1600; year <= 2500; ++year) {
     for (unsigned month = 1; month <= 12; ++month) {
       for (unsigned day = 1; day <= days_in_month(year, month); ++day, ++days) {
-        ASSERT_EQ(detail::days_from_civil(year, month, day), days) << year << "-" << month << "-" << day;
-        const auto date = detail::civil_from_days(days);
+        ASSERT_EQ(calendar::days_from_civil(year, month, day), days) << year << "-" << month << "-" << day;
+        const auto date = calendar::civil_from_days(days);
         ASSERT_EQ(date.year, year);
         ASSERT_EQ(date.month, month);
         ASSERT_EQ(date.day, day);
@@ -244,10 +246,10 @@ TEST(Generate, CalendarMatchesMonthLengthsAndLeapYears) {
     }
   }
   // Spot checks of the leap rule: 2000 and 2008 have Feb 29; 1900 and 2100 do not.
-  EXPECT_EQ(detail::civil_from_days(detail::days_from_civil(2008, 2, 28) + 1).day, 29u);
-  EXPECT_EQ(detail::civil_from_days(detail::days_from_civil(2000, 2, 28) + 1).day, 29u);
-  EXPECT_EQ(detail::civil_from_days(detail::days_from_civil(1900, 2, 28) + 1).month, 3u);
-  EXPECT_EQ(detail::civil_from_days(detail::days_from_civil(2100, 2, 28) + 1).month, 3u);
+  EXPECT_EQ(calendar::civil_from_days(calendar::days_from_civil(2008, 2, 28) + 1).day, 29u);
+  EXPECT_EQ(calendar::civil_from_days(calendar::days_from_civil(2000, 2, 28) + 1).day, 29u);
+  EXPECT_EQ(calendar::civil_from_days(calendar::days_from_civil(1900, 2, 28) + 1).month, 3u);
+  EXPECT_EQ(calendar::civil_from_days(calendar::days_from_civil(2100, 2, 28) + 1).month, 3u);
 }
 
 TEST(Generate, DistinctSamplesNeverExceedSamples) {
