@@ -8,11 +8,11 @@
 namespace labcount {
 
 std::string describe(const bad_row& row) {
+  if (row.swallowed_bytes != 0)  // a quote that never closes, whichever problem parsing met first
+    return std::string(row.problem == row_problem::stray_quote ? "stray quote" : "unterminated quote") +
+           ": the quote here never closes, so the remaining " + format_count(row.swallowed_lines) + " line" +
+           (row.swallowed_lines == 1 ? "" : "s") + " (" + format_bytes(row.swallowed_bytes) + ") are one field";
   switch (row.problem) {
-    case row_problem::unterminated_quote:
-      if (row.swallowed_lines == 0) return labcount::describe(row.problem);
-      return "unterminated quote: the quote opened here never closes, so the remaining " + format_count(row.swallowed_lines) + " line" +
-             (row.swallowed_lines == 1 ? "" : "s") + " (" + format_bytes(row.swallowed_bytes) + ") are one field";
     case row_problem::too_few_fields:
     case row_problem::too_many_fields:
       return std::string(labcount::describe(row.problem)) + ": expected " + std::to_string(row.expected) +
@@ -25,6 +25,12 @@ std::string describe(const bad_row& row) {
 }
 
 std::string hint_for(const bad_row& row) {
+  if (row.swallowed_bytes != 0)
+    return std::string(row.problem == row_problem::stray_quote
+                           ? "a field with a quote in it must be quoted as a whole, with its quotes doubled "
+                             "(\"5\"\" pipe\"); "
+                           : "close the quote (a quote inside a quoted field is written \"\"); ") +
+           "this is not one bad row but the rest of the input, so --on-bad-row skip cannot leave it out";
   switch (row.problem) {
     case row_problem::too_few_fields:
       return row.fields == 1 && row.expected > 1
@@ -35,8 +41,7 @@ std::string hint_for(const bad_row& row) {
       return "a field that contains the delimiter must be quoted; fix the row, or leave such rows out with "
              "--on-bad-row skip (or warn)";
     case row_problem::unterminated_quote:
-      return "close the quote (a quote inside a quoted field is written \"\"); this is not one bad row but the "
-             "rest of the input, so --on-bad-row skip cannot leave it out";
+      return "close the quote (a quote inside a quoted field is written \"\")";
     case row_problem::stray_quote:
       return "a field with quotes in it must be quoted as a whole, with its quotes doubled: \"5\"\" pipe\"; "
              "or leave such rows out with --on-bad-row skip (or warn)";
@@ -115,7 +120,7 @@ bad_row_log::summary bad_row_log::finish(const input_source& source) {
     source.record_too_long(first_line[*too_long_at_]);
   if (unterminated_) {
     const bad_row& row = unterminated_->row;
-    throw error(error_kind::unterminated_quote, describe(row), row.file, row.line, hint_for(row));
+    throw error(error_kind_for(row.problem), describe(row), row.file, row.line, hint_for(row));
   }
   if (bad_before_ + count_ > max_bad_rows_)
     throw error(error_kind::too_many_bad_rows,

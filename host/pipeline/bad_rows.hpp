@@ -41,8 +41,11 @@ struct bad_row {
   std::uint32_t expected = 0;  // fields the header has
   std::string value = {};      // the text that did not parse (bad_timestamp)
   std::string expected_format = {};  // what it should look like (bad_timestamp)
-  std::uint64_t swallowed_lines = 0;  // unterminated_quote: lines from the quote to the end of the input
-  std::uint64_t swallowed_bytes = 0;  // and their bytes
+  // A quote that never closes (an odd number of quotes in the record, so it runs to the end of the
+  // input; the problem is what parsing met first: unterminated or stray): the lines and bytes from the
+  // quote to the end. swallowed_bytes != 0 marks such a row.
+  std::uint64_t swallowed_lines = 0;
+  std::uint64_t swallowed_bytes = 0;
 };
 
 // The message and hint for a bad row, as printed.

@@ -42,9 +42,13 @@ void parse_worker::scan_chunk(unsigned id, const chunk& c, const parse_plan& pla
                               shared_dictionary& global, count_backend& backend, std::uint64_t& lines) {
   const scan_options& options = plan.options;
   const bool stop_at_first = plan.stop_at_first;  // the rest of the chunk cannot matter then
-  auto on_bad = [&](row_problem problem, const char* where, const char*, std::uint32_t fields) {
-    if (problem == row_problem::unterminated_quote) [[unlikely]] {
-      // It swallowed the rest of the input: measure what, while the chunk's bytes are here.
+  auto on_bad = [&](row_problem problem, const char* where, const char* record, std::uint32_t fields) {
+    // A record with an odd number of quotes never ends (the parity rule): it runs to the end of the input,
+    // whether parsing it first met an unclosed quoted field or a stray quote in an unquoted one. That
+    // swallowed the rest of the input, so it is not one bad row. Only the last chunk can hold one.
+    const bool quote_problem = problem == row_problem::unterminated_quote || problem == row_problem::stray_quote;
+    if (quote_problem && c.at_eof && (count_quotes(record, c.end) & 1) != 0) [[unlikely]] {
+      // Measure what it swallowed while the chunk's bytes are here.
       const std::uint64_t lfs = count_quotes_and_lines(where, c.end).lines;
       found.unterminated = {where, bad_row{.file = plan.file_name,
                                            .problem = problem,

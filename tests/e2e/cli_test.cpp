@@ -482,6 +482,12 @@ const std::vector<cli_case>& golden_cases() {
        .exit_code = 1,
        .stderr_has = {"unterminated_quote.csv:3:", "never closes", "the remaining 2 lines (9 B) are one field",
                       "hint"}},
+      // A stray quote in an unquoted field (y"z) makes the quotes odd too: the rest of the input is one field.
+      {.name = "OnBadRowSkipStrayQuoteThatSwallowsTheRestIsABadInput",
+       .args = {"count", "stray_quote_swallows_the_rest.csv", "--key", "k", "--on-bad-row", "skip"},
+       .exit_code = 1,
+       .stderr_has = {"stray_quote_swallows_the_rest.csv:3:", "stray quote: the quote here never closes",
+                      "the remaining 3 lines (11 B) are one field"}},
       {.name = "OnBadRowWarnUnterminatedQuoteIsABadInput",
        .args = {"count", "unterminated_quote.csv", "--on-bad-row", "warn"},
        .exit_code = 1,

@@ -111,7 +111,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       LABCOUNT_FUZZ_CHECK(must_fail_at_start || bad_row_error, "unexpected error at chunk %zu, threads %u: %s",
                           chunk, threads, e.what());
       if (!must_fail_at_start && policy != bad_row_policy::error && unterminated_at_end)
-        LABCOUNT_FUZZ_CHECK(e.kind() == error_kind::unterminated_quote && e.line() >= first_bad_line,
+        LABCOUNT_FUZZ_CHECK((e.kind() == error_kind::unterminated_quote || e.kind() == error_kind::stray_quote) &&
+                                e.line() >= first_bad_line,
                             "expected the unterminated quote at or after line %llu (chunk %zu, threads %u): %s",
                             static_cast<unsigned long long>(first_bad_line), chunk, threads, e.what());
       else if (!must_fail_at_start)
