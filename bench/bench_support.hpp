@@ -73,12 +73,7 @@ inline const std::string& generated_csv(std::uint64_t rows, std::uint32_t sample
   return cache.emplace(key, std::move(bytes).str()).first->second;
 }
 
-inline std::uint64_t splitmix64(std::uint64_t& state) noexcept {
-  std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
+using detail::splitmix64;
 
 // num_rows codes in [0, cardinality), Zipf-distributed with exponent skew (the generator's weights), shuffled so
 // that code 0 is not the most frequent one.

@@ -252,24 +252,6 @@ machine_info describe_machine(int device) {
 
 // ---- JSON ----
 
-std::string json_string(std::string_view s) {
-  std::string out = "\"";
-  for (const char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (u < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", u);
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
-
 std::string json_number(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.9g", v);
@@ -434,26 +416,26 @@ void print_table(const bench_options& opt, const machine_info& machine, const be
 void print_json(const bench_options& opt, const machine_info& machine, const bench_input& input,
                 const std::vector<backend_result>& results, unsigned threads, bool identical) {
   std::string j = "{\n";
-  j += "  \"labcount_version\": " + json_string(LABCOUNT_VERSION) + ",\n";
-  j += "  \"date\": " + json_string(machine.date) + ",\n";
-  j += "  \"machine\": {\"hostname\": " + json_string(machine.hostname) + ", \"cpu\": " + json_string(machine.cpu) +
+  j += "  \"labcount_version\": " + json_quoted(LABCOUNT_VERSION) + ",\n";
+  j += "  \"date\": " + json_quoted(machine.date) + ",\n";
+  j += "  \"machine\": {\"hostname\": " + json_quoted(machine.hostname) + ", \"cpu\": " + json_quoted(machine.cpu) +
        ", \"hardware_threads\": " + std::to_string(machine.hardware_threads) +
-       ", \"memory_bytes\": " + std::to_string(machine.memory_bytes) + ", \"os\": " + json_string(machine.os) +
+       ", \"memory_bytes\": " + std::to_string(machine.memory_bytes) + ", \"os\": " + json_quoted(machine.os) +
        ", \"cuda_build\": " + (machine.cuda_build ? "true" : "false") +
        ", \"probe_seconds\": " + json_number(machine.probe_seconds) +
        ", \"load_average_1min\": " + json_number(machine.load_average) + ",\n    \"backends\": [";
   for (std::size_t i = 0; i < machine.backends.size(); ++i) {
     const auto& s = machine.backends[i];
-    j += std::string(i == 0 ? "" : ", ") + "{\"name\": " + json_string(s.name) +
-         ", \"usable\": " + (s.usable ? "true" : "false") + ", \"reason\": " + json_string(s.reason) +
+    j += std::string(i == 0 ? "" : ", ") + "{\"name\": " + json_quoted(s.name) +
+         ", \"usable\": " + (s.usable ? "true" : "false") + ", \"reason\": " + json_quoted(s.reason) +
          ", \"details\": [";
-    for (std::size_t k = 0; k < s.details.size(); ++k) j += (k == 0 ? "" : ", ") + json_string(s.details[k]);
+    for (std::size_t k = 0; k < s.details.size(); ++k) j += (k == 0 ? "" : ", ") + json_quoted(s.details[k]);
     j += "]}";
   }
   j += "]},\n";
   j += "  \"options\": {\"inputs\": [";
   for (std::size_t i = 0; i < input.paths.size(); ++i)
-    j += (i == 0 ? "" : ", ") + json_string(input.generated ? std::string("<generated>") : input.paths[i]);
+    j += (i == 0 ? "" : ", ") + json_quoted(input.generated ? std::string("<generated>") : input.paths[i]);
   j += "], \"generated\": ";
   if (input.generated)
     j += "{\"rows\": " + std::to_string(input.generated->rows) +
@@ -462,11 +444,11 @@ void print_json(const bench_options& opt, const machine_info& machine, const ben
          "}";
   else
     j += "null";
-  j += ", \"key\": " + json_string(opt.run.key) + ", \"has_header\": " + (opt.run.no_header ? "false" : "true") +
-       ", \"delimiter\": " + json_string(std::string(1, parse_delimiter(opt.run.delimiter))) +
+  j += ", \"key\": " + json_quoted(opt.run.key) + ", \"has_header\": " + (opt.run.no_header ? "false" : "true") +
+       ", \"delimiter\": " + json_quoted(std::string(1, parse_delimiter(opt.run.delimiter))) +
        ", \"threads\": " + std::to_string(threads) + ", \"device\": " + std::to_string(opt.run.device) +
-       ", \"mode\": " + json_string(opt.run.time.stats ? "stats" : !opt.run.time.per.empty() ? "per " + opt.run.time.per : "counts") +
-       ", \"format\": " + json_string(opt.run.format) + ", \"sort\": " + json_string(opt.run.sort) +
+       ", \"mode\": " + json_quoted(opt.run.time.stats ? "stats" : !opt.run.time.per.empty() ? "per " + opt.run.time.per : "counts") +
+       ", \"format\": " + json_quoted(opt.run.format) + ", \"sort\": " + json_quoted(opt.run.sort) +
        ", \"warmup\": " + std::to_string(opt.warmup) + ", \"repeat\": " + std::to_string(opt.repeat) + "},\n";
   const run_sample& first = results.front().runs.front();
   j += "  \"input\": {\"bytes\": " + std::to_string(first.bytes) + ", \"rows\": " + std::to_string(first.rows) +
@@ -479,10 +461,10 @@ void print_json(const bench_options& opt, const machine_info& machine, const ben
   for (std::size_t i = 0; i < results.size(); ++i) {
     const auto& r = results[i];
     const double med = r.wall_median();
-    j += "    {\"backend\": " + json_string(r.name) + ", \"threads\": " + std::to_string(threads) +
-         ", \"device\": " + (r.device_detail.empty() ? std::string("null") : json_string(r.device_detail)) +
+    j += "    {\"backend\": " + json_quoted(r.name) + ", \"threads\": " + std::to_string(threads) +
+         ", \"device\": " + (r.device_detail.empty() ? std::string("null") : json_quoted(r.device_detail)) +
          ", \"runs\": " + std::to_string(r.runs.size()) + ",\n     \"checksum\": " +
-         json_string("fnv1a64:" + hex(r.digest.hash)) + ", \"output_bytes\": " + std::to_string(r.digest.bytes) +
+         json_quoted("fnv1a64:" + hex(r.digest.hash)) + ", \"output_bytes\": " + std::to_string(r.digest.bytes) +
          ", \"consistent\": " + (r.consistent ? "true" : "false") + ",\n     \"wall_seconds\": {\"median\": " +
          json_number(med) + ", \"min\": " + json_number(r.wall_min()) + ", \"max\": " + json_number(r.wall_max()) +
          ", \"all\": [";

@@ -107,7 +107,7 @@ std::uint64_t count_quotes(const char* begin, const char* end) noexcept {
     std::uint64_t q = 0;
     for (int i = 0; i < 4; ++i) {
       const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * i));
-      q |= static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, quote)))) << (16 * i);
+      q |= detail::byte_mask(v, quote, 16 * i);
     }
     quotes += static_cast<std::uint64_t>(std::popcount(q));
   }
@@ -127,8 +127,8 @@ quote_line_counts count_quotes_and_lines(const char* begin, const char* end) noe
     std::uint64_t l = 0;
     for (int i = 0; i < 4; ++i) {
       const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * i));
-      q |= static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, quote)))) << (16 * i);
-      l |= static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, lf)))) << (16 * i);
+      q |= detail::byte_mask(v, quote, 16 * i);
+      l |= detail::byte_mask(v, lf, 16 * i);
     }
     counts.quotes += static_cast<std::uint64_t>(std::popcount(q));
     counts.lines += static_cast<std::uint64_t>(std::popcount(l));

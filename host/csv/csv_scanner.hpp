@@ -82,6 +82,14 @@ struct block_masks {
   std::uint64_t lf;
 };
 
+#if defined(__SSE2__)
+// The one SIMD primitive: a bit per byte of the 16 in v that equals the byte in every lane of c, moved
+// to bits [shift, shift + 16).
+[[gnu::always_inline]] inline std::uint64_t byte_mask(__m128i v, __m128i c, int shift) noexcept {
+  return static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, c)))) << shift;
+}
+#endif
+
 // Bits set where the 64 bytes at p equal the quote, the delimiter, LF. p must have 64 readable bytes.
 inline block_masks classify_block(const char* p, char delimiter) noexcept {
 #if defined(__SSE2__)
@@ -92,11 +100,9 @@ inline block_masks classify_block(const char* p, char delimiter) noexcept {
   for (int i = 0; i < 4; ++i) {
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * i));
     const int shift = 16 * i;
-    m.quote |= static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, quote))))
-               << shift;
-    m.delimiter |=
-        static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, delim)))) << shift;
-    m.lf |= static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, lf)))) << shift;
+    m.quote |= byte_mask(v, quote, shift);
+    m.delimiter |= byte_mask(v, delim, shift);
+    m.lf |= byte_mask(v, lf, shift);
   }
   return m;
 #else

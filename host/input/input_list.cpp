@@ -8,6 +8,7 @@
 #include <system_error>
 #include <utility>
 
+#include "util/bytes.hpp"
 #include "util/errors.hpp"
 
 namespace labcount {
@@ -19,7 +20,7 @@ bool ends_with_ci(const std::string& s, const std::string& suffix) {
   if (s.size() < suffix.size()) return false;
   // `suffix` is lower case; fold the name's letters.
   return std::equal(suffix.rbegin(), suffix.rend(), s.rbegin(),
-                    [](char lower, char c) { return (c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c) == lower; });
+                    [](char lower, char c) { return bytes::ascii_lower(c) == lower; });
 }
 
 bool is_temporary_output(const std::string& name) { return name.find(".labcount-tmp-") != std::string::npos; }

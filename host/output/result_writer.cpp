@@ -718,4 +718,10 @@ std::string_view to_string(sort_order order) noexcept {
   return "?";
 }
 
+std::string json_quoted(std::string_view text) {
+  std::string out(json_max_bytes(text.size()), '\0');
+  out.resize(static_cast<std::size_t>(put_json_string(out.data(), text) - out.data()));
+  return out;
+}
+
 }  // namespace labcount

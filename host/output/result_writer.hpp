@@ -70,4 +70,8 @@ void write_table(output_file& out, std::span<const std::string_view> header, std
 std::string_view to_string(output_format format) noexcept;
 std::string_view to_string(sort_order order) noexcept;
 
+// A JSON string literal (RFC 8259, quotes included) of `text`, as write_rows writes keys: valid UTF-8
+// kept, controls escaped, each byte of an ill-formed sequence replaced by U+FFFD.
+std::string json_quoted(std::string_view text);
+
 }  // namespace labcount

@@ -8,6 +8,7 @@
 #include "pipeline/bad_rows.hpp"
 #include "pipeline/parse_worker.hpp"
 #include "pipeline/progress.hpp"
+#include "util/bytes.hpp"
 #include "util/errors.hpp"
 
 namespace labcount {
@@ -20,7 +21,7 @@ bool all_digits(const std::string& s) {
 }
 
 std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  for (auto& c : s) c = bytes::ascii_lower(c);
   return s;
 }
 

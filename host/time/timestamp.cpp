@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "util/bytes.hpp"
 #include "util/errors.hpp"
 
 namespace labcount {
@@ -24,7 +25,7 @@ unsigned day_of_year_of(const civil_date& date) noexcept {
 constexpr const char* month_names[12] = {"january", "february", "march",     "april",   "may",      "june",
                                          "july",    "august",   "september", "october", "november", "december"};
 
-inline char ascii_lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
+using bytes::ascii_lower;
 
 // Case-insensitive prefix match of `name` (lower case) at p; advances p.
 bool match_word(const char*& p, const char* end, const char* name, std::size_t length) noexcept {

@@ -34,14 +34,7 @@
 namespace labcount {
 namespace {
 
-// splitmix64 seeds xoshiro256** (Blackman & Vigna): both are fully specified integer recurrences,
-// so every platform draws the same numbers, unlike std:: distributions.
-std::uint64_t splitmix64(std::uint64_t& state) noexcept {
-  std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
+using detail::splitmix64;
 
 class xoshiro256ss {
  public:

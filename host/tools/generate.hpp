@@ -43,6 +43,15 @@ void generate_csv(const generate_options& options, output_file& out);
 
 namespace detail {
 
+// splitmix64 seeds xoshiro256** (Blackman & Vigna): both are fully specified integer recurrences,
+// so every platform draws the same numbers, unlike std:: distributions. Also the benchmarks' generator.
+inline std::uint64_t splitmix64(std::uint64_t& state) noexcept {
+  std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
 // Digits after the "S" of a sample id: 5 like the real file, more when samples > 99999.
 unsigned sample_id_digits(std::uint32_t samples) noexcept;
 

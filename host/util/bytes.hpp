@@ -29,4 +29,7 @@ template <class T>
   return n == 0 || std::memcmp(a, b, n) == 0;
 }
 
+// ASCII case folding, for names a person types (columns, month names); other bytes unchanged.
+constexpr char ascii_lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c; }
+
 }  // namespace labcount::bytes
