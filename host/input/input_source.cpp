@@ -14,12 +14,6 @@
 namespace labcount {
 namespace {
 
-[[noreturn]] void throw_open_error(const std::string& path, int err) {
-  std::string hint;
-  if (err == ENOENT) hint = "check the path; use - to read standard input";
-  else if (err == EACCES) hint = "check the file's permissions";
-  throw error(error_kind::io, std::string("cannot open the input: ") + std::strerror(err), path, 0, hint);
-}
 
 bool is_blank_line(const char* begin, const char* end) {
   return begin == end || (end - begin == 1 && *begin == '\r');
@@ -94,13 +88,6 @@ input_source::input_source(std::string path, std::size_t chunk_bytes, std::atomi
       chunk_bytes_(std::max<std::size_t>(chunk_bytes, 1)),
       progress_(progress),
       max_record_bytes_(std::max(max_record_bytes, chunk_bytes_)) {
-  if (path_ == "-") {
-    fd_ = STDIN_FILENO;
-  } else {
-    fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd_ < 0) throw_open_error(path_, errno);
-    owns_fd_ = true;
-  }
   struct stat st {};
   if (::fstat(fd_, &st) != 0) throw_open_error(path_, errno);
   if (S_ISDIR(st.st_mode))
@@ -154,7 +141,6 @@ input_source::~input_source() {
     ::munmap(const_cast<char*>(map_), map_size_);
     unregister_mapping(map_slot_);
   }
-  if (owns_fd_) ::close(fd_);
 }
 
 std::string input_source::name() const { return display_name(path_); }

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "input/byte_reader.hpp"
+#include "util/input_fd.hpp"
 #include "csv/csv_scanner.hpp"
 
 namespace labcount {
@@ -90,8 +91,8 @@ class input_source {
   std::size_t max_record_bytes_;
   bool compressed_ = false;
   std::unique_ptr<byte_reader> reader_;  // streamed inputs
-  int fd_ = -1;
-  bool owns_fd_ = false;
+  input_fd input_{path_};  // after path_: it opens it
+  int fd_ = input_.get();
   std::uint64_t size_ = 0;
 
   // Mapped inputs: the whole file, and the offset of the next chunk.

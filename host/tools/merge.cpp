@@ -12,6 +12,7 @@
 
 #include "csv/csv_scanner.hpp"
 #include "util/errors.hpp"
+#include "util/input_fd.hpp"
 
 namespace labcount {
 namespace {
@@ -32,20 +33,7 @@ std::string join_columns(const std::vector<std::string>& columns) {
 class record_reader {
  public:
   record_reader(const std::string& path, const std::string& name, std::size_t max_record_bytes)
-      : name_(name), max_record_bytes_(max_record_bytes), buffer_(initial_buffer_bytes) {
-    if (path == "-") {
-      fd_ = STDIN_FILENO;
-    } else {
-      fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-      if (fd_ < 0)
-        throw error(error_kind::io, std::string("cannot open: ") + std::strerror(errno), name_, 0,
-                    "check the path (- reads standard input)");
-      owns_fd_ = true;
-    }
-  }
-  ~record_reader() {
-    if (owns_fd_) ::close(fd_);
-  }
+      : name_(name), max_record_bytes_(max_record_bytes), input_(path), buffer_(initial_buffer_bytes) {}
   record_reader(const record_reader&) = delete;
   record_reader& operator=(const record_reader&) = delete;
 
@@ -104,7 +92,7 @@ class record_reader {
                   name_, next_line_, "check the file's line breaks and quoting, or raise --memory if such records are real");
     if (filled_ == buffer_.size()) buffer_.resize(std::min(2 * buffer_.size(), max_record_bytes_ + 1));
     for (;;) {
-      const ssize_t got = ::read(fd_, buffer_.data() + filled_, buffer_.size() - filled_);
+      const ssize_t got = ::read(input_.get(), buffer_.data() + filled_, buffer_.size() - filled_);
       if (got > 0) {
         filled_ += static_cast<std::size_t>(got);
         return;
@@ -121,8 +109,7 @@ class record_reader {
 
   std::string name_;
   std::size_t max_record_bytes_;
-  int fd_ = -1;
-  bool owns_fd_ = false;
+  input_fd input_;
   std::vector<char> buffer_;
   std::size_t begin_ = 0;   // the next record starts here
   std::size_t scanned_ = 0;  // bytes before this hold no end of the record at begin_
