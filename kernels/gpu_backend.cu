@@ -1,51 +1,6 @@
-// The GPU backend (the picture is in gpu_backend.hpp).
-//
-// Per worker, nothing shared: a stream, two pinned staging buffers, a device batch (the codes plus the radix
-// sort's second buffer), the run counts of the last batch, CUB temporary storage, and dense running totals.
-// consume() calls for different workers touch disjoint state; the only shared value is the device id, set on
-// every call because the calling thread may be new to CUDA.
-//
-// consume(worker, codes), piece by piece (a piece fills at most one staging buffer and never crosses a batch):
-//   wait for the previous copy out of this staging buffer (its event)   // double buffering
-//   copy the piece into the buffer, noting the largest code             // the span is only valid during the call
-//   cudaMemcpyAsync into the device batch on the worker's stream        // returns at once: pinned memory
-//   batch full -> flush: sort + reduce_by_key + add into totals, all queued on the stream (sort_reduce.cuh)
-// finish(): flush every worker, make the first worker's stream wait for the others (events), sum the workers'
-// totals there, copy the counts back once, and synchronize that stream: the only point where the host waits for
-// the GPU apart from reusing a staging buffer (and once at setup, to surface allocation failures).
-//
-// Choices:
-// * Dense running totals (totals[code] += count after each batch) rather than merging sparse (code, count) runs.
-//   Codes are dense dictionary codes, so a dense array is as small as the sparse form and finish() returns it as
-//   is. Merging sparse runs needs the run count on the host (merge_by_key takes host sizes, and
-//   thrust::reduce_by_key synchronizes to return it), i.e. one stream sync per batch; the dense add reads the
-//   count on the device instead. Cost: 8 bytes per code per worker, grown as codes appear.
-// * Batch size: at most a quarter of the device's free memory at start, split across the workers, at 16 bytes
-//   per row (codes, the sort's second buffer, a 64-bit count per run when every code differs);
-//   LABCOUNT_GPU_BATCH_ROWS or gpu_backend_tuning overrides that cap. A worker's first batch holds 1M rows and
-//   each full batch doubles the next one up to the cap, so a small input never allocates gigabytes and a large
-//   one needs few batches. The sort of a full batch is queued, not waited for; the host waits for it only when
-//   a staging buffer's next copy is queued behind it.
-// * Radix sort looks only at bit_width(largest code in the batch) bits, tracked while staging.
-// * Timings come from events read when they are known to be complete (after a staging wait, or at finish()), so
-//   measuring adds no synchronization. They are summed over workers, whose streams overlap, so they can exceed
-//   the wall time.
-//
-// Value modes (stats, groups; sort_reduce.hpp has the picture). consume_values() stages the values next to the
-// codes (same staging slots, same events) and tracks the batch's smallest and largest value; a flush then
-//   reduces the batch to its distinct (code, value) pairs with their rows   // composite key, or the fallback
-//   merges them into the worker's running pair set                         // merge_by_key + reduce_by_key
-// finish_stats()/finish_groups() flush every worker, merge the workers' sets on the first worker's stream (a
-// tree of merge_by_key, then one reduce_by_key), and either reduce per code and scatter into dense stats
-// (stats) or copy the pairs back (groups).
-// Where the host waits, and why (CUB's DeviceMerge takes host sizes, and the sizes are device results):
-//   * once per flush, after queuing the batch's reduction: its number of pairs. The same wait delivers the size
-//     of the previous merge. The worker's thread stalls for one batch's sort; the other workers keep parsing.
-//   * in finish_*: once per worker for its last merge's size; once after the cross-worker reduction when more
-//     than one worker has pairs; once before the host reads the result.
-// Running sets grow with distinct pairs (24 bytes each, about three times that while merging), not with rows.
-// The composite key needs bit_width(largest code) + bit_width(max - min value) <= 64 per batch; otherwise the
-// batch is sorted twice (stable radix sorts by value, then by code) with buffers allocated for that batch only.
+// The GPU backend (the picture is in gpu_backend.hpp). Its design (per-worker state, what consume() and
+// finish() queue, batch sizing, the value modes, where the host waits and why) is described once, in
+// docs/design.md, "The GPU backend"; the comments below say why at each step.
 #include "kernels/gpu_backend.hpp"
 
 #include <cuda_runtime.h>
