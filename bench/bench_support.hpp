@@ -19,8 +19,8 @@
 #include <tuple>
 #include <vector>
 
-#include "tools/generate.hpp"
 #include "output/output_file.hpp"
+#include "tools/generate.hpp"
 
 namespace labcount::bench {
 
@@ -90,8 +90,8 @@ inline std::vector<std::uint32_t> zipf_codes(std::size_t num_rows, std::uint32_t
   std::vector<std::uint32_t> codes(num_rows);
   for (auto& code : codes) {
     const std::uint64_t r = splitmix64(state) % total;
-    const auto rank = static_cast<std::size_t>(std::upper_bound(cumulative.begin(), cumulative.end(), r) -
-                                               cumulative.begin());
+    const auto rank =
+        static_cast<std::size_t>(std::upper_bound(cumulative.begin(), cumulative.end(), r) - cumulative.begin());
     code = permutation[rank];
   }
   return codes;

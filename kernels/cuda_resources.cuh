@@ -35,10 +35,10 @@ inline constexpr const char* gpu_backend_hint =
 
 // Checks a CUDA runtime call; on failure throws labcount::error(backend_unavailable) naming the call, the CUDA
 // error and file:line.
-#define CUDA_TRY(call)                                                                              \
-  do {                                                                                              \
-    const cudaError_t labcount_cuda_status_ = (call);                                               \
-    if (labcount_cuda_status_ != cudaSuccess)                                                       \
+#define CUDA_TRY(call)                                                                                 \
+  do {                                                                                                 \
+    const cudaError_t labcount_cuda_status_ = (call);                                                  \
+    if (labcount_cuda_status_ != cudaSuccess)                                                          \
       ::labcount::kernels::detail::throw_cuda_error(labcount_cuda_status_, #call, __FILE__, __LINE__); \
   } while (0)
 

@@ -19,12 +19,13 @@
 #include <vector>
 
 #include "kernels/cuda_resources.cuh"
-#include "util/errors.hpp"
 #include "kernels/sort_reduce.cuh"
+#include "util/errors.hpp"
 
 namespace labcount {
 namespace {
 
+using kernels::composite_layout;
 using kernels::detail::code_value;
 using kernels::detail::cuda_event;
 using kernels::detail::cuda_stream;
@@ -33,7 +34,6 @@ using kernels::detail::gpu_backend_hint;
 using kernels::detail::pinned_buffer;
 using kernels::detail::run_count_t;
 using kernels::detail::temp_storage;
-using kernels::composite_layout;
 using clock_type = std::chrono::steady_clock;
 
 // Share of the free device memory the batches may take: leaves room for the running totals, CUB's scratch,
@@ -44,9 +44,9 @@ constexpr std::size_t free_memory_share = 4;
 constexpr std::size_t bytes_per_batch_row = 2 * sizeof(std::uint32_t) + sizeof(std::uint64_t);
 // The same for stats and groups: the code and value, two composite keys, one distinct pair and its count per row
 // in the worst case, and what the two-key fallback allocates for its batch (a second code and value, a pair).
-constexpr std::size_t bytes_per_value_row = sizeof(std::uint32_t) + sizeof(std::int64_t) +
-                                            2 * sizeof(std::uint64_t) + sizeof(code_value) + sizeof(std::uint64_t) +
-                                            sizeof(std::uint32_t) + sizeof(std::int64_t) + sizeof(code_value);
+constexpr std::size_t bytes_per_value_row = sizeof(std::uint32_t) + sizeof(std::int64_t) + 2 * sizeof(std::uint64_t) +
+                                            sizeof(code_value) + sizeof(std::uint64_t) + sizeof(std::uint32_t) +
+                                            sizeof(std::int64_t) + sizeof(code_value);
 constexpr std::size_t min_batch_rows = std::size_t{1} << 16;
 // A worker's first batch; later ones double up to the cap from free memory.
 constexpr std::size_t first_batch_rows = std::size_t{1} << 20;
@@ -97,21 +97,18 @@ std::string cuda_problem(int& num_devices) {
   cudaRuntimeGetVersion(&runtime);
   switch (status) {
     case cudaSuccess:
-    case cudaErrorNoDevice:
-      cudaGetLastError();
-      return "no CUDA-capable GPU found (cudaErrorNoDevice)";
+    case cudaErrorNoDevice: cudaGetLastError(); return "no CUDA-capable GPU found (cudaErrorNoDevice)";
     case cudaErrorInsufficientDriver:
       cudaGetLastError();
       return "the NVIDIA driver supports CUDA " + version_string(driver) + " but this build uses the CUDA " +
              version_string(runtime) + " runtime (cudaErrorInsufficientDriver); update the NVIDIA driver";
-    default:
-      return "CUDA cannot start (" + cuda_error_text(status) + ")";
+    default: return "CUDA cannot start (" + cuda_error_text(status) + ")";
   }
 }
 
 std::string out_of_range(int device, int num_devices) {
-  return "--device " + std::to_string(device) + " is out of range: this machine has " +
-         std::to_string(num_devices) + " GPU(s), numbered 0 to " + std::to_string(num_devices - 1);
+  return "--device " + std::to_string(device) + " is out of range: this machine has " + std::to_string(num_devices) +
+         " GPU(s), numbered 0 to " + std::to_string(num_devices - 1);
 }
 
 // Why device `device` (a valid index) cannot run the backend, or "". Leaves it the current device.
@@ -132,9 +129,8 @@ std::string device_problem(int device) {
     cudaGetDeviceProperties(&properties, device);
     cudaGetLastError();
     const std::string arch = std::to_string(properties.major) + std::to_string(properties.minor);
-    return "this build has no GPU code for " + gpu + " (compute capability " + std::to_string(properties.major) +
-           "." + std::to_string(properties.minor) + "; " + why + "); rebuild with -DCMAKE_CUDA_ARCHITECTURES=" +
-           arch;
+    return "this build has no GPU code for " + gpu + " (compute capability " + std::to_string(properties.major) + "." +
+           std::to_string(properties.minor) + "; " + why + "); rebuild with -DCMAKE_CUDA_ARCHITECTURES=" + arch;
   }
   return {};
 }
@@ -173,11 +169,10 @@ std::size_t temp_bytes_for(std::size_t batch_rows) {
   cub::DoubleBuffer<std::uint32_t> keys(nullptr, nullptr);
   CUDA_TRY(cub::DeviceRadixSort::SortKeys(nullptr, sort_bytes, keys, num_items, 0, 32));
   std::size_t reduce_bytes = 0;
-  CUDA_TRY(cub::DeviceReduce::ReduceByKey(nullptr, reduce_bytes, static_cast<const std::uint32_t*>(nullptr),
-                                          static_cast<std::uint32_t*>(nullptr),
-                                          thrust::constant_iterator<std::uint64_t>(1),
-                                          static_cast<std::uint64_t*>(nullptr), static_cast<run_count_t*>(nullptr),
-                                          ::cuda::std::plus<std::uint64_t>{}, num_items));
+  CUDA_TRY(cub::DeviceReduce::ReduceByKey(
+      nullptr, reduce_bytes, static_cast<const std::uint32_t*>(nullptr), static_cast<std::uint32_t*>(nullptr),
+      thrust::constant_iterator<std::uint64_t>(1), static_cast<std::uint64_t*>(nullptr),
+      static_cast<run_count_t*>(nullptr), ::cuda::std::plus<std::uint64_t>{}, num_items));
   return std::max(sort_bytes, reduce_bytes);
 }
 
@@ -189,11 +184,10 @@ std::size_t value_temp_bytes_for(std::size_t batch_rows) {
   cub::DoubleBuffer<std::uint64_t> keys(nullptr, nullptr);
   CUDA_TRY(cub::DeviceRadixSort::SortKeys(nullptr, sort_bytes, keys, num_items, 0, 64));
   std::size_t reduce_bytes = 0;
-  CUDA_TRY(cub::DeviceReduce::ReduceByKey(nullptr, reduce_bytes, static_cast<const std::uint64_t*>(nullptr),
-                                          static_cast<std::uint64_t*>(nullptr),
-                                          thrust::constant_iterator<std::uint64_t>(1),
-                                          static_cast<std::uint64_t*>(nullptr), static_cast<run_count_t*>(nullptr),
-                                          ::cuda::std::plus<std::uint64_t>{}, num_items));
+  CUDA_TRY(cub::DeviceReduce::ReduceByKey(
+      nullptr, reduce_bytes, static_cast<const std::uint64_t*>(nullptr), static_cast<std::uint64_t*>(nullptr),
+      thrust::constant_iterator<std::uint64_t>(1), static_cast<std::uint64_t*>(nullptr),
+      static_cast<run_count_t*>(nullptr), ::cuda::std::plus<std::uint64_t>{}, num_items));
   return std::max(sort_bytes, reduce_bytes);
 }
 
@@ -480,8 +474,8 @@ class gpu_backend final : public count_backend {
           exec, pairs.size,
           kernels::detail::scatter_stats{d_codes.data(), d_parts.data(), d_num_codes, num_codes, d_stats.data()});
       CUDA_TRY(cudaEventRecord(reduced.get(), stream));
-      CUDA_TRY(cudaMemcpyAsync(stats.data(), d_stats.data(), num_codes * sizeof(key_stats),
-                               cudaMemcpyDeviceToHost, stream));
+      CUDA_TRY(
+          cudaMemcpyAsync(stats.data(), d_stats.data(), num_codes * sizeof(key_stats), cudaMemcpyDeviceToHost, stream));
     } else {
       CUDA_TRY(cudaEventRecord(reduced.get(), stream));
     }
@@ -610,8 +604,7 @@ class gpu_backend final : public count_backend {
     CUDA_TRY(cudaEventRecord(events.start.get(), stream));
     kernels::detail::cub_exec exec{stream, &worker.scratch};
     kernels::detail::count_codes_into(exec, worker.d_codes.data(), worker.d_alternate.data(), num_rows, max_code,
-                                      worker.d_run_counts.data(), worker.d_num_runs.data(),
-                                      worker.d_totals.data(),
+                                      worker.d_run_counts.data(), worker.d_num_runs.data(), worker.d_totals.data(),
                                       [&] { CUDA_TRY(cudaEventRecord(events.sorted.get(), stream)); });
     CUDA_TRY(cudaEventRecord(events.reduced.get(), stream));
     worker.batches_in_flight.emplace_back(worker.flushes, std::move(events));
@@ -637,10 +630,10 @@ class gpu_backend final : public count_backend {
     kernels::detail::cub_exec exec{stream, &worker.scratch};
     const auto on_sorted = [&] { CUDA_TRY(cudaEventRecord(events.sorted.get(), stream)); };
     if (layout.fits) {
-      kernels::detail::reduce_pairs_composite(exec, worker.d_codes.data(), worker.d_values.data(),
-                                              worker.d_keys.data(), worker.d_keys_alt.data(), num_rows, layout,
-                                              worker.batch_min_value, worker.batch.pairs.data(),
-                                              worker.batch.counts.data(), d_batch_pairs, on_sorted);
+      kernels::detail::reduce_pairs_composite(exec, worker.d_codes.data(), worker.d_values.data(), worker.d_keys.data(),
+                                              worker.d_keys_alt.data(), num_rows, layout, worker.batch_min_value,
+                                              worker.batch.pairs.data(), worker.batch.counts.data(), d_batch_pairs,
+                                              on_sorted);
     } else {
       // Rare (a time range wider than 64 bits minus the code's): this batch's extra buffers come from the
       // stream-ordered pool and go back to it once the reduction has run.
@@ -654,8 +647,8 @@ class gpu_backend final : public count_backend {
     }
     // DeviceMerge takes host sizes: wait for this batch's number of pairs (and the previous merge's, queued
     // before it). The only wait per batch in value modes.
-    CUDA_TRY(cudaMemcpyAsync(worker.h_num_pairs.data(), d_batch_pairs, sizeof(run_count_t), cudaMemcpyDeviceToHost,
-                             stream));
+    CUDA_TRY(
+        cudaMemcpyAsync(worker.h_num_pairs.data(), d_batch_pairs, sizeof(run_count_t), cudaMemcpyDeviceToHost, stream));
     CUDA_TRY(cudaStreamSynchronize(stream));
     read_merged_size(worker);
     merge_into_running(worker, worker.h_num_pairs.data()[0]);
@@ -700,8 +693,8 @@ class gpu_backend final : public count_backend {
                                      worker.running_size, worker.batch.pairs.data(), worker.batch.counts.data(),
                                      num_pairs, worker.merged.pairs.data(), worker.merged.counts.data(),
                                      worker.spare.pairs.data(), worker.spare.counts.data(), d_merged_pairs);
-    CUDA_TRY(cudaMemcpyAsync(worker.h_num_pairs.data() + 1, d_merged_pairs, sizeof(run_count_t),
-                             cudaMemcpyDeviceToHost, stream));
+    CUDA_TRY(cudaMemcpyAsync(worker.h_num_pairs.data() + 1, d_merged_pairs, sizeof(run_count_t), cudaMemcpyDeviceToHost,
+                             stream));
     std::swap(worker.running, worker.spare);
     worker.merge_pending = true;
   }
@@ -775,10 +768,10 @@ class gpu_backend final : public count_backend {
     // one pair seen by several workers sits in neighbouring slots: add them up
     all.reserve(total, total, stream);
     run_count_t* d_num_pairs = first.d_num_runs.data();
-    kernels::detail::reduce_pair_runs(exec, runs.front().run.pairs, runs.front().run.counts, total,
-                                      all.pairs.data(), all.counts.data(), d_num_pairs);
-    CUDA_TRY(cudaMemcpyAsync(first.h_num_pairs.data(), d_num_pairs, sizeof(run_count_t), cudaMemcpyDeviceToHost,
-                             stream));
+    kernels::detail::reduce_pair_runs(exec, runs.front().run.pairs, runs.front().run.counts, total, all.pairs.data(),
+                                      all.counts.data(), d_num_pairs);
+    CUDA_TRY(
+        cudaMemcpyAsync(first.h_num_pairs.data(), d_num_pairs, sizeof(run_count_t), cudaMemcpyDeviceToHost, stream));
     // The next steps need the number of pairs on the host.
     CUDA_TRY(cudaStreamSynchronize(stream));
     return pair_run{all.pairs.data(), all.counts.data(), first.h_num_pairs.data()[0]};

@@ -170,8 +170,8 @@ struct make_stats_part {
 
   LABCOUNT_HOST_DEVICE void operator()(std::size_t i) const {
     const code_value pair = pairs[i];
-    const bool same_day = i > 0 && pairs[i - 1].code == pair.code &&
-                          day_of_seconds(pairs[i - 1].value) == day_of_seconds(pair.value);
+    const bool same_day =
+        i > 0 && pairs[i - 1].code == pair.code && day_of_seconds(pairs[i - 1].value) == day_of_seconds(pair.value);
     codes[i] = pair.code;
     parts[i] = stats_part{counts[i], pair.value, pair.value, 1, same_day ? 0u : 1u};
   }
@@ -225,15 +225,15 @@ Key* sort_keys(Exec& exec, Key* keys, Key* /*alternate*/, std::size_t num_rows, 
 template <typename Exec, typename Key>
 void count_sorted(Exec& exec, const Key* sorted, std::size_t num_rows, Key* unique_out, std::uint64_t* counts_out,
                   run_count_t* num_runs) {
-  const auto ends = thrust::reduce_by_key(exec, sorted, sorted + num_rows,
-                                          thrust::constant_iterator<std::uint64_t>(1), unique_out, counts_out);
+  const auto ends = thrust::reduce_by_key(exec, sorted, sorted + num_rows, thrust::constant_iterator<std::uint64_t>(1),
+                                          unique_out, counts_out);
   *num_runs = static_cast<run_count_t>(ends.first - unique_out);
 }
 
 // totals[unique[run]] += counts[run] for the first *num_runs runs; max_runs bounds *num_runs.
 template <typename Exec>
-void accumulate_runs(Exec& exec, const std::uint32_t* unique, const std::uint64_t* counts,
-                     const run_count_t* num_runs, std::size_t max_runs, std::uint64_t* totals) {
+void accumulate_runs(Exec& exec, const std::uint32_t* unique, const std::uint64_t* counts, const run_count_t* num_runs,
+                     std::size_t max_runs, std::uint64_t* totals) {
   thrust::for_each_n(exec, thrust::counting_iterator<std::size_t>(0), max_runs,
                      add_run_to_totals{unique, counts, num_runs, totals});
 }
@@ -249,11 +249,11 @@ std::size_t merge_code_counts(Exec& exec, const std::uint32_t* a_codes, const st
                               std::size_t b_size, std::uint32_t* merged_codes, std::uint64_t* merged_counts,
                               std::uint32_t* out_codes, std::uint64_t* out_counts) {
   // merge the two sorted runs so that a code present in both sits in two neighbouring slots
-  thrust::merge_by_key(exec, a_codes, a_codes + a_size, b_codes, b_codes + b_size, a_counts, b_counts,
-                       merged_codes, merged_counts);
+  thrust::merge_by_key(exec, a_codes, a_codes + a_size, b_codes, b_codes + b_size, a_counts, b_counts, merged_codes,
+                       merged_counts);
   // add the counts of equal neighbours
-  const auto ends = thrust::reduce_by_key(exec, merged_codes, merged_codes + a_size + b_size, merged_counts,
-                                          out_codes, out_counts);
+  const auto ends =
+      thrust::reduce_by_key(exec, merged_codes, merged_codes + a_size + b_size, merged_counts, out_codes, out_counts);
   return static_cast<std::size_t>(ends.first - out_codes);
 }
 
@@ -329,15 +329,14 @@ Key* sort_keys(cub_exec& exec, Key* keys, Key* alternate, std::size_t num_rows, 
 }
 
 template <typename Key>
-void count_sorted(cub_exec& exec, const Key* sorted, std::size_t num_rows, Key* unique_out,
-                  std::uint64_t* counts_out, run_count_t* num_runs) {
+void count_sorted(cub_exec& exec, const Key* sorted, std::size_t num_rows, Key* unique_out, std::uint64_t* counts_out,
+                  run_count_t* num_runs) {
   exec.scratch->run(
       sizeof(Key) == 8 ? "cub::DeviceReduce::ReduceByKey (composite keys)" : "cub::DeviceReduce::ReduceByKey",
       [&](void* temp, std::size_t& bytes) {
-        return cub::DeviceReduce::ReduceByKey(temp, bytes, sorted, unique_out,
-                                              thrust::constant_iterator<std::uint64_t>(1), counts_out, num_runs,
-                                              ::cuda::std::plus<std::uint64_t>{},
-                                              static_cast<std::uint32_t>(num_rows), exec.stream);
+        return cub::DeviceReduce::ReduceByKey(
+            temp, bytes, sorted, unique_out, thrust::constant_iterator<std::uint64_t>(1), counts_out, num_runs,
+            ::cuda::std::plus<std::uint64_t>{}, static_cast<std::uint32_t>(num_rows), exec.stream);
       },
       exec.stream);
 }
@@ -363,15 +362,14 @@ inline sorted_pairs sort_by_code_then_value(cub_exec& exec, std::uint32_t* codes
   exec.scratch->run(
       "cub::DeviceRadixSort::SortPairs (by value)",
       [&](void* temp, std::size_t& bytes) {
-        return cub::DeviceRadixSort::SortPairs(temp, bytes, value_buffers, code_buffers, num_items, 0, 64,
-                                               exec.stream);
+        return cub::DeviceRadixSort::SortPairs(temp, bytes, value_buffers, code_buffers, num_items, 0, 64, exec.stream);
       },
       exec.stream);
   exec.scratch->run(
       "cub::DeviceRadixSort::SortPairs (by code)",
       [&](void* temp, std::size_t& bytes) {
-        return cub::DeviceRadixSort::SortPairs(temp, bytes, code_buffers, value_buffers, num_items, 0,
-                                               code_end_bit, exec.stream);
+        return cub::DeviceRadixSort::SortPairs(temp, bytes, code_buffers, value_buffers, num_items, 0, code_end_bit,
+                                               exec.stream);
       },
       exec.stream);
   return {code_buffers.Current(), value_buffers.Current()};
@@ -384,21 +382,21 @@ void reduce_pair_runs(cub_exec& exec, const code_value* pairs, CountIterator cou
       "cub::DeviceReduce::ReduceByKey (pairs)",
       [&](void* temp, std::size_t& bytes) {
         return cub::DeviceReduce::ReduceByKey(temp, bytes, pairs, pairs_out, counts, counts_out, num_runs,
-                                              ::cuda::std::plus<std::uint64_t>{},
-                                              static_cast<std::uint32_t>(num_pairs), exec.stream);
+                                              ::cuda::std::plus<std::uint64_t>{}, static_cast<std::uint32_t>(num_pairs),
+                                              exec.stream);
       },
       exec.stream);
 }
 
-inline void merge_pairs(cub_exec& exec, const code_value* a_pairs, const std::uint64_t* a_counts,
-                        std::size_t a_size, const code_value* b_pairs, const std::uint64_t* b_counts,
-                        std::size_t b_size, code_value* pairs_out, std::uint64_t* counts_out) {
+inline void merge_pairs(cub_exec& exec, const code_value* a_pairs, const std::uint64_t* a_counts, std::size_t a_size,
+                        const code_value* b_pairs, const std::uint64_t* b_counts, std::size_t b_size,
+                        code_value* pairs_out, std::uint64_t* counts_out) {
   exec.scratch->run(
       "cub::DeviceMerge::MergePairs",
       [&](void* temp, std::size_t& bytes) {
-        return cub::DeviceMerge::MergePairs(temp, bytes, a_pairs, a_counts, static_cast<std::int64_t>(a_size),
-                                            b_pairs, b_counts, static_cast<std::int64_t>(b_size), pairs_out,
-                                            counts_out, code_value_less{}, exec.stream);
+        return cub::DeviceMerge::MergePairs(temp, bytes, a_pairs, a_counts, static_cast<std::int64_t>(a_size), b_pairs,
+                                            b_counts, static_cast<std::int64_t>(b_size), pairs_out, counts_out,
+                                            code_value_less{}, exec.stream);
       },
       exec.stream);
 }
@@ -424,9 +422,9 @@ inline void reduce_stats_parts(cub_exec& exec, const std::uint32_t* codes, const
 // *num_runs, and returns the buffer (codes or alternate) that holds the run codes. on_sorted() runs between the
 // sort and the reduction (the GPU backend records a timing event there).
 template <typename Exec, typename OnSorted>
-std::uint32_t* sort_and_count_codes(Exec& exec, std::uint32_t* codes, std::uint32_t* alternate,
-                                    std::size_t num_rows, std::uint32_t max_code, std::uint64_t* run_counts,
-                                    run_count_t* num_runs, OnSorted&& on_sorted) {
+std::uint32_t* sort_and_count_codes(Exec& exec, std::uint32_t* codes, std::uint32_t* alternate, std::size_t num_rows,
+                                    std::uint32_t max_code, std::uint64_t* run_counts, run_count_t* num_runs,
+                                    OnSorted&& on_sorted) {
   // sort to bring equal codes together; bits above max_code's are zero in every code, so skip them
   std::uint32_t* sorted = sort_keys(exec, codes, alternate, num_rows, radix_end_bit(max_code));
   on_sorted();
@@ -440,8 +438,8 @@ std::uint32_t* sort_and_count_codes(Exec& exec, std::uint32_t* codes, std::uint3
 // max_code + 1 counts (at least). With cub_exec nothing here waits for the device.
 template <typename Exec, typename OnSorted>
 void count_codes_into(Exec& exec, std::uint32_t* codes, std::uint32_t* alternate, std::size_t num_rows,
-                      std::uint32_t max_code, std::uint64_t* run_counts, run_count_t* num_runs,
-                      std::uint64_t* totals, OnSorted&& on_sorted) {
+                      std::uint32_t max_code, std::uint64_t* run_counts, run_count_t* num_runs, std::uint64_t* totals,
+                      OnSorted&& on_sorted) {
   const std::uint32_t* unique =
       sort_and_count_codes(exec, codes, alternate, num_rows, max_code, run_counts, num_runs, on_sorted);
   // a batch has at most min(rows, max_code + 1) runs; launch for that many and let *num_runs trim the rest
@@ -484,8 +482,8 @@ void reduce_pairs_two_keys(Exec& exec, std::uint32_t* codes, std::uint32_t* code
       sort_by_code_then_value(exec, codes, codes_alt, values, values_alt, num_rows, radix_end_bit(max_code));
   on_sorted();
   for_each_index(exec, num_rows, make_pairs{sorted.codes, sorted.values, pairs_scratch});
-  reduce_pair_runs(exec, pairs_scratch, thrust::constant_iterator<std::uint64_t>(1), num_rows, pairs_out,
-                   counts_out, num_pairs);
+  reduce_pair_runs(exec, pairs_scratch, thrust::constant_iterator<std::uint64_t>(1), num_rows, pairs_out, counts_out,
+                   num_pairs);
 }
 
 // Two pair sets (sorted, each pair once) -> one: *num_pairs pairs in out_pairs/out_counts. merged_* and out_*

@@ -7,8 +7,8 @@
 #include <functional>
 #include <limits>
 
-#include "util/errors.hpp"
 #include "kernels/sort_reduce.cuh"
+#include "util/errors.hpp"
 
 namespace labcount::kernels {
 namespace detail {
@@ -31,8 +31,8 @@ code_counts reduce_codes_cpp(std::span<const std::uint32_t> codes) {
   std::vector<std::uint64_t> counts(std::min(codes.size(), std::size_t{max_code} + 1));
   run_count_t num_runs = 0;
   auto exec = thrust::cpp::par;
-  const std::uint32_t* unique = sort_and_count_codes(exec, keys.data(), alternate.data(), keys.size(), max_code,
-                                                     counts.data(), &num_runs, [] {});
+  const std::uint32_t* unique =
+      sort_and_count_codes(exec, keys.data(), alternate.data(), keys.size(), max_code, counts.data(), &num_runs, [] {});
   result.codes.assign(unique, unique + num_runs);
   counts.resize(num_runs);
   result.counts = std::move(counts);
@@ -47,10 +47,9 @@ code_counts merge_code_counts_cpp(const code_counts& a, const code_counts& b) {
   result.codes.resize(size);
   result.counts.resize(size);
   auto exec = thrust::cpp::par;
-  const std::size_t num_runs =
-      merge_code_counts(exec, a.codes.data(), a.counts.data(), a.codes.size(), b.codes.data(), b.counts.data(),
-                        b.codes.size(), merged_codes.data(), merged_counts.data(), result.codes.data(),
-                        result.counts.data());
+  const std::size_t num_runs = merge_code_counts(exec, a.codes.data(), a.counts.data(), a.codes.size(), b.codes.data(),
+                                                 b.counts.data(), b.codes.size(), merged_codes.data(),
+                                                 merged_counts.data(), result.codes.data(), result.counts.data());
   result.codes.resize(num_runs);
   result.counts.resize(num_runs);
   return result;
@@ -77,7 +76,7 @@ struct pair_set {
 };
 
 pair_set reduce_batch_pairs(std::span<const std::uint32_t> codes, std::span<const std::int64_t> values,
-                          pair_sort sort) {
+                            pair_sort sort) {
   pair_set result;
   const std::size_t num_rows = codes.size();
   if (num_rows == 0) return result;
@@ -118,8 +117,8 @@ pair_set merge_two_pair_sets(const pair_set& a, const pair_set& b) {
   run_count_t num_pairs = 0;
   auto exec = thrust::cpp::par;
   merge_pair_sets(exec, a.pairs.data(), a.counts.data(), a.pairs.size(), b.pairs.data(), b.counts.data(),
-                  b.pairs.size(), merged_pairs.data(), merged_counts.data(), result.pairs.data(),
-                  result.counts.data(), &num_pairs);
+                  b.pairs.size(), merged_pairs.data(), merged_counts.data(), result.pairs.data(), result.counts.data(),
+                  &num_pairs);
   result.pairs.resize(num_pairs);
   result.counts.resize(num_pairs);
   return result;
@@ -132,8 +131,8 @@ pair_set accumulate_pairs_cpp(std::span<const std::uint32_t> codes, std::span<co
   if (batch_rows == 0) batch_rows = std::max<std::size_t>(codes.size(), 1);
   for (std::size_t begin = 0; begin < codes.size(); begin += batch_rows) {
     const std::size_t rows = std::min(batch_rows, codes.size() - begin);
-    running = merge_two_pair_sets(running, reduce_batch_pairs(codes.subspan(begin, rows), values.subspan(begin, rows),
-                                                            sort));
+    running =
+        merge_two_pair_sets(running, reduce_batch_pairs(codes.subspan(begin, rows), values.subspan(begin, rows), sort));
   }
   return running;
 }
@@ -197,8 +196,7 @@ code_counts reduce_codes_cpp(std::span<const std::uint32_t> codes) {
 }
 
 code_counts merge_code_counts_cpp(const code_counts& a, const code_counts& b) {
-  LABCOUNT_EXPECTS(a.codes.size() == a.counts.size() && b.codes.size() == b.counts.size(),
-                   "every code has one count");
+  LABCOUNT_EXPECTS(a.codes.size() == a.counts.size() && b.codes.size() == b.counts.size(), "every code has one count");
   LABCOUNT_EXPECTS(detail::strictly_increasing(a.codes) && detail::strictly_increasing(b.codes),
                    "partial results have strictly increasing codes");
   return detail::merge_code_counts_cpp(a, b);
@@ -251,9 +249,9 @@ std::vector<key_stats> stats_cpp(std::span<const std::uint32_t> codes, std::span
   std::vector<key_stats> stats(num_codes);
   const auto num_sparse = static_cast<detail::run_count_t>(sparse.codes.size());
   auto exec = thrust::cpp::par;
-  detail::for_each_index(exec, sparse.codes.size(),
-                         detail::scatter_stats{sparse.codes.data(), sparse.parts.data(), &num_sparse, num_codes,
-                                               stats.data()});
+  detail::for_each_index(
+      exec, sparse.codes.size(),
+      detail::scatter_stats{sparse.codes.data(), sparse.parts.data(), &num_sparse, num_codes, stats.data()});
   return stats;
 }
 

@@ -14,15 +14,14 @@ namespace labcount {
 
 enum class backend_choice { automatic, cpu, gpu };
 
-
 // Inputs smaller than this run on the CPU under --backend auto: GPU start-up costs more than it saves.
 inline constexpr std::uint64_t auto_gpu_min_bytes = std::uint64_t{256} << 20;
 
 std::vector<backend_status> probe_backends(int device);
 
 struct selected_backend {
-  std::string name;    // "cpu" or "gpu"
-  std::string reason;  // why this one, for --verbose
+  std::string name;                                      // "cpu" or "gpu"
+  std::string reason;                                    // why this one, for --verbose
   std::function<std::unique_ptr<count_backend>()> make;  // a fresh instance (one per input)
 };
 

@@ -80,8 +80,8 @@ int report_extras(const CLI::App& command, const CLI::ParseError& e) {
           near.empty() ? "see `" + where + " --help` for its options" : "did you mean " + near + "?");
   } else if (command.get_parent() == nullptr || command_names(command).size() > 0) {
     const std::string near = closest_name(word, command_names(command));
-    print("unknown command '" + word + "'", near.empty() ? "see `labcount --help` for the commands"
-                                                        : "did you mean `labcount " + near + "`?");
+    print("unknown command '" + word + "'",
+          near.empty() ? "see `labcount --help` for the commands" : "did you mean `labcount " + near + "`?");
   } else {
     print("unexpected argument '" + word + "' for `" + where + "`",
           "`" + where + "` takes no such argument; see `" + where + " --help`");

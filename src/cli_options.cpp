@@ -12,8 +12,8 @@ void apply_time_options(const time_options& opt, const char* command, count_requ
   if (!opt.stats && opt.per.empty()) {
     if (column_given || !opt.format.empty())
       throw error(error_kind::usage,
-                  std::string(column_given ? "--time" : "--time-format") + " only applies to --stats and --per", "",
-                  0, "add --stats or --per hour|day|week|month, or leave it out to count rows per key");
+                  std::string(column_given ? "--time" : "--time-format") + " only applies to --stats and --per", "", 0,
+                  "add --stats or --per hour|day|week|month, or leave it out to count rows per key");
     return;
   }
   if (opt.stats && !opt.per.empty())

@@ -20,20 +20,20 @@
 
 #include "backend_registry.hpp"
 #include "cli_options.hpp"
-#include "count_args.hpp"
 #include "cmd_count.hpp"
-#include "output/count_output.hpp"
-#include "pipeline/count_pipeline.hpp"
-#include "util/errors.hpp"
-#include "tools/generate.hpp"
+#include "count_args.hpp"
 #include "input/input_list.hpp"
+#include "output/count_output.hpp"
 #include "output/output_file.hpp"
-#include "phase_report.hpp"
-#include "pipeline/progress.hpp"
 #include "output/result_writer.hpp"
 #include "output/stats_output.hpp"
-#include "util/thread_pool.hpp"
+#include "phase_report.hpp"
+#include "pipeline/count_pipeline.hpp"
+#include "pipeline/progress.hpp"
 #include "time/timestamp.hpp"
+#include "tools/generate.hpp"
+#include "util/errors.hpp"
+#include "util/thread_pool.hpp"
 
 namespace labcount {
 namespace {
@@ -158,7 +158,7 @@ double median(std::vector<double> v) {
 
 struct backend_result {
   std::string name;
-  std::string device;  // "2 threads" or "GPU 0, 2 threads"
+  std::string device;         // "2 threads" or "GPU 0, 2 threads"
   std::string device_detail;  // the GPU's description from probe_backends
   std::vector<run_sample> runs;
   double first_setup = 0;  // backend construction in the first run of this process (GPU: includes the context)
@@ -232,7 +232,8 @@ machine_info describe_machine(int device) {
   m.hardware_threads = thread_pool::default_threads();
   const long pages = ::sysconf(_SC_PHYS_PAGES);
   const long page_size = ::sysconf(_SC_PAGE_SIZE);
-  if (pages > 0 && page_size > 0) m.memory_bytes = static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page_size);
+  if (pages > 0 && page_size > 0)
+    m.memory_bytes = static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page_size);
   struct utsname uts {};
   if (::uname(&uts) == 0) m.os = std::string(uts.sysname) + " " + uts.release + " " + uts.machine;
   const std::time_t now = std::time(nullptr);
@@ -296,8 +297,8 @@ std::vector<std::string> chosen_backends(const bench_options& opt, const std::ve
       throw error(error_kind::usage, "--backends: unknown backend '" + name + "'", "", 0,
                   "give a comma-separated list of cpu and gpu, e.g. --backends cpu,gpu");
     if (!status->usable)
-      throw error(error_kind::backend_unavailable, "--backends " + name + ": cannot run here: " + status->reason, "",
-                  0, "run `labcount info` for details, or leave out --backends to run every available backend");
+      throw error(error_kind::backend_unavailable, "--backends " + name + ": cannot run here: " + status->reason, "", 0,
+                  "run `labcount info` for details, or leave out --backends to run every available backend");
     if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
   }
   if (names.empty())
@@ -320,7 +321,8 @@ bench_input prepare_input(const bench_options& opt, const scratch_dir& scratch, 
     g.seed = opt.seed;
     validate(g);
     const fs::path path = scratch.path() / "generated.csv";
-    if (show_progress) std::fprintf(stderr, "labcount bench: generating %llu rows...", static_cast<unsigned long long>(g.rows));
+    if (show_progress)
+      std::fprintf(stderr, "labcount bench: generating %llu rows...", static_cast<unsigned long long>(g.rows));
     {
       output_file out(path.string());
       generate_csv(g, out);
@@ -330,8 +332,7 @@ bench_input prepare_input(const bench_options& opt, const scratch_dir& scratch, 
     input.paths.push_back(path.string());
     char buf[200];
     std::snprintf(buf, sizeof buf, "generated (--rows %llu --samples %u --skew %g --seed %llu)",
-                  static_cast<unsigned long long>(g.rows), g.samples, g.skew,
-                  static_cast<unsigned long long>(g.seed));
+                  static_cast<unsigned long long>(g.rows), g.samples, g.skew, static_cast<unsigned long long>(g.seed));
     input.description = buf;
     input.generated = g;
     return input;
@@ -384,9 +385,9 @@ void print_table(const bench_options& opt, const machine_info& machine, const be
     char speedup[16] = "-";
     if (cpu != nullptr && med > 0) std::snprintf(speedup, sizeof speedup, "%.2fx", cpu->wall_median() / med);
     std::printf("%-8s %-16s %9.4f %9.4f %8.2f %7.3f %s %s %s %s %s %s %7s\n", r.name.c_str(), r.device.c_str(), med,
-                r.wall_min(), med > 0 ? rows / med / 1e6 : 0.0, med > 0 ? bytes / med / 1e9 : 0.0, cell(p.parse).c_str(),
-                cell(p.transfer).c_str(), cell(p.sort).c_str(), cell(p.reduce).c_str(), cell(p.finish).c_str(),
-                cell(p.output).c_str(), speedup);
+                r.wall_min(), med > 0 ? rows / med / 1e6 : 0.0, med > 0 ? bytes / med / 1e9 : 0.0,
+                cell(p.parse).c_str(), cell(p.transfer).c_str(), cell(p.sort).c_str(), cell(p.reduce).c_str(),
+                cell(p.finish).c_str(), cell(p.output).c_str(), speedup);
   }
   std::printf("\nstart-up (backend construction, included in the times above):");
   for (std::size_t i = 0; i < results.size(); ++i) {
@@ -395,8 +396,10 @@ void print_table(const bench_options& opt, const machine_info& machine, const be
                 r.phase_median().setup, r.first_setup, r.name == "gpu" ? " (CUDA context, streams, buffers)" : "");
   }
   if (machine.cuda_build)
-    std::printf("; before all runs, probing the GPU (CUDA driver, context) took %.4f s, which every `count` with "
-                "--backend auto or gpu pays too", machine.probe_seconds);
+    std::printf(
+        "; before all runs, probing the GPU (CUDA driver, context) took %.4f s, which every `count` with "
+        "--backend auto or gpu pays too",
+        machine.probe_seconds);
   std::printf("\n");
   for (const auto& s : machine.backends) {
     const bool ran = std::any_of(results.begin(), results.end(), [&](const auto& r) { return r.name == s.name; });
@@ -408,7 +411,8 @@ void print_table(const bench_options& opt, const machine_info& machine, const be
       threads, threads == 1 ? "" : "s");
   if (identical)
     std::printf("output identical across backends and runs: fnv1a64 %s, %llu bytes\n",
-                hex(results.front().digest.hash).c_str(), static_cast<unsigned long long>(results.front().digest.bytes));
+                hex(results.front().digest.hash).c_str(),
+                static_cast<unsigned long long>(results.front().digest.bytes));
   else
     std::printf("OUTPUT DIFFERS between backends or runs: see the error below\n");
 }
@@ -447,7 +451,10 @@ void print_json(const bench_options& opt, const machine_info& machine, const ben
   j += ", \"key\": " + json_quoted(opt.run.key) + ", \"has_header\": " + (opt.run.no_header ? "false" : "true") +
        ", \"delimiter\": " + json_quoted(std::string(1, parse_delimiter(opt.run.delimiter))) +
        ", \"threads\": " + std::to_string(threads) + ", \"device\": " + std::to_string(opt.run.device) +
-       ", \"mode\": " + json_quoted(opt.run.time.stats ? "stats" : !opt.run.time.per.empty() ? "per " + opt.run.time.per : "counts") +
+       ", \"mode\": " +
+       json_quoted(opt.run.time.stats          ? "stats"
+                   : !opt.run.time.per.empty() ? "per " + opt.run.time.per
+                                               : "counts") +
        ", \"format\": " + json_quoted(opt.run.format) + ", \"sort\": " + json_quoted(opt.run.sort) +
        ", \"warmup\": " + std::to_string(opt.warmup) + ", \"repeat\": " + std::to_string(opt.repeat) + "},\n";
   const run_sample& first = results.front().runs.front();
@@ -463,14 +470,14 @@ void print_json(const bench_options& opt, const machine_info& machine, const ben
     const double med = r.wall_median();
     j += "    {\"backend\": " + json_quoted(r.name) + ", \"threads\": " + std::to_string(threads) +
          ", \"device\": " + (r.device_detail.empty() ? std::string("null") : json_quoted(r.device_detail)) +
-         ", \"runs\": " + std::to_string(r.runs.size()) + ",\n     \"checksum\": " +
-         json_quoted("fnv1a64:" + hex(r.digest.hash)) + ", \"output_bytes\": " + std::to_string(r.digest.bytes) +
-         ", \"consistent\": " + (r.consistent ? "true" : "false") + ",\n     \"wall_seconds\": {\"median\": " +
-         json_number(med) + ", \"min\": " + json_number(r.wall_min()) + ", \"max\": " + json_number(r.wall_max()) +
-         ", \"all\": [";
+         ", \"runs\": " + std::to_string(r.runs.size()) +
+         ",\n     \"checksum\": " + json_quoted("fnv1a64:" + hex(r.digest.hash)) +
+         ", \"output_bytes\": " + std::to_string(r.digest.bytes) +
+         ", \"consistent\": " + (r.consistent ? "true" : "false") +
+         ",\n     \"wall_seconds\": {\"median\": " + json_number(med) + ", \"min\": " + json_number(r.wall_min()) +
+         ", \"max\": " + json_number(r.wall_max()) + ", \"all\": [";
     for (std::size_t k = 0; k < r.runs.size(); ++k) j += (k == 0 ? "" : ", ") + json_number(r.runs[k].wall);
-    j += "]},\n     \"rows_per_second\": " +
-         json_number(med > 0 ? static_cast<double>(r.runs.front().rows) / med : 0) +
+    j += "]},\n     \"rows_per_second\": " + json_number(med > 0 ? static_cast<double>(r.runs.front().rows) / med : 0) +
          ", \"gb_per_second\": " + json_number(med > 0 ? static_cast<double>(r.runs.front().bytes) / med / 1e9 : 0) +
          ", \"speedup_vs_cpu\": " + (cpu != nullptr && med > 0 ? json_number(cpu->wall_median() / med) : "null") +
          ",\n     \"phases_median_seconds\": " + json_phases(r.phase_median()) +
@@ -562,8 +569,9 @@ void run_bench(const bench_options& opt) {
 CLI::App* setup_bench(CLI::App& parent) {
   auto opt = std::make_shared<bench_options>();
   CLI::App* cmd = parent.add_subcommand(
-      "bench", "Time the full count on every available backend with the same input and options, and check that they "
-               "agree");
+      "bench",
+      "Time the full count on every available backend with the same input and options, and check that they "
+      "agree");
   cmd->footer(
       "Examples:\n"
       "  labcount bench samplesTests.csv                  # every available backend, 1 warm-up + 5 timed runs\n"
@@ -598,7 +606,8 @@ CLI::App* setup_bench(CLI::App& parent) {
   cmd->add_option("--repeat", opt->repeat, "Timed runs per backend (the table shows their median and min)")
       ->check(CLI::Range(1u, 100000u))
       ->capture_default_str();
-  cmd->add_flag("--json", opt->json, "Print one JSON object (machine, options, per-backend results) instead of a table");
+  cmd->add_flag("--json", opt->json,
+                "Print one JSON object (machine, options, per-backend results) instead of a table");
   cmd->add_flag("--no-progress", opt->no_progress, "No progress line on stderr (it only shows on a terminal)");
   add_run_flags(*cmd, opt->run);
   cmd->callback([opt] { run_bench(*opt); });

@@ -6,24 +6,24 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <string_view>
 #include <cstdio>
 #include <memory>
 #include <optional>
+#include <string_view>
 
 #include "backend_registry.hpp"
-#include "pipeline/count_pipeline.hpp"
 #include "cli_options.hpp"
 #include "count_args.hpp"
-#include "util/errors.hpp"
 #include "input/input_list.hpp"
-#include "output/output_file.hpp"
-#include "pipeline/progress.hpp"
 #include "output/count_output.hpp"
-#include "phase_report.hpp"
+#include "output/output_file.hpp"
 #include "output/result_writer.hpp"
-#include "util/thread_pool.hpp"
+#include "phase_report.hpp"
+#include "pipeline/count_pipeline.hpp"
+#include "pipeline/progress.hpp"
 #include "time/timestamp.hpp"
+#include "util/errors.hpp"
+#include "util/thread_pool.hpp"
 
 namespace labcount {
 namespace {
@@ -43,11 +43,11 @@ std::uint64_t total_input_bytes(const std::vector<std::string>& inputs) {
   std::uint64_t total = 0;
   for (const auto& path : inputs) {
     struct stat st {};
-    if (path != "-" && ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) total += static_cast<std::uint64_t>(st.st_size);
+    if (path != "-" && ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode))
+      total += static_cast<std::uint64_t>(st.st_size);
   }
   return total;
 }
-
 
 double seconds(std::chrono::nanoseconds ns) { return std::chrono::duration<double>(ns).count(); }
 
@@ -95,7 +95,8 @@ void run(const count_options& opt) {
 
   std::size_t stdin_uses = 0;
   for (const auto& in : opt.inputs) stdin_uses += in == "-";
-  if (stdin_uses > 1) throw error(error_kind::usage, "standard input (-) is given more than once", "", 0, "give - once");
+  if (stdin_uses > 1)
+    throw error(error_kind::usage, "standard input (-) is given more than once", "", 0, "give - once");
 
   const unsigned threads = plan.threads;
 

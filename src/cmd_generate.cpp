@@ -8,9 +8,9 @@
 #include <memory>
 #include <string>
 
-#include "util/errors.hpp"
-#include "tools/generate.hpp"
 #include "output/output_file.hpp"
+#include "tools/generate.hpp"
+#include "util/errors.hpp"
 
 namespace labcount {
 namespace {
@@ -26,14 +26,12 @@ struct generate_args {
   std::string output = "-";
 };
 
-
 void run_generate(const generate_args& args) {
   generate_options options;
   options.rows = parse_count("--rows", args.rows);
   const std::uint64_t samples = parse_count("--samples", args.samples);
   // Clamp instead of truncating to 32 bits, so validate() reports the value as too large.
-  options.samples = samples > max_generate_samples ? max_generate_samples + 1
-                                                   : static_cast<std::uint32_t>(samples);
+  options.samples = samples > max_generate_samples ? max_generate_samples + 1 : static_cast<std::uint32_t>(samples);
   options.skew = args.skew;
   options.seed = args.seed;
   options.crlf = !args.lf;
@@ -47,19 +45,18 @@ void run_generate(const generate_args& args) {
 
 CLI::App* setup_generate(CLI::App& parent) {
   auto args = std::make_shared<generate_args>();
-  CLI::App* cmd = parent.add_subcommand(
-      "generate",
-      "Write deterministic demo data in the format of the real lab file (TestTime,SampleID; "
-      "M/D/YYYY H:MM timestamps; S + 5-digit sample ids; CRLF). Sample popularity follows a Zipf "
-      "law with exponent --skew; timestamps start at 8/10/2004 0:00 and only move forward, about "
-      "20 rows a minute. The same options give the same bytes on every machine.");
+  CLI::App* cmd =
+      parent.add_subcommand("generate",
+                            "Write deterministic demo data in the format of the real lab file (TestTime,SampleID; "
+                            "M/D/YYYY H:MM timestamps; S + 5-digit sample ids; CRLF). Sample popularity follows a Zipf "
+                            "law with exponent --skew; timestamps start at 8/10/2004 0:00 and only move forward, about "
+                            "20 rows a minute. The same options give the same bytes on every machine.");
   cmd->footer(
       "Examples:\n"
       "  labcount generate --rows 886413 --samples 1243 -o demo.csv   # the real file's size\n"
       "  labcount generate --rows 100M --samples 10k --skew 0 -o uniform.csv\n"
       "  labcount generate --rows 10 --lf                              # a peek, to stdout");
-  cmd->add_option("--rows", args->rows,
-                  "Number of data rows; suffixes k, M, G, T are powers of 1000 (e.g. 100M)")
+  cmd->add_option("--rows", args->rows, "Number of data rows; suffixes k, M, G, T are powers of 1000 (e.g. 100M)")
       ->type_name("N")
       ->capture_default_str();
   cmd->add_option("--samples", args->samples,

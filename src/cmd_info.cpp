@@ -9,7 +9,8 @@ namespace labcount {
 
 CLI::App* setup_info(CLI::App& parent) {
   auto device = std::make_shared<int>(0);
-  CLI::App* cmd = parent.add_subcommand("info", "Show the version and which backends (CPU, GPU) can run here, and why not");
+  CLI::App* cmd =
+      parent.add_subcommand("info", "Show the version and which backends (CPU, GPU) can run here, and why not");
   cmd->add_option("--device", *device, "GPU to check")->check(CLI::Range(0, 1024));
   cmd->callback([device] {
     std::printf("labcount %s\n", LABCOUNT_VERSION);

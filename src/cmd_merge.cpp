@@ -6,9 +6,9 @@
 #include <vector>
 
 #include "cli_options.hpp"
-#include "tools/merge.hpp"
 #include "output/output_file.hpp"
 #include "output/result_writer.hpp"
+#include "tools/merge.hpp"
 
 namespace labcount {
 namespace {

@@ -68,8 +68,7 @@ char parse_delimiter(const std::string& text) {
 
 namespace {
 
-[[noreturn]] void throw_bad_count(const std::string& option, const std::string& text,
-                                  const std::string& why) {
+[[noreturn]] void throw_bad_count(const std::string& option, const std::string& text, const std::string& why) {
   throw error(error_kind::usage, option + " '" + text + "' " + why, "", 0,
               "write a whole number, optionally with a decimal suffix k, M, G or T, e.g. " + option +
                   " 886413, 10k, 1.5M or 1G");
@@ -104,10 +103,14 @@ std::uint64_t parse_count(const std::string& option, const std::string& text) {
   std::uint64_t multiplier = 1;
   if (pos < text.size()) {
     switch (text[pos]) {
-      case 'k': case 'K': multiplier = 1'000ULL; break;
-      case 'm': case 'M': multiplier = 1'000'000ULL; break;
-      case 'g': case 'G': multiplier = 1'000'000'000ULL; break;
-      case 't': case 'T': multiplier = 1'000'000'000'000ULL; break;
+      case 'k':
+      case 'K': multiplier = 1'000ULL; break;
+      case 'm':
+      case 'M': multiplier = 1'000'000ULL; break;
+      case 'g':
+      case 'G': multiplier = 1'000'000'000ULL; break;
+      case 't':
+      case 'T': multiplier = 1'000'000'000'000ULL; break;
       default: throw_bad_count(option, text, "is not a count");
     }
     ++pos;
@@ -136,17 +139,21 @@ std::uint64_t parse_memory(const std::string& text) {
   for (auto& c : suffix) c = static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
   if (suffix.size() == 2 && suffix[1] == 'B') suffix.pop_back();
   double scale = 0;
-  if (suffix.empty() || suffix == "B") scale = 1;
-  else if (suffix == "K") scale = 1024.0;
-  else if (suffix == "M") scale = 1024.0 * 1024;
-  else if (suffix == "G") scale = 1024.0 * 1024 * 1024;
-  else if (suffix == "T") scale = 1024.0 * 1024 * 1024 * 1024;
+  if (suffix.empty() || suffix == "B")
+    scale = 1;
+  else if (suffix == "K")
+    scale = 1024.0;
+  else if (suffix == "M")
+    scale = 1024.0 * 1024;
+  else if (suffix == "G")
+    scale = 1024.0 * 1024 * 1024;
+  else if (suffix == "T")
+    scale = 1024.0 * 1024 * 1024 * 1024;
   const double bytes = value * scale;
   if (used == 0 || scale == 0 || !(bytes >= 1 << 20) || bytes > 1e15)
     throw error(error_kind::usage, "invalid --memory '" + text + "'", "", 0,
                 "give a size of at least 1M, e.g. --memory 512M or --memory 4G");
   return static_cast<std::uint64_t>(bytes);
 }
-
 
 }  // namespace labcount

@@ -14,13 +14,13 @@
 
 namespace labcount {
 
-char parse_delimiter(const std::string& text);                // --delimiter: one character, or "\t" / "tab"
-bad_row_policy parse_bad_row_policy(std::string_view text);   // --on-bad-row error|skip|warn
-bad_file_policy parse_bad_file_policy(std::string_view text); // --on-bad-file error|skip
-output_format parse_output_format(std::string_view text);     // --format csv|tsv|json
-sort_order parse_sort_order(std::string_view text);           // --sort key|count
-time_bucket parse_time_bucket(std::string_view text);         // --per hour|day|week|month
-backend_choice parse_backend_choice(std::string_view text);   // --backend auto|cpu|gpu
+char parse_delimiter(const std::string& text);                 // --delimiter: one character, or "\t" / "tab"
+bad_row_policy parse_bad_row_policy(std::string_view text);    // --on-bad-row error|skip|warn
+bad_file_policy parse_bad_file_policy(std::string_view text);  // --on-bad-file error|skip
+output_format parse_output_format(std::string_view text);      // --format csv|tsv|json
+sort_order parse_sort_order(std::string_view text);            // --sort key|count
+time_bucket parse_time_bucket(std::string_view text);          // --per hour|day|week|month
+backend_choice parse_backend_choice(std::string_view text);    // --backend auto|cpu|gpu
 
 // A row count: "886413", "10k", "1.5M", "1G", "2T" (decimal suffixes: these are rows, not bytes).
 std::uint64_t parse_count(const std::string& option, const std::string& text);

@@ -18,7 +18,7 @@ namespace labcount {
 
 // What `labcount info` prints about one backend, and why it can or cannot run here.
 struct backend_status {
-  std::string name;                  // "cpu", "gpu"
+  std::string name;  // "cpu", "gpu"
   bool usable = false;
   std::string reason;                // why it is not usable; a one-line summary when it is
   std::vector<std::string> details;  // extra lines (one per GPU, versions...)
@@ -66,10 +66,10 @@ struct group_count {
 
 // Wall time spent in a backend's own phases, for --verbose/--timing. Zero where a phase does not apply.
 struct backend_timings {
-  std::chrono::nanoseconds transfer{0};   // host->device and device->host copies
+  std::chrono::nanoseconds transfer{0};  // host->device and device->host copies
   std::chrono::nanoseconds sort{0};
   std::chrono::nanoseconds reduce{0};
-  std::chrono::nanoseconds setup{0};      // context creation, allocations
+  std::chrono::nanoseconds setup{0};  // context creation, allocations
 };
 
 class count_backend {

@@ -143,10 +143,10 @@ struct worker_state {
   worker_state() : groups(bucket_offset) {}
 
   std::vector<std::uint64_t> counts;   // counts
-  std::vector<key_state> keys;          // stats
-  pair_table<false> times;              // stats: distinct (code, time)
-  std::vector<std::uint64_t> pending;   // stats: packed pairs of one batch, inserted together (scratch)
-  pair_table<true> groups;           // groups: (code, bucket) -> rows
+  std::vector<key_state> keys;         // stats
+  pair_table<false> times;             // stats: distinct (code, time)
+  std::vector<std::uint64_t> pending;  // stats: packed pairs of one batch, inserted together (scratch)
+  pair_table<true> groups;             // groups: (code, bucket) -> rows
   // groups: the current run of rows with one (code, bucket), added to `pairs` when it ends.
   std::uint32_t run_code = 0;
   std::int64_t run_bucket = 0;
@@ -275,11 +275,14 @@ class cpu_backend final : public count_backend {
     pair_table<true> total(bucket_offset);
     for (auto& w : per_worker_) {
       w.end_run();
-      w.groups.for_each([&](std::uint32_t code, std::int64_t bucket, std::uint64_t rows) { total.add(code, bucket, rows); });
+      w.groups.for_each(
+          [&](std::uint32_t code, std::int64_t bucket, std::uint64_t rows) { total.add(code, bucket, rows); });
     }
     std::vector<group_count> groups;
     groups.reserve(total.size());
-    total.for_each([&](std::uint32_t code, std::int64_t bucket, std::uint64_t rows) { groups.push_back({code, bucket, rows}); });
+    total.for_each([&](std::uint32_t code, std::int64_t bucket, std::uint64_t rows) {
+      groups.push_back({code, bucket, rows});
+    });
     std::sort(groups.begin(), groups.end(), [](const group_count& a, const group_count& b) {
       return a.code != b.code ? a.code < b.code : a.bucket < b.bucket;
     });
@@ -301,8 +304,8 @@ backend_status probe_cpu_backend() {
   backend_status status;
   status.name = "cpu";
   status.usable = true;
-  status.reason = "thread pool, " + std::to_string(std::max(1u, std::thread::hardware_concurrency())) +
-                  " hardware threads";
+  status.reason =
+      "thread pool, " + std::to_string(std::max(1u, std::thread::hardware_concurrency())) + " hardware threads";
   return status;
 }
 

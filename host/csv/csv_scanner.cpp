@@ -92,8 +92,10 @@ void parse_record(const char* begin, const char* end, char delimiter, parsed_rec
 const char* find_record_end(const char* begin, const char* end) noexcept {
   bool in_quote = false;
   for (const char* p = begin; p < end; ++p) {
-    if (*p == '"') in_quote = !in_quote;
-    else if (*p == '\n' && !in_quote) return p;
+    if (*p == '"')
+      in_quote = !in_quote;
+    else if (*p == '\n' && !in_quote)
+      return p;
   }
   return end;
 }

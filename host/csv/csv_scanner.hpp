@@ -30,7 +30,7 @@ enum class row_problem : std::uint8_t {
   too_few_fields,
   too_many_fields,
   unterminated_quote,
-  stray_quote,  // a quote inside an unquoted field, or text right after a closing quote
+  stray_quote,    // a quote inside an unquoted field, or text right after a closing quote
   bad_timestamp,  // the --time field does not parse
 };
 
@@ -52,7 +52,7 @@ struct scan_options {
 // One record parsed the slow, strict way. Field views point into the record or into `scratch`.
 struct parsed_record {
   std::vector<std::string_view> fields;
-  std::string scratch;        // unescaped bytes of quoted fields
+  std::string scratch;  // unescaped bytes of quoted fields
   row_problem problem = row_problem::none;
   const char* problem_at = nullptr;  // where the problem was found
 };
@@ -140,7 +140,7 @@ inline std::uint64_t prefix_xor(std::uint64_t x) noexcept {
 // `scratch` is reused between calls to hold parsed quoted records.
 template <class OnKey, class OnBad>
 std::uint64_t scan_records(const char* begin, const char* end, bool at_eof, const scan_options& options,
-                  parsed_record& scratch, OnKey&& on_key, OnBad&& on_bad) {
+                           parsed_record& scratch, OnKey&& on_key, OnBad&& on_bad) {
   const std::uint32_t key_field = options.key_field;
   const std::uint32_t value_field = options.value_field;
   const std::uint32_t num_fields = options.num_fields;
@@ -158,7 +158,7 @@ std::uint64_t scan_records(const char* begin, const char* end, bool at_eof, cons
   std::uint64_t lines = 0;
 
   // Returns false to stop.
-  auto finish_record = [&](const char* record_end, std::uint64_t record_quotes) __attribute__((always_inline)) -> bool {
+  auto finish_record = [&](const char* record_end, std::uint64_t record_quotes) __attribute__((always_inline))->bool {
     const std::uint32_t fields = field_index;
     if (record_quotes != 0) {
       parse_record(record_begin, record_end, options.delimiter, scratch);

@@ -43,7 +43,8 @@ std::uint64_t hash_key(const char* data, std::size_t size) noexcept {
   }
   std::uint64_t h = size * k0;
   std::size_t i = 0;
-  for (; i + 16 <= size; i += 16) h = fold_multiply(bytes::load<std::uint64_t>(data + i) ^ k1 ^ h, bytes::load<std::uint64_t>(data + i + 8) ^ k2);
+  for (; i + 16 <= size; i += 16)
+    h = fold_multiply(bytes::load<std::uint64_t>(data + i) ^ k1 ^ h, bytes::load<std::uint64_t>(data + i + 8) ^ k2);
   a = bytes::load<std::uint64_t>(data + size - 16);
   b = bytes::load<std::uint64_t>(data + size - 8);
   return fold_multiply(a ^ k1 ^ h, b ^ k2);

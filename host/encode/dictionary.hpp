@@ -77,7 +77,7 @@ class key_dictionary {
   std::uint32_t insert(std::string_view key, std::uint64_t hash, std::size_t index);
   void grow();
 
-  std::vector<std::uint64_t> slots_;    // 0 = empty, else (tag << 32) | (code + 1)
+  std::vector<std::uint64_t> slots_;  // 0 = empty, else (tag << 32) | (code + 1)
   std::size_t mask_ = 0;
   std::vector<char> arena_;             // key bytes, back to back
   std::vector<std::uint64_t> offsets_;  // key(code) = arena_[offsets_[code], offsets_[code + 1])

@@ -19,8 +19,7 @@ namespace labcount {
 class shared_dictionary {
  public:
   // The codes of `keys` (with their hash_key() hashes) into out[0, keys.size()). Thread-safe.
-  void encode_many(std::span<const std::string_view> keys, std::span<const std::uint64_t> hashes,
-                   std::uint32_t* out);
+  void encode_many(std::span<const std::string_view> keys, std::span<const std::uint64_t> hashes, std::uint32_t* out);
 
   std::size_t size() const {  // thread-safe
     std::shared_lock lock(mutex_);

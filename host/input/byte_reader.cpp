@@ -1,10 +1,10 @@
 #include "input/byte_reader.hpp"
 
+#include <unistd.h>
 #include <cerrno>
+#include <cstring>
 #include <exception>
 #include <utility>
-#include <cstring>
-#include <unistd.h>
 #include <vector>
 
 #include "util/errors.hpp"
@@ -51,7 +51,9 @@ class fd_reader final : public byte_reader {
 class gzip_reader final : public byte_reader {
  public:
   gzip_reader(std::unique_ptr<byte_reader> compressed, std::string name)
-      : compressed_(std::move(compressed)), name_(std::move(name)), in_(std::size_t{1} << 20),
+      : compressed_(std::move(compressed)),
+        name_(std::move(name)),
+        in_(std::size_t{1} << 20),
         state_(std::make_unique<inflate_state>()) {
     state_->next_in = nullptr;
     state_->avail_in = 0;
@@ -128,8 +130,8 @@ class gzip_reader final : public byte_reader {
   }
 
   [[noreturn]] void fail(int status) {
-    const char* what = status == ISAL_INCORRECT_CHECKSUM ? "the gzip checksum does not match: the data is corrupt"
-                       : status == ISAL_INVALID_WRAPPER  ? "not a valid gzip header"
+    const char* what = status == ISAL_INCORRECT_CHECKSUM   ? "the gzip checksum does not match: the data is corrupt"
+                       : status == ISAL_INVALID_WRAPPER    ? "not a valid gzip header"
                        : status == ISAL_UNSUPPORTED_METHOD ? "gzip data with an unsupported compression method"
                                                            : "corrupt gzip data";
     throw error(error_kind::bad_value, what, name_, 0, "check the file with `gzip -t`; re-create or copy it again");
@@ -158,8 +160,9 @@ std::unique_ptr<byte_reader> make_gzip_reader(std::unique_ptr<byte_reader> compr
   return std::make_unique<gzip_reader>(std::move(compressed), std::move(name));
 #else
   (void)compressed;
-  throw error(error_kind::not_built_in, "the input is gzip-compressed, but this labcount was built without gzip support",
-              name, 0, "install libisal-dev and rebuild, or decompress first: zcat FILE | labcount count -");
+  throw error(error_kind::not_built_in,
+              "the input is gzip-compressed, but this labcount was built without gzip support", name, 0,
+              "install libisal-dev and rebuild, or decompress first: zcat FILE | labcount count -");
 #endif
 }
 

@@ -61,7 +61,9 @@ void walk(const std::string& root, const expand_options& options, std::vector<st
 
 }  // namespace
 
-bool is_csv_name(const std::string& name) noexcept { return ends_with_ci(name, ".csv") || ends_with_ci(name, ".csv.gz"); }
+bool is_csv_name(const std::string& name) noexcept {
+  return ends_with_ci(name, ".csv") || ends_with_ci(name, ".csv.gz");
+}
 
 expanded_inputs expand_inputs(const std::vector<std::string>& inputs, const expand_options& options) {
   expanded_inputs out;
@@ -82,8 +84,8 @@ expanded_inputs expand_inputs(const std::vector<std::string>& inputs, const expa
         out.notes.push_back("left out " + path + ": it is the output (-o " + options.output_name + ")");
         return;
       }
-      throw error(error_kind::usage, "the output is also an input: -o " + options.output_name + " is " + path, path,
-                  0, "writing the counts would replace this input; choose another -o path");
+      throw error(error_kind::usage, "the output is also an input: -o " + options.output_name + " is " + path, path, 0,
+                  "writing the counts would replace this input; choose another -o path");
     }
     const auto id = std::make_pair(st.st_dev, st.st_ino);
     if (!seen.insert(id).second) {
@@ -114,9 +116,10 @@ expanded_inputs expand_inputs(const std::vector<std::string>& inputs, const expa
                   "check the path; files must end in .csv or .csv.gz to be picked up");
   }
   if (out.paths.empty() && out.skipped.empty())
-    throw error(error_kind::io, "nothing to count: the only CSV files found are the output (-o " +
-                                    options.output_name + ") and its temporary files", "", 0,
-                "put the output outside the folder you count, or name another -o path");
+    throw error(error_kind::io,
+                "nothing to count: the only CSV files found are the output (-o " + options.output_name +
+                    ") and its temporary files",
+                "", 0, "put the output outside the folder you count, or name another -o path");
   return out;
 }
 

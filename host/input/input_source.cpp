@@ -1,23 +1,20 @@
 #include "input/input_source.hpp"
 
-#include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <fcntl.h>
 #include <sys/mman.h>
-#include <csignal>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
 
 #include "util/errors.hpp"
 
 namespace labcount {
 namespace {
 
-
-bool is_blank_line(const char* begin, const char* end) {
-  return begin == end || (end - begin == 1 && *begin == '\r');
-}
+bool is_blank_line(const char* begin, const char* end) { return begin == end || (end - begin == 1 && *begin == '\r'); }
 
 std::size_t page_size() {
   static const std::size_t size = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
@@ -45,8 +42,8 @@ extern "C" void on_sigbus(int sig, siginfo_t* info, void*) {
     if (begin == 0 || addr < begin || addr >= end) continue;
     const std::uintptr_t page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
     const std::uintptr_t from = addr / page * page;
-    if (::mmap(reinterpret_cast<void*>(from), end - from, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1,
-               0) == MAP_FAILED)
+    if (::mmap(reinterpret_cast<void*>(from), end - from, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) ==
+        MAP_FAILED)
       break;
     r.truncated.store(true, std::memory_order_release);
     return;
@@ -147,8 +144,8 @@ std::string input_source::name() const { return display_name(path_); }
 
 void input_source::check_intact() const {
   if (map_ != nullptr && mapped_ranges[map_slot_].truncated.load(std::memory_order_acquire))
-    throw error(error_kind::io, "the input shrank while it was read (truncated or rotated by another program?)",
-                name(), 0, "count a copy that no other program is writing, or rerun when it is done");
+    throw error(error_kind::io, "the input shrank while it was read (truncated or rotated by another program?)", name(),
+                0, "count a copy that no other program is writing, or rerun when it is done");
 }
 
 bool input_source::fill(std::size_t want) {
@@ -181,8 +178,10 @@ bool input_source::read_first_record(char delimiter, bool consume, std::vector<s
     }
   };
   auto advance = [&](std::size_t n) {
-    if (map_ != nullptr) pos_ += n;
-    else pending_pos_ += n;
+    if (map_ != nullptr)
+      pos_ += n;
+    else
+      pending_pos_ += n;
   };
 
   const char* b;
@@ -220,13 +219,12 @@ bool input_source::read_first_record(char delimiter, bool consume, std::vector<s
     parse_record(b, record_end, delimiter, record);
     if (record.problem != row_problem::none) {
       std::uint64_t at_line = line_ + count_quotes_and_lines(b, record.problem_at).lines;
-      throw error(record.problem == row_problem::unterminated_quote ? error_kind::unterminated_quote
-                                                                    : error_kind::stray_quote,
-                  std::string(describe(record.problem)) + " in the " + (consume ? "header" : "first row"), name(),
-                  at_line,
-                  record.problem == row_problem::unterminated_quote
-                      ? "close the quote (a quote inside a quoted field is written as \"\")"
-                      : "quote the whole field and double the quotes inside it: \"say \"\"hi\"\"\"");
+      throw error(
+          record.problem == row_problem::unterminated_quote ? error_kind::unterminated_quote : error_kind::stray_quote,
+          std::string(describe(record.problem)) + " in the " + (consume ? "header" : "first row"), name(), at_line,
+          record.problem == row_problem::unterminated_quote
+              ? "close the quote (a quote inside a quoted field is written as \"\")"
+              : "quote the whole field and double the quotes inside it: \"say \"\"hi\"\"\"");
     }
     for (auto f : record.fields) fields.emplace_back(f);
     line = line_;

@@ -19,17 +19,17 @@
 #include <string>
 #include <vector>
 
+#include "csv/csv_scanner.hpp"
 #include "input/byte_reader.hpp"
 #include "util/input_fd.hpp"
-#include "csv/csv_scanner.hpp"
 
 namespace labcount {
 
 struct chunk {
   const char* begin = nullptr;
   const char* end = nullptr;
-  std::uint64_t index = 0;       // 0, 1, 2 ... in input order
-  bool at_eof = false;           // the input's last chunk: its last record may lack an LF
+  std::uint64_t index = 0;                     // 0, 1, 2 ... in input order
+  bool at_eof = false;                         // the input's last chunk: its last record may lack an LF
   std::shared_ptr<std::vector<char>> storage;  // owns the bytes of a streamed input's chunk
 };
 
@@ -41,14 +41,13 @@ class input_source {
   // unreadable or a directory. Bytes read from the file (compressed bytes for gzip) are added to
   // *progress when it is not null. A record longer than `max_record_bytes` is an error (--memory).
   input_source(std::string path, std::size_t chunk_bytes = default_chunk_bytes,
-               std::atomic<std::uint64_t>* progress = nullptr,
-               std::size_t max_record_bytes = std::size_t{1} << 40);
+               std::atomic<std::uint64_t>* progress = nullptr, std::size_t max_record_bytes = std::size_t{1} << 40);
   ~input_source();
   input_source(const input_source&) = delete;
   input_source& operator=(const input_source&) = delete;
 
   const std::string& path() const noexcept { return path_; }
-  std::string name() const;                          // for messages: "<stdin>" for "-"
+  std::string name() const;                                    // for messages: "<stdin>" for "-"
   std::uint64_t size_bytes() const noexcept { return size_; }  // 0 when unknown (pipes)
   bool compressed() const noexcept { return compressed_; }
 
@@ -84,14 +83,13 @@ class input_source {
  private:
   bool fill(std::size_t want);  // streamed: read until pending_ holds `want` bytes or EOF; false at EOF
 
-
   std::string path_;
   std::size_t chunk_bytes_;
   std::atomic<std::uint64_t>* progress_;
   std::size_t max_record_bytes_;
   bool compressed_ = false;
   std::unique_ptr<byte_reader> reader_;  // streamed inputs
-  input_fd input_{path_};  // after path_: it opens it
+  input_fd input_{path_};                // after path_: it opens it
   int fd_ = input_.get();
   std::uint64_t size_ = 0;
 

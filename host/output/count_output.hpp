@@ -3,9 +3,9 @@
 // that every backend produces these exact bytes).
 #pragma once
 
-#include "pipeline/count_pipeline.hpp"
 #include "output/output_file.hpp"
 #include "output/result_writer.hpp"
+#include "pipeline/count_pipeline.hpp"
 
 namespace labcount {
 

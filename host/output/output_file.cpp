@@ -134,8 +134,7 @@ output_file::output_file(std::string path) : path_(std::move(path)) {
   if (::stat(dir.c_str(), &dir_st) != 0)
     throw_io("cannot create the output file", path_, errno,
              "check that the folder " + dir + " exists, or choose another -o path");
-  if (!S_ISDIR(dir_st.st_mode))
-    throw_io("cannot create the output file", path_, ENOTDIR, "choose another -o path");
+  if (!S_ISDIR(dir_st.st_mode)) throw_io("cannot create the output file", path_, ENOTDIR, "choose another -o path");
   if (::access(dir.c_str(), W_OK | X_OK) != 0)
     throw_io("cannot create the output file in " + dir, path_, errno,
              "the output is written beside its path and renamed into place: choose a writable folder with -o");

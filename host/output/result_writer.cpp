@@ -69,9 +69,7 @@ bool operator<(const sort_entry& a, const sort_entry& b) noexcept {
   return a.tail < b.tail;
 }
 
-bool same_group(const sort_entry& a, const sort_entry& b) noexcept {
-  return a.chunk == b.chunk && a.tail == b.tail;
-}
+bool same_group(const sort_entry& a, const sort_entry& b) noexcept { return a.chunk == b.chunk && a.tail == b.tail; }
 
 // (chunk, tail) as 9 digits, most significant first.
 constexpr unsigned num_digits = 9;
@@ -166,9 +164,8 @@ void sort_ranges_by_key(std::span<sort_entry> entries, std::span<const count_row
     pending.pop_back();
     std::span<sort_entry> range = entries.subspan(next.begin, next.end - next.begin);
     if (range.size() <= small_range) {
-      std::sort(range.begin(), range.end(), [&](const sort_entry& a, const sort_entry& b) {
-        return by_key{}(rows[a.row], rows[b.row]);
-      });
+      std::sort(range.begin(), range.end(),
+                [&](const sort_entry& a, const sort_entry& b) { return by_key{}(rows[a.row], rows[b.row]); });
       continue;
     }
     if (load_chunks(range, rows, next.depth)) {
@@ -593,8 +590,7 @@ void write_json(output_file& out, std::span<const count_row> rows, std::string_v
 }  // namespace
 
 void order_rows(std::vector<count_row>& rows, const output_options& options) {
-  LABCOUNT_EXPECTS(rows.size() <= std::numeric_limits<std::uint32_t>::max(),
-                   "order_rows indexes rows with 32 bits");
+  LABCOUNT_EXPECTS(rows.size() <= std::numeric_limits<std::uint32_t>::max(), "order_rows indexes rows with 32 bits");
   if (options.top != 0 && options.top < rows.size()) {
     if (options.with_file_column && options.order == sort_order::key)
       select_top(rows, options.top, by_file_key{});
@@ -605,8 +601,8 @@ void order_rows(std::vector<count_row>& rows, const output_options& options) {
     else
       select_top(rows, options.top, by_count_desc{});
   }
-  const std::vector<sort_entry> entries = options.with_file_column ? sorted_entries_with_file(rows, options.order)
-                                                                   : sorted_entries(rows, options.order);
+  const std::vector<sort_entry> entries =
+      options.with_file_column ? sorted_entries_with_file(rows, options.order) : sorted_entries(rows, options.order);
   // A gather into a second vector, not an in-place cycle walk: the gather's loads are independent, so
   // prefetching overlaps their cache misses, where a cycle walk waits for each miss in turn (3x slower).
   std::vector<count_row> sorted(rows.size());
@@ -657,7 +653,8 @@ void write_table(output_file& out, std::span<const std::string_view> header, std
       cells.assign(header.size(), table_cell{});
       fill(row, cells);
       std::size_t bytes = 4;
-      for (std::size_t c = 0; c < header.size(); ++c) bytes += json_max_bytes(header[c].size()) + json_max_bytes(cells[c].text.size()) + 2;
+      for (std::size_t c = 0; c < header.size(); ++c)
+        bytes += json_max_bytes(header[c].size()) + json_max_bytes(cells[c].text.size()) + 2;
       char* cursor = writer.reserve(bytes);
       cursor = put(cursor, row == 0 ? "\n{" : ",\n{");
       for (std::size_t c = 0; c < header.size(); ++c) {

@@ -66,7 +66,6 @@ void write_table(output_file& out, std::span<const std::string_view> header, std
 
 // "key" | "count"; anything else throws error(usage) with a hint listing the choices.
 
-
 std::string_view to_string(output_format format) noexcept;
 std::string_view to_string(sort_order order) noexcept;
 

@@ -48,9 +48,8 @@ void write_stats(output_file& out, std::vector<stats_row>& rows, const output_op
 
 void write_groups(output_file& out, std::vector<group_row>& rows, time_bucket bucket, const output_options& options) {
   if (options.order == sort_order::key)
-    order(rows, options.top, [](const group_row& a, const group_row& b) {
-      return a.key != b.key ? a.key < b.key : a.bucket < b.bucket;
-    });
+    order(rows, options.top,
+          [](const group_row& a, const group_row& b) { return a.key != b.key ? a.key < b.key : a.bucket < b.bucket; });
   else
     order(rows, options.top, [](const group_row& a, const group_row& b) {
       if (a.count != b.count) return a.count > b.count;

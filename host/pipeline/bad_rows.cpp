@@ -15,12 +15,10 @@ std::string describe(const bad_row& row) {
   switch (row.problem) {
     case row_problem::too_few_fields:
     case row_problem::too_many_fields:
-      return std::string(labcount::describe(row.problem)) + ": expected " + std::to_string(row.expected) +
-             ", found " + std::to_string(row.fields);
-    case row_problem::bad_timestamp:
-      return "unparseable timestamp '" + row.value + "'";
-    default:
-      return labcount::describe(row.problem);
+      return std::string(labcount::describe(row.problem)) + ": expected " + std::to_string(row.expected) + ", found " +
+             std::to_string(row.fields);
+    case row_problem::bad_timestamp: return "unparseable timestamp '" + row.value + "'";
+    default: return labcount::describe(row.problem);
   }
 }
 
@@ -40,8 +38,7 @@ std::string hint_for(const bad_row& row) {
     case row_problem::too_many_fields:
       return "a field that contains the delimiter must be quoted; fix the row, or leave such rows out with "
              "--on-bad-row skip (or warn)";
-    case row_problem::unterminated_quote:
-      return "close the quote (a quote inside a quoted field is written \"\")";
+    case row_problem::unterminated_quote: return "close the quote (a quote inside a quoted field is written \"\")";
     case row_problem::stray_quote:
       return "a field with quotes in it must be quoted as a whole, with its quotes doubled: \"5\"\" pipe\"; "
              "or leave such rows out with --on-bad-row skip (or warn)";
@@ -81,7 +78,8 @@ bool bad_row_log::add_chunk(std::uint64_t index, const char* chunk_begin, std::u
   for (auto& entry : found.rows) rows_.push_back({index, std::move(entry.second)});
   // Keep only the first rows in input order: the report shows bad_row_sample_limit of them.
   if (rows_.size() > 2 * bad_row_sample_limit) {
-    std::stable_sort(rows_.begin(), rows_.end(), [](const auto& a, const auto& b) { return a.chunk_index < b.chunk_index; });
+    std::stable_sort(rows_.begin(), rows_.end(),
+                     [](const auto& a, const auto& b) { return a.chunk_index < b.chunk_index; });
     rows_.resize(bad_row_sample_limit);
   }
   count_ += found.count;
@@ -97,7 +95,8 @@ void bad_row_log::record_too_long_at(std::uint64_t index) {
 
 bad_row_log::summary bad_row_log::finish(const input_source& source) {
   source.check_intact();  // before any error about bytes that may have been zeros
-  std::stable_sort(rows_.begin(), rows_.end(), [](const auto& a, const auto& b) { return a.chunk_index < b.chunk_index; });
+  std::stable_sort(rows_.begin(), rows_.end(),
+                   [](const auto& a, const auto& b) { return a.chunk_index < b.chunk_index; });
   // chunk_lines_ is complete up to the last chunk that matters: every chunk before it was scanned whole
   // (a worker finishes its chunk before it stops).
   std::uint64_t last_chunk = rows_.empty() ? 0 : rows_.back().chunk_index;

@@ -28,7 +28,6 @@ namespace labcount {
 
 enum class bad_row_policy { error, skip, warn };
 
-
 inline constexpr std::uint64_t no_bad_row_limit = ~std::uint64_t{0};
 // How many bad rows are kept for the report.
 inline constexpr std::size_t bad_row_sample_limit = 20;
@@ -37,9 +36,9 @@ struct bad_row {
   std::string file = {};
   std::uint64_t line = 0;
   row_problem problem = row_problem::none;
-  std::uint32_t fields = 0;    // fields found (for too few / too many)
-  std::uint32_t expected = 0;  // fields the header has
-  std::string value = {};      // the text that did not parse (bad_timestamp)
+  std::uint32_t fields = 0;          // fields found (for too few / too many)
+  std::uint32_t expected = 0;        // fields the header has
+  std::string value = {};            // the text that did not parse (bad_timestamp)
   std::string expected_format = {};  // what it should look like (bad_timestamp)
   // A quote that never closes (an odd number of quotes in the record, so it runs to the end of the
   // input; the problem is what parsing met first: unterminated or stray): the lines and bytes from the
@@ -107,8 +106,8 @@ class bad_row_log {
   const std::uint64_t max_bad_rows_;
   std::atomic<std::uint64_t> first_error_chunk_{std::numeric_limits<std::uint64_t>::max()};
   std::mutex mutex_;
-  std::vector<located> rows_;                 // the first rows in input order (at most 2x the sample limit)
-  std::vector<std::uint64_t> chunk_lines_;    // LFs per chunk index
+  std::vector<located> rows_;               // the first rows in input order (at most 2x the sample limit)
+  std::vector<std::uint64_t> chunk_lines_;  // LFs per chunk index
   std::uint64_t count_ = 0;
   std::optional<located> unterminated_;       // only ever in the last chunk
   std::optional<std::uint64_t> too_long_at_;  // a record past the cap starts this chunk

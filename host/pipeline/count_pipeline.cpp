@@ -53,9 +53,11 @@ std::uint32_t resolve_key_column(const std::string& key, const std::vector<std::
                                    : "columns are numbered from 1 to " + std::to_string(header.size()));
   }
   if (!has_header)
-    throw error(error_kind::usage, option + " '" + key + "' is a column name, but with --no-header columns have no names",
-                file, 0, "give the column's number instead, e.g. --key 2");
-  std::string hint = "columns are " + list_columns(header) + "; pass one with " + option + " NAME or " + option + " NUMBER";
+    throw error(error_kind::usage,
+                option + " '" + key + "' is a column name, but with --no-header columns have no names", file, 0,
+                "give the column's number instead, e.g. --key 2");
+  std::string hint =
+      "columns are " + list_columns(header) + "; pass one with " + option + " NAME or " + option + " NUMBER";
   for (const auto& name : header)
     if (lower(name) == lower(key)) hint = "names are case-sensitive: did you mean " + option + " " + name + "?";
   if (header.size() == 1 && header[0].find_first_of(";\t|") != std::string::npos)
@@ -66,14 +68,13 @@ std::uint32_t resolve_key_column(const std::string& key, const std::vector<std::
 void expect_rows_counted(const count_result& result, bad_row_policy policy, std::size_t num_inputs) {
   if (result.rows != 0 || (result.bad_rows == 0 && result.skipped_files.empty())) return;
   if (result.skipped_files.size() >= num_inputs)
-    throw error(error_kind::no_rows_counted,
-                "no rows counted: every input was left out (--on-bad-file skip)", "", 0,
+    throw error(error_kind::no_rows_counted, "no rows counted: every input was left out (--on-bad-file skip)", "", 0,
                 "the reasons are listed above; fix the inputs, or check --key and --delimiter");
   if (!result.skipped_files.empty())
     throw error(error_kind::no_rows_counted,
-                "no rows counted: " + format_count(result.skipped_files.size()) + " of " +
-                    format_count(num_inputs) + " inputs were left out (--on-bad-file skip), " +
-                    format_count(result.bad_rows) + " bad rows were left out, and the rest hold no rows",
+                "no rows counted: " + format_count(result.skipped_files.size()) + " of " + format_count(num_inputs) +
+                    " inputs were left out (--on-bad-file skip), " + format_count(result.bad_rows) +
+                    " bad rows were left out, and the rest hold no rows",
                 "", 0, "the reasons are listed above; fix the inputs, or check --key and --delimiter");
   throw error(error_kind::no_rows_counted,
               "no rows counted: all " + format_count(result.bad_rows) + " data row" +

@@ -19,14 +19,13 @@
 #include "encode/dictionary.hpp"
 #include "input/input_list.hpp"
 #include "pipeline/bad_rows.hpp"
+#include "time/timestamp.hpp"
 #include "util/errors.hpp"
 #include "util/thread_pool.hpp"
-#include "time/timestamp.hpp"
 
 namespace labcount {
 
 enum class bad_file_policy { error, skip };
-
 
 class progress_meter;
 
@@ -36,14 +35,14 @@ struct count_request {
   bool has_header = true;
   char delimiter = ',';
   bad_row_policy on_bad_row = bad_row_policy::error;
-  std::uint64_t max_bad_rows = no_bad_row_limit;  // skip/warn: past this many bad rows, stop (--max-bad-rows)
-  std::size_t chunk_bytes = 0;      // 0 = input_source::default_chunk_bytes
+  std::uint64_t max_bad_rows = no_bad_row_limit;        // skip/warn: past this many bad rows, stop (--max-bad-rows)
+  std::size_t chunk_bytes = 0;                          // 0 = input_source::default_chunk_bytes
   std::size_t max_record_bytes = std::size_t{1} << 40;  // a longer record is an error (--memory)
-  value_mode mode = value_mode::counts;  // counts; stats (--stats); groups (--per)
-  std::string time_column = "TestTime";  // a header name or 1-based number (stats, groups)
-  const time_parser* times = nullptr;    // required for stats and groups
-  time_bucket bucket = time_bucket::day;  // groups
-  bool per_file = false;            // also keep each input's counts
+  value_mode mode = value_mode::counts;                 // counts; stats (--stats); groups (--per)
+  std::string time_column = "TestTime";                 // a header name or 1-based number (stats, groups)
+  const time_parser* times = nullptr;                   // required for stats and groups
+  time_bucket bucket = time_bucket::day;                // groups
+  bool per_file = false;                                // also keep each input's counts
   bad_file_policy on_bad_file = bad_file_policy::error;
   progress_meter* progress = nullptr;  // optional
 };
@@ -55,23 +54,23 @@ struct file_counts {
 };
 
 struct count_result {
-  std::string key_name;            // the key column's header name ("key" without a header)
-  key_dictionary dictionary;       // code -> key
-  std::vector<std::uint64_t> counts;  // counts[code]
-  std::uint64_t rows = 0;          // rows counted
-  std::uint64_t bad_rows = 0;      // rows left out (skip / warn)
-  std::vector<bad_row> bad_row_samples;  // the first few bad rows, in input order
-  std::uint64_t bytes = 0;         // input bytes read
-  std::chrono::nanoseconds parse_time{0};  // wall time of read + parse + encode (+ backend consume)
-  std::chrono::nanoseconds finish_time{0}; // wall time of backend.finish()
-  std::vector<std::string> warnings;     // e.g. empty inputs
-  std::vector<key_stats> stats;          // value_mode::stats: stats[code]
-  std::vector<group_count> groups;       // value_mode::groups: sorted by code, then bucket
-  std::string time_name;                 // the time column's header name (stats, groups)
-  std::vector<file_counts> per_file;     // with request.per_file, in input order
+  std::string key_name;                     // the key column's header name ("key" without a header)
+  key_dictionary dictionary;                // code -> key
+  std::vector<std::uint64_t> counts;        // counts[code]
+  std::uint64_t rows = 0;                   // rows counted
+  std::uint64_t bad_rows = 0;               // rows left out (skip / warn)
+  std::vector<bad_row> bad_row_samples;     // the first few bad rows, in input order
+  std::uint64_t bytes = 0;                  // input bytes read
+  std::chrono::nanoseconds parse_time{0};   // wall time of read + parse + encode (+ backend consume)
+  std::chrono::nanoseconds finish_time{0};  // wall time of backend.finish()
+  std::vector<std::string> warnings;        // e.g. empty inputs
+  std::vector<key_stats> stats;             // value_mode::stats: stats[code]
+  std::vector<group_count> groups;          // value_mode::groups: sorted by code, then bucket
+  std::string time_name;                    // the time column's header name (stats, groups)
+  std::vector<file_counts> per_file;        // with request.per_file, in input order
   std::vector<skipped_file> skipped_files;  // with --on-bad-file skip
   std::string backend_name;
-  backend_timings backend_time;          // summed over the inputs
+  backend_timings backend_time;  // summed over the inputs
 };
 
 // Makes a fresh backend. In counts mode run_count uses one per input, so that a failed input can be left

@@ -61,7 +61,8 @@ void parse_worker::scan_chunk(unsigned id, const chunk& c, const parse_plan& pla
     ++found.count;
     if (found.rows.size() < bad_row_sample_limit)
       found.rows.push_back(
-          {where, bad_row{.file = plan.file_name, .problem = problem, .fields = fields, .expected = options.num_fields}});
+          {where,
+           bad_row{.file = plan.file_name, .problem = problem, .fields = fields, .expected = options.num_fields}});
     return !stop_at_first;
   };
   // Out of line: building a bad_row in the hot loop's function slows every row down.
@@ -98,11 +99,12 @@ void parse_worker::scan_chunk(unsigned id, const chunk& c, const parse_plan& pla
     return push_code(key);
   };
   auto on_key_timed = [&](std::string_view key, std::string_view value, const char* record)
-                          __attribute__((always_inline)) {
+      __attribute__((always_inline)) {
     std::int64_t cached;
     if (!recent_times_.find(value, cached)) {
       timestamp t;
-      if (!plan.times->parse(value, t)) [[unlikely]] return on_bad_time(value, record);
+      if (!plan.times->parse(value, t)) [[unlikely]]
+        return on_bad_time(value, record);
       cached = plan.mode == value_mode::stats ? t : bucket_of(t, plan.bucket);
       recent_times_.remember(value, cached);
     }

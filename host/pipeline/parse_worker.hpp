@@ -34,10 +34,10 @@ namespace labcount {
 // What every worker of one input shares; fixed for the input.
 struct parse_plan {
   scan_options options;
-  std::string file_name;             // for messages
-  bool stop_at_first = false;        // --on-bad-row error: a chunk's scan stops at its first bad row
+  std::string file_name;       // for messages
+  bool stop_at_first = false;  // --on-bad-row error: a chunk's scan stops at its first bad row
   value_mode mode = value_mode::counts;
-  const time_parser* times = nullptr;  // stats and groups
+  const time_parser* times = nullptr;     // stats and groups
   time_bucket bucket = time_bucket::day;  // groups
 };
 
@@ -51,8 +51,8 @@ class parse_worker {
   // Scans chunks of `source` until there are none, `stop` is set, or the bad-row log says stop (then
   // it sets `stop` for the others), and hands every code to `backend` as worker `id`. Throws what
   // reading the input throws (but a record past the cap is noted in `bad_rows` instead).
-  void run(unsigned id, input_source& source, const parse_plan& plan, bad_row_log& bad_rows,
-           shared_dictionary& global, count_backend& backend, std::atomic<bool>& stop);
+  void run(unsigned id, input_source& source, const parse_plan& plan, bad_row_log& bad_rows, shared_dictionary& global,
+           count_backend& backend, std::atomic<bool>& stop);
 
   // Forgets codes not yet handed over (--on-bad-file skip leaves the whole input out), and the rows and
   // bytes counted since `mark()`.

@@ -1,9 +1,9 @@
 #include "pipeline/progress.hpp"
 
+#include <unistd.h>
 #include <chrono>
 #include <cstdio>
 #include <string>
-#include <unistd.h>
 
 namespace labcount {
 
@@ -43,10 +43,12 @@ void progress_meter::draw(double elapsed) {
     const double fraction = std::min(1.0, done / static_cast<double>(total_bytes_));
     const int width = 24;
     const int filled = static_cast<int>(fraction * width);
-    line += "[" + std::string(static_cast<std::size_t>(filled), '#') + std::string(static_cast<std::size_t>(width - filled), '.') + "]";
+    line += "[" + std::string(static_cast<std::size_t>(filled), '#') +
+            std::string(static_cast<std::size_t>(width - filled), '.') + "]";
     const double eta = rate > 0 ? (static_cast<double>(total_bytes_) - done) / rate : 0;
     std::snprintf(buf, sizeof buf, " %3.0f%%  %.2f/%.2f GB  %.2f GB/s  ETA %d:%02d", fraction * 100, done / 1e9,
-                  static_cast<double>(total_bytes_) / 1e9, rate / 1e9, static_cast<int>(eta) / 60, static_cast<int>(eta) % 60);
+                  static_cast<double>(total_bytes_) / 1e9, rate / 1e9, static_cast<int>(eta) / 60,
+                  static_cast<int>(eta) % 60);
   } else {
     std::snprintf(buf, sizeof buf, "%.2f GB  %.2f GB/s", done / 1e9, rate / 1e9);
   }

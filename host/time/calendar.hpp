@@ -33,7 +33,7 @@ constexpr bool is_leap_year(std::int64_t year) noexcept {
 constexpr std::int64_t days_from_civil(std::int64_t year, unsigned month, unsigned day) noexcept {
   year -= month <= 2 ? 1 : 0;
   const std::int64_t cycle = floor_div(year, 400);
-  const auto year_of_cycle = static_cast<unsigned>(year - cycle * 400);                          // [0, 399]
+  const auto year_of_cycle = static_cast<unsigned>(year - cycle * 400);                        // [0, 399]
   const unsigned day_of_year = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;  // [0, 365]
   const unsigned day_of_cycle = year_of_cycle * 365 + year_of_cycle / 4 - year_of_cycle / 100 + day_of_year;
   return cycle * days_per_400_years + static_cast<std::int64_t>(day_of_cycle) - days_0000_03_01_to_1970;
@@ -58,7 +58,8 @@ constexpr civil_date civil_from_days(std::int64_t days) noexcept {
 static_assert(days_from_civil(1970, 1, 1) == 0);
 static_assert(days_from_civil(2004, 8, 10) == 12640);
 static_assert(days_from_civil(1969, 12, 31) == -1);
-static_assert(civil_from_days(12640).year == 2004 && civil_from_days(12640).month == 8 && civil_from_days(12640).day == 10);
+static_assert(civil_from_days(12640).year == 2004 && civil_from_days(12640).month == 8 &&
+              civil_from_days(12640).day == 10);
 static_assert(civil_from_days(-1).year == 1969 && civil_from_days(-1).month == 12 && civil_from_days(-1).day == 31);
 
 }  // namespace labcount::calendar

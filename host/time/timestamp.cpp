@@ -111,10 +111,9 @@ time_parser::time_parser(std::string strftime_format) : description_(std::move(s
       case 'F': add(kind::year4), add_literal('-'), add(kind::month), add_literal('-'), add(kind::day); break;
       case '%': add_literal('%'); break;
       default:
-        throw error(error_kind::usage,
-                    std::string("unsupported directive %") + format[i] + " in " + option, {}, 0,
-                    std::string("supported directives: ") + supported_directives +
-                        "; any other text must match literally");
+        throw error(
+            error_kind::usage, std::string("unsupported directive %") + format[i] + " in " + option, {}, 0,
+            std::string("supported directives: ") + supported_directives + "; any other text must match literally");
     }
   }
   if (!has_year)

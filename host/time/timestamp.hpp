@@ -39,8 +39,21 @@ class time_parser {
  private:
   // One step of a compiled --time-format: a literal byte, or one field.
   struct step {
-    enum class kind : std::uint8_t { literal, year4, year2, month, day, day_space, hour24, hour12, minute,
-                                     second, month_name, day_of_year, am_pm };
+    enum class kind : std::uint8_t {
+      literal,
+      year4,
+      year2,
+      month,
+      day,
+      day_space,
+      hour24,
+      hour12,
+      minute,
+      second,
+      month_name,
+      day_of_year,
+      am_pm
+    };
     kind what = kind::literal;
     char byte = 0;  // kind::literal
   };

@@ -47,8 +47,8 @@ static_assert(days_from_civil(0, 0, 1, 1) == calendar::days_from_civil(0, 1, 1))
 static_assert(days_from_civil(99, 99, 12, 31) == calendar::days_from_civil(9999, 12, 31));
 
 // Validates the fields and converts them; the one place every parser ends.
-inline bool make_timestamp(unsigned century, unsigned year_of_century, unsigned month, unsigned day,
-                           unsigned hour, unsigned minute, unsigned second, timestamp& out) noexcept {
+inline bool make_timestamp(unsigned century, unsigned year_of_century, unsigned month, unsigned day, unsigned hour,
+                           unsigned minute, unsigned second, timestamp& out) noexcept {
   if (month - 1 >= 12 || day - 1 >= max_days_in_month[month] || hour >= 24 || minute >= 60 || second >= 60)
     return false;
   if (month == 2 && day == 29 && !is_leap_year(century, year_of_century)) return false;
@@ -113,8 +113,10 @@ inline bool matches(std::uint64_t word, const word_pattern& p) noexcept {
 template <int Digits>
 inline unsigned number_at(const char* p) noexcept {
   const auto byte = [p](int i) -> unsigned { return static_cast<unsigned char>(p[i]); };
-  if constexpr (Digits == 1) return byte(0) - '0';
-  else return byte(0) * 10 + byte(1) - 11 * '0';
+  if constexpr (Digits == 1)
+    return byte(0) - '0';
+  else
+    return byte(0) * 10 + byte(1) - 11 * '0';
 }
 
 constexpr std::size_t lab_min_size = 8;   // "1/1/2004"
@@ -128,11 +130,12 @@ inline bool read_lab_time(const char* end, unsigned& hour, unsigned& minute, uns
   constexpr int space_at = 8 - size;  // in the last 8 bytes; -1: just before them
   constexpr int hour_at = space_at + 1;
   constexpr int minute_at = hour_at + HourDigits + 1;
-  constexpr word_pattern hours_minutes =
-      (space_at >= 0 ? word_pattern{}.byte(space_at, ' ') : word_pattern{})
-          .digits(hour_at, HourDigits).byte(minute_at - 1, ':').digits(minute_at, 2);
-  constexpr word_pattern pattern = Seconds ? hours_minutes.byte(minute_at + 2, ':').digits(minute_at + 3, 2)
-                                           : hours_minutes;
+  constexpr word_pattern hours_minutes = (space_at >= 0 ? word_pattern{}.byte(space_at, ' ') : word_pattern{})
+                                             .digits(hour_at, HourDigits)
+                                             .byte(minute_at - 1, ':')
+                                             .digits(minute_at, 2);
+  constexpr word_pattern pattern =
+      Seconds ? hours_minutes.byte(minute_at + 2, ':').digits(minute_at + 3, 2) : hours_minutes;
   const char* tail = end - 8;
   bool ok = matches(bytes::load<std::uint64_t>(tail), pattern);
   if constexpr (space_at < 0) ok &= tail[space_at] == ' ';
@@ -154,7 +157,8 @@ bool parse_lab_shape(const char* p, std::size_t size, timestamp& out) noexcept {
   if (size < date_size) return false;
   constexpr word_pattern date_head =
       word_pattern{}.digits(0, MonthDigits).byte(MonthDigits, '/').digits(day_at, DayDigits).byte(year_at - 1, '/');
-  bool ok = matches(bytes::load<std::uint64_t>(p), date_head) & matches(bytes::load<std::uint32_t>(p + year_at), word_pattern{}.digits(0, 4));
+  bool ok = matches(bytes::load<std::uint64_t>(p), date_head) &
+            matches(bytes::load<std::uint32_t>(p + year_at), word_pattern{}.digits(0, 4));
   unsigned hour = 0, minute = 0, second = 0;
   const char* end = p + size;
   const std::size_t time_size = size - date_size;

@@ -76,16 +76,15 @@ constexpr std::uint64_t row_stream_salt = 0xc2b2'ae3d'27d4'eb4fULL;
 // Rows in each hour of the day in the real file (summed over its 31 days). The chance that a row
 // moves the clock on by one minute is 1 / (rows per minute in that hour), so generated data has
 // the real daily rhythm and, at the default size, spans the same 31 days.
-constexpr std::array<std::uint32_t, 24> real_rows_per_hour = {
-    20238, 17130, 14855, 15474, 16528, 17620, 22907, 45613, 80178, 73582, 67375, 63118,
-    52728, 51590, 53513, 53220, 46554, 36813, 31188, 24582, 22374, 19338, 20036, 19859};
+constexpr std::array<std::uint32_t, 24> real_rows_per_hour = {20238, 17130, 14855, 15474, 16528, 17620, 22907, 45613,
+                                                              80178, 73582, 67375, 63118, 52728, 51590, 53513, 53220,
+                                                              46554, 36813, 31188, 24582, 22374, 19338, 20036, 19859};
 constexpr std::uint64_t real_days = 31;
 
 // advance_threshold[h] / 2^32 = P(next row is a minute later) during hour h.
 constexpr std::array<std::uint64_t, 24> make_advance_thresholds() {
   std::array<std::uint64_t, 24> thresholds{};
-  for (std::size_t h = 0; h < 24; ++h)
-    thresholds[h] = ((real_days * 60) << 32) / real_rows_per_hour[h];
+  for (std::size_t h = 0; h < 24; ++h) thresholds[h] = ((real_days * 60) << 32) / real_rows_per_hour[h];
   return thresholds;
 }
 constexpr auto advance_threshold = make_advance_thresholds();
@@ -97,7 +96,7 @@ std::uint64_t log2_q32(std::uint32_t k) noexcept {
   std::uint64_t result = static_cast<std::uint64_t>(exponent) << 32;
   // Branch-free: the result bits are as good as random, so a branch would mispredict half the time.
   for (unsigned shift = 32; shift-- > 0;) {
-    mantissa = (mantissa * mantissa) >> 31;  // in [1, 4)
+    mantissa = (mantissa * mantissa) >> 31;      // in [1, 4)
     const std::uint64_t carry = mantissa >> 32;  // 1 when the square reached 2
     mantissa >>= carry;
     result |= carry << shift;
@@ -107,11 +106,10 @@ std::uint64_t log2_q32(std::uint32_t k) noexcept {
 
 // round(2^(-2^-i) * 2^31) for i = 1..32: 2^-f is the product of those whose bit is set in f.
 constexpr std::array<std::uint64_t, 32> exp2_neg_bit_q31 = {
-    1518500250u, 1805811301u, 1969251188u, 2056437387u, 2101467502u, 2124350982u, 2135885998u,
-    2141676973u, 2144578345u, 2146030505u, 2146756953u, 2147120270u, 2147301951u, 2147392798u,
-    2147438222u, 2147460935u, 2147472292u, 2147477970u, 2147480809u, 2147482228u, 2147482938u,
-    2147483293u, 2147483471u, 2147483559u, 2147483604u, 2147483626u, 2147483637u, 2147483642u,
-    2147483645u, 2147483647u, 2147483647u, 2147483648u};
+    1518500250u, 1805811301u, 1969251188u, 2056437387u, 2101467502u, 2124350982u, 2135885998u, 2141676973u,
+    2144578345u, 2146030505u, 2146756953u, 2147120270u, 2147301951u, 2147392798u, 2147438222u, 2147460935u,
+    2147472292u, 2147477970u, 2147480809u, 2147482228u, 2147482938u, 2147483293u, 2147483471u, 2147483559u,
+    2147483604u, 2147483626u, 2147483637u, 2147483642u, 2147483645u, 2147483647u, 2147483647u, 2147483648u};
 
 constexpr unsigned weight_bits = 38;  // weight of rank 0; 10^7 weights still sum below 2^62
 
@@ -269,8 +267,10 @@ alias_table build_alias_table(const generate_options& options) {
     std::size_t num_small = 0;
     std::size_t large_begin = num_samples;
     for (std::uint32_t i = 0; i < num_samples; ++i) {
-      if (mass[i] < capacity) work[num_small++] = i;
-      else work[--large_begin] = i;
+      if (mass[i] < capacity)
+        work[num_small++] = i;
+      else
+        work[--large_begin] = i;
     }
     while (num_small > 0 && large_begin < num_samples) {
       const std::uint32_t small = work[--num_small];
@@ -323,11 +323,11 @@ void validate(const generate_options& options) {
     throw error(error_kind::usage, "--samples must be at least 1", "", 0,
                 "give the number of distinct SampleIDs, e.g. --samples 1243 like the real file");
   if (options.samples > max_generate_samples)
-    throw error(error_kind::usage, "--samples " + std::to_string(options.samples) + " is too many",
-                "", 0, "use at most 10M distinct samples");
+    throw error(error_kind::usage, "--samples " + std::to_string(options.samples) + " is too many", "", 0,
+                "use at most 10M distinct samples");
   if (!(options.skew >= 0.0 && options.skew <= max_generate_skew))
-    throw error(error_kind::usage, "--skew " + shortest_text(options.skew) + " is out of range", "",
-                0, "give a Zipf exponent from 0 (uniform) to 10; 0.65 mimics the real file");
+    throw error(error_kind::usage, "--skew " + shortest_text(options.skew) + " is out of range", "", 0,
+                "give a Zipf exponent from 0 (uniform) to 10; 0.65 mimics the real file");
 }
 
 void generate_csv(const generate_options& options, output_file& out) {

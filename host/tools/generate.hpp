@@ -23,11 +23,11 @@
 namespace labcount {
 
 struct generate_options {
-  std::uint64_t rows = 886413;     // as many data rows as the real file
-  std::uint32_t samples = 1243;    // as many distinct SampleIDs as the real file
-  double skew = 0.65;              // Zipf exponent; 0.65 fits the real file's counts best (generate.cpp)
+  std::uint64_t rows = 886413;   // as many data rows as the real file
+  std::uint32_t samples = 1243;  // as many distinct SampleIDs as the real file
+  double skew = 0.65;            // Zipf exponent; 0.65 fits the real file's counts best (generate.cpp)
   std::uint64_t seed = 1;
-  bool crlf = true;                // the real file uses CRLF; --lf gives LF
+  bool crlf = true;  // the real file uses CRLF; --lf gives LF
 };
 
 inline constexpr std::uint64_t max_generate_rows = 100'000'000'000ULL;

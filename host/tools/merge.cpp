@@ -86,10 +86,10 @@ class record_reader {
       begin_ = 0;
     }
     if (filled_ >= max_record_bytes_)
-      throw error(error_kind::record_too_long,
-                  "a record longer than " + format_bytes(max_record_bytes_) +
-                      " (no line break, or a quote that never closes?)",
-                  name_, next_line_, "check the file's line breaks and quoting, or raise --memory if such records are real");
+      throw error(
+          error_kind::record_too_long,
+          "a record longer than " + format_bytes(max_record_bytes_) + " (no line break, or a quote that never closes?)",
+          name_, next_line_, "check the file's line breaks and quoting, or raise --memory if such records are real");
     if (filled_ == buffer_.size()) buffer_.resize(std::min(2 * buffer_.size(), max_record_bytes_ + 1));
     for (;;) {
       const ssize_t got = ::read(input_.get(), buffer_.data() + filled_, buffer_.size() - filled_);
@@ -111,10 +111,10 @@ class record_reader {
   std::size_t max_record_bytes_;
   input_fd input_;
   std::vector<char> buffer_;
-  std::size_t begin_ = 0;   // the next record starts here
+  std::size_t begin_ = 0;    // the next record starts here
   std::size_t scanned_ = 0;  // bytes before this hold no end of the record at begin_
   bool odd_quotes_ = false;  // the quotes in [begin_, scanned_) are odd in number
-  std::size_t filled_ = 0;  // bytes of buffer_ holding input
+  std::size_t filled_ = 0;   // bytes of buffer_ holding input
   bool eof_ = false;
   std::uint64_t line_ = 0;
   std::uint64_t next_line_ = 1;
@@ -171,8 +171,8 @@ layout parse_layout(const parsed_record& header, std::string_view raw, const std
   throw error(error_kind::bad_value, what, name, 1, hint);
 }
 
-void check_same_layout(const layout& first, const std::string& first_name, const layout& other,
-                       const std::string& name, std::uint64_t line) {
+void check_same_layout(const layout& first, const std::string& first_name, const layout& other, const std::string& name,
+                       std::uint64_t line) {
   if (other.columns == first.columns) return;
   std::string hint;
   if (other.per_file != first.per_file)
@@ -189,7 +189,8 @@ void check_same_layout(const layout& first, const std::string& first_name, const
 // Parses a count: digits only (count writes nothing else), at most 2^64 - 1.
 std::uint64_t parse_count(std::string_view text, const std::string& name, std::uint64_t line) {
   std::uint64_t value = 0;
-  const bool digits = !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+  const bool digits =
+      !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (digits && ec == std::errc() && end == text.data() + text.size()) return value;
   if (digits)

@@ -40,8 +40,8 @@ class merge_result {
   std::string key_name_;
   bool per_file_ = false;
   std::uint64_t rows_read_ = 0;
-  key_dictionary files_;    // per-file inputs: the file names
-  key_dictionary entries_;  // the key, after a 4-byte file code when per_file_
+  key_dictionary files_;               // per-file inputs: the file names
+  key_dictionary entries_;             // the key, after a 4-byte file code when per_file_
   std::vector<std::uint64_t> counts_;  // counts_[entry code]
 };
 
@@ -50,6 +50,7 @@ class merge_result {
 // a fix, for an input that is not a CSV output of count, headers that differ between inputs, --stats
 // outputs, a bad row or count, and totals past 2^64 - 1. A record longer than `max_record_bytes` (half
 // of --memory) is error(record_too_long): /dev/zero cannot take the memory.
-merge_result merge_counts(const std::vector<std::string>& inputs, std::size_t max_record_bytes = std::size_t{512} << 20);
+merge_result merge_counts(const std::vector<std::string>& inputs,
+                          std::size_t max_record_bytes = std::size_t{512} << 20);
 
 }  // namespace labcount

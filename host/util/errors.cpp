@@ -103,9 +103,12 @@ std::string printable(std::string_view text, std::size_t limit) {
   out.reserve(shown + 16);
   for (std::size_t i = 0; i < shown; ++i) {
     const auto c = static_cast<unsigned char>(text[i]);
-    if (c == '\r') out += "\\r";
-    else if (c == '\t') out += "\\t";
-    else if (c == '\n') out += "\\n";
+    if (c == '\r')
+      out += "\\r";
+    else if (c == '\t')
+      out += "\\t";
+    else if (c == '\n')
+      out += "\\n";
     else if (c < 0x20 || c == 0x7f) {
       out += "\\x";
       out += hex[c >> 4];

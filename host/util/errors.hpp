@@ -10,24 +10,24 @@
 namespace labcount {
 
 enum class error_kind {
-  usage,                 // invalid option value or combination
-  io,                    // missing, unreadable or unwritable file; a write that failed
-  broken_pipe,           // the reader of standard output went away (`| head`): main ends quietly
-  missing_key_column,    // --key names a column the header lacks
-  column_out_of_range,   // --key N with N > number of columns
-  too_few_fields,        // a row with fewer fields than the header
-  too_many_fields,       // a row with more fields than the header
-  unterminated_quote,    // a quoted field that never closes
-  stray_quote,           // a quote inside an unquoted field, or text after a closing quote
-  bad_value,             // a field that does not parse (timestamps), corrupt compressed data
-  record_too_long,       // a record longer than the --memory cap allows
-  too_many_keys,         // more distinct keys than 32-bit codes hold
-  too_many_bad_rows,     // --max-bad-rows passed
-  no_rows_counted,       // --on-bad-row skip|warn or --on-bad-file skip left nothing to count
-  not_built_in,          // the input needs a feature this build lacks (gzip without ISA-L)
-  backend_unavailable,   // --backend gpu without a usable GPU
-  device_failure,        // a CUDA call failed after the GPU backend started
-  internal,              // a bug: a broken invariant
+  usage,                // invalid option value or combination
+  io,                   // missing, unreadable or unwritable file; a write that failed
+  broken_pipe,          // the reader of standard output went away (`| head`): main ends quietly
+  missing_key_column,   // --key names a column the header lacks
+  column_out_of_range,  // --key N with N > number of columns
+  too_few_fields,       // a row with fewer fields than the header
+  too_many_fields,      // a row with more fields than the header
+  unterminated_quote,   // a quoted field that never closes
+  stray_quote,          // a quote inside an unquoted field, or text after a closing quote
+  bad_value,            // a field that does not parse (timestamps), corrupt compressed data
+  record_too_long,      // a record longer than the --memory cap allows
+  too_many_keys,        // more distinct keys than 32-bit codes hold
+  too_many_bad_rows,    // --max-bad-rows passed
+  no_rows_counted,      // --on-bad-row skip|warn or --on-bad-file skip left nothing to count
+  not_built_in,         // the input needs a feature this build lacks (gzip without ISA-L)
+  backend_unavailable,  // --backend gpu without a usable GPU
+  device_failure,       // a CUDA call failed after the GPU backend started
+  internal,             // a bug: a broken invariant
 };
 
 // What an error means to the caller: one category per exit code.
@@ -47,8 +47,7 @@ inline constexpr int exit_broken_pipe = 141;  // 128 + SIGPIPE, what a shell sho
 class error : public std::runtime_error {
  public:
   // line == 0 means "no line" (the error is about the file as a whole, or about no file).
-  error(error_kind kind, std::string what, std::string file = {}, std::uint64_t line = 0,
-        std::string hint = {});
+  error(error_kind kind, std::string what, std::string file = {}, std::uint64_t line = 0, std::string hint = {});
 
   error_kind kind() const noexcept { return kind_; }
   const std::string& file() const noexcept { return file_; }
@@ -84,9 +83,8 @@ std::string format_bytes(std::uint64_t bytes);
 }  // namespace labcount
 
 // A precondition with a pure condition; violations are programming errors, not user errors.
-#define LABCOUNT_EXPECTS(cond, msg)                                                       \
-  do {                                                                                    \
-    if (!(cond))                                                                          \
-      throw ::labcount::error(::labcount::error_kind::internal,                           \
-                              std::string("internal: ") + (msg) + " (" #cond ")");         \
+#define LABCOUNT_EXPECTS(cond, msg)                                                                                  \
+  do {                                                                                                               \
+    if (!(cond))                                                                                                     \
+      throw ::labcount::error(::labcount::error_kind::internal, std::string("internal: ") + (msg) + " (" #cond ")"); \
   } while (0)

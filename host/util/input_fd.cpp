@@ -12,10 +12,11 @@ namespace labcount {
 
 void throw_open_error(const std::string& path, int err) {
   std::string hint;
-  if (err == ENOENT) hint = "check the path; use - to read standard input";
-  else if (err == EACCES) hint = "check the file's permissions";
-  throw error(error_kind::io, std::string("cannot open the input: ") + std::strerror(err), display_name(path), 0,
-              hint);
+  if (err == ENOENT)
+    hint = "check the path; use - to read standard input";
+  else if (err == EACCES)
+    hint = "check the file's permissions";
+  throw error(error_kind::io, std::string("cannot open the input: ") + std::strerror(err), display_name(path), 0, hint);
 }
 
 input_fd::input_fd(const std::string& path) {

@@ -1,9 +1,9 @@
 #include "util/signal_cleanup.hpp"
 
+#include <unistd.h>
 #include <climits>
 #include <csignal>
 #include <cstring>
-#include <unistd.h>
 
 #include <atomic>
 

@@ -194,10 +194,13 @@ TEST(BenchCli, JsonParsesAndHasTheExpectedKeys) {
   const auto r = run_labcount({"bench", "seed_crlf.csv", "--repeat", "2", "--json", "--no-progress"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(json_checker(r.out).valid()) << r.out;
-  for (const char* key : {"\"machine\"", "\"cpu\"", "\"hardware_threads\"", "\"options\"", "\"input\"", "\"results\"",
-                          "\"wall_seconds\"", "\"median\"", "\"min\"", "\"rows_per_second\"", "\"gb_per_second\"",
-                          "\"phases_median_seconds\"", "\"parse\"", "\"transfer\"", "\"sort\"", "\"reduce\"",
-                          "\"output\"", "\"startup_first_seconds\"", "\"speedup_vs_cpu\"", "\"checksum\""})
+  for (const char* key : {"\"machine\"",         "\"cpu\"",           "\"hardware_threads\"",
+                          "\"options\"",         "\"input\"",         "\"results\"",
+                          "\"wall_seconds\"",    "\"median\"",        "\"min\"",
+                          "\"rows_per_second\"", "\"gb_per_second\"", "\"phases_median_seconds\"",
+                          "\"parse\"",           "\"transfer\"",      "\"sort\"",
+                          "\"reduce\"",          "\"output\"",        "\"startup_first_seconds\"",
+                          "\"speedup_vs_cpu\"",  "\"checksum\""})
     EXPECT_NE(r.out.find(key), std::string::npos) << key << " missing in\n" << r.out;
   EXPECT_NE(r.out.find("\"backend\": \"cpu\""), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("\"identical\": true"), std::string::npos) << r.out;
@@ -209,8 +212,8 @@ TEST(BenchCli, ChecksumIsThatOfCountOutput) {
   for (const std::vector<std::string>& extra :
        {std::vector<std::string>{}, {"--sort", "count", "--format", "json"}, {"--stats"}, {"--per", "day"}}) {
     std::vector<std::string> count_args{"count", "seed_crlf.csv"};
-    std::vector<std::string> bench_args{"bench", "seed_crlf.csv", "--warmup", "0", "--repeat", "1", "--json",
-                                        "--no-progress"};
+    std::vector<std::string> bench_args{"bench", "seed_crlf.csv", "--warmup",     "0", "--repeat",
+                                        "1",     "--json",        "--no-progress"};
     count_args.insert(count_args.end(), extra.begin(), extra.end());
     bench_args.insert(bench_args.end(), extra.begin(), extra.end());
     const auto count = run_labcount(count_args);
@@ -218,7 +221,9 @@ TEST(BenchCli, ChecksumIsThatOfCountOutput) {
     const auto bench = run_labcount(bench_args);
     ASSERT_EQ(bench.exit_code, 0) << bench.err;
     EXPECT_NE(bench.out.find("\"checksum\": \"fnv1a64:" + fnv1a64_hex(count.out) + "\""), std::string::npos)
-        << "count output:\n" << count.out << "\nbench:\n" << bench.out;
+        << "count output:\n"
+        << count.out << "\nbench:\n"
+        << bench.out;
     EXPECT_NE(bench.out.find("\"output_bytes\": " + std::to_string(count.out.size()) + ","), std::string::npos)
         << bench.out;
   }
@@ -284,8 +289,8 @@ TEST(BenchCli, GenerateSmallSizesAndCleansUp) {
 }
 
 TEST(BenchCli, CountOptionsReachTheRuns) {
-  const auto r = run_labcount({"bench", "tab.csv", "--delimiter", "tab", "--threads", "1", "--repeat", "1", "--json",
-                               "--no-progress"});
+  const auto r = run_labcount(
+      {"bench", "tab.csv", "--delimiter", "tab", "--threads", "1", "--repeat", "1", "--json", "--no-progress"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("\"threads\": 1,"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("\"delimiter\": \"\\t\""), std::string::npos) << r.out;

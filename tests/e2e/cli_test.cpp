@@ -9,10 +9,10 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
+#include <unistd.h>
 #include <csignal>
 #include <cstring>
 #include <thread>
-#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -112,8 +112,7 @@ run_result run_labcount(const std::vector<std::string>& args, const fs::path& st
     const int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     const int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     if (in < 0 || out < 0 || err < 0 || ::chdir(cwd_path.c_str()) != 0) ::_exit(127);
-    if (::dup2(in, STDIN_FILENO) < 0 || ::dup2(out, STDOUT_FILENO) < 0 || ::dup2(err, STDERR_FILENO) < 0)
-      ::_exit(127);
+    if (::dup2(in, STDIN_FILENO) < 0 || ::dup2(out, STDOUT_FILENO) < 0 || ::dup2(err, STDERR_FILENO) < 0) ::_exit(127);
     ::alarm(60);
     ::execv(argv[0], argv.data());
     ::_exit(127);
@@ -157,10 +156,10 @@ std::string describe_run(const run_result& r) {
 // ---- The golden table ------------------------------------------------------------------------------
 
 struct cli_case {
-  std::string name;                     // the test's name: what it pins
-  std::vector<std::string> args;        // after the binary; "@TMP@" is the test's temporary directory
-  std::string stdin_file;               // under tests/data/; empty: /dev/null
-  std::string expected_stdout;          // under tests/data/expected/; empty: stdout must be empty
+  std::string name;               // the test's name: what it pins
+  std::vector<std::string> args;  // after the binary; "@TMP@" is the test's temporary directory
+  std::string stdin_file;         // under tests/data/; empty: /dev/null
+  std::string expected_stdout;    // under tests/data/expected/; empty: stdout must be empty
   int exit_code = 0;
   std::vector<std::string> stderr_has;  // substrings; when empty and exit_code is 0, stderr must be empty
   std::string output_file;              // a file the run writes under @TMP@ (-o) ...
@@ -178,7 +177,9 @@ const std::vector<cli_case>& golden_cases() {
       // -- the seed format (an excerpt of the real samplesTests.csv: CRLF, "TestTime,SampleID") --
       {.name = "SeedDefaultOutputSortedByKey", .args = {"count", "seed_crlf.csv"}, .expected_stdout = "seed.csv"},
       // -- time analytics: --stats, --per --
-      {.name = "StatsOnTheSeedFormat", .args = {"count", "seed_crlf.csv", "--stats"}, .expected_stdout = "seed_stats.csv"},
+      {.name = "StatsOnTheSeedFormat",
+       .args = {"count", "seed_crlf.csv", "--stats"},
+       .expected_stdout = "seed_stats.csv"},
       {.name = "StatsSortCountTopJson",
        .args = {"count", "seed_crlf.csv", "--stats", "--sort", "count", "--top", "2", "--format", "json"},
        .expected_stdout = "seed_stats_top2.json"},
@@ -186,48 +187,82 @@ const std::vector<cli_case>& golden_cases() {
       {.name = "PerWeekIsoTimesOtherColumnsAndDelimiter",
        .args = {"count", "iso_times.csv", "-d", ";", "--key", "Sample", "--time", "When", "--per", "week"},
        .expected_stdout = "iso_per_week.csv"},
-      {.name = "UnparseableTimestampNamesFileAndLine", .args = {"count", "bad_timestamp.csv", "--stats"},
-       .exit_code = 1, .stderr_has = {"bad_timestamp.csv:3:", "13/10/2004 1:15", "hint:", "--time-format"}},
-      {.name = "MissingTimeColumn", .args = {"count", "seed_crlf.csv", "--stats", "--time", "When"}, .exit_code = 1,
+      {.name = "UnparseableTimestampNamesFileAndLine",
+       .args = {"count", "bad_timestamp.csv", "--stats"},
+       .exit_code = 1,
+       .stderr_has = {"bad_timestamp.csv:3:", "13/10/2004 1:15", "hint:", "--time-format"}},
+      {.name = "MissingTimeColumn",
+       .args = {"count", "seed_crlf.csv", "--stats", "--time", "When"},
+       .exit_code = 1,
        .stderr_has = {"no column named 'When'", "--time"}},
-      {.name = "StatsWithPerIsAUsageError", .args = {"count", "seed_crlf.csv", "--stats", "--per", "day"},
-       .exit_code = 2, .stderr_has = {"cannot be combined"}},
-      {.name = "StatsWithPerFileIsAUsageError", .args = {"count", "seed_crlf.csv", "--stats", "--per-file"},
-       .exit_code = 2, .stderr_has = {"--per-file"}},
-      {.name = "TimeWithoutStatsOrPerIsAUsageError", .args = {"count", "seed_crlf.csv", "--time", "TestTime"},
-       .exit_code = 2, .stderr_has = {"--time only applies to --stats and --per", "hint: add --stats or --per"}},
+      {.name = "StatsWithPerIsAUsageError",
+       .args = {"count", "seed_crlf.csv", "--stats", "--per", "day"},
+       .exit_code = 2,
+       .stderr_has = {"cannot be combined"}},
+      {.name = "StatsWithPerFileIsAUsageError",
+       .args = {"count", "seed_crlf.csv", "--stats", "--per-file"},
+       .exit_code = 2,
+       .stderr_has = {"--per-file"}},
+      {.name = "TimeWithoutStatsOrPerIsAUsageError",
+       .args = {"count", "seed_crlf.csv", "--time", "TestTime"},
+       .exit_code = 2,
+       .stderr_has = {"--time only applies to --stats and --per", "hint: add --stats or --per"}},
       {.name = "TimeFormatWithoutStatsOrPerIsAUsageError",
        .args = {"count", "seed_crlf.csv", "--time-format", "%d.%m.%Y"},
-       .exit_code = 2, .stderr_has = {"--time-format only applies to --stats and --per"}},
-      {.name = "BenchTimeWithoutStatsOrPerIsAUsageError", .args = {"bench", "seed_crlf.csv", "--time", "TestTime"},
-       .exit_code = 2, .stderr_has = {"--time only applies to --stats and --per"}},
-      {.name = "UnknownBucket", .args = {"count", "seed_crlf.csv", "--per", "fortnight"}, .exit_code = 2,
+       .exit_code = 2,
+       .stderr_has = {"--time-format only applies to --stats and --per"}},
+      {.name = "BenchTimeWithoutStatsOrPerIsAUsageError",
+       .args = {"bench", "seed_crlf.csv", "--time", "TestTime"},
+       .exit_code = 2,
+       .stderr_has = {"--time only applies to --stats and --per"}},
+      {.name = "UnknownBucket",
+       .args = {"count", "seed_crlf.csv", "--per", "fortnight"},
+       .exit_code = 2,
        .stderr_has = {"hour, day, week, month"}},
       // -- batches: gzip by content, directories, per-file counts, bad files --
-      {.name = "GzipFileCountsLikeThePlainFile", .args = {"count", "gz/plain.csv.gz"}, .expected_stdout = "gz_plain.csv"},
-      {.name = "GzipOnStandardInput", .args = {"count", "-"}, .stdin_file = "gz/plain.csv.gz",
+      {.name = "GzipFileCountsLikeThePlainFile",
+       .args = {"count", "gz/plain.csv.gz"},
        .expected_stdout = "gz_plain.csv"},
-      {.name = "TruncatedGzipIsAnError", .args = {"count", "gz_bad/truncated.csv.gz"}, .exit_code = 1,
+      {.name = "GzipOnStandardInput",
+       .args = {"count", "-"},
+       .stdin_file = "gz/plain.csv.gz",
+       .expected_stdout = "gz_plain.csv"},
+      {.name = "TruncatedGzipIsAnError",
+       .args = {"count", "gz_bad/truncated.csv.gz"},
+       .exit_code = 1,
        .stderr_has = {"gz_bad/truncated.csv.gz", "truncated", "hint:"}},
-      {.name = "DirectoryRecursiveCountsCsvAndCsvGz", .args = {"count", "gz", "--recursive"},
+      {.name = "DirectoryRecursiveCountsCsvAndCsvGz",
+       .args = {"count", "gz", "--recursive"},
        .expected_stdout = "gz_dir.csv"},
-      {.name = "DirectoryWithoutRecursiveIsAnError", .args = {"count", "gz"}, .exit_code = 3,
+      {.name = "DirectoryWithoutRecursiveIsAnError",
+       .args = {"count", "gz"},
+       .exit_code = 3,
        .stderr_has = {"gz: the input is a directory", "--recursive"}},
-      {.name = "PerFileAddsAFileColumn", .args = {"count", "gz", "-r", "--per-file"},
+      {.name = "PerFileAddsAFileColumn",
+       .args = {"count", "gz", "-r", "--per-file"},
        .expected_stdout = "gz_dir_per_file.csv"},
       {.name = "OnBadFileSkipLeavesTheFileOutAndSaysSo",
        .args = {"count", "gz/plain.csv", "gz_bad/truncated.csv.gz", "--on-bad-file", "skip"},
-       .expected_stdout = "gz_plain.csv", .stderr_has = {"left out 1 of 2 inputs", "gz_bad/truncated.csv.gz"}},
-      {.name = "OnBadFileDefaultStopsAndWritesNothing", .args = {"count", "gz/plain.csv", "gz_bad/truncated.csv.gz"},
-       .exit_code = 1, .stderr_has = {"truncated"}},
-      {.name = "InvalidOnBadFile", .args = {"count", "gz/plain.csv", "--on-bad-file", "warn"}, .exit_code = 2,
+       .expected_stdout = "gz_plain.csv",
+       .stderr_has = {"left out 1 of 2 inputs", "gz_bad/truncated.csv.gz"}},
+      {.name = "OnBadFileDefaultStopsAndWritesNothing",
+       .args = {"count", "gz/plain.csv", "gz_bad/truncated.csv.gz"},
+       .exit_code = 1,
+       .stderr_has = {"truncated"}},
+      {.name = "InvalidOnBadFile",
+       .args = {"count", "gz/plain.csv", "--on-bad-file", "warn"},
+       .exit_code = 2,
        .stderr_has = {"--on-bad-file"}},
-      {.name = "InvalidMemory", .args = {"count", "gz/plain.csv", "--memory", "12x"}, .exit_code = 2,
+      {.name = "InvalidMemory",
+       .args = {"count", "gz/plain.csv", "--memory", "12x"},
+       .exit_code = 2,
        .stderr_has = {"--memory"}},
       {.name = "SeedSortCountDescendingTiesByKey",
        .args = {"count", "seed_crlf.csv", "--sort", "count"},
        .expected_stdout = "seed_sort_count.csv"},
-      {.name = "SeedSortKeyExplicit", .args = {"count", "seed_crlf.csv", "--sort", "key"}, .expected_stdout = "seed.csv"},
+      {.name = "SeedSortKeyExplicit",
+       .args = {"count", "seed_crlf.csv", "--sort", "key"},
+       .expected_stdout = "seed.csv"},
       {.name = "SeedTop3ByKey", .args = {"count", "seed_crlf.csv", "--top", "3"}, .expected_stdout = "seed_top3.csv"},
       {.name = "SeedTop3ByCount",
        .args = {"count", "seed_crlf.csv", "--sort", "count", "--top", "3"},
@@ -237,7 +272,9 @@ const std::vector<cli_case>& golden_cases() {
        .args = {"count", "seed_crlf.csv", "--top", "100"},
        .expected_stdout = "seed.csv"},
       {.name = "SeedFormatTsv", .args = {"count", "seed_crlf.csv", "--format", "tsv"}, .expected_stdout = "seed.tsv"},
-      {.name = "SeedFormatJson", .args = {"count", "seed_crlf.csv", "--format", "json"}, .expected_stdout = "seed.json"},
+      {.name = "SeedFormatJson",
+       .args = {"count", "seed_crlf.csv", "--format", "json"},
+       .expected_stdout = "seed.json"},
       {.name = "SeedFormatCsvExplicit", .args = {"count", "seed_crlf.csv", "-f", "csv"}, .expected_stdout = "seed.csv"},
       {.name = "SeedOutputFileLeavesStdoutEmpty",
        .args = {"count", "seed_crlf.csv", "-o", "@TMP@/counts.csv"},
@@ -257,9 +294,13 @@ const std::vector<cli_case>& golden_cases() {
        .args = {"count", "-k", "SampleID", "-d", ",", "-j", "1", "-f", "csv", "seed_crlf.csv"},
        .expected_stdout = "seed.csv"},
       {.name = "SeedBackendCpu", .args = {"count", "seed_crlf.csv", "--backend", "cpu"}, .expected_stdout = "seed.csv"},
-      {.name = "SeedBackendAuto", .args = {"count", "seed_crlf.csv", "--backend", "auto"}, .expected_stdout = "seed.csv"},
+      {.name = "SeedBackendAuto",
+       .args = {"count", "seed_crlf.csv", "--backend", "auto"},
+       .expected_stdout = "seed.csv"},
       {.name = "SeedOneThread", .args = {"count", "seed_crlf.csv", "--threads", "1"}, .expected_stdout = "seed.csv"},
-      {.name = "SeedQuietPrintsNothingOnStderr", .args = {"count", "seed_crlf.csv", "-q"}, .expected_stdout = "seed.csv"},
+      {.name = "SeedQuietPrintsNothingOnStderr",
+       .args = {"count", "seed_crlf.csv", "-q"},
+       .expected_stdout = "seed.csv"},
       {.name = "SeedVerboseNamesTheBackend",
        .args = {"count", "seed_crlf.csv", "--backend", "cpu", "--verbose"},
        .expected_stdout = "seed.csv",
@@ -318,11 +359,16 @@ const std::vector<cli_case>& golden_cases() {
        .expected_stdout = "s1_1_s2_2.csv"},
       {.name = "Utf8BomBeforeHeader", .args = {"count", "bom.csv"}, .expected_stdout = "s1_2_s2_1.csv"},
       {.name = "Utf8BomBeforeQuotedHeader", .args = {"count", "bom_quoted_header.csv"}, .expected_stdout = "s1_1.csv"},
-      {.name = "Utf8BomOnStandardInput", .args = {"count", "-"}, .stdin_file = "bom.csv", .expected_stdout = "s1_2_s2_1.csv"},
+      {.name = "Utf8BomOnStandardInput",
+       .args = {"count", "-"},
+       .stdin_file = "bom.csv",
+       .expected_stdout = "s1_2_s2_1.csv"},
       {.name = "DelimiterSemicolon",
        .args = {"count", "semicolon.csv", "--delimiter", ";"},
        .expected_stdout = "semicolon.csv"},
-      {.name = "DelimiterTabByName", .args = {"count", "tab.csv", "--delimiter", "tab"}, .expected_stdout = "s1_2_s2_1.csv"},
+      {.name = "DelimiterTabByName",
+       .args = {"count", "tab.csv", "--delimiter", "tab"},
+       .expected_stdout = "s1_2_s2_1.csv"},
       {.name = "DelimiterTabAsBackslashT",
        .args = {"count", "tab.csv", "--delimiter", "\\t"},
        .expected_stdout = "s1_2_s2_1.csv"},
@@ -598,7 +644,10 @@ const std::vector<cli_case>& golden_cases() {
        .args = {"count"},
        .exit_code = 2,
        .stderr_has = {"labcount: error: no input given to `labcount count`", "hint: give CSV files"}},
-      {.name = "NoSubcommand", .args = {}, .exit_code = 2, .stderr_has = {"labcount: error: no command given", "hint:"}},
+      {.name = "NoSubcommand",
+       .args = {},
+       .exit_code = 2,
+       .stderr_has = {"labcount: error: no command given", "hint:"}},
       {.name = "UnknownOptionSuggestsTheNearestOne",
        .args = {"count", "seed_crlf.csv", "--kye", "2"},
        .exit_code = 2,
@@ -667,7 +716,8 @@ TEST_P(CliGolden, Run) {
   EXPECT_EQ(r.exit_code, c.exit_code) << describe_run(r);
   const std::string expected = c.expected_stdout.empty() ? std::string() : read_file(expected_dir / c.expected_stdout);
   EXPECT_TRUE(r.out == expected) << "stdout differs from " << (c.expected_stdout.empty() ? "\"\"" : c.expected_stdout)
-                                 << "\n--- expected ---\n" << printable(expected) << "\n--- got ---\n"
+                                 << "\n--- expected ---\n"
+                                 << printable(expected) << "\n--- got ---\n"
                                  << printable(r.out);
   for (const auto& s : c.stderr_has)
     EXPECT_NE(r.err.find(s), std::string::npos) << "stderr lacks \"" << s << "\":\n" << r.err;
@@ -743,8 +793,8 @@ TEST(CliChunking, ChunkSizeAndThreadsDoNotChangeResultsOrBadRowLines) {
 // RFC 4180 quoting as labcount writes it: quoted when the key holds a delimiter, quote or line break,
 // starts or ends with a space, or is empty.
 std::string csv_field(const std::string& key) {
-  const bool quote = key.empty() || key.front() == ' ' || key.back() == ' ' ||
-                     key.find_first_of(",\"\r\n") != std::string::npos;
+  const bool quote =
+      key.empty() || key.front() == ' ' || key.back() == ' ' || key.find_first_of(",\"\r\n") != std::string::npos;
   if (!quote) return key;
   std::string field(1, '"');
   field += replace_all(key, "\"", "\"\"");
@@ -755,8 +805,8 @@ std::string csv_field(const std::string& key) {
 TEST(CliGenerated, ManyKeysMatchAReferenceCount) {
   // Keys from pieces that stress byte order: prefixes of each other, NUL, 0xFF, UTF-8, quotes,
   // delimiters, line breaks, spaces, and 8-byte-aligned common prefixes.
-  const std::vector<std::string> pieces = {"A",  "B",   std::string(1, '\0'), "\xff", "\"", ",", "\n", "\r", " ",
-                                           "S1", "S10", "\xc3\xa9",            "AAAAAAAA"};
+  const std::vector<std::string> pieces = {"A",  "B",   std::string(1, '\0'), "\xff",    "\"", ",", "\n", "\r", " ",
+                                           "S1", "S10", "\xc3\xa9",           "AAAAAAAA"};
   std::mt19937_64 rng(42);
   std::vector<std::string> keys;
   for (int i = 0; i < 500; ++i) {
@@ -808,8 +858,7 @@ TEST(CliGenerated, VeryLongKeyKeptWhole) {
   // in their last byte, and a short one.
   write_file(tmp.path() / "long.csv",
              "TestTime,SampleID\r\n1," + key + "\r\n2,\"" + key_b + "\"\r\n3," + key_a + "\r\n4,S1\r\n5," + key);
-  const std::string expected =
-      "SampleID,count\n" + key + ",2\n" + key_a + ",1\n" + key_b + ",1\nS1,1\n";
+  const std::string expected = "SampleID,count\n" + key + ",2\n" + key_a + ",1\n" + key_b + ",1\nS1,1\n";
   for (const char* chunk : {"4194304", "4096", "1"}) {
     SCOPED_TRACE(std::string("--chunk-size ") + chunk);
     const run_result r = run_labcount({"count", (tmp.path() / "long.csv").string(), "--chunk-size", chunk, "-j", "2"});
@@ -981,9 +1030,9 @@ TEST(CliMeta, BackendGpuWithoutAUsableGpuExits4AndSaysWhy) {
 TEST(CliMeta, CountHelpMentionsEveryOption) {
   const run_result r = run_labcount({"count", "--help"});
   ASSERT_EQ(r.exit_code, 0) << describe_run(r);
-  for (const char* option : {"--key", "--no-header", "--delimiter", "--threads", "--backend", "--device",
-                             "--on-bad-row", "--sort", "--top", "--format", "--output", "--chunk-size", "--quiet",
-                             "--verbose", "--help"})
+  for (const char* option :
+       {"--key", "--no-header", "--delimiter", "--threads", "--backend", "--device", "--on-bad-row", "--sort", "--top",
+        "--format", "--output", "--chunk-size", "--quiet", "--verbose", "--help"})
     EXPECT_NE(r.out.find(option), std::string::npos) << option << " is not in:\n" << r.out;
   EXPECT_NE(r.out.find("Exit codes"), std::string::npos) << r.out;
 }
@@ -999,7 +1048,7 @@ TEST(CliMeta, TopLevelHelpListsTheCommands) {
 // A child labcount with more control than run_labcount: stdout to `out_fd` (a pipe, a file),
 // SIGPIPE ignored or not, run as another user. Returns its pid; stderr goes to `err_path`.
 struct spawn_options {
-  int in_fd = -1;  // -1: /dev/null
+  int in_fd = -1;   // -1: /dev/null
   int out_fd = -1;  // -1: /dev/null
   std::string err_path;
   bool ignore_sigpipe = false;
@@ -1046,8 +1095,8 @@ run_result wait_for(pid_t pid, const std::string& err_path = {}) {
 // A generated input whose output is far larger than a pipe's buffer.
 fs::path many_keys_input(const temp_dir& tmp, const char* samples = "200k") {
   const fs::path path = tmp.path() / "many.csv";
-  const run_result g = run_labcount({"generate", "--rows", "400k", "--samples", samples, "--seed", "7", "-o",
-                                     path.string()});
+  const run_result g =
+      run_labcount({"generate", "--rows", "400k", "--samples", samples, "--seed", "7", "-o", path.string()});
   if (g.exit_code != 0) throw std::runtime_error("generate failed: " + g.err);
   return path;
 }
@@ -1163,8 +1212,10 @@ TEST(CliOutputTargets, BrokenPipeOnStdoutEndsQuietly) {
     ::close(pipe_fds[0]);  // the reader goes away, as head does
     const run_result r = wait_for(pid, o.err_path);
     EXPECT_EQ(r.err, "") << (ignore ? "SIGPIPE ignored" : "SIGPIPE default");
-    if (ignore) EXPECT_EQ(r.exit_code, 141);
-    else EXPECT_EQ(r.signal, SIGPIPE);
+    if (ignore)
+      EXPECT_EQ(r.exit_code, 141);
+    else
+      EXPECT_EQ(r.signal, SIGPIPE);
   }
 }
 
@@ -1287,8 +1338,8 @@ TEST(CliInputs, SameMessageAtAnyChunkSizeForACorruptGzip) {
   for (const char* chunk : {"1", "7", "64", "4096", "4194304"}) {
     for (const char* threads : {"1", "2"}) {
       for (const char* key : {"SampleID", "9"}) {
-        const run_result r = run_labcount({"count", (tmp.path() / "crc.csv.gz").string(), "--chunk-size", chunk,
-                                           "-j", threads, "--key", key});
+        const run_result r = run_labcount(
+            {"count", (tmp.path() / "crc.csv.gz").string(), "--chunk-size", chunk, "-j", threads, "--key", key});
         EXPECT_EQ(r.exit_code, 1) << describe_run(r);
         const std::string message = std::string(key) + ": " + r.err;
         if (std::string(key) == "SampleID") {

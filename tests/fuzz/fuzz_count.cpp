@@ -13,9 +13,9 @@
 #include <optional>
 #include <string>
 
-#include "util/errors.hpp"
 #include "fuzz_support.hpp"
 #include "support/reference_csv.hpp"
+#include "util/errors.hpp"
 
 namespace {
 
@@ -108,8 +108,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       got = fuzz::run_cpu(request, threads);
     } catch (const error& e) {
       const bool bad_row_error = (policy == bad_row_policy::error && ref.bad_rows > 0) || unterminated_at_end;
-      LABCOUNT_FUZZ_CHECK(must_fail_at_start || bad_row_error, "unexpected error at chunk %zu, threads %u: %s",
-                          chunk, threads, e.what());
+      LABCOUNT_FUZZ_CHECK(must_fail_at_start || bad_row_error, "unexpected error at chunk %zu, threads %u: %s", chunk,
+                          threads, e.what());
       if (!must_fail_at_start && policy != bad_row_policy::error && unterminated_at_end)
         LABCOUNT_FUZZ_CHECK((e.kind() == error_kind::unterminated_quote || e.kind() == error_kind::stray_quote) &&
                                 e.line() >= first_bad_line,
@@ -124,24 +124,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                             static_cast<unsigned long long>(last_bad_line), chunk, threads, e.what());
       continue;
     }
-    LABCOUNT_FUZZ_CHECK(!must_fail_at_start, "no error for a bad first record or key (chunk %zu, threads %u)",
-                        chunk, threads);
+    LABCOUNT_FUZZ_CHECK(!must_fail_at_start, "no error for a bad first record or key (chunk %zu, threads %u)", chunk,
+                        threads);
     LABCOUNT_FUZZ_CHECK(!unterminated_at_end, "no error for a quote that never closes (chunk %zu, threads %u)", chunk,
                         threads);
     if (!has_records) {
-      LABCOUNT_FUZZ_CHECK(got->rows == 0 && got->bad_rows == 0, "rows in a file without records (chunk %zu)",
-                          chunk);
+      LABCOUNT_FUZZ_CHECK(got->rows == 0 && got->bad_rows == 0, "rows in a file without records (chunk %zu)", chunk);
       continue;
     }
     LABCOUNT_FUZZ_CHECK(policy != bad_row_policy::error || ref.bad_rows == 0,
                         "no error, but the reference has %llu bad rows (chunk %zu, threads %u)",
                         static_cast<unsigned long long>(ref.bad_rows), chunk, threads);
     LABCOUNT_FUZZ_CHECK(got->rows == ref.rows, "%llu rows, the reference %llu (chunk %zu, threads %u)",
-                        static_cast<unsigned long long>(got->rows), static_cast<unsigned long long>(ref.rows),
-                        chunk, threads);
+                        static_cast<unsigned long long>(got->rows), static_cast<unsigned long long>(ref.rows), chunk,
+                        threads);
     LABCOUNT_FUZZ_CHECK(got->bad_rows == ref.bad_rows, "%llu bad rows, the reference %llu (chunk %zu, threads %u)",
-                        static_cast<unsigned long long>(got->bad_rows),
-                        static_cast<unsigned long long>(ref.bad_rows), chunk, threads);
+                        static_cast<unsigned long long>(got->bad_rows), static_cast<unsigned long long>(ref.bad_rows),
+                        chunk, threads);
     LABCOUNT_FUZZ_CHECK(fuzz::counts_by_key(*got) == ref.counts, "counts differ (chunk %zu, threads %u)", chunk,
                         threads);
     if (ref.first_bad_line)

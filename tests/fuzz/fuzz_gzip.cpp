@@ -14,8 +14,8 @@
 
 #include <isa-l/igzip_lib.h>
 
-#include "util/errors.hpp"
 #include "fuzz_support.hpp"
+#include "util/errors.hpp"
 
 namespace {
 
@@ -102,16 +102,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   request.inputs = {plain_file.write(text)};
   const outcome plain = count(request, threads);
-  LABCOUNT_FUZZ_CHECK(gzipped.kind == plain.kind, "gzip: %s, plain: %s",
-                      gzipped.kind ? "error" : "ok", plain.kind ? "error" : "ok");
+  LABCOUNT_FUZZ_CHECK(gzipped.kind == plain.kind, "gzip: %s, plain: %s", gzipped.kind ? "error" : "ok",
+                      plain.kind ? "error" : "ok");
   if (plain.kind) {
     LABCOUNT_FUZZ_CHECK(gzipped.line == plain.line, "error on line %llu (gzip), %llu (plain)",
                         static_cast<unsigned long long>(gzipped.line), static_cast<unsigned long long>(plain.line));
     return 0;
   }
   LABCOUNT_FUZZ_CHECK(gzipped.result->rows == plain.result->rows && gzipped.result->bad_rows == plain.result->bad_rows,
-                      "rows %llu/%llu (gzip), %llu/%llu (plain)",
-                      static_cast<unsigned long long>(gzipped.result->rows),
+                      "rows %llu/%llu (gzip), %llu/%llu (plain)", static_cast<unsigned long long>(gzipped.result->rows),
                       static_cast<unsigned long long>(gzipped.result->bad_rows),
                       static_cast<unsigned long long>(plain.result->rows),
                       static_cast<unsigned long long>(plain.result->bad_rows));

@@ -8,9 +8,9 @@
 #include <string>
 #include <utility>
 
-#include "util/errors.hpp"
 #include "fuzz_support.hpp"
 #include "tools/merge.hpp"
+#include "util/errors.hpp"
 
 namespace {
 

@@ -2,28 +2,28 @@
 // read paths), thread pools made once, and a check that stops the fuzzer with a message.
 #pragma once
 
+#include <fcntl.h>
+#include <unistd.h>
 #include <cstdio>
 #include <cstdlib>
-#include <fcntl.h>
 #include <map>
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unistd.h>
 
 #include "pipeline/count_pipeline.hpp"
 
 namespace labcount::fuzz {
 
 // A mismatch is a finding: print what differs, then crash so libFuzzer keeps the input.
-#define LABCOUNT_FUZZ_CHECK(cond, ...)                                \
-  do {                                                                \
-    if (!(cond)) {                                                    \
-      std::fprintf(stderr, "fuzz check failed: %s: ", #cond);         \
-      std::fprintf(stderr, __VA_ARGS__);                              \
-      std::fprintf(stderr, "\n");                                     \
-      __builtin_trap();                                               \
-    }                                                                 \
+#define LABCOUNT_FUZZ_CHECK(cond, ...)                        \
+  do {                                                        \
+    if (!(cond)) {                                            \
+      std::fprintf(stderr, "fuzz check failed: %s: ", #cond); \
+      std::fprintf(stderr, __VA_ARGS__);                      \
+      std::fprintf(stderr, "\n");                             \
+      __builtin_trap();                                       \
+    }                                                         \
   } while (0)
 
 // A file in $TMPDIR (or /tmp) that lives as long as the process; write() replaces its bytes. libFuzzer may end
@@ -71,7 +71,8 @@ inline std::map<std::string, std::uint64_t> counts_by_key(const count_result& re
 inline count_result run_cpu(const count_request& request, unsigned threads) {
   backend_options options;
   options.num_workers = threads;
-  return run_count(request, [&] { return make_cpu_backend(options); }, pool_of(threads));
+  return run_count(
+      request, [&] { return make_cpu_backend(options); }, pool_of(threads));
 }
 
 }  // namespace labcount::fuzz

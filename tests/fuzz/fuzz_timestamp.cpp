@@ -9,9 +9,9 @@
 #include <optional>
 #include <string>
 
-#include "util/errors.hpp"
 #include "fuzz_support.hpp"
 #include "time/timestamp.hpp"
+#include "util/errors.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace labcount;

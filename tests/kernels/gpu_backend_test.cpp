@@ -250,8 +250,7 @@ std::vector<std::int64_t> make_times(std::size_t num_rows, time_pattern t, std::
       case time_pattern::repeats:
         value = midnight + 3'600 * std::uniform_int_distribution<std::int64_t>(0, 4)(rng);
         break;
-      case time_pattern::around_midnight:
-        break;
+      case time_pattern::around_midnight: break;
       case time_pattern::before_1970:
         value = -10'441 * seconds_per_day + around(rng);  // 1941-06-01
         break;
@@ -363,16 +362,16 @@ TEST_P(GpuValuesMatchCpu, GroupsMatchCpuBackendAndReference) {
   EXPECT_EQ(gpu_groups, reference_groups(codes, buckets));
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    SmallSizes, GpuValuesMatchCpu,
-    ::testing::Combine(::testing::Values(std::size_t{0}, std::size_t{1}, std::size_t{31}, std::size_t{32},
-                                         std::size_t{33}, std::size_t{1000}),
-                       ::testing::Values(cardinality::one_key, cardinality::all_unique, cardinality::random,
-                                         cardinality::skewed),
-                       ::testing::Values(time_pattern::repeats, time_pattern::around_midnight,
-                                         time_pattern::before_1970, time_pattern::wide),
-                       ::testing::Values(1u, 3u), ::testing::Values(std::size_t{0}, std::size_t{7})),
-    gpu_value_case_name);
+INSTANTIATE_TEST_SUITE_P(SmallSizes, GpuValuesMatchCpu,
+                         ::testing::Combine(::testing::Values(std::size_t{0}, std::size_t{1}, std::size_t{31},
+                                                              std::size_t{32}, std::size_t{33}, std::size_t{1000}),
+                                            ::testing::Values(cardinality::one_key, cardinality::all_unique,
+                                                              cardinality::random, cardinality::skewed),
+                                            ::testing::Values(time_pattern::repeats, time_pattern::around_midnight,
+                                                              time_pattern::before_1970, time_pattern::wide),
+                                            ::testing::Values(1u, 3u),
+                                            ::testing::Values(std::size_t{0}, std::size_t{7})),
+                         gpu_value_case_name);
 
 // Many batches and merges per worker, several threads at once.
 INSTANTIATE_TEST_SUITE_P(

@@ -75,15 +75,15 @@ TEST_P(SortReduceCpp, MergeOfTwoHalvesMatchesWhole) {
   expect_same(merge_code_counts_cpp(reduce_codes_cpp(first), reduce_codes_cpp(second)), reference_counts(codes));
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    SizesAndCardinalities, SortReduceCpp,
-    ::testing::Combine(::testing::Values(std::size_t{0}, std::size_t{1}, std::size_t{31}, std::size_t{32},
-                                         std::size_t{33}, std::size_t{1000}, std::size_t{1} << 20),
-                       ::testing::Values(cardinality::one_key, cardinality::all_unique, cardinality::random,
-                                         cardinality::skewed)),
-    [](const ::testing::TestParamInfo<size_and_cardinality>& info) {
-      return "Rows" + std::to_string(std::get<0>(info.param)) + to_string(std::get<1>(info.param));
-    });
+INSTANTIATE_TEST_SUITE_P(SizesAndCardinalities, SortReduceCpp,
+                         ::testing::Combine(::testing::Values(std::size_t{0}, std::size_t{1}, std::size_t{31},
+                                                              std::size_t{32}, std::size_t{33}, std::size_t{1000},
+                                                              std::size_t{1} << 20),
+                                            ::testing::Values(cardinality::one_key, cardinality::all_unique,
+                                                              cardinality::random, cardinality::skewed)),
+                         [](const ::testing::TestParamInfo<size_and_cardinality>& info) {
+                           return "Rows" + std::to_string(std::get<0>(info.param)) + to_string(std::get<1>(info.param));
+                         });
 
 TEST(SortReduceCppExample, WorkedExampleFromTheHeader) {
   // [S2 S1 S1 S3] -> codes [1 0 0 2] -> sort -> [0 0 1 2] -> reduce_by_key -> (0,2) (1,1) (2,1)

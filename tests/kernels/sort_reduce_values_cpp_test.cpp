@@ -17,8 +17,8 @@
 #include <vector>
 
 #include "backend/backend.hpp"
-#include "util/errors.hpp"
 #include "kernels/sort_reduce.hpp"
+#include "util/errors.hpp"
 
 namespace labcount::kernels {
 namespace {
@@ -126,19 +126,13 @@ std::vector<std::int64_t> make_times(std::size_t num_rows, times t, std::mt19937
   while (i < num_rows) {
     std::int64_t value = 0;
     switch (t) {
-      case times::repeats:
-        value = midnight + 3'600 * std::uniform_int_distribution<std::int64_t>(0, 4)(rng);
-        break;
-      case times::midnight:
-        value = midnight + around(rng);
-        break;
-      case times::negative:
-        value = before_1970 + around(rng);
-        break;
+      case times::repeats: value = midnight + 3'600 * std::uniform_int_distribution<std::int64_t>(0, 4)(rng); break;
+      case times::midnight: value = midnight + around(rng); break;
+      case times::negative: value = before_1970 + around(rng); break;
       case times::wide:
         value = std::uniform_int_distribution<int>(0, 20)(rng) == 0
                     ? (std::uniform_int_distribution<int>(0, 1)(rng) == 0 ? -4'000'000'000'000'000'000
-                                                                           : 4'000'000'000'000'000'000) +
+                                                                          : 4'000'000'000'000'000'000) +
                           around(rng)
                     : midnight + around(rng);
         break;
@@ -210,15 +204,15 @@ std::string value_case_name(const ::testing::TestParamInfo<value_case>& info) {
          to_string(std::get<2>(info.param)) + to_string(std::get<3>(info.param));
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    SmallSizes, SortReduceValuesCpp,
-    ::testing::Combine(::testing::Values(std::size_t{0}, std::size_t{1}, std::size_t{31}, std::size_t{32},
-                                         std::size_t{33}, std::size_t{1000}),
-                       ::testing::Values(cardinality::one_key, cardinality::all_unique, cardinality::random,
-                                         cardinality::skewed),
-                       ::testing::Values(times::repeats, times::midnight, times::negative, times::wide),
-                       ::testing::Values(pair_sort::automatic, pair_sort::two_keys)),
-    value_case_name);
+INSTANTIATE_TEST_SUITE_P(SmallSizes, SortReduceValuesCpp,
+                         ::testing::Combine(::testing::Values(std::size_t{0}, std::size_t{1}, std::size_t{31},
+                                                              std::size_t{32}, std::size_t{33}, std::size_t{1000}),
+                                            ::testing::Values(cardinality::one_key, cardinality::all_unique,
+                                                              cardinality::random, cardinality::skewed),
+                                            ::testing::Values(times::repeats, times::midnight, times::negative,
+                                                              times::wide),
+                                            ::testing::Values(pair_sort::automatic, pair_sort::two_keys)),
+                         value_case_name);
 
 // ---- many batches of a larger input (the shape of a real run: reduce a batch, merge it into the total) ----
 
@@ -235,16 +229,16 @@ TEST_P(SortReduceValuesCppMultiBatch, StatsAndGroupsMatchReference) {
   EXPECT_EQ(groups_cpp(input.codes, input.seconds, 7'919, sort), reference_groups(input.codes, input.seconds));
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Rows100000Batch7919, SortReduceValuesCppMultiBatch,
-    ::testing::Combine(::testing::Values(cardinality::one_key, cardinality::all_unique, cardinality::random,
-                                         cardinality::skewed),
-                       ::testing::Values(times::repeats, times::midnight, times::negative, times::wide),
-                       ::testing::Values(pair_sort::automatic, pair_sort::two_keys)),
-    [](const ::testing::TestParamInfo<multi_batch_case>& info) {
-      return to_string(std::get<0>(info.param)) + to_string(std::get<1>(info.param)) +
-             to_string(std::get<2>(info.param));
-    });
+INSTANTIATE_TEST_SUITE_P(Rows100000Batch7919, SortReduceValuesCppMultiBatch,
+                         ::testing::Combine(::testing::Values(cardinality::one_key, cardinality::all_unique,
+                                                              cardinality::random, cardinality::skewed),
+                                            ::testing::Values(times::repeats, times::midnight, times::negative,
+                                                              times::wide),
+                                            ::testing::Values(pair_sort::automatic, pair_sort::two_keys)),
+                         [](const ::testing::TestParamInfo<multi_batch_case>& info) {
+                           return to_string(std::get<0>(info.param)) + to_string(std::get<1>(info.param)) +
+                                  to_string(std::get<2>(info.param));
+                         });
 
 // ---- the worked examples and the edges ----
 
@@ -339,8 +333,7 @@ TEST(SortReduceValuesCppEdges, WholeInt64RangeWithTwoCodesFallsBack) {
   static_assert(!composite_layout_for(1, int64_min, int64_max).fits);
   const std::vector<std::uint32_t> codes{1, 0, 1, 0};
   const std::vector<std::int64_t> seconds{int64_max, int64_min, int64_min, int64_min};
-  EXPECT_EQ(reduce_pairs_cpp(codes, seconds),
-            (pair_counts{{0, 1, 1}, {int64_min, int64_min, int64_max}, {2, 1, 1}}));
+  EXPECT_EQ(reduce_pairs_cpp(codes, seconds), (pair_counts{{0, 1, 1}, {int64_min, int64_min, int64_max}, {2, 1, 1}}));
   EXPECT_EQ(groups_cpp(codes, seconds), reference_groups(codes, seconds));
 }
 
@@ -349,11 +342,11 @@ TEST(SortReduceValuesCppEdges, CompositeLayoutBoundaries) {
   static_assert(composite_layout_for(0, 5, 5).end_bit == 1);  // radix sort needs at least one bit
   static_assert(composite_layout_for(1242, 0, 86'399).value_bits == 17);
   static_assert(composite_layout_for(1242, 0, 86'399).end_bit == 28);
-  static_assert(composite_layout_for(max_code, -1, 0xFFFF'FFFE).fits);       // 32 + 32 bits
-  static_assert(!composite_layout_for(max_code, -1, 0xFFFF'FFFF).fits);      // 32 + 33 bits
+  static_assert(composite_layout_for(max_code, -1, 0xFFFF'FFFE).fits);   // 32 + 32 bits
+  static_assert(!composite_layout_for(max_code, -1, 0xFFFF'FFFF).fits);  // 32 + 33 bits
   static_assert(composite_layout_for(max_code, -1, 0xFFFF'FFFF).end_bit == 64);
-  static_assert(composite_layout_for(1, int64_min, -1).fits);                // 1 + 63 bits
-  static_assert(!composite_layout_for(1, int64_min, 0).fits);                // 1 + 64 bits
+  static_assert(composite_layout_for(1, int64_min, -1).fits);  // 1 + 63 bits
+  static_assert(!composite_layout_for(1, int64_min, 0).fits);  // 1 + 64 bits
   SUCCEED();
 }
 

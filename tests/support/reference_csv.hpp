@@ -19,8 +19,7 @@ struct reference_result {
   std::vector<std::string> header;
 };
 
-inline reference_result reference_count(std::string_view text, char delimiter, bool has_header,
-                                        std::size_t key_index,
+inline reference_result reference_count(std::string_view text, char delimiter, bool has_header, std::size_t key_index,
                                         std::vector<std::vector<std::string>>* good_rows = nullptr) {
   reference_result out;
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);

@@ -1,10 +1,10 @@
 // Test helper: a file with given bytes in a fresh temporary directory, removed afterwards.
 #pragma once
 
+#include <stdlib.h>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
-#include <stdlib.h>
 #include <string>
 #include <string_view>
 

@@ -26,9 +26,7 @@ inline std::string to_string(cardinality c) {
 inline std::vector<std::uint32_t> make_codes(std::size_t num_rows, cardinality c, std::mt19937& rng) {
   std::vector<std::uint32_t> codes(num_rows);
   switch (c) {
-    case cardinality::one_key:
-      std::fill(codes.begin(), codes.end(), 0u);
-      break;
+    case cardinality::one_key: std::fill(codes.begin(), codes.end(), 0u); break;
     case cardinality::all_unique:
       for (std::size_t i = 0; i < num_rows; ++i) codes[i] = static_cast<std::uint32_t>(i);
       std::shuffle(codes.begin(), codes.end(), rng);

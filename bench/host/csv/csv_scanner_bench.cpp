@@ -18,9 +18,10 @@ struct key_digest {
   std::uint64_t hash = 0;
   void add(std::string_view key) noexcept {
     ++rows;
-    const std::uint64_t ends = key.empty() ? 0
-                                           : static_cast<unsigned char>(key.front()) |
-                                                 static_cast<std::uint64_t>(static_cast<unsigned char>(key.back())) << 8;
+    const std::uint64_t ends = key.empty()
+                                   ? 0
+                                   : static_cast<unsigned char>(key.front()) |
+                                         static_cast<std::uint64_t>(static_cast<unsigned char>(key.back())) << 8;
     hash = (hash ^ key.size() ^ ends << 16) * 0x100000001b3ULL;
   }
   friend bool operator==(const key_digest&, const key_digest&) = default;

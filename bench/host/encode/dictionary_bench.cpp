@@ -22,7 +22,7 @@ constexpr std::size_t num_rows = std::size_t{1} << 22;
 constexpr std::size_t key_bytes = 9;
 
 struct dictionary_input {
-  std::string keys;  // num_rows keys of key_bytes each, back to back
+  std::string keys;            // num_rows keys of key_bytes each, back to back
   std::uint64_t code_sum = 0;  // sum over rows of the first-seen code of the row's key
   std::size_t distinct = 0;
   std::string_view key(std::size_t row) const noexcept { return {keys.data() + row * key_bytes, key_bytes}; }

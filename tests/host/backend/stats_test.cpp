@@ -10,9 +10,9 @@
 #include <sstream>
 
 #include "pipeline/count_pipeline.hpp"
-#include "util/errors.hpp"
 #include "support/reference_csv.hpp"
 #include "support/temp_file.hpp"
+#include "util/errors.hpp"
 
 namespace labcount {
 namespace {
@@ -71,7 +71,8 @@ count_result run(const std::string& path, value_mode mode, unsigned threads, std
   backend_options options;
   options.num_workers = threads;
   options.mode = mode;
-  return run_count(request, [&] { return make_cpu_backend(options); }, pool);
+  return run_count(
+      request, [&] { return make_cpu_backend(options); }, pool);
 }
 
 // With `runs`, a key repeats the previous row's with probability 7/8 (as in lab logs, which list a sample's
@@ -140,8 +141,7 @@ TEST(CpuBackendGroups, SortedByCodeThenBucket) {
   const std::int64_t vb[] = {5, 7};
   backend->consume_values(0, a, va);
   backend->consume_values(1, b, vb);
-  EXPECT_EQ(backend->finish_groups(),
-            (std::vector<group_count>{{0, 7, 2}, {1, -2, 1}, {1, 5, 2}}));
+  EXPECT_EQ(backend->finish_groups(), (std::vector<group_count>{{0, 7, 2}, {1, -2, 1}, {1, 5, 2}}));
 }
 
 TEST(StatsDifferential, RandomLabFilesMatchTheReference) {

@@ -28,8 +28,8 @@ TEST(ParseRecord, PlainAndEmptyFields) {
   EXPECT_EQ(fields_of("a,b,c"), (strings{"a", "b", "c"}));
   EXPECT_EQ(fields_of(""), (strings{""}));
   EXPECT_EQ(fields_of(",,"), (strings{"", "", ""}));
-  EXPECT_EQ(fields_of("a,b\r"), (strings{"a", "b"}));  // CR before the LF is the line ending
-  EXPECT_EQ(fields_of("a\rb,c"), (strings{"a\rb", "c"}));  // a CR inside a field is data
+  EXPECT_EQ(fields_of("a,b\r"), (strings{"a", "b"}));        // CR before the LF is the line ending
+  EXPECT_EQ(fields_of("a\rb,c"), (strings{"a\rb", "c"}));    // a CR inside a field is data
   EXPECT_EQ(fields_of(" a , b "), (strings{" a ", " b "}));  // no trimming
   EXPECT_EQ(fields_of("a;b,c", ';'), (strings{"a", "b,c"}));
 }

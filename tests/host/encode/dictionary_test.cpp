@@ -55,7 +55,8 @@ TEST(KeyDictionary, KeysThatArePrefixesOfEachOther) {
   key_dictionary dict;
   const std::string longest = "S1234567890123456789012345678901234567890";
   std::vector<std::uint32_t> codes;
-  for (std::size_t n = 0; n <= longest.size(); ++n) codes.push_back(dict.encode(std::string_view(longest).substr(0, n)));
+  for (std::size_t n = 0; n <= longest.size(); ++n)
+    codes.push_back(dict.encode(std::string_view(longest).substr(0, n)));
   EXPECT_EQ(dict.size(), longest.size() + 1);
   for (std::size_t n = 0; n <= longest.size(); ++n) {
     EXPECT_EQ(codes[n], n);
@@ -66,8 +67,9 @@ TEST(KeyDictionary, KeysThatArePrefixesOfEachOther) {
 
 TEST(KeyDictionary, BinaryKeysWithNulBytes) {
   key_dictionary dict;
-  const std::vector<std::string_view> keys = {"a\0b"sv, "a\0c"sv, "a"sv, "a\0"sv, "\0"sv, "\0\0"sv, ""sv,
-                                              "\0\0\0\0\0\0\0\0\0"sv, "\0\0\0\0\0\0\0\0\0\0"sv, "\xff\xfe"sv};
+  const std::vector<std::string_view> keys = {
+      "a\0b"sv,    "a\0c"sv, "a"sv, "a\0"sv, "\0"sv, "\0\0"sv, ""sv, "\0\0\0\0\0\0\0\0\0"sv, "\0\0\0\0\0\0\0\0\0\0"sv,
+      "\xff\xfe"sv};
   for (std::size_t i = 0; i < keys.size(); ++i) EXPECT_EQ(dict.encode(keys[i]), i) << i;
   for (std::size_t i = 0; i < keys.size(); ++i) {
     EXPECT_EQ(dict.encode(keys[i]), i) << i;

@@ -4,10 +4,10 @@
 
 #include <map>
 
-#include "pipeline/count_pipeline.hpp"
-#include "util/errors.hpp"
 #include "input/input_list.hpp"
+#include "pipeline/count_pipeline.hpp"
 #include "support/temp_file.hpp"
+#include "util/errors.hpp"
 
 namespace labcount {
 namespace {
@@ -20,7 +20,8 @@ count_result run(const std::vector<std::string>& inputs, count_request request =
   thread_pool pool(threads);
   backend_options options;
   options.num_workers = threads;
-  return run_count(request, [&] { return make_cpu_backend(options); }, pool);
+  return run_count(
+      request, [&] { return make_cpu_backend(options); }, pool);
 }
 
 counts_map totals(const count_result& r) {

@@ -2,8 +2,8 @@
 
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <csignal>
 #include <unistd.h>
+#include <csignal>
 
 #include <gtest/gtest.h>
 

@@ -15,8 +15,8 @@
 #include <utility>
 #include <vector>
 
-#include "util/errors.hpp"
 #include "output/output_file.hpp"
+#include "util/errors.hpp"
 
 namespace labcount {
 namespace {
@@ -27,9 +27,9 @@ using namespace std::string_literals;  // "a\0b"s keeps embedded NULs
 std::string written(std::span<const count_row> rows, const output_options& options) {
   const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
   static int serial = 0;
-  const std::filesystem::path path = std::filesystem::path(::testing::TempDir()) /
-                                     (std::string("result_writer_") + test->name() + "_" +
-                                      std::to_string(serial++) + ".out");
+  const std::filesystem::path path =
+      std::filesystem::path(::testing::TempDir()) /
+      (std::string("result_writer_") + test->name() + "_" + std::to_string(serial++) + ".out");
   {
     output_file out(path.string());
     write_rows(out, rows, options);
@@ -125,7 +125,7 @@ TEST(OrderRows, KeyOrderComparesBytesUnsignedAndKeepsEmbeddedNuls) {
 
 TEST(OrderRows, KeyOrderBeyondEightBytesOfCommonPrefix) {
   const std::vector<std::string> storage{"SAMPLE-000000010", "SAMPLE-000000002", "SAMPLE-00000001",
-                                         "SAMPLE-0000000", "SAMPLE-000000001", "SAMPLE-00000000"};
+                                         "SAMPLE-0000000",   "SAMPLE-000000001", "SAMPLE-00000000"};
   std::vector<count_row> rows;
   for (const std::string& key : storage) rows.push_back({key, 1});
   std::vector<std::string> expected = storage;
@@ -190,8 +190,8 @@ TEST(OrderRows, TopKeepsTheFirstRowsAfterSorting) {
 // Random keys of the shapes that stress the chunked sort: long shared prefixes, lengths around the
 // 8-byte chunk boundaries, embedded NULs (equal to the padding), high bytes, duplicates, skewed counts.
 std::vector<std::string> random_keys(std::size_t num_keys, std::mt19937_64& rng) {
-  const std::vector<std::string> prefixes{"", "S", "SAMPLE-0", "SAMPLE-00000000", "\0\0\0\0\0\0\0\0"s,
-                                          "\xFF\xFF\xFF\xFF\xFF\xFF\xFF"};
+  const std::vector<std::string> prefixes{
+      "", "S", "SAMPLE-0", "SAMPLE-00000000", "\0\0\0\0\0\0\0\0"s, "\xFF\xFF\xFF\xFF\xFF\xFF\xFF"};
   std::vector<std::string> keys;
   for (std::size_t i = 0; i < num_keys; ++i) {
     std::string key = prefixes[rng() % prefixes.size()];
@@ -303,31 +303,35 @@ TEST(WriteRows, JsonEscapesQuotesBackslashesAndControls) {
 }
 
 TEST(WriteRows, JsonPassesValidUtf8Unchanged) {
-  for (std::string_view key : {"\xC2\x80", "\xC3\xA9t\xC3\xA9", "\xDF\xBF", "\xE0\xA0\x80", "\xE2\x82\xAC",
-                               "\xED\x9F\xBF", "\xEE\x80\x80", "\xEF\xBF\xBF", "\xF0\x90\x80\x80",
-                               "\xF0\x9F\xA7\xAA", "\xF4\x8F\xBF\xBF", "\xE6\xA0\xB7\xE6\x9C\xAC-1"})
+  for (std::string_view key :
+       {"\xC2\x80", "\xC3\xA9t\xC3\xA9", "\xDF\xBF", "\xE0\xA0\x80", "\xE2\x82\xAC", "\xED\x9F\xBF", "\xEE\x80\x80",
+        "\xEF\xBF\xBF", "\xF0\x90\x80\x80", "\xF0\x9F\xA7\xAA", "\xF4\x8F\xBF\xBF", "\xE6\xA0\xB7\xE6\x9C\xAC-1"})
     EXPECT_EQ(json_of(key), "\"" + std::string(key) + "\"") << key;
 }
 
 TEST(WriteRows, JsonReplacesEachByteOfInvalidUtf8) {
   const std::string fffd = "\xEF\xBF\xBD";
   auto q = [](const std::string& s) { return "\"" + s + "\""; };
-  EXPECT_EQ(json_of("\x80"), q(fffd));                               // lone continuation byte
-  EXPECT_EQ(json_of("a\xBF" "b"), q("a" + fffd + "b"));
-  EXPECT_EQ(json_of("\xC0\xAF"), q(fffd + fffd));                    // overlong '/'
-  EXPECT_EQ(json_of("\xC1\xBF"), q(fffd + fffd));                    // overlong
-  EXPECT_EQ(json_of("\xE0\x80\x80"), q(fffd + fffd + fffd));         // overlong NUL
-  EXPECT_EQ(json_of("\xE0\x9F\xBF"), q(fffd + fffd + fffd));         // overlong U+07FF
+  EXPECT_EQ(json_of("\x80"), q(fffd));  // lone continuation byte
+  EXPECT_EQ(json_of("a\xBF"
+                    "b"),
+            q("a" + fffd + "b"));
+  EXPECT_EQ(json_of("\xC0\xAF"), q(fffd + fffd));                        // overlong '/'
+  EXPECT_EQ(json_of("\xC1\xBF"), q(fffd + fffd));                        // overlong
+  EXPECT_EQ(json_of("\xE0\x80\x80"), q(fffd + fffd + fffd));             // overlong NUL
+  EXPECT_EQ(json_of("\xE0\x9F\xBF"), q(fffd + fffd + fffd));             // overlong U+07FF
   EXPECT_EQ(json_of("\xF0\x8F\xBF\xBF"), q(fffd + fffd + fffd + fffd));  // overlong U+FFFF
-  EXPECT_EQ(json_of("\xED\xA0\x80"), q(fffd + fffd + fffd));         // surrogate U+D800
-  EXPECT_EQ(json_of("\xED\xBF\xBF"), q(fffd + fffd + fffd));         // surrogate U+DFFF
+  EXPECT_EQ(json_of("\xED\xA0\x80"), q(fffd + fffd + fffd));             // surrogate U+D800
+  EXPECT_EQ(json_of("\xED\xBF\xBF"), q(fffd + fffd + fffd));             // surrogate U+DFFF
   EXPECT_EQ(json_of("\xF4\x90\x80\x80"), q(fffd + fffd + fffd + fffd));  // U+110000
   EXPECT_EQ(json_of("\xF5\x80\x80\x80"), q(fffd + fffd + fffd + fffd));
   EXPECT_EQ(json_of("\xFE\xFF"), q(fffd + fffd));
-  EXPECT_EQ(json_of("x\xE2\x82"), q("x" + fffd + fffd));             // truncated at the end
-  EXPECT_EQ(json_of("\xE2\x82" "A"), q(fffd + fffd + "A"));          // truncated before ASCII
+  EXPECT_EQ(json_of("x\xE2\x82"), q("x" + fffd + fffd));  // truncated at the end
+  EXPECT_EQ(json_of("\xE2\x82"
+                    "A"),
+            q(fffd + fffd + "A"));  // truncated before ASCII
   EXPECT_EQ(json_of("\xF0\x9F\xA7"), q(fffd + fffd + fffd));
-  EXPECT_EQ(json_of("\xC3\xC3\xA9"), q(fffd + "\xC3\xA9"));          // a valid sequence after a bad lead
+  EXPECT_EQ(json_of("\xC3\xC3\xA9"), q(fffd + "\xC3\xA9"));  // a valid sequence after a bad lead
   EXPECT_EQ(json_of("\xC3\xA9\xA9\"\x01"), q("\xC3\xA9" + fffd + "\\\"\\u0001"));
 }
 
@@ -442,8 +446,7 @@ TEST(WriteRowsWithFile, JsonExactBytes) {
 
 TEST(WriteRowsWithFile, FileNamesAreQuotedAndEscapedLikeKeys) {
   std::vector<count_row> rows{{"k,1", 2, "dir/a,b \"c\".csv"}};
-  EXPECT_EQ(written_with_file(rows, output_format::csv),
-            "file,SampleID,count\n\"dir/a,b \"\"c\"\".csv\",\"k,1\",2\n");
+  EXPECT_EQ(written_with_file(rows, output_format::csv), "file,SampleID,count\n\"dir/a,b \"\"c\"\".csv\",\"k,1\",2\n");
   std::vector<count_row> odd{{"k", 2, "a\tb\nc\\.csv"}};
   EXPECT_EQ(written_with_file(odd, output_format::tsv), "file\tSampleID\tcount\na\\tb\\nc\\\\.csv\tk\t2\n");
   std::vector<count_row> invalid{{"k", 2, "\"\xFF\""}};
@@ -474,25 +477,23 @@ TEST(WriteRowsWithFile, LargeOutputCrossesFlushesIntact) {
 TEST(OrderRowsWithFile, KeyOrderIsFileThenKey) {
   std::vector<count_row> rows{{"S2", 1, "b.csv"}, {"S10", 4, "a.csv"}, {"S1", 4, "b.csv"},
                               {"S1", 9, "a.csv"}, {"", 1, "a.csv"},    {"S1", 2, ""}};
-  EXPECT_EQ(as_file_rows(ordered_with_file(rows, sort_order::key)),
-            (std::vector<file_row>{{"", "S1", 2},
-                                   {"a.csv", "", 1},
-                                   {"a.csv", "S1", 9},
-                                   {"a.csv", "S10", 4},
-                                   {"b.csv", "S1", 4},
-                                   {"b.csv", "S2", 1}}));
+  EXPECT_EQ(as_file_rows(ordered_with_file(rows, sort_order::key)), (std::vector<file_row>{{"", "S1", 2},
+                                                                                           {"a.csv", "", 1},
+                                                                                           {"a.csv", "S1", 9},
+                                                                                           {"a.csv", "S10", 4},
+                                                                                           {"b.csv", "S1", 4},
+                                                                                           {"b.csv", "S2", 1}}));
 }
 
 TEST(OrderRowsWithFile, CountOrderIsCountThenFileThenKey) {
   std::vector<count_row> rows{{"S2", 4, "b.csv"}, {"S10", 4, "a.csv"}, {"S1", 4, "b.csv"},
                               {"S1", 9, "b.csv"}, {"S9", 4, "a.csv"},  {"S1", 1, "a.csv"}};
-  EXPECT_EQ(as_file_rows(ordered_with_file(rows, sort_order::count)),
-            (std::vector<file_row>{{"b.csv", "S1", 9},
-                                   {"a.csv", "S10", 4},
-                                   {"a.csv", "S9", 4},
-                                   {"b.csv", "S1", 4},
-                                   {"b.csv", "S2", 4},
-                                   {"a.csv", "S1", 1}}));
+  EXPECT_EQ(as_file_rows(ordered_with_file(rows, sort_order::count)), (std::vector<file_row>{{"b.csv", "S1", 9},
+                                                                                             {"a.csv", "S10", 4},
+                                                                                             {"a.csv", "S9", 4},
+                                                                                             {"b.csv", "S1", 4},
+                                                                                             {"b.csv", "S2", 4},
+                                                                                             {"a.csv", "S1", 1}}));
   EXPECT_EQ(as_file_rows(ordered_with_file(rows, sort_order::count, 2)),
             (std::vector<file_row>{{"b.csv", "S1", 9}, {"a.csv", "S10", 4}}));
   EXPECT_EQ(as_file_rows(ordered_with_file(rows, sort_order::key, 2)),
@@ -544,7 +545,6 @@ TEST(OrderRowsWithFile, DoesNotDependOnInputOrder) {
     EXPECT_EQ(as_file_rows(ordered_with_file(rows, order)), first);
   }
 }
-
 
 }  // namespace
 }  // namespace labcount

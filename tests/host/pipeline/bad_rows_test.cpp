@@ -75,11 +75,8 @@ TEST(BadRowLog, LinesAreResolvedAcrossChunkSeamsInAnyOrder) {
   }
   const std::string path = dir.write("f.csv", "a,k\n" + body);
   // Lines per chunk: one line each, uneven, 17 each, everything in one, two halves.
-  const std::vector<std::vector<std::size_t>> layouts = {std::vector<std::size_t>(200, 1),
-                                                         {3, 1, 4, 1, 5, 9, 2, 6},
-                                                         std::vector<std::size_t>(12, 17),
-                                                         {200},
-                                                         {50, 150}};
+  const std::vector<std::vector<std::size_t>> layouts = {
+      std::vector<std::size_t>(200, 1), {3, 1, 4, 1, 5, 9, 2, 6}, std::vector<std::size_t>(12, 17), {200}, {50, 150}};
   for (const auto& sizes : layouts)
     for (unsigned seed = 0; seed < 3; ++seed) {
       const auto summary = report(path, cut(body, sizes), bad_row_policy::skip, seed);

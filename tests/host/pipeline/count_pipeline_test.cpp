@@ -8,13 +8,13 @@
 #include <unistd.h>
 
 #include <map>
-#include <tuple>
 #include <random>
+#include <tuple>
 
-#include "util/errors.hpp"
 #include "input/input_source.hpp"
 #include "support/reference_csv.hpp"
 #include "support/temp_file.hpp"
+#include "util/errors.hpp"
 
 namespace labcount {
 namespace {
@@ -31,7 +31,8 @@ count_result run_request(const count_request& request, unsigned threads) {
   thread_pool pool(threads);
   backend_options options;
   options.num_workers = threads;
-  return run_count(request, [&] { return make_cpu_backend(options); }, pool);
+  return run_count(
+      request, [&] { return make_cpu_backend(options); }, pool);
 }
 
 run_output run(const std::vector<std::string>& paths, const std::string& key, unsigned threads, std::size_t chunk,
@@ -46,7 +47,8 @@ run_output run(const std::vector<std::string>& paths, const std::string& key, un
   run_output out;
   out.result = run_request(request, threads);
   for (std::uint32_t code = 0; code < out.result.dictionary.size(); ++code)
-    if (out.result.counts[code] != 0) out.counts[std::string(out.result.dictionary.key(code))] = out.result.counts[code];
+    if (out.result.counts[code] != 0)
+      out.counts[std::string(out.result.dictionary.key(code))] = out.result.counts[code];
   return out;
 }
 
@@ -103,7 +105,8 @@ TEST(CountPipeline, HighCardinalityGoesStraightToTheGlobalDictionary) {
   thread_pool pool(1);
   backend_options options;
   options.mode = value_mode::stats;
-  const count_result stats = run_count(request, [&] { return make_cpu_backend(options); }, pool);
+  const count_result stats = run_count(
+      request, [&] { return make_cpu_backend(options); }, pool);
   std::size_t checked = 0;
   for (std::uint32_t code = 0; code < stats.dictionary.size(); ++code) {
     if (stats.stats[code].count == 0) continue;
@@ -114,8 +117,9 @@ TEST(CountPipeline, HighCardinalityGoesStraightToTheGlobalDictionary) {
 }
 
 TEST(CountPipeline, SeedFormatCrlf) {
-  expect_same_everywhere("TestTime,SampleID\r\n8/10/2004 1:15,S00802\r\n8/10/2004 1:15,S00802\r\n8/10/2004 0:46,S96030\r\n",
-                         "SampleID", 1, {{"S00802", 2}, {"S96030", 1}});
+  expect_same_everywhere(
+      "TestTime,SampleID\r\n8/10/2004 1:15,S00802\r\n8/10/2004 1:15,S00802\r\n8/10/2004 0:46,S96030\r\n", "SampleID", 1,
+      {{"S00802", 2}, {"S96030", 1}});
 }
 
 TEST(CountPipeline, LineEndingsMixedAndLastLineWithoutNewline) {
@@ -127,9 +131,7 @@ TEST(CountPipeline, BlankLinesAreSkipped) {
   expect_same_everywhere("\n\r\na,k\n\n1,x\r\n\r\n\n2,x\n\n", "k", 1, {{"x", 2}});
 }
 
-TEST(CountPipeline, BomIsSkipped) {
-  expect_same_everywhere("\xEF\xBB\xBFk,a\nx,1\n", "k", 0, {{"x", 1}});
-}
+TEST(CountPipeline, BomIsSkipped) { expect_same_everywhere("\xEF\xBB\xBFk,a\nx,1\n", "k", 0, {{"x", 1}}); }
 
 TEST(CountPipeline, QuotedKeysWithDelimitersQuotesAndNewlines) {
   expect_same_everywhere("\"a\",\"k\"\n1,\"x,y\"\n2,\"say \"\"hi\"\"\"\n3,\"two\r\nlines\"\n4,x\n5,\"x\"\n", "k", 1,
@@ -218,7 +220,7 @@ TEST(CountPipeline, ARecordPastTheCapNamesItsLineAtAnyChunkSize) {
   for (unsigned threads : thread_counts)
     for (std::size_t chunk : {std::size_t{1}, std::size_t{64}, std::size_t{1000}}) {
       for (const auto& [path, kind, line] : {std::tuple{first, error_kind::record_too_long, 302u},
-                                              std::tuple{second, error_kind::too_few_fields, 302u}}) {
+                                             std::tuple{second, error_kind::too_few_fields, 302u}}) {
         count_request request;
         request.inputs = {path};
         request.key = "k";

@@ -103,22 +103,22 @@ TEST(TimeParser, AcceptsEveryShape) {
 }
 
 TEST(TimeParser, RejectsWhatIsNotATimestamp) {
-  for (const char* text : {
-           "", " ", "abc", "8", "8/", "8/10", "8/10/", "8/10/200",
-           // spaces are data: keys and values are byte-exact
-           " 8/10/2004 1:15", "8/10/2004 1:15 ", "8/10/2004  1:15", " 2004-08-10", "2004-08-10 ", "8/10/2004 ",
-           // out of range
-           "13/1/2004", "0/1/2004", "1/32/2004", "1/0/2004", "4/31/2004", "1/1/2004 24:00", "1/1/2004 1:60",
-           "1/1/2004 1:15:60", "2004-13-01", "2004-00-10", "2004-02-30", "2004-08-10T24:00", "2004-08-10T23:60",
-           "2004-08-10T23:59:60",
-           // wrong shape
-           "8/10/04 1:15", "8/10/04", "8/10/20041", "8/10/2004 1:15x", "8/10/2004 1:15:", "8/10/2004 1:5",
-           "8/10/2004 123:15", "8/10/2004 1:150", "8/10/2004 1:15:7", "8/10/2004 1:15:070", "8/10/2004 1",
-           "8/10/2004 1:", "8/10/2004T1:15", "8/10/2004 1:15Z", "8/10/2004 1:15:07.5", "123/10/2004", "8/100/2004",
-           "8-10-2004", "2004/08/10", "2004-8-10", "2004-08-1", "2004-08-10T1:15", "2004-08-10T01:5",
-           "2004-08-10T01", "2004-08-10T", "2004-08-10Z", "2004-08-10x", "2004-08-10T01:15:07.",
-           "2004-08-10T01:15.5", "2004-08-10T01:15:07ZZ", "2004-08-10T01:15:07Zx", "2004-08-10T01:15:07+00:00",
-           "2004-08-10t01:15", "2004-08-10  01:15", "+2004-08-10", "-1/1/2004", "1/1/-200", "８/10/2004"}) {
+  for (const char* text :
+       {"", " ", "abc", "8", "8/", "8/10", "8/10/", "8/10/200",
+        // spaces are data: keys and values are byte-exact
+        " 8/10/2004 1:15", "8/10/2004 1:15 ", "8/10/2004  1:15", " 2004-08-10", "2004-08-10 ", "8/10/2004 ",
+        // out of range
+        "13/1/2004", "0/1/2004", "1/32/2004", "1/0/2004", "4/31/2004", "1/1/2004 24:00", "1/1/2004 1:60",
+        "1/1/2004 1:15:60", "2004-13-01", "2004-00-10", "2004-02-30", "2004-08-10T24:00", "2004-08-10T23:60",
+        "2004-08-10T23:59:60",
+        // wrong shape
+        "8/10/04 1:15", "8/10/04", "8/10/20041", "8/10/2004 1:15x", "8/10/2004 1:15:", "8/10/2004 1:5",
+        "8/10/2004 123:15", "8/10/2004 1:150", "8/10/2004 1:15:7", "8/10/2004 1:15:070", "8/10/2004 1",
+        "8/10/2004 1:", "8/10/2004T1:15", "8/10/2004 1:15Z", "8/10/2004 1:15:07.5", "123/10/2004", "8/100/2004",
+        "8-10-2004", "2004/08/10", "2004-8-10", "2004-08-1", "2004-08-10T1:15", "2004-08-10T01:5", "2004-08-10T01",
+        "2004-08-10T", "2004-08-10Z", "2004-08-10x", "2004-08-10T01:15:07.", "2004-08-10T01:15.5",
+        "2004-08-10T01:15:07ZZ", "2004-08-10T01:15:07Zx", "2004-08-10T01:15:07+00:00", "2004-08-10t01:15",
+        "2004-08-10  01:15", "+2004-08-10", "-1/1/2004", "1/1/-200", "８/10/2004"}) {
     timestamp t = 12345;
     EXPECT_FALSE(time_parser{}.parse(text, t)) << "'" << text << "'";
   }
@@ -142,9 +142,8 @@ TEST(TimeParser, RandomInstantsRoundTripAgainstTimegm) {
     const int s = std::uniform_int_distribution<int>(0, 59)(rng);
     const std::string date = std::to_string(year) + "-" + two_digits(month) + "-" + two_digits(day_of_month);
     const std::string iso = date + "T" + two_digits(h) + ":" + two_digits(m) + ":" + two_digits(s);
-    const std::string lab = std::to_string(month) + "/" + std::to_string(day_of_month) + "/" +
-                            std::to_string(year) + " " + std::to_string(h) + ":" + two_digits(m) + ":" +
-                            two_digits(s);
+    const std::string lab = std::to_string(month) + "/" + std::to_string(day_of_month) + "/" + std::to_string(year) +
+                            " " + std::to_string(h) + ":" + two_digits(m) + ":" + two_digits(s);
     const timestamp expected = reference_timegm(year, month, day_of_month, h, m, s);
     // timegm normalizes Feb 30 to Mar 1: the date is valid exactly when it comes back unchanged.
     const bool valid = reference_strftime(expected, "%Y-%m-%dT%H:%M:%S") == iso;
@@ -214,10 +213,10 @@ std::optional<timestamp> reference_parse(const std::string& text) {
 TEST(TimeParser, MutatedInputsAgreeWithAReference) {
   std::mt19937_64 rng(7);
   const std::vector<std::string> seeds = {
-      "8/10/2004 1:15",      "12/31/2004 23:59",    "1/1/2004 0:00:00",     "12/31/1999 23:59:59",
-      "2/29/2000 12:30",     "2/29/1900 12:30",     "10/9/2004",            "1/22/2004",
-      "2004-08-10",          "2004-08-10T01:15",    "2004-08-10 01:15:07",  "2004-02-29T23:59:59.999Z",
-      "2100-02-28T00:00Z",   "0000-02-29",          "9999-12-31 23:59:59",  "1/1/0000"};
+      "8/10/2004 1:15",    "12/31/2004 23:59", "1/1/2004 0:00:00",    "12/31/1999 23:59:59",
+      "2/29/2000 12:30",   "2/29/1900 12:30",  "10/9/2004",           "1/22/2004",
+      "2004-08-10",        "2004-08-10T01:15", "2004-08-10 01:15:07", "2004-02-29T23:59:59.999Z",
+      "2100-02-28T00:00Z", "0000-02-29",       "9999-12-31 23:59:59", "1/1/0000"};
   const std::string alphabet = "0123456789/:- TZ.x\xff";
   std::uniform_int_distribution<std::size_t> pick_char(0, alphabet.size() - 1);
   std::size_t accepted = 0;
@@ -262,8 +261,7 @@ TEST(TimeParser, EveryDayOfTenThousandYears) {
     for (int month = 1; month <= 12; ++month) {
       for (int day_of_month = 1; day_of_month <= month_days[month - 1]; ++day_of_month) {
         const std::string iso = std::string(year_text) + "-" + two_digits(month) + "-" + two_digits(day_of_month);
-        const std::string lab =
-            std::to_string(month) + "/" + std::to_string(day_of_month) + "/" + year_text + " 0:00";
+        const std::string lab = std::to_string(month) + "/" + std::to_string(day_of_month) + "/" + year_text + " 0:00";
         timestamp from_iso = 0, from_lab = 0;
         ASSERT_TRUE(parser.parse(iso, from_iso)) << iso;
         ASSERT_TRUE(parser.parse(lab, from_lab)) << lab;
@@ -272,8 +270,8 @@ TEST(TimeParser, EveryDayOfTenThousandYears) {
         ASSERT_EQ(format_iso(from_iso), iso + "T00:00:00");
         previous = from_iso;
       }
-      const std::string after_end = std::to_string(month) + "/" + std::to_string(month_days[month - 1] + 1) + "/" +
-                                    year_text;
+      const std::string after_end =
+          std::to_string(month) + "/" + std::to_string(month_days[month - 1] + 1) + "/" + year_text;
       ASSERT_FALSE(parses(after_end)) << after_end;
     }
   }
@@ -310,7 +308,6 @@ TEST(FormatIso, EdgesOfTheRange) {
   EXPECT_EQ(format_iso(INT64_MAX), "292277026596-12-04T15:30:07");
 }
 
-
 TEST(TimeBucket, HourAndDayBoundaries) {
   EXPECT_EQ(bucket_of(0, time_bucket::hour), 0);
   EXPECT_EQ(bucket_of(hour - 1, time_bucket::hour), 0);
@@ -337,7 +334,7 @@ TEST(TimeBucket, WeeksStartOnMondayAndFollowIsoYears) {
   const auto week_of = [](std::string_view text) {
     return format_bucket(bucket_of(parse_auto(text), time_bucket::week), time_bucket::week);
   };
-  EXPECT_EQ(bucket_of(0, time_bucket::week), 0);  // Thursday 1970-01-01
+  EXPECT_EQ(bucket_of(0, time_bucket::week), 0);                         // Thursday 1970-01-01
   EXPECT_EQ(bucket_of(parse_auto("1969-12-29"), time_bucket::week), 0);  // its Monday
   EXPECT_EQ(bucket_of(parse_auto("1969-12-28 23:59:59"), time_bucket::week), -1);
   EXPECT_EQ(bucket_of(parse_auto("1970-01-05"), time_bucket::week), 1);
@@ -458,9 +455,9 @@ TEST(CustomFormat, MonthNamesAndTwelveHourClock) {
   EXPECT_EQ(parse_or_fail(parser, "May 1 2004 1:00 AM"), reference_timegm(2004, 5, 1, 1, 0, 0));
   EXPECT_EQ(parse_or_fail(parser, "September 1 2004 1:00 AM"), reference_timegm(2004, 9, 1, 1, 0, 0));
   timestamp t = 0;
-  for (const char* text : {"Aug 10 2004 0:15 AM", "Aug 10 2004 13:15 PM", "Aug 10 2004 1:15", "Aug 10 2004 1:15 XM",
-                           "Agu 10 2004 1:15 AM", "Feb 30 2004 1:15 AM", "Aug   9 2004 1:15 AM", "Augu 10 2004 1:15 AM",
-                           "Aug 10 2004 1:15 AM "})
+  for (const char* text :
+       {"Aug 10 2004 0:15 AM", "Aug 10 2004 13:15 PM", "Aug 10 2004 1:15", "Aug 10 2004 1:15 XM", "Agu 10 2004 1:15 AM",
+        "Feb 30 2004 1:15 AM", "Aug   9 2004 1:15 AM", "Augu 10 2004 1:15 AM", "Aug 10 2004 1:15 AM "})
     EXPECT_FALSE(parser.parse(text, t)) << "'" << text << "'";
 }
 

@@ -22,8 +22,8 @@
 #include <CLI/CLI.hpp>
 
 #include "cmd_generate.hpp"  // the GenerateCommand tests drive src/cmd_generate.cpp
-#include "util/errors.hpp"
 #include "output/output_file.hpp"
+#include "util/errors.hpp"
 
 namespace labcount {
 namespace {
@@ -31,9 +31,8 @@ namespace {
 // A file name unique to this test and process: ctest runs each test in its own process, in parallel.
 std::string temp_path(const std::string& tag = "") {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  return (std::filesystem::temp_directory_path() /
-          ("labcount_generate_" + std::string(info->test_suite_name()) + "_" + info->name() + tag +
-           "_" + std::to_string(::getpid()) + ".csv"))
+  return (std::filesystem::temp_directory_path() / ("labcount_generate_" + std::string(info->test_suite_name()) + "_" +
+                                                    info->name() + tag + "_" + std::to_string(::getpid()) + ".csv"))
       .string();
 }
 
@@ -144,8 +143,7 @@ TEST(Generate, DifferentSeedGivesDifferentBytes) {
 // Pins the exact output, so a platform, compiler or refactoring that changes a single byte fails here.
 TEST(Generate, GoldenBytesForDefaultsAndSeed1) {
   const std::string bytes = generate_to_string(make_options(10'000));
-  EXPECT_EQ(bytes.substr(0, 65),
-            "TestTime,SampleID\r\n8/10/2004 0:00,S94223\r\n8/10/2004 0:00,S29589\r\n");
+  EXPECT_EQ(bytes.substr(0, 65), "TestTime,SampleID\r\n8/10/2004 0:00,S94223\r\n8/10/2004 0:00,S29589\r\n");
   EXPECT_EQ(fnv1a(bytes), 0x8ebb8ffde5f71805ULL) << std::hex << fnv1a(bytes);
 }
 
@@ -191,8 +189,7 @@ TEST(Generate, RowCountIsExactAcrossBufferFlushes) {
 TEST(Generate, EveryLineMatchesTheRealFormat) {
   const std::string bytes = generate_to_string(make_options(20'000));
   // M/D/YYYY H:MM without leading zeros on month, day and hour; two-digit minutes; S + 5 digits.
-  const std::regex row(
-      R"((1[0-2]|[1-9])/(3[01]|[12][0-9]|[1-9])/[0-9]{4} (1[0-9]|2[0-3]|[0-9]):[0-5][0-9],S[0-9]{5})");
+  const std::regex row(R"((1[0-2]|[1-9])/(3[01]|[12][0-9]|[1-9])/[0-9]{4} (1[0-9]|2[0-3]|[0-9]):[0-5][0-9],S[0-9]{5})");
   for (const auto line : data_lines(bytes, "\r\n"))
     ASSERT_TRUE(std::regex_match(line.begin(), line.end(), row)) << line;
 }
@@ -309,8 +306,7 @@ TEST(Generate, ZipfWeightsFollowThePowerLaw) {
     const double used_skew = std::round(skew * 1048576.0) / 1048576.0;
     for (std::size_t k = 0; k < weights.size(); ++k) {
       const double expected = one * std::pow(static_cast<double>(k + 1), -used_skew);
-      ASSERT_NEAR(static_cast<double>(weights[k]), expected, expected * 1e-6 + 1.0)
-          << "skew " << skew << " rank " << k;
+      ASSERT_NEAR(static_cast<double>(weights[k]), expected, expected * 1e-6 + 1.0) << "skew " << skew << " rank " << k;
       if (k > 0) {
         ASSERT_LE(weights[k], weights[k - 1]);
       }
@@ -369,8 +365,7 @@ TEST(Generate, InvalidOptionsAreUsageErrorsWithAHint) {
   for (const auto& options : bad) {
     try {
       validate(options);
-      ADD_FAILURE() << "accepted rows=" << options.rows << " samples=" << options.samples
-                    << " skew=" << options.skew;
+      ADD_FAILURE() << "accepted rows=" << options.rows << " samples=" << options.samples << " skew=" << options.skew;
     } catch (const error& e) {
       EXPECT_EQ(e.kind(), error_kind::usage);
       EXPECT_FALSE(e.hint().empty()) << e.what();
@@ -415,8 +410,8 @@ TEST(GenerateCommand, DefaultsMatchGenerateOptions) {
 }
 
 TEST(GenerateCommand, BadCountsAreUsageErrors) {
-  for (const std::string rows : {"12x", "1.2345k", "k", "", "1.5", "99999999999999999999", "20000000T",
-                                 "1e6", "200G"}) {
+  for (const std::string rows :
+       {"12x", "1.2345k", "k", "", "1.5", "99999999999999999999", "20000000T", "1e6", "200G"}) {
     const std::string path = temp_path();
     try {
       run_cli({"generate", "--rows", rows, "-o", path});

@@ -26,10 +26,10 @@
 #include <utility>
 #include <vector>
 
-#include "util/errors.hpp"
 #include "output/output_file.hpp"
 #include "output/result_writer.hpp"
 #include "support/temp_file.hpp"
+#include "util/errors.hpp"
 
 extern char** environ;
 
@@ -94,8 +94,8 @@ TEST_F(MergeCounts, PerFileOutputsSumPerFileAndKey) {
   const merge_result result = merge_counts({a, b});
   EXPECT_TRUE(result.per_file());
   EXPECT_EQ(result.key_name(), "SampleID");
-  EXPECT_EQ(merged({a, b}), (std::vector<merged_row>{
-                                {"x.csv", "S1", 5}, {"x.csv", "S2", 1}, {"y.csv", "S1", 1}, {"z.csv", "S1", 4}}));
+  EXPECT_EQ(merged({a, b}),
+            (std::vector<merged_row>{{"x.csv", "S1", 5}, {"x.csv", "S2", 1}, {"y.csv", "S1", 1}, {"z.csv", "S1", 4}}));
 }
 
 TEST_F(MergeCounts, KeyColumnsNamedLikeTheOtherColumnsAreJustKeys) {
@@ -111,8 +111,9 @@ TEST_F(MergeCounts, KeyColumnsNamedLikeTheOtherColumnsAreJustKeys) {
 
 TEST_F(MergeCounts, QuotedKeysComeBackByteExact) {
   // Write the keys the way count does (write_rows), read them back, write again: the same bytes.
-  const std::vector<std::string> keys{"a,b", "say \"hi\"", "\"", "line\nbreak", "cr\rhere", "crlf\r\n",
-                                      " lead", "trail ", "", "nul\0byte"s, "\xFF\x80", "\xC3\xA9", "plain"};
+  const std::vector<std::string> keys{"a,b",   "say \"hi\"", "\"", "line\nbreak", "cr\rhere", "crlf\r\n",
+                                      " lead", "trail ",     "",   "nul\0byte"s,  "\xFF\x80", "\xC3\xA9",
+                                      "plain"};
   const std::vector<std::string> files{"x.csv", "dir/a,b \"c\".csv", ""};
   for (const bool per_file : {false, true}) {
     SCOPED_TRACE(per_file ? "per file" : "plain");
@@ -389,8 +390,8 @@ struct generated_input {
 };
 
 generated_input generate_rows(std::size_t num_rows, std::uint64_t seed) {
-  const std::vector<std::string> pieces = {"A",  "B",   "\0"s, "\xff", "\"", ",", "\n", "\r", " ",
-                                           "S1", "S10", "\xc3\xa9", "AAAAAAAA"};
+  const std::vector<std::string> pieces = {"A",  "B", "\0"s, "\xff", "\"",       ",",       "\n",
+                                           "\r", " ", "S1",  "S10",  "\xc3\xa9", "AAAAAAAA"};
   std::mt19937_64 rng(seed);
   std::vector<std::string> keys;
   for (int i = 0; i < 300; ++i) {
@@ -438,9 +439,12 @@ void expect_merge_of_parts_equals_count_of_whole(bool per_file) {
     ASSERT_EQ(r.exit_code, 0) << describe(r);
     counted.push_back(out);
   }
-  const std::vector<std::vector<std::string>> output_options = {
-      {}, {"--sort", "count"}, {"--top", "7"}, {"--sort", "count", "--top", "7"},
-      {"--format", "tsv"}, {"--format", "json", "--sort", "count"}};
+  const std::vector<std::vector<std::string>> output_options = {{},
+                                                                {"--sort", "count"},
+                                                                {"--top", "7"},
+                                                                {"--sort", "count", "--top", "7"},
+                                                                {"--format", "tsv"},
+                                                                {"--format", "json", "--sort", "count"}};
   for (const auto& options : output_options) {
     std::string trace;
     for (const auto& o : options) trace += o + " ";
@@ -490,7 +494,8 @@ TEST(MergeRecords, ALongQuotedRecordFromAPipeComesBackWhole) {
   writer.join();
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_EQ(std::get<1>(rows[1]), "S2");
-  EXPECT_TRUE(std::get<1>(rows[0]) == unescaped) << "the key came back with " << std::get<1>(rows[0]).size() << " bytes";
+  EXPECT_TRUE(std::get<1>(rows[0]) == unescaped)
+      << "the key came back with " << std::get<1>(rows[0]).size() << " bytes";
   EXPECT_EQ(std::get<2>(rows[0]), 5u);
 }
 
@@ -570,9 +575,9 @@ TEST(MergeCli, FailuresExitWithTheirCodeAndLeaveTheOutputAlone) {
       EXPECT_NE(r.err.find("hint"), std::string::npos) << r.err;
     }
     EXPECT_EQ(read_file(out), "OLD");
-    EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path() / "out"),
-                            std::filesystem::directory_iterator()),
-              1)
+    EXPECT_EQ(
+        std::distance(std::filesystem::directory_iterator(dir.path() / "out"), std::filesystem::directory_iterator()),
+        1)
         << "a temporary file was left behind";
   }
 }
