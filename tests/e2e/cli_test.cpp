@@ -1054,10 +1054,11 @@ struct spawn_options {
   bool ignore_sigpipe = false;
   uid_t run_as = 0;  // 0: this user; else setuid (and setgid to the same number) first
   fs::path cwd = data_dir;
+  std::string binary = LABCOUNT_BINARY;
 };
 
 pid_t spawn_labcount(const std::vector<std::string>& args, const spawn_options& o) {
-  std::string binary = LABCOUNT_BINARY;
+  std::string binary = o.binary;
   std::vector<std::string> storage(args);
   std::vector<char*> argv{binary.data()};
   for (auto& a : storage) argv.push_back(a.data());
@@ -1269,6 +1270,12 @@ TEST(CliInputs, AnUnreadableFolderUnderRecursiveIsNeverSkippedSilently) {
   ASSERT_EQ(::chmod((dir / "locked").c_str(), 0), 0);
   spawn_options o;
   o.run_as = ::geteuid() == 0 ? 65534 : 0;  // root reads every folder: run as nobody
+  if (o.run_as != 0) {
+    // nobody may not reach the build folder (a checkout under /root): run a copy from the test's folder.
+    o.binary = (tmp.path() / "labcount").string();
+    fs::copy_file(LABCOUNT_BINARY, o.binary);
+    ASSERT_EQ(::chmod(o.binary.c_str(), 0755), 0);
+  }
   o.err_path = (tmp.path() / "stderr").string();
   o.cwd = tmp.path();
   const run_result error_run = wait_for(spawn_labcount({"count", dir.string(), "-r"}, o), o.err_path);
