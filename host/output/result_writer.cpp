@@ -613,6 +613,14 @@ void order_rows(std::vector<count_row>& rows, const output_options& options) {
   rows = std::move(sorted);
 }
 
+std::vector<std::uint32_t> output_order(std::span<const count_row> rows, sort_order order) {
+  LABCOUNT_EXPECTS(rows.size() <= std::numeric_limits<std::uint32_t>::max(), "output_order indexes rows with 32 bits");
+  const std::vector<sort_entry> entries = sorted_entries(rows, order);
+  std::vector<std::uint32_t> indices(entries.size());
+  for (std::size_t i = 0; i < entries.size(); ++i) indices[i] = entries[i].row;
+  return indices;
+}
+
 void write_rows(output_file& out, std::span<const count_row> rows, const output_options& options) {
   const bool with_file = options.with_file_column;
   switch (options.format) {

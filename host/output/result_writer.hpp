@@ -48,6 +48,11 @@ struct output_options {
 // and keeps only the first options.top rows when top != 0.
 void order_rows(std::vector<count_row>& rows, const output_options& options);
 
+// The output order of `rows` (by `order`), as indices into rows: the fast sort of order_rows, for the
+// tables that carry more than a count (--stats, --per). Ties that order leaves (equal keys; equal
+// counts and keys) come in no particular order: the caller breaks them.
+std::vector<std::uint32_t> output_order(std::span<const count_row> rows, sort_order order);
+
 // Writes the header and the rows to out in options.format; the caller commits.
 void write_rows(output_file& out, std::span<const count_row> rows, const output_options& options);
 
