@@ -21,7 +21,8 @@ std::vector<std::uint32_t> order(const std::vector<Row>& rows, sort_order by, st
     std::size_t run_end = run + 1;
     while (run_end < indices.size() && same(rows[indices[run]], rows[indices[run_end]])) ++run_end;
     if (run_end - run > 1)
-      std::sort(indices.begin() + static_cast<std::ptrdiff_t>(run), indices.begin() + static_cast<std::ptrdiff_t>(run_end),
+      std::sort(indices.begin() + static_cast<std::ptrdiff_t>(run),
+                indices.begin() + static_cast<std::ptrdiff_t>(run_end),
                 [&](std::uint32_t a, std::uint32_t b) { return before(rows[a], rows[b]); });
     run = run_end;
   }
@@ -64,7 +65,9 @@ void write_groups(output_file& out, std::vector<group_row>& all_rows, time_bucke
   const bool by_count = options.order == sort_order::count;
   const std::vector<std::uint32_t> order_of = order(
       all_rows, options.order, options.top,
-      [by_count](const group_row& a, const group_row& b) { return a.key == b.key && (!by_count || a.count == b.count); },
+      [by_count](const group_row& a, const group_row& b) {
+        return a.key == b.key && (!by_count || a.count == b.count);
+      },
       [](const group_row& a, const group_row& b) { return a.bucket < b.bucket; });
   const std::string_view header[] = {options.key_name, bucket_column_name(bucket), "count"};
   std::string label, count;

@@ -32,4 +32,16 @@ template <class T>
 // ASCII case folding, for names a person types (columns, month names); other bytes unchanged.
 constexpr char ascii_lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c; }
 
+// The keys live scattered across the dictionary's storage, so the first touch of each one is a cache
+// miss; the sort and the writers ask for keys a few rows ahead to overlap those misses.
+[[gnu::always_inline]] inline void prefetch(const void* address) noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+  __builtin_prefetch(address);
+#else
+  (void)address;
+#endif
+}
+
+inline constexpr std::size_t prefetch_distance = 8;
+
 }  // namespace labcount::bytes

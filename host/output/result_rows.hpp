@@ -1,0 +1,33 @@
+// The rows of a result and how they are to be written: the types that ordering (row_order.hpp) and
+// the formats (result_writer.hpp) share.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace labcount {
+
+enum class output_format { csv, tsv, json };
+
+// key:   byte order (as memcmp, unsigned bytes; a prefix sorts before its extensions: "S1" < "S10" < "S2").
+// count: descending count, ties by key byte order.
+// With a file column, key orders by file bytes, then key bytes; count by descending count, then file,
+// then key.
+enum class sort_order { key, count };
+
+struct count_row {
+  std::string_view key;  // must outlive the row (points into the dictionary's storage)
+  std::uint64_t count;
+  std::string_view file = {};  // the input it was counted in; read only with output_options::with_file_column
+};
+
+struct output_options {
+  output_format format = output_format::csv;
+  sort_order order = sort_order::key;
+  std::uint64_t top = 0;              // 0 = all rows; else only the first N after sorting
+  std::string key_name = "SampleID";  // header of the key column ("key" for headerless input)
+  bool with_file_column = false;      // a leading "file" column from count_row::file (per-file counts)
+};
+
+}  // namespace labcount
