@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "output/output_file.hpp"
+#include "support/temp_file.hpp"
 #include "util/errors.hpp"
 
 namespace labcount {
@@ -23,13 +24,12 @@ namespace {
 
 using namespace std::string_literals;  // "a\0b"s keeps embedded NULs
 
-// Writes rows through an output_file into a fresh temporary file and returns the committed bytes.
+// Writes rows through an output_file into a fresh temporary folder and returns the committed bytes.
+// (A path made from the test's name once clashed between suites with a test of the same name, which
+// ctest runs at the same time.)
 std::string written(std::span<const count_row> rows, const output_options& options) {
-  const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
-  static int serial = 0;
-  const std::filesystem::path path =
-      std::filesystem::path(::testing::TempDir()) /
-      (std::string("result_writer_") + test->name() + "_" + std::to_string(serial++) + ".out");
+  const labcount::testing::temp_dir dir;
+  const std::filesystem::path path = dir.path() / "rows.out";
   {
     output_file out(path.string());
     write_rows(out, rows, options);
@@ -37,7 +37,6 @@ std::string written(std::span<const count_row> rows, const output_options& optio
   }
   std::ifstream in(path, std::ios::binary);
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::filesystem::remove(path);
   return bytes;
 }
 
