@@ -29,7 +29,7 @@
 #include "output/stats_output.hpp"
 #include "phase_report.hpp"
 #include "pipeline/count_pipeline.hpp"
-#include "pipeline/progress.hpp"
+#include "progress.hpp"
 #include "time/timestamp.hpp"
 #include "tools/generate.hpp"
 #include "util/errors.hpp"

@@ -20,7 +20,7 @@
 #include "output/result_writer.hpp"
 #include "phase_report.hpp"
 #include "pipeline/count_pipeline.hpp"
-#include "pipeline/progress.hpp"
+#include "progress.hpp"
 #include "time/timestamp.hpp"
 #include "util/errors.hpp"
 #include "util/thread_pool.hpp"
@@ -127,7 +127,7 @@ void run(const count_options& opt) {
   if (!request.inputs.empty()) {
     const bool show_progress = !opt.quiet && !opt.no_progress && progress_meter::stderr_is_terminal();
     progress_meter progress(show_progress, input_bytes, request.inputs.size());
-    request.progress = &progress;
+    request.progress = progress.counters();
     result = run_count(request, selected.make, pool);
   }
   result.skipped_files.insert(result.skipped_files.begin(), expanded.skipped.begin(), expanded.skipped.end());

@@ -7,7 +7,6 @@
 #include "input/input_source.hpp"
 #include "pipeline/bad_rows.hpp"
 #include "pipeline/parse_worker.hpp"
-#include "pipeline/progress.hpp"
 #include "util/bytes.hpp"
 #include "util/errors.hpp"
 
@@ -144,7 +143,7 @@ count_result run_count(const count_request& request, const backend_factory& make
 
   // Counts one input into `backend`; throws on bad data or I/O errors.
   auto count_input = [&](const std::string& path, count_backend& backend) {
-    input_source source(path, chunk_bytes, request.progress != nullptr ? request.progress->bytes_counter() : nullptr,
+    input_source source(path, chunk_bytes, request.progress.bytes,
                         request.max_record_bytes);
     parse_plan plan;
     if (!plan_input(request, source, result, plan)) return;
@@ -168,7 +167,7 @@ count_result run_count(const count_request& request, const backend_factory& make
         result.backend_name = std::string(shared->name());
       }
       count_input(path, *shared);
-      if (request.progress != nullptr) request.progress->file_done();
+      if (request.progress.files != nullptr) request.progress.files->fetch_add(1, std::memory_order_relaxed);
       continue;
     }
     for (auto& w : workers) w.mark();
@@ -188,7 +187,7 @@ count_result run_count(const count_request& request, const backend_factory& make
         throw;
       for (auto& w : workers) w.roll_back();  // forget its rows and the codes not handed over yet
       result.skipped_files.push_back({display_name(path), e.what()});
-      if (request.progress != nullptr) request.progress->file_done();
+      if (request.progress.files != nullptr) request.progress.files->fetch_add(1, std::memory_order_relaxed);
       continue;
     }
     add_timings(result.backend_time, backend->timings());
@@ -201,7 +200,7 @@ count_result run_count(const count_request& request, const backend_factory& make
         if (counts[code] != 0) fc.counts.emplace_back(static_cast<std::uint32_t>(code), counts[code]);
       result.per_file.push_back(std::move(fc));
     }
-    if (request.progress != nullptr) request.progress->file_done();
+    if (request.progress.files != nullptr) request.progress.files->fetch_add(1, std::memory_order_relaxed);
   }
   const std::size_t num_codes = global.size();
   if (timed) {

@@ -8,6 +8,7 @@
 //   at the end:       backend.finish() -> counts per global code; the global dictionary maps codes to keys
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -27,7 +28,12 @@ namespace labcount {
 
 enum class bad_file_policy { error, skip };
 
-class progress_meter;
+// Counters a progress display reads while the run goes (src/progress.hpp draws them on a terminal);
+// the pipeline only adds to them. Null: not counted.
+struct run_progress {
+  std::atomic<std::uint64_t>* bytes = nullptr;  // input bytes read (compressed bytes for gzip)
+  std::atomic<std::uint64_t>* files = nullptr;  // inputs finished
+};
 
 struct count_request {
   std::vector<std::string> inputs;  // "-" = standard input
@@ -44,7 +50,7 @@ struct count_request {
   time_bucket bucket = time_bucket::day;                // groups
   bool per_file = false;                                // also keep each input's counts
   bad_file_policy on_bad_file = bad_file_policy::error;
-  progress_meter* progress = nullptr;  // optional
+  run_progress progress;
 };
 
 // The counts of one input (--per-file): (code, count) pairs with count > 0.

@@ -1,4 +1,4 @@
-// A progress line on stderr for long runs: bytes done, rate, ETA, files done. Drawn by its own thread
+// The terminal's progress line (the CLI's, not the library's): on stderr for long runs: bytes done, rate, ETA, files done. Drawn by its own thread
 // every 200 ms, only when enabled (stderr is a terminal, and neither --quiet nor --no-progress), and only
 // once a run has taken longer than half a second, so short runs print nothing.
 #pragma once
@@ -9,6 +9,8 @@
 #include <mutex>
 #include <thread>
 
+#include "pipeline/count_pipeline.hpp"
+
 namespace labcount {
 
 class progress_meter {
@@ -18,8 +20,8 @@ class progress_meter {
   progress_meter(const progress_meter&) = delete;
   progress_meter& operator=(const progress_meter&) = delete;
 
-  std::atomic<std::uint64_t>* bytes_counter() noexcept { return enabled_ ? &bytes_ : nullptr; }
-  void file_done() noexcept { files_.fetch_add(1, std::memory_order_relaxed); }
+  // The counters the pipeline adds to (none when disabled: the run then counts nothing for it).
+  run_progress counters() noexcept { return enabled_ ? run_progress{&bytes_, &files_} : run_progress{}; }
 
   static bool stderr_is_terminal() noexcept;
 

@@ -1,4 +1,4 @@
-#include "pipeline/progress.hpp"
+#include "progress.hpp"
 
 #include <unistd.h>
 #include <chrono>
