@@ -157,8 +157,10 @@ bool parse_lab_shape(const char* p, std::size_t size, timestamp& out) noexcept {
   if (size < date_size) return false;
   constexpr word_pattern date_head =
       word_pattern{}.digits(0, MonthDigits).byte(MonthDigits, '/').digits(day_at, DayDigits).byte(year_at - 1, '/');
-  bool ok = matches(bytes::load<std::uint64_t>(p), date_head) &
-            matches(bytes::load<std::uint32_t>(p + year_at), word_pattern{}.digits(0, 4));
+  // `&` on purpose (no branch between the two tests); the int casts say so to clang's
+  // -Wbitwise-instead-of-logical.
+  bool ok = static_cast<int>(matches(bytes::load<std::uint64_t>(p), date_head)) &
+            static_cast<int>(matches(bytes::load<std::uint32_t>(p + year_at), word_pattern{}.digits(0, 4)));
   unsigned hour = 0, minute = 0, second = 0;
   const char* end = p + size;
   const std::size_t time_size = size - date_size;
