@@ -46,8 +46,10 @@ void parse_worker::scan_chunk(unsigned id, const chunk& c, const parse_plan& pla
     // A record with an odd number of quotes never ends (the parity rule): it runs to the end of the input,
     // whether parsing it first met an unclosed quoted field or a stray quote in an unquoted one. That
     // swallowed the rest of the input, so it is not one bad row. Only the last chunk can hold one.
+    // (The record's own quotes: an earlier bad record of the chunk sees the last one's odd quotes too.)
     const bool quote_problem = problem == row_problem::unterminated_quote || problem == row_problem::stray_quote;
-    if (quote_problem && c.at_eof && (count_quotes(record, c.end) & 1) != 0) [[unlikely]] {
+    if (quote_problem && c.at_eof && find_record_end(record, c.end) == c.end && (count_quotes(record, c.end) & 1) != 0)
+        [[unlikely]] {
       // Measure what it swallowed while the chunk's bytes are here.
       const std::uint64_t lfs = count_quotes_and_lines(where, c.end).lines;
       found.unterminated = {where, bad_row{.file = plan.file_name,

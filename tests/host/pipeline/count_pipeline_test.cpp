@@ -284,6 +284,25 @@ TEST(CountPipeline, UnterminatedQuoteIsAnErrorUnderEveryPolicy) {
       }
 }
 
+// The fuzzer found it: an earlier bad record with an even number of quotes (x"y" is a stray quote, one
+// bad row) in the last chunk was taken for the one that never closes, so the line depended on the
+// chunk size. Only the record whose own quotes are odd swallows the rest.
+TEST(CountPipeline, OnlyTheRecordWithOddQuotesSwallowsTheRest) {
+  testing::temp_dir dir;
+  const auto path = dir.write("q.csv", "a,k\n1,x\"y\"\n2,z\n3,w\"v\n4,u\n");
+  for (unsigned threads : thread_counts)
+    for (std::size_t chunk : chunk_sizes) {
+      try {
+        run({path}, "k", threads, chunk, bad_row_policy::skip);
+        FAIL() << "expected an error";
+      } catch (const error& e) {
+        EXPECT_EQ(e.kind(), error_kind::stray_quote);
+        EXPECT_EQ(e.line(), 4u) << "threads=" << threads << " chunk=" << chunk;
+        EXPECT_NE(std::string(e.what()).find("the remaining 2 lines"), std::string::npos) << e.what();
+      }
+    }
+}
+
 TEST(CountPipeline, MaxBadRowsStopsTheRun) {
   testing::temp_dir dir;
   std::string text = "a,k\n";
