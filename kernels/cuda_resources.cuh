@@ -8,9 +8,10 @@
 #include <cuda_runtime_api.h>
 
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <string_view>
-#include <utility>
+#include <type_traits>
 
 #include "util/errors.hpp"
 
@@ -44,142 +45,102 @@ inline constexpr const char* gpu_backend_hint =
 
 namespace labcount::kernels::detail {
 
-// Uninitialized, stream-ordered device memory (cudaMallocAsync / cudaFreeAsync on the owning stream): no
-// zero-fill kernel, and freeing never waits for the device.
-template <typename T>
-class device_buffer {
- public:
-  device_buffer() = default;
-  device_buffer(std::size_t size, cudaStream_t stream) : stream_(stream) {
-    if (size == 0) return;
-    void* data = nullptr;
-    CUDA_TRY(cudaMallocAsync(&data, size * sizeof(T), stream));
-    data_ = static_cast<T*>(data);
-    size_ = size;
-  }
-  device_buffer(const device_buffer&) = delete;
-  device_buffer& operator=(const device_buffer&) = delete;
-  device_buffer(device_buffer&& other) noexcept
-      : data_(std::exchange(other.data_, nullptr)), size_(std::exchange(other.size_, 0)), stream_(other.stream_) {}
-  device_buffer& operator=(device_buffer&& other) noexcept {
-    if (this != &other) {
-      release();
-      data_ = std::exchange(other.data_, nullptr);
-      size_ = std::exchange(other.size_, 0);
-      stream_ = other.stream_;
-    }
-    return *this;
-  }
-  ~device_buffer() { release(); }
+// Each owner below holds a std::unique_ptr whose deleter knows how to release its CUDA resource (and, for
+// memory, its size): moves and release-once come from unique_ptr, not from hand-written move members.
 
-  T* data() const noexcept { return data_; }
-  std::size_t size() const noexcept { return size_; }
+// Releases what cudaMallocAsync allocated, ordered on the allocating stream: the memory is reused only after
+// the work already queued there has finished with it, and freeing never waits for the device.
+struct free_on_stream {
+  cudaStream_t stream = nullptr;
+  std::size_t size = 0;  // elements
+  void operator()(void* data) const noexcept { cudaFreeAsync(data, stream); }
+};
+
+struct free_pinned {
+  std::size_t size = 0;  // elements
+  void operator()(void* data) const noexcept { cudaFreeHost(data); }
+};
+
+// size elements of T, released by Free; empty (null, size 0) by default and after a move.
+template <typename T, typename Free>
+class cuda_array {
+ public:
+  T* data() const noexcept { return data_.get(); }
+  std::size_t size() const noexcept { return data_ ? data_.get_deleter().size : 0; }
+
+ protected:
+  cuda_array() = default;
+  cuda_array(void* data, Free free) noexcept : data_(static_cast<T*>(data), free) {}
 
  private:
-  // Stream-ordered: the memory is reused only after the work already queued on stream_ has finished with it.
-  void release() noexcept {
-    if (data_ != nullptr) cudaFreeAsync(data_, stream_);
-    data_ = nullptr;
-    size_ = 0;
-  }
+  std::unique_ptr<T, Free> data_;
+};
 
-  T* data_ = nullptr;
-  std::size_t size_ = 0;
-  cudaStream_t stream_ = nullptr;
+// Uninitialized, stream-ordered device memory (cudaMallocAsync / cudaFreeAsync on the owning stream): no
+// zero-fill kernel.
+template <typename T>
+class device_buffer : public cuda_array<T, free_on_stream> {
+ public:
+  device_buffer() = default;
+  device_buffer(std::size_t size, cudaStream_t stream)
+      : cuda_array<T, free_on_stream>(allocate(size, stream), {stream, size}) {}
+
+ private:
+  static void* allocate(std::size_t size, cudaStream_t stream) {
+    void* data = nullptr;
+    if (size != 0) CUDA_TRY(cudaMallocAsync(&data, size * sizeof(T), stream));
+    return data;
+  }
 };
 
 // Page-locked host memory: the only kind a cudaMemcpyAsync can copy from without blocking the host.
 template <typename T>
-class pinned_buffer {
+class pinned_buffer : public cuda_array<T, free_pinned> {
  public:
   pinned_buffer() = default;
-  explicit pinned_buffer(std::size_t size) {
-    if (size == 0) return;
-    void* data = nullptr;
-    CUDA_TRY(cudaMallocHost(&data, size * sizeof(T)));
-    data_ = static_cast<T*>(data);
-    size_ = size;
-  }
-  pinned_buffer(const pinned_buffer&) = delete;
-  pinned_buffer& operator=(const pinned_buffer&) = delete;
-  pinned_buffer(pinned_buffer&& other) noexcept
-      : data_(std::exchange(other.data_, nullptr)), size_(std::exchange(other.size_, 0)) {}
-  pinned_buffer& operator=(pinned_buffer&& other) noexcept {
-    if (this != &other) {
-      release();
-      data_ = std::exchange(other.data_, nullptr);
-      size_ = std::exchange(other.size_, 0);
-    }
-    return *this;
-  }
-  ~pinned_buffer() { release(); }
-
-  T* data() const noexcept { return data_; }
-  std::size_t size() const noexcept { return size_; }
+  explicit pinned_buffer(std::size_t size) : cuda_array<T, free_pinned>(allocate(size), {size}) {}
 
  private:
-  void release() noexcept {
-    if (data_ != nullptr) cudaFreeHost(data_);
-    data_ = nullptr;
-    size_ = 0;
+  static void* allocate(std::size_t size) {
+    void* data = nullptr;
+    if (size != 0) CUDA_TRY(cudaMallocHost(&data, size * sizeof(T)));
+    return data;
   }
+};
 
-  T* data_ = nullptr;
-  std::size_t size_ = 0;
+struct destroy_stream {
+  void operator()(cudaStream_t stream) const noexcept { cudaStreamDestroy(stream); }
+};
+struct destroy_event {
+  void operator()(cudaEvent_t event) const noexcept { cudaEventDestroy(event); }
 };
 
 // An owning stream. Non-blocking, so it never serializes with the legacy default stream of other code.
 class cuda_stream {
  public:
-  cuda_stream() { CUDA_TRY(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking)); }
-  cuda_stream(const cuda_stream&) = delete;
-  cuda_stream& operator=(const cuda_stream&) = delete;
-  cuda_stream(cuda_stream&& other) noexcept : stream_(std::exchange(other.stream_, nullptr)) {}
-  cuda_stream& operator=(cuda_stream&& other) noexcept {
-    if (this != &other) {
-      release();
-      stream_ = std::exchange(other.stream_, nullptr);
-    }
-    return *this;
+  cuda_stream() {
+    cudaStream_t stream = nullptr;
+    CUDA_TRY(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+    stream_.reset(stream);
   }
-  ~cuda_stream() { release(); }
-
-  cudaStream_t get() const noexcept { return stream_; }
+  cudaStream_t get() const noexcept { return stream_.get(); }
 
  private:
-  void release() noexcept {
-    if (stream_ != nullptr) cudaStreamDestroy(stream_);
-    stream_ = nullptr;
-  }
-
-  cudaStream_t stream_ = nullptr;
+  std::unique_ptr<std::remove_pointer_t<cudaStream_t>, destroy_stream> stream_;
 };
 
 // An owning event with timing enabled: the backend both waits on its events and reads times between them.
 class cuda_event {
  public:
-  cuda_event() { CUDA_TRY(cudaEventCreate(&event_)); }
-  cuda_event(const cuda_event&) = delete;
-  cuda_event& operator=(const cuda_event&) = delete;
-  cuda_event(cuda_event&& other) noexcept : event_(std::exchange(other.event_, nullptr)) {}
-  cuda_event& operator=(cuda_event&& other) noexcept {
-    if (this != &other) {
-      release();
-      event_ = std::exchange(other.event_, nullptr);
-    }
-    return *this;
+  cuda_event() {
+    cudaEvent_t event = nullptr;
+    CUDA_TRY(cudaEventCreate(&event));
+    event_.reset(event);
   }
-  ~cuda_event() { release(); }
-
-  cudaEvent_t get() const noexcept { return event_; }
+  cudaEvent_t get() const noexcept { return event_.get(); }
 
  private:
-  void release() noexcept {
-    if (event_ != nullptr) cudaEventDestroy(event_);
-    event_ = nullptr;
-  }
-
-  cudaEvent_t event_ = nullptr;
+  std::unique_ptr<std::remove_pointer_t<cudaEvent_t>, destroy_event> event_;
 };
 
 // CUB's device-wide algorithms take their scratch memory from the caller in two phases: called with a null
