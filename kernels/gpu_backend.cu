@@ -351,22 +351,22 @@ void grow_totals(worker_state& worker, std::size_t needed) {
 class gpu_backend final : public count_backend {
  public:
   gpu_backend(const backend_options& options, const gpu_backend_tuning& tuning, clock_type::time_point setup_start)
-      : device_(options.device), mode_(options.mode) {
+      : count_backend(options), device_(options.device) {
     CUDA_TRY(cudaSetDevice(device_));
     std::size_t free_bytes = 0;
     std::size_t total_bytes = 0;
     CUDA_TRY(cudaMemGetInfo(&free_bytes, &total_bytes));
-    const unsigned num_workers = std::max(1u, options.num_workers);
+    const unsigned num_workers = this->num_workers();
     batch_rows_ = tuning.batch_rows != 0 ? std::min(tuning.batch_rows, kernels::max_batch_rows)
-                                         : batch_rows_for(free_bytes, num_workers, mode_);
+                                         : batch_rows_for(free_bytes, num_workers, mode());
     // Several staging pieces per batch even when a test forces tiny batches.
     staging_rows_ = std::clamp<std::size_t>(batch_rows_ / 4, 1, max_staging_rows);
     const std::size_t first_rows = std::min(batch_rows_, first_batch_rows);
     const std::size_t temp_bytes =
-        mode_ == value_mode::counts ? temp_bytes_for(first_rows) : value_temp_bytes_for(first_rows);
+        mode() == value_mode::counts ? temp_bytes_for(first_rows) : value_temp_bytes_for(first_rows);
     workers_.reserve(num_workers);
     for (unsigned i = 0; i < num_workers; ++i) {
-      auto worker = std::make_unique<worker_state>(first_rows, staging_rows_, mode_);
+      auto worker = std::make_unique<worker_state>(first_rows, staging_rows_, mode());
       worker->scratch.reserve(temp_bytes, worker->stream.get());
       workers_.push_back(std::move(worker));
     }
@@ -374,9 +374,6 @@ class gpu_backend final : public count_backend {
     for (const auto& worker : workers_) CUDA_TRY(cudaStreamSynchronize(worker->stream.get()));
     setup_ = clock_type::now() - setup_start;
   }
-
-  gpu_backend(const gpu_backend&) = delete;
-  gpu_backend& operator=(const gpu_backend&) = delete;
 
   ~gpu_backend() override {
     // finish() reads every worker's totals on the first worker's stream; if it stopped half way, that work may
@@ -389,22 +386,63 @@ class gpu_backend final : public count_backend {
 
   std::string_view name() const override { return "gpu"; }
 
-  void consume(unsigned worker_id, std::span<const std::uint32_t> codes) override {
-    LABCOUNT_EXPECTS(mode_ == value_mode::counts,
-                     "consume() needs value_mode::counts; stats and groups use consume_values()");
-    consume_rows(worker_id, codes, {});
+  backend_timings timings() const override {
+    backend_timings total;
+    total.setup = setup_;
+    total.transfer = finish_transfer_;
+    total.reduce = finish_reduce_;
+    for (const auto& worker : workers_) {
+      total.transfer += worker->transfer;
+      total.sort += worker->sort;
+      total.reduce += worker->reduce;
+    }
+    return total;
   }
 
-  void consume_values(unsigned worker_id, std::span<const std::uint32_t> codes,
-                      std::span<const std::int64_t> values) override {
-    LABCOUNT_EXPECTS(mode_ != value_mode::counts, "consume_values() needs value_mode::stats or ::groups");
-    LABCOUNT_EXPECTS(codes.size() == values.size(), "one value per code");
-    consume_rows(worker_id, codes, values);
-  }
+ private:
+  // A pair set somewhere on the device: a worker's running set, or the merge of several in finish_*().
+  struct pair_run {
+    const code_value* pairs = nullptr;
+    const std::uint64_t* counts = nullptr;
+    std::size_t size = 0;
+  };
 
-  std::vector<std::uint64_t> finish(std::size_t num_codes) override {
-    LABCOUNT_EXPECTS(mode_ == value_mode::counts, "finish() needs value_mode::counts");
+  void do_consume(unsigned worker_id, row_batch batch) override {
     CUDA_TRY(cudaSetDevice(device_));
+    consume_rows(*workers_[worker_id], batch.codes, batch.values);
+  }
+
+  reduction do_finish(std::size_t num_codes) override {
+    CUDA_TRY(cudaSetDevice(device_));
+    reduction out;
+    switch (mode()) {
+      case value_mode::counts: out.counts = finish_counts(num_codes); break;
+      case value_mode::stats: out.stats = finish_stats(num_codes); break;
+      case value_mode::groups: out.groups = finish_groups(); break;
+    }
+    return out;
+  }
+
+  // Drains every stream (a failed input may have left work queued), books the batches' times, then forgets
+  // the rows: empty batches and pair sets, zeroed totals. Streams, staging and device buffers stay.
+  void do_reset() override {
+    CUDA_TRY(cudaSetDevice(device_));
+    for (const auto& worker : workers_) CUDA_TRY(cudaStreamSynchronize(worker->stream.get()));
+    harvest_all();
+    for (const auto& worker : workers_) {
+      worker_state& w = *worker;
+      w.batch_fill = 0;
+      w.batch_max_code = 0;
+      w.batch_min_value = std::numeric_limits<std::int64_t>::max();
+      w.batch_max_value = std::numeric_limits<std::int64_t>::min();
+      w.running_size = 0;
+      w.merge_pending = false;
+      if (w.d_totals.size() > 0)
+        CUDA_TRY(cudaMemsetAsync(w.d_totals.data(), 0, w.d_totals.size() * sizeof(std::uint64_t), w.stream.get()));
+    }
+  }
+
+  std::vector<std::uint64_t> finish_counts(std::size_t num_codes) {
     for (const auto& worker : workers_) flush(*worker);
 
     // The rest runs on the first worker's stream, after everything queued on the others.
@@ -446,9 +484,7 @@ class gpu_backend final : public count_backend {
     return counts;
   }
 
-  std::vector<key_stats> finish_stats(std::size_t num_codes) override {
-    LABCOUNT_EXPECTS(mode_ == value_mode::stats, "finish_stats() needs value_mode::stats");
-    CUDA_TRY(cudaSetDevice(device_));
+  std::vector<key_stats> finish_stats(std::size_t num_codes) {
     worker_state& first = *workers_.front();
     const cudaStream_t stream = first.stream.get();
     cuda_event start;
@@ -488,9 +524,7 @@ class gpu_backend final : public count_backend {
     return stats;
   }
 
-  std::vector<group_count> finish_groups() override {
-    LABCOUNT_EXPECTS(mode_ == value_mode::groups, "finish_groups() needs value_mode::groups");
-    CUDA_TRY(cudaSetDevice(device_));
+  std::vector<group_count> finish_groups() {
     const cudaStream_t stream = workers_.front()->stream.get();
     cuda_event start;
     cuda_event reduced;
@@ -520,34 +554,9 @@ class gpu_backend final : public count_backend {
     return groups;
   }
 
-  backend_timings timings() const override {
-    backend_timings total;
-    total.setup = setup_;
-    total.transfer = finish_transfer_;
-    total.reduce = finish_reduce_;
-    for (const auto& worker : workers_) {
-      total.transfer += worker->transfer;
-      total.sort += worker->sort;
-      total.reduce += worker->reduce;
-    }
-    return total;
-  }
-
- private:
-  // A pair set somewhere on the device: a worker's running set, or the merge of several in finish_*().
-  struct pair_run {
-    const code_value* pairs = nullptr;
-    const std::uint64_t* counts = nullptr;
-    std::size_t size = 0;
-  };
-
-  // consume() and consume_values() (values empty in counts mode).
-  void consume_rows(unsigned worker_id, std::span<const std::uint32_t> codes, std::span<const std::int64_t> values) {
-    LABCOUNT_EXPECTS(worker_id < workers_.size(), "worker id below backend_options::num_workers");
-    if (codes.empty()) return;
-    CUDA_TRY(cudaSetDevice(device_));
-    worker_state& worker = *workers_[worker_id];
-    const bool with_values = mode_ != value_mode::counts;
+  // values: empty in counts mode, else one per code.
+  void consume_rows(worker_state& worker, std::span<const std::uint32_t> codes, std::span<const std::int64_t> values) {
+    const bool with_values = mode() != value_mode::counts;
     while (!codes.empty()) {
       const std::size_t capacity = worker.d_codes.size();
       const std::size_t piece = std::min({codes.size(), staging_rows_, capacity - worker.batch_fill});
@@ -587,7 +596,7 @@ class gpu_backend final : public count_backend {
 
   // Queues sort + reduce_by_key + add-into-totals for the worker's batch; returns without waiting.
   void flush(worker_state& worker) {
-    if (mode_ != value_mode::counts) return flush_pairs(worker);
+    if (mode() != value_mode::counts) return flush_pairs(worker);
     if (worker.batch_fill == 0) return;
     const cudaStream_t stream = worker.stream.get();
     const std::size_t num_rows = worker.batch_fill;
@@ -793,7 +802,7 @@ class gpu_backend final : public count_backend {
     if (capacity >= batch_rows_) return;
     const std::size_t grown = std::min(2 * capacity, batch_rows_);
     worker.d_codes = device_buffer<std::uint32_t>(grown, worker.stream.get());
-    if (mode_ == value_mode::counts) {
+    if (mode() == value_mode::counts) {
       worker.d_alternate = device_buffer<std::uint32_t>(grown, worker.stream.get());
     } else {
       worker.allocate_value_batch(grown);
@@ -808,7 +817,6 @@ class gpu_backend final : public count_backend {
   }
 
   int device_;
-  value_mode mode_;
   std::size_t batch_rows_ = 0;  // the cap on a worker's batch
   std::size_t staging_rows_ = 0;
   std::vector<std::unique_ptr<worker_state>> workers_;
@@ -834,7 +842,8 @@ gpu_backend_tuning gpu_tuning_from_environment() {
   return tuning;
 }
 
-backend_status probe_gpu_backend(int device) {
+backend_status probe_gpu_backend(const backend_options& options) {
+  const int device = options.device;
   backend_status status;
   status.name = "gpu";
   int driver = 0;
@@ -845,7 +854,7 @@ backend_status probe_gpu_backend(int device) {
                            ", CUDA runtime " + version_string(runtime));
   int num_devices = 0;
   if (std::string problem = cuda_problem(num_devices); !problem.empty()) {
-    status.reason = std::move(problem);
+    status.why_not = std::move(problem);
     return status;
   }
 
@@ -853,12 +862,12 @@ backend_status probe_gpu_backend(int device) {
   cudaGetDevice(&previous);
   for (int i = 0; i < num_devices; ++i) status.details.push_back(describe_device(i));
   if (device < 0 || device >= num_devices) {
-    status.reason = out_of_range(device, num_devices);
+    status.why_not = out_of_range(device, num_devices);
   } else if (std::string problem = device_problem(device); !problem.empty()) {
-    status.reason = std::move(problem);
+    status.why_not = std::move(problem);
   } else {
     status.usable = true;
-    status.reason = status.details[1 + static_cast<std::size_t>(device)];
+    status.summary = status.details[1 + static_cast<std::size_t>(device)];
   }
   cudaSetDevice(previous);
   cudaGetLastError();

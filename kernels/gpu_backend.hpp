@@ -6,8 +6,9 @@
 //                                                                          -> counts (one copy back) <--------+
 //
 // --stats and --per (value_mode::stats, ::groups) send (code, value) rows the same way; each batch is reduced to
-// its distinct (code, value) pairs and merged into the worker's running pair set; finish_stats()/finish_groups()
-// merge the workers' sets and derive the result on the GPU (details in gpu_backend.cu).
+// its distinct (code, value) pairs and merged into the worker's running pair set; finish() merges the workers'
+// sets and derives the result on the GPU (details in docs/design.md). reset() keeps the streams, pinned staging
+// and device buffers, so one setup serves every input of a run.
 //
 // Plain C++: callers (the backend registry, `labcount info`) need no CUDA headers. Built into labcount_cuda only
 // when CUDA is enabled (LABCOUNT_HAS_CUDA).
@@ -31,9 +32,9 @@ struct gpu_backend_tuning {
 // Throws error(usage) when it is set to anything else.
 gpu_backend_tuning gpu_tuning_from_environment();
 
-// Whether device `device` can run the GPU backend, and why not. details: the driver and runtime versions, then
+// Whether device options.device can run the GPU backend, and why not. details: the driver and runtime versions, then
 // one line per GPU (index, name, compute capability, SM count, memory total and free).
-backend_status probe_gpu_backend(int device);
+backend_status probe_gpu_backend(const backend_options& options);
 
 // Throws error(backend_unavailable), naming the CUDA error, when the backend cannot start on options.device.
 // The first form reads its tuning from the environment (gpu_tuning_from_environment).

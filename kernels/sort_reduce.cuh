@@ -40,8 +40,9 @@
 #include <thrust/reduce.h>
 #include <thrust/sort.h>
 
-#include "backend/backend.hpp"
+#include "backend/values.hpp"
 #include "kernels/sort_reduce.hpp"
+#include "util/host_device.hpp"
 
 #if defined(__CUDACC__)
 #include <cub/device/device_for.cuh>
@@ -51,9 +52,6 @@
 #include <cuda/std/functional>
 
 #include "kernels/cuda_resources.cuh"
-#define LABCOUNT_HOST_DEVICE __host__ __device__
-#else
-#define LABCOUNT_HOST_DEVICE
 #endif
 
 namespace labcount::kernels::detail {
@@ -93,17 +91,6 @@ struct code_value_less {
     return a.code < b.code || (a.code == b.code && a.value < b.value);
   }
 };
-
-// day_of (backend.hpp), callable on the device. Written without negating t, so it is defined for every int64.
-LABCOUNT_HOST_DEVICE constexpr std::int64_t day_of_seconds(std::int64_t t) {
-  constexpr std::int64_t day = 86400;
-  static_assert(day == seconds_per_day);
-  const std::int64_t quotient = t / day;
-  return t % day < 0 ? quotient - 1 : quotient;
-}
-static_assert(day_of_seconds(0) == day_of(0) && day_of_seconds(86399) == day_of(86399) &&
-              day_of_seconds(86400) == day_of(86400) && day_of_seconds(-1) == day_of(-1) &&
-              day_of_seconds(-86400) == day_of(-86400) && day_of_seconds(-86401) == day_of(-86401));
 
 // keys[row] = code << value_bits | (value - base): sorting these sorts by (code, value) when the layout fits.
 // value_bits == 64 only when every code is 0 (composite_layout_for), and a 64-bit shift is undefined.
@@ -171,7 +158,7 @@ struct make_stats_part {
   LABCOUNT_HOST_DEVICE void operator()(std::size_t i) const {
     const code_value pair = pairs[i];
     const bool same_day =
-        i > 0 && pairs[i - 1].code == pair.code && day_of_seconds(pairs[i - 1].value) == day_of_seconds(pair.value);
+        i > 0 && pairs[i - 1].code == pair.code && day_of(pairs[i - 1].value) == day_of(pair.value);
     codes[i] = pair.code;
     parts[i] = stats_part{counts[i], pair.value, pair.value, 1, same_day ? 0u : 1u};
   }

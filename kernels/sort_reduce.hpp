@@ -31,7 +31,7 @@
 #include <span>
 #include <vector>
 
-#include "backend/backend.hpp"
+#include "backend/values.hpp"
 
 namespace labcount::kernels {
 

@@ -118,20 +118,16 @@ struct run_sample {
   std::uint64_t distinct_keys = 0;
 };
 
-run_sample run_once(const count_request& request, const selected_backend& backend, thread_pool& pool,
-                    const output_options& out_opts, const fs::path& sink_path) {
-  clock_type::duration construct{0};
-  const backend_factory timed_make = [&] {
-    const auto start = clock_type::now();
-    auto made = backend.make();
-    construct += clock_type::now() - start;
-    return made;
-  };
+// One run as `count` makes it: the backend made once, every input counted, the output written.
+run_sample run_once(const count_request& request, const selected_backend& backend, const backend_options& options,
+                    thread_pool& pool, const output_options& out_opts, const fs::path& sink_path) {
   run_sample sample;
   {
     output_file sink(sink_path.string());
     const auto start = clock_type::now();
-    const count_result result = run_count(request, timed_make, pool);
+    const std::unique_ptr<count_backend> made = backend.make(options);
+    const auto construct = clock_type::now() - start;
+    const count_result result = run_count(request, *made, pool);
     const auto counted = clock_type::now();
     write_count_result(sink, result, request, out_opts);
     const auto written = clock_type::now();
@@ -214,7 +210,7 @@ struct machine_info {
   double load_average = -1;  // 1-minute load before the runs (-1: unknown); others' work skews the figures
 };
 
-machine_info describe_machine(int device) {
+machine_info describe_machine(const backend_options& options) {
   machine_info m;
   char host[256] = {};
   if (::gethostname(host, sizeof host - 1) == 0) m.hostname = host;
@@ -246,7 +242,7 @@ machine_info describe_machine(int device) {
   m.cuda_build = true;
 #endif
   const auto probing = clock_type::now();
-  m.backends = probe_backends(device);
+  m.backends = probe_backends(options);
   m.probe_seconds = seconds(clock_type::now() - probing);
   return m;
 }
@@ -297,7 +293,7 @@ std::vector<std::string> chosen_backends(const bench_options& opt, const std::ve
       throw error(error_kind::usage, "--backends: unknown backend '" + name + "'", "", 0,
                   "give a comma-separated list of cpu and gpu, e.g. --backends cpu,gpu");
     if (!status->usable)
-      throw error(error_kind::backend_unavailable, "--backends " + name + ": cannot run here: " + status->reason, "", 0,
+      throw error(error_kind::backend_unavailable, "--backends " + name + ": cannot run here: " + status->why_not, "", 0,
                   "run `labcount info` for details, or leave out --backends to run every available backend");
     if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
   }
@@ -403,7 +399,7 @@ void print_table(const bench_options& opt, const machine_info& machine, const be
   std::printf("\n");
   for (const auto& s : machine.backends) {
     const bool ran = std::any_of(results.begin(), results.end(), [&](const auto& r) { return r.name == s.name; });
-    if (!ran) std::printf("not run: %s (%s)\n", s.name.c_str(), s.usable ? "not in --backends" : s.reason.c_str());
+    if (!ran) std::printf("not run: %s (%s)\n", s.name.c_str(), s.usable ? "not in --backends" : s.why_not.c_str());
   }
   std::printf(
       "parse = read+parse+encode (+ handing codes to the backend); transfer/sort/reduce are GPU device times that "
@@ -431,7 +427,7 @@ void print_json(const bench_options& opt, const machine_info& machine, const ben
   for (std::size_t i = 0; i < machine.backends.size(); ++i) {
     const auto& s = machine.backends[i];
     j += std::string(i == 0 ? "" : ", ") + "{\"name\": " + json_quoted(s.name) +
-         ", \"usable\": " + (s.usable ? "true" : "false") + ", \"reason\": " + json_quoted(s.reason) +
+         ", \"usable\": " + (s.usable ? "true" : "false") + ", \"summary\": " + json_quoted(s.summary) + ", \"why_not\": " + json_quoted(s.why_not) +
          ", \"details\": [";
     for (std::size_t k = 0; k < s.details.size(); ++k) j += (k == 0 ? "" : ", ") + json_quoted(s.details[k]);
     j += "]}";
@@ -495,7 +491,7 @@ void run_bench(const bench_options& opt) {
   const unsigned threads = plan.threads;
   const backend_options& b_opts = plan.backend;
 
-  const machine_info machine = describe_machine(opt.run.device);
+  const machine_info machine = describe_machine(b_opts);
   const std::vector<std::string> names = chosen_backends(opt, machine.backends);
   if (names.empty())
     throw error(error_kind::backend_unavailable, "no backend can run here", "", 0, "run `labcount info` for details");
@@ -522,7 +518,7 @@ void run_bench(const bench_options& opt) {
     if (name == "gpu") {
       r.device = "GPU " + std::to_string(opt.run.device) + ", " + r.device;
       for (const auto& s : machine.backends)
-        if (s.name == "gpu") r.device_detail = s.reason;
+        if (s.name == "gpu") r.device_detail = s.summary;
     }
     const unsigned total_runs = opt.warmup + opt.repeat;
     for (unsigned i = 0; i < total_runs; ++i) {
@@ -533,7 +529,7 @@ void run_bench(const bench_options& opt) {
           std::fprintf(stderr, "\r\033[Klabcount bench: %s run %u/%u", name.c_str(), i - opt.warmup + 1, opt.repeat);
         std::fflush(stderr);
       }
-      run_sample sample = run_once(request, selected, pool, out_opts, sink_path);
+      run_sample sample = run_once(request, selected, b_opts, pool, out_opts, sink_path);
       if (i == 0) {
         r.first_setup = sample.phases.setup;
         r.digest = sample.digest;

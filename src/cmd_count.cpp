@@ -118,7 +118,7 @@ void run(const count_options& opt) {
   const std::uint64_t input_bytes = total_input_bytes(request.inputs);
   selected_backend selected = select_backend(parse_backend_choice(opt.backend), input_bytes, plan.backend);
   if (opt.verbose)
-    std::fprintf(stderr, "labcount: backend %s (%s), %u threads, %zu input%s\n", selected.name.c_str(),
+    std::fprintf(stderr, "labcount: backend %s (%s), %u threads, %zu input%s\n", std::string(selected.name()).c_str(),
                  selected.reason.c_str(), threads, request.inputs.size(), request.inputs.size() == 1 ? "" : "s");
 
   thread_pool pool(threads);
@@ -128,7 +128,8 @@ void run(const count_options& opt) {
     const bool show_progress = !opt.quiet && !opt.no_progress && progress_meter::stderr_is_terminal();
     progress_meter progress(show_progress, input_bytes, request.inputs.size());
     request.progress = progress.counters();
-    result = run_count(request, selected.make, pool);
+    const std::unique_ptr<count_backend> backend = selected.make(plan.backend);
+    result = run_count(request, *backend, pool);
   }
   result.skipped_files.insert(result.skipped_files.begin(), expanded.skipped.begin(), expanded.skipped.end());
   if (result.rows == 0 && (result.bad_rows != 0 || !result.skipped_files.empty())) {

@@ -21,9 +21,11 @@ CLI::App* setup_info(CLI::App& parent) {
 #endif
     std::printf("hardware threads: %u\n", thread_pool::default_threads());
     std::printf("backends:\n");
-    for (const auto& status : probe_backends(*device)) {
+    backend_options options;
+    options.device = *device;
+    for (const auto& status : probe_backends(options)) {
       std::printf("  %-4s %s: %s\n", status.name.c_str(), status.usable ? "available" : "unavailable",
-                  status.reason.c_str());
+                  (status.usable ? status.summary : status.why_not).c_str());
       for (const auto& line : status.details) std::printf("         %s\n", line.c_str());
     }
   });

@@ -20,8 +20,8 @@ constexpr std::size_t num_rows = std::size_t{1} << 24;
 constexpr std::size_t batch_codes = std::size_t{1} << 16;  // what a host worker hands over at a time
 
 bool gpu_usable(benchmark::State& state) {
-  static const backend_status status = probe_gpu_backend(0);
-  if (!status.usable) state.SkipWithError(("no usable GPU: " + status.reason).c_str());
+  static const backend_status status = probe_gpu_backend(backend_options{});
+  if (!status.usable) state.SkipWithError(("no usable GPU: " + status.why_not).c_str());
   return status.usable;
 }
 
@@ -44,15 +44,14 @@ void BM_gpu_backend_consume_finish(benchmark::State& state) {
   tuning.batch_rows = static_cast<std::size_t>(state.range(2));
   backend_options options;
   std::vector<std::uint64_t> counts;
+  // One setup, as in a run of many inputs: each iteration is one input, then reset().
+  auto backend = make_gpu_backend(options, tuning);
   for (auto _ : state) {
-    state.PauseTiming();
-    auto backend = make_gpu_backend(options, tuning);
-    state.ResumeTiming();
     for (std::size_t at = 0; at < num_rows; at += batch_codes)
-      backend->consume(0, std::span(in.codes).subspan(at, std::min(batch_codes, num_rows - at)));
-    counts = backend->finish(cardinality);
+      backend->consume(0, {std::span(in.codes).subspan(at, std::min(batch_codes, num_rows - at))});
+    counts = backend->finish(cardinality).counts;
     state.PauseTiming();
-    backend.reset();
+    backend->reset();
     state.ResumeTiming();
   }
   if (counts != in.expected) state.SkipWithError("the GPU backend's counts differ from a plain histogram");

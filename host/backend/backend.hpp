@@ -1,9 +1,12 @@
 // The seam between the host (read, parse, dictionary-encode) and the reducers (CPU thread pool, GPU).
 //
-//   host workers:  "S2,S1,S1,S3" --encode--> codes [1 0 0 2] --consume()--> backend
-//   backend:       reduce codes to counts --finish()--> counts[code] = [2 1 1]
+//   host workers:  "S2,S1,S1,S3" --encode--> codes [1 0 0 2] --consume(worker, batch)--> backend
+//   backend:       reduce codes (and values) --finish(n)--> the mode's reduction, counts [2 1 1]
+//   next input:    reset(): every row forgotten, every resource kept (one GPU setup per run)
 //
-// A backend sees only dense 32-bit codes (and, later, values); it never sees CSV bytes or key strings.
+// A backend sees only dense 32-bit codes and, in the value modes, one 64-bit value per code; it never sees
+// CSV bytes or key strings. Its mode and number of workers are fixed when it is made, and this class checks
+// every call against them once, so that a backend implements only the reduction.
 #pragma once
 
 #include <chrono>
@@ -14,21 +17,18 @@
 #include <string_view>
 #include <vector>
 
+#include "backend/values.hpp"
+
 namespace labcount {
 
-// What `labcount info` prints about one backend, and why it can or cannot run here.
+// What `labcount info` prints about one backend, and whether it can run here.
 struct backend_status {
   std::string name;  // "cpu", "gpu"
   bool usable = false;
-  std::string reason;                // why it is not usable; a one-line summary when it is
+  std::string summary;               // usable: one line on what runs ("thread pool, 16 hardware threads")
+  std::string why_not;               // not usable: why, and what to do about it
   std::vector<std::string> details;  // extra lines (one per GPU, versions...)
 };
-
-// What a backend reduces.
-//   counts: consume(codes)                  -> finish(n)         counts[code]
-//   stats : consume_values(codes, seconds)  -> finish_stats(n)   per code: count, first, last, active days, repeats
-//   groups: consume_values(codes, bucket)   -> finish_groups()   (code, bucket, count), sorted by code then bucket
-enum class value_mode { counts, stats, groups };
 
 struct backend_options {
   unsigned num_workers = 1;  // host threads calling consume() concurrently, with ids 0..num_workers-1
@@ -36,35 +36,15 @@ struct backend_options {
   value_mode mode = value_mode::counts;
 };
 
-// Seconds since 1970-01-01T00:00:00, as written in the file (no time zone).
-using timestamp = std::int64_t;
-inline constexpr timestamp seconds_per_day = 86400;
-// The calendar day of a timestamp (floor division: days before 1970 are negative).
-constexpr std::int64_t day_of(timestamp t) noexcept {
-  return t / seconds_per_day - (t % seconds_per_day < 0 ? 1 : 0);  // no negation: safe down to INT64_MIN
-}
-
-// --stats for one key. Worked example, rows of one key at times [t1 t1 t2 t3], t1 and t2 on one day:
-//   count 4, first t1, last t3, active_days 2, repeats 1 (the second t1 equals an earlier row).
-struct key_stats {
-  std::uint64_t count = 0;
-  timestamp first = 0;
-  timestamp last = 0;
-  std::uint64_t active_days = 0;  // distinct day_of(time)
-  std::uint64_t repeats = 0;      // rows whose (key, time) equals an earlier row's = count - distinct times
-  friend bool operator==(const key_stats&, const key_stats&) = default;
+// Rows on their way to a backend: global dictionary codes and, in the value modes, one value per code
+// (seconds for stats, a bucket for groups). Valid only during the call that takes it.
+struct row_batch {
+  std::span<const std::uint32_t> codes = {};
+  std::span<const std::int64_t> values = {};  // counts: empty
 };
 
-// --per: rows per (key, bucket). The bucket is a number the host derived from the time (an hour, day,
-// week or month index); the backend only groups by it.
-struct group_count {
-  std::uint32_t code = 0;
-  std::int64_t bucket = 0;
-  std::uint64_t count = 0;
-  friend bool operator==(const group_count&, const group_count&) = default;
-};
-
-// Wall time spent in a backend's own phases, for --verbose/--timing. Zero where a phase does not apply.
+// Wall time spent in a backend's own phases since it was made, for --verbose/--timing. Zero where a phase
+// does not apply.
 struct backend_timings {
   std::chrono::nanoseconds transfer{0};  // host->device and device->host copies
   std::chrono::nanoseconds sort{0};
@@ -75,25 +55,40 @@ struct backend_timings {
 class count_backend {
  public:
   virtual ~count_backend() = default;
-  virtual std::string_view name() const = 0;
-  // Called concurrently by the host workers, each with its own `worker` id; never twice at once with the
-  // same id. `codes` are global dictionary codes and stay valid only during the call.
-  virtual void consume(unsigned worker, std::span<const std::uint32_t> codes) = 0;
-  // Once, after every consume() returned: counts[code] for every code < num_codes.
-  virtual std::vector<std::uint64_t> finish(std::size_t num_codes) = 0;
+  count_backend(const count_backend&) = delete;
+  count_backend& operator=(const count_backend&) = delete;
 
-  // value_mode::stats and ::groups: one value per code (seconds for stats, a bucket for groups). Same
-  // threading rules as consume().
-  virtual void consume_values(unsigned worker, std::span<const std::uint32_t> codes,
-                              std::span<const std::int64_t> values) = 0;
-  // value_mode::stats, once at the end: stats[code] for every code < num_codes (count 0: not seen).
-  virtual std::vector<key_stats> finish_stats(std::size_t num_codes) = 0;
-  // value_mode::groups, once at the end: every (code, bucket) seen, sorted by code then bucket.
-  virtual std::vector<group_count> finish_groups() = 0;
+  virtual std::string_view name() const = 0;
+  value_mode mode() const noexcept { return mode_; }
+  unsigned num_workers() const noexcept { return num_workers_; }
+
+  // Called concurrently by the host workers, each with its own `worker` id below num_workers(); never twice
+  // at once with the same id.
+  void consume(unsigned worker, row_batch batch);
+  // Once all consume() calls returned: the reduction of every row since the backend was made or last reset.
+  // Codes >= num_codes are not reported. Then only reset() (or destruction) may follow.
+  reduction finish(std::size_t num_codes);
+  // Forgets every row (after finish(), or to drop an input that failed half way), keeping what was set up
+  // and allocated, so one backend serves every input of a run. Not concurrent with consume().
+  void reset();
+
   virtual backend_timings timings() const { return {}; }
+
+ protected:
+  explicit count_backend(const backend_options& options) noexcept;
+
+ private:
+  // Each implements one reduction for mode(); batch.values has one value per code in the value modes.
+  virtual void do_consume(unsigned worker, row_batch batch) = 0;
+  virtual reduction do_finish(std::size_t num_codes) = 0;
+  virtual void do_reset() = 0;
+
+  value_mode mode_;
+  unsigned num_workers_;
+  bool finished_ = false;
 };
 
 std::unique_ptr<count_backend> make_cpu_backend(const backend_options& options);
-backend_status probe_cpu_backend();
+backend_status probe_cpu_backend(const backend_options& options);
 
 }  // namespace labcount

@@ -1,4 +1,4 @@
-// The CPU backend: private per-worker state (no sharing, no atomics), combined once in finish*().
+// The CPU backend: private per-worker state (no sharing, no atomics), combined once in finish().
 //   counts: one histogram per worker. Codes are dense, so a histogram is the direct form of
 //           sort_by_key + reduce_by_key on the CPU.
 //   stats : per code count/min/max, and a hash set of distinct (code, time) pairs; at the end the
@@ -100,7 +100,7 @@ class pair_table {
       wide_[{code, value}] += count;  // rare: times before 1970 or after 2106
   }
 
-  // Set form: adds (code, value) pairs whose packed words were collected by pack(); see consume_values.
+  // Set form: adds (code, value) pairs whose packed words were collected by pack(); see add_stats.
   bool pack(std::uint32_t code, std::int64_t value, std::uint64_t& word) const noexcept {
     const std::int64_t shifted = value + offset_;
     word = (static_cast<std::uint64_t>(code) << 32) | static_cast<std::uint64_t>(shifted);
@@ -156,43 +156,70 @@ struct worker_state {
     if (run_rows != 0) groups.add(run_code, run_bucket, run_rows);
     run_rows = 0;
   }
+
+  // Forgets every row; the histogram keeps its size (the next input has about as many keys).
+  void reset() {
+    std::fill(counts.begin(), counts.end(), 0);
+    std::fill(keys.begin(), keys.end(), key_state{});
+    times = pair_table<false>();
+    groups = pair_table<true>(bucket_offset);
+    run_rows = 0;
+  }
 };
 
 class cpu_backend final : public count_backend {
  public:
-  explicit cpu_backend(const backend_options& options)
-      : mode_(options.mode), per_worker_(std::max(1u, options.num_workers)) {}
+  explicit cpu_backend(const backend_options& options) : count_backend(options), per_worker_(num_workers()) {}
 
   std::string_view name() const override { return "cpu"; }
 
-  void consume(unsigned worker, std::span<const std::uint32_t> codes) override {
-    LABCOUNT_EXPECTS(mode_ == value_mode::counts, "consume() needs value_mode::counts");
-    auto& counts = per_worker_.at(worker).counts;
+ private:
+  void do_consume(unsigned worker, row_batch batch) override {
+    worker_state& w = per_worker_[worker];
+    switch (mode()) {
+      case value_mode::counts: return count(w, batch.codes);
+      case value_mode::stats: return add_stats(w, batch.codes, batch.values);
+      case value_mode::groups: return add_groups(w, batch.codes, batch.values);
+    }
+  }
+
+  reduction do_finish(std::size_t num_codes) override {
+    reduction out;
+    switch (mode()) {
+      case value_mode::counts: out.counts = finish_counts(num_codes); break;
+      case value_mode::stats: out.stats = finish_stats(num_codes); break;
+      case value_mode::groups: out.groups = finish_groups(); break;
+    }
+    return out;
+  }
+
+  void do_reset() override {
+    for (auto& w : per_worker_) w.reset();
+  }
+
+  static void count(worker_state& w, std::span<const std::uint32_t> codes) {
+    auto& counts = w.counts;
     for (std::uint32_t code : codes) {
       if (code >= counts.size()) counts.resize(std::max(std::size_t{code} + 1, counts.size() * 2), 0);
       ++counts[code];
     }
   }
 
-  void consume_values(unsigned worker, std::span<const std::uint32_t> codes,
-                      std::span<const std::int64_t> values) override {
-    LABCOUNT_EXPECTS(mode_ != value_mode::counts, "consume_values() needs value_mode::stats or ::groups");
-    LABCOUNT_EXPECTS(codes.size() == values.size(), "one value per code");
-    worker_state& w = per_worker_.at(worker);
-    if (mode_ == value_mode::groups) {
-      for (std::size_t i = 0; i < codes.size(); ++i) {
-        // Lab logs list a sample's tests in runs, so most rows extend the current (code, bucket) run.
-        if (codes[i] == w.run_code && values[i] == w.run_bucket) {
-          ++w.run_rows;
-          continue;
-        }
-        w.end_run();
-        w.run_code = codes[i];
-        w.run_bucket = values[i];
-        w.run_rows = 1;
+  static void add_groups(worker_state& w, std::span<const std::uint32_t> codes, std::span<const std::int64_t> values) {
+    for (std::size_t i = 0; i < codes.size(); ++i) {
+      // Lab logs list a sample's tests in runs, so most rows extend the current (code, bucket) run.
+      if (codes[i] == w.run_code && values[i] == w.run_bucket) {
+        ++w.run_rows;
+        continue;
       }
-      return;
+      w.end_run();
+      w.run_code = codes[i];
+      w.run_bucket = values[i];
+      w.run_rows = 1;
     }
+  }
+
+  static void add_stats(worker_state& w, std::span<const std::uint32_t> codes, std::span<const std::int64_t> values) {
     if (w.pending.size() < codes.size()) w.pending.resize(codes.size());
     std::size_t pending = 0;
     // Lab logs list a sample's tests in runs, so codes come in runs: a run's count, first, last and
@@ -232,8 +259,7 @@ class cpu_backend final : public count_backend {
     w.times.add_packed(std::span(w.pending.data(), pending));
   }
 
-  std::vector<std::uint64_t> finish(std::size_t num_codes) override {
-    LABCOUNT_EXPECTS(mode_ == value_mode::counts, "finish() needs value_mode::counts");
+  std::vector<std::uint64_t> finish_counts(std::size_t num_codes) const {
     std::vector<std::uint64_t> total(num_codes, 0);
     for (const auto& w : per_worker_) {
       const std::size_t n = std::min(w.counts.size(), num_codes);
@@ -242,8 +268,7 @@ class cpu_backend final : public count_backend {
     return total;
   }
 
-  std::vector<key_stats> finish_stats(std::size_t num_codes) override {
-    LABCOUNT_EXPECTS(mode_ == value_mode::stats, "finish_stats() needs value_mode::stats");
+  std::vector<key_stats> finish_stats(std::size_t num_codes) const {
     std::vector<key_stats> stats(num_codes);
     pair_table<false> distinct;  // the union of the workers' distinct (code, time) pairs
     for (const auto& w : per_worker_) {
@@ -270,8 +295,7 @@ class cpu_backend final : public count_backend {
     return stats;
   }
 
-  std::vector<group_count> finish_groups() override {
-    LABCOUNT_EXPECTS(mode_ == value_mode::groups, "finish_groups() needs value_mode::groups");
+  std::vector<group_count> finish_groups() {
     pair_table<true> total(bucket_offset);
     for (auto& w : per_worker_) {
       w.end_run();
@@ -289,8 +313,6 @@ class cpu_backend final : public count_backend {
     return groups;
   }
 
- private:
-  value_mode mode_;
   std::vector<worker_state> per_worker_;
 };
 
@@ -300,11 +322,11 @@ std::unique_ptr<count_backend> make_cpu_backend(const backend_options& options) 
   return std::make_unique<cpu_backend>(options);
 }
 
-backend_status probe_cpu_backend() {
+backend_status probe_cpu_backend(const backend_options&) {
   backend_status status;
   status.name = "cpu";
   status.usable = true;
-  status.reason =
+  status.summary =
       "thread pool, " + std::to_string(std::max(1u, std::thread::hardware_concurrency())) + " hardware threads";
   return status;
 }

@@ -119,32 +119,36 @@ bool plan_input(const count_request& request, input_source& source, count_result
   return true;
 }
 
-void add_timings(backend_timings& total, const backend_timings& t) {
-  total.transfer += t.transfer;
-  total.sort += t.sort;
-  total.reduce += t.reduce;
-  total.setup += t.setup;
-}
-
 }  // namespace
 
-count_result run_count(const count_request& request, const backend_factory& make_backend, thread_pool& pool) {
+count_result run_count(const count_request& request, count_backend& backend, thread_pool& pool) {
   LABCOUNT_EXPECTS(!request.inputs.empty(), "no inputs");
   const bool timed = request.mode != value_mode::counts;
+  LABCOUNT_EXPECTS(backend.mode() == request.mode, "a backend made for the request's mode");
+  LABCOUNT_EXPECTS(backend.num_workers() >= pool.size(), "a backend with a worker id per pool thread");
   LABCOUNT_EXPECTS(!timed || request.times != nullptr, "stats and groups need a time parser");
   LABCOUNT_EXPECTS(!timed || (!request.per_file && request.on_bad_file == bad_file_policy::error),
-                   "stats and groups take every row into one backend: no per-file counts, no skipped files");
+                   "stats and groups take every row into one reduction: no per-file counts, no skipped files");
   const auto started = clock_type::now();
   const std::size_t chunk_bytes = request.chunk_bytes != 0 ? request.chunk_bytes : input_source::default_chunk_bytes;
   count_result result;
+  result.backend_name = std::string(backend.name());
   shared_dictionary global;
   std::vector<parse_worker> workers(pool.size());
   std::chrono::nanoseconds finish_time{0};
+  auto finish = [&] {
+    const auto finishing = clock_type::now();
+    reduction reduced = backend.finish(global.size());
+    finish_time += clock_type::now() - finishing;
+    return reduced;
+  };
+  auto input_done = [&] {
+    if (request.progress.files != nullptr) request.progress.files->fetch_add(1, std::memory_order_relaxed);
+  };
 
-  // Counts one input into `backend`; throws on bad data or I/O errors.
-  auto count_input = [&](const std::string& path, count_backend& backend) {
-    input_source source(path, chunk_bytes, request.progress.bytes,
-                        request.max_record_bytes);
+  // Counts one input into the backend; throws on bad data or I/O errors.
+  auto count_input = [&](const std::string& path) {
+    input_source source(path, chunk_bytes, request.progress.bytes, request.max_record_bytes);
     parse_plan plan;
     if (!plan_input(request, source, result, plan)) return;
     bad_row_log bad_rows(request.on_bad_row, result.bad_rows, request.max_bad_rows);
@@ -156,70 +160,59 @@ count_result run_count(const count_request& request, const backend_factory& make
       if (result.bad_row_samples.size() < bad_row_sample_limit) result.bad_row_samples.push_back(std::move(row));
   };
 
-  // Counts mode: one backend per input, so that a bad input can be left out whole (--on-bad-file skip)
-  // and --per-file has each input's counts. Stats and groups: one backend for every input (distinct
-  // times are a set union).
-  std::unique_ptr<count_backend> shared;
-  for (const auto& path : request.inputs) {
-    if (timed) {
-      if (!shared) {
-        shared = make_backend();
-        result.backend_name = std::string(shared->name());
-      }
-      count_input(path, *shared);
-      if (request.progress.files != nullptr) request.progress.files->fetch_add(1, std::memory_order_relaxed);
-      continue;
-    }
-    for (auto& w : workers) w.mark();
-    std::unique_ptr<count_backend> backend = make_backend();
-    if (result.backend_name.empty()) result.backend_name = std::string(backend->name());
-    std::vector<std::uint64_t> counts;
-    try {
-      count_input(path, *backend);
-      const auto finishing = clock_type::now();
-      counts = backend->finish(global.size());
-      finish_time += clock_type::now() - finishing;
-    } catch (const error& e) {
-      // Only a bad input is left out; a stop of the whole run is not about one input.
-      const error_category category = category_of(e.kind());
-      if (request.on_bad_file == bad_file_policy::error || e.kind() == error_kind::too_many_bad_rows ||
-          (category != error_category::data && category != error_category::io))
-        throw;
-      for (auto& w : workers) w.roll_back();  // forget its rows and the codes not handed over yet
-      result.skipped_files.push_back({display_name(path), e.what()});
-      if (request.progress.files != nullptr) request.progress.files->fetch_add(1, std::memory_order_relaxed);
-      continue;
-    }
-    add_timings(result.backend_time, backend->timings());
-    if (result.counts.size() < counts.size()) result.counts.resize(counts.size(), 0);
-    for (std::size_t code = 0; code < counts.size(); ++code) result.counts[code] += counts[code];
-    if (request.per_file) {
-      file_counts fc;
-      fc.file = display_name(path);
-      for (std::size_t code = 0; code < counts.size(); ++code)
-        if (counts[code] != 0) fc.counts.emplace_back(static_cast<std::uint32_t>(code), counts[code]);
-      result.per_file.push_back(std::move(fc));
-    }
-    if (request.progress.files != nullptr) request.progress.files->fetch_add(1, std::memory_order_relaxed);
-  }
-  const std::size_t num_codes = global.size();
   if (timed) {
-    if (!shared) shared = make_backend();
-    const auto finishing = clock_type::now();
-    if (request.mode == value_mode::stats) {
-      result.stats = shared->finish_stats(num_codes);
-      result.counts.resize(num_codes, 0);
-      for (std::size_t code = 0; code < result.stats.size(); ++code) result.counts[code] = result.stats[code].count;
-    } else {
-      result.groups = shared->finish_groups();
-      result.counts.assign(num_codes, 0);
-      for (const auto& g : result.groups) result.counts[g.code] += g.count;
+    // Stats and groups: every input into one reduction (distinct times are a set union).
+    for (const auto& path : request.inputs) {
+      count_input(path);
+      input_done();
     }
-    finish_time += clock_type::now() - finishing;
-    result.backend_time = shared->timings();
+    reduction reduced = finish();
+    if (request.mode == value_mode::stats) {
+      result.counts.resize(reduced.stats.size(), 0);
+      for (std::size_t code = 0; code < reduced.stats.size(); ++code) result.counts[code] = reduced.stats[code].count;
+      result.stats = std::move(reduced.stats);
+    } else {
+      result.counts.assign(global.size(), 0);
+      for (const auto& g : reduced.groups) result.counts[g.code] += g.count;
+      result.groups = std::move(reduced.groups);
+    }
     if (result.time_name.empty()) result.time_name = request.has_header ? request.time_column : "time";
+  } else {
+    // Counts: one reduction per input, so that a bad input can be left out whole (--on-bad-file skip) and
+    // --per-file has each input's counts; the backend is reset between inputs.
+    for (const auto& path : request.inputs) {
+      for (auto& w : workers) w.mark();
+      std::vector<std::uint64_t> counts;
+      try {
+        count_input(path);
+        counts = finish().counts;
+      } catch (const error& e) {
+        // Only a bad input is left out; a stop of the whole run is not about one input.
+        const error_category category = category_of(e.kind());
+        if (request.on_bad_file == bad_file_policy::error || e.kind() == error_kind::too_many_bad_rows ||
+            (category != error_category::data && category != error_category::io))
+          throw;
+        for (auto& w : workers) w.roll_back();  // forget its rows and the codes not handed over yet
+        backend.reset();
+        result.skipped_files.push_back({display_name(path), e.what()});
+        input_done();
+        continue;
+      }
+      backend.reset();
+      if (result.counts.size() < counts.size()) result.counts.resize(counts.size(), 0);
+      for (std::size_t code = 0; code < counts.size(); ++code) result.counts[code] += counts[code];
+      if (request.per_file) {
+        file_counts fc;
+        fc.file = display_name(path);
+        for (std::size_t code = 0; code < counts.size(); ++code)
+          if (counts[code] != 0) fc.counts.emplace_back(static_cast<std::uint32_t>(code), counts[code]);
+        result.per_file.push_back(std::move(fc));
+      }
+      input_done();
+    }
   }
-  result.counts.resize(num_codes, 0);
+  result.backend_time = backend.timings();
+  result.counts.resize(global.size(), 0);
   result.dictionary = std::move(global).release();
   for (const auto& w : workers) {
     result.rows += w.rows();

@@ -5,13 +5,13 @@
 //                     private dictionary, every 64Ki codes: translate them to global codes
 //                     (shared_dictionary), backend.consume(); bad rows go to the input's bad_row_log
 //     then:           bad_row_log::finish: the first problem in input order, or the rows left out
-//   at the end:       backend.finish() -> counts per global code; the global dictionary maps codes to keys
+//   then (counts):    backend.finish() -> this input's counts per global code; backend.reset()
+//   at the end:       (stats, groups: backend.finish()); the global dictionary maps codes to keys
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <functional>
 #include <string>
 #include <vector>
 
@@ -76,12 +76,8 @@ struct count_result {
   std::vector<file_counts> per_file;        // with request.per_file, in input order
   std::vector<skipped_file> skipped_files;  // with --on-bad-file skip
   std::string backend_name;
-  backend_timings backend_time;  // summed over the inputs
+  backend_timings backend_time;  // over the whole run
 };
-
-// Makes a fresh backend. In counts mode run_count uses one per input, so that a failed input can be left
-// out whole; stats and groups need every row in one backend (distinct times are a set union).
-using backend_factory = std::function<std::unique_ptr<count_backend>()>;
 
 // Resolves --key against a header: exact name first, then a 1-based column number. Throws error naming
 // the file and listing the columns.
@@ -93,8 +89,9 @@ std::uint32_t resolve_key_column(const std::string& key, const std::vector<std::
 // (with --on-bad-file error; with skip, the input is left out whole and listed in skipped_files).
 // Whatever the policy, a quote that never closes is an error of its input (it swallowed the rest of
 // it, which is not "one bad row"), and so is passing request.max_bad_rows (error(too_many_bad_rows),
-// never skipped).
-count_result run_count(const count_request& request, const backend_factory& make_backend, thread_pool& pool);
+// never skipped). `backend` is made for request.mode with a worker per pool thread; it serves every input
+// (counts: finish() and reset() after each; stats and groups: one finish() at the end).
+count_result run_count(const count_request& request, count_backend& backend, thread_pool& pool);
 
 // Throws error(no_rows_counted) when bad rows or left-out inputs took every row: a run that dropped
 // data must never look like an empty table. `result` is run_count's, with every left-out input in

@@ -139,10 +139,9 @@ void parse_worker::flush(unsigned id, const parse_plan& plan, shared_dictionary&
     }
     for (auto& code : codes) code = local_to_global_[code];
   }
-  if (plan.mode != value_mode::counts)
-    backend.consume_values(id, codes, std::span(values_.data(), batched_));
-  else
-    backend.consume(id, codes);
+  row_batch batch{codes, {}};
+  if (plan.mode != value_mode::counts) batch.values = std::span(values_.data(), batched_);
+  backend.consume(id, batch);
   rows_ += batched_;
   batched_ = 0;
   if (local_.size() > private_dictionary_limit) {

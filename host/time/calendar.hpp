@@ -1,12 +1,14 @@
-// The proleptic Gregorian calendar <-> days since 1970-01-01, once for the whole project (timestamps,
-// buckets, generated data). Algorithms after H. Hinnant ("chrono-compatible low-level date algorithms"):
-// years are counted from March so that the leap day comes last.
+// The proleptic Gregorian calendar <-> days since 1970-01-01, and the timestamp type, once for the whole
+// project (timestamps, buckets, generated data, the backends on host and device). Algorithms after H. Hinnant
+// ("chrono-compatible low-level date algorithms"): years are counted from March so that the leap day comes last.
 //
 //   days_from_civil(2004, 8, 10) == 12640      civil_from_days(12640) == {2004, 8, 10}
 //   days_from_civil(1969, 12, 31) == -1        civil_from_days(-1) == {1969, 12, 31}
 #pragma once
 
 #include <cstdint>
+
+#include "util/host_device.hpp"
 
 namespace labcount::calendar {
 
@@ -20,7 +22,8 @@ struct civil_date {
 inline constexpr std::int64_t days_0000_03_01_to_1970 = 719468;
 inline constexpr std::int64_t days_per_400_years = 146097;
 
-constexpr std::int64_t floor_div(std::int64_t a, std::int64_t b) noexcept {
+// Division rounded down (towards minus infinity), for every a and b != 0 without overflow but INT64_MIN / -1.
+LABCOUNT_HOST_DEVICE constexpr std::int64_t floor_div(std::int64_t a, std::int64_t b) noexcept {
   const std::int64_t q = a / b;
   return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
@@ -63,3 +66,20 @@ static_assert(civil_from_days(12640).year == 2004 && civil_from_days(12640).mont
 static_assert(civil_from_days(-1).year == 1969 && civil_from_days(-1).month == 12 && civil_from_days(-1).day == 31);
 
 }  // namespace labcount::calendar
+
+namespace labcount {
+
+// Seconds since 1970-01-01T00:00:00, as written in the file (no time zone).
+using timestamp = std::int64_t;
+inline constexpr timestamp seconds_per_day = 86400;
+
+// The calendar day of a timestamp: days since 1970-01-01, negative before (so -1 s is day -1). Defined for
+// every timestamp (floor division, no negation).
+LABCOUNT_HOST_DEVICE constexpr std::int64_t day_of(timestamp t) noexcept {
+  return calendar::floor_div(t, seconds_per_day);
+}
+
+static_assert(day_of(0) == 0 && day_of(seconds_per_day - 1) == 0 && day_of(seconds_per_day) == 1);
+static_assert(day_of(-1) == -1 && day_of(-seconds_per_day) == -1 && day_of(-seconds_per_day - 1) == -2);
+
+}  // namespace labcount

@@ -204,7 +204,7 @@ bool time_parser::parse_custom(std::string_view text, timestamp& out) const noex
 }
 
 std::string format_iso(timestamp t) {
-  const std::int64_t days = floor_div(t, seconds_per_day);
+  const std::int64_t days = day_of(t);
   // From the remainder, not t - days * seconds_per_day: for t near INT64_MIN, days * seconds_per_day is below
   // INT64_MIN (signed overflow).
   const std::int64_t remainder = t % seconds_per_day;  // (-seconds_per_day, seconds_per_day), sign of t
@@ -221,15 +221,14 @@ std::string format_iso(timestamp t) {
   return out;
 }
 
-// floor_div rather than day_of: the same days, and no overflow at INT64_MIN (day_of negates t).
 std::int64_t bucket_of(timestamp t, time_bucket b) noexcept {
   switch (b) {
     case time_bucket::hour: return floor_div(t, 3600);
-    case time_bucket::day: return floor_div(t, seconds_per_day);
+    case time_bucket::day: return day_of(t);
     // 1970-01-01 is a Thursday, so weeks start on days -3 + 7k.
-    case time_bucket::week: return floor_div(floor_div(t, seconds_per_day) + 3, 7);
+    case time_bucket::week: return floor_div(day_of(t) + 3, 7);
     case time_bucket::month: {
-      const civil_date date = civil_from_days(floor_div(t, seconds_per_day));
+      const civil_date date = civil_from_days(day_of(t));
       return (date.year - 1970) * 12 + (date.month - 1);
     }
   }

@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "backend/backend.hpp"
+#include "time/calendar.hpp"
 #include "time/timestamp_parse.hpp"
 
 namespace labcount {

@@ -6,7 +6,6 @@
 #include <cstdint>
 #include <string_view>
 
-#include "backend/backend.hpp"
 #include "time/calendar.hpp"
 #include "util/bytes.hpp"
 

@@ -71,8 +71,7 @@ inline std::map<std::string, std::uint64_t> counts_by_key(const count_result& re
 inline count_result run_cpu(const count_request& request, unsigned threads) {
   backend_options options;
   options.num_workers = threads;
-  return run_count(
-      request, [&] { return make_cpu_backend(options); }, pool_of(threads));
+  return run_count(request, *make_cpu_backend(options), pool_of(threads));
 }
 
 }  // namespace labcount::fuzz

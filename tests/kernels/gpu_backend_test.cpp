@@ -1,6 +1,6 @@
 // The GPU backend against the CPU backend and a single-threaded reference: several worker threads at once, many
 // batches, every cardinality; counts, stats and groups. Tests that need a GPU skip (GTEST_SKIP) where
-// probe_gpu_backend(0) finds none; ctest label `gpu`.
+// probe_gpu_backend(backend_options{}) finds none; ctest label `gpu`.
 #include "kernels/gpu_backend.hpp"
 
 #include <gtest/gtest.h>
@@ -79,7 +79,7 @@ void feed_pieces(std::size_t num_rows, unsigned num_workers, bool concurrently, 
 // The codes to consume(), in pieces (feed_pieces).
 void feed(count_backend& backend, unsigned num_workers, const std::vector<std::uint32_t>& codes, bool concurrently) {
   feed_pieces(codes.size(), num_workers, concurrently, [&](unsigned worker, std::size_t at, std::size_t rows) {
-    backend.consume(worker, std::span<const std::uint32_t>(codes).subspan(at, rows));
+    backend.consume(worker, {std::span<const std::uint32_t>(codes).subspan(at, rows)});
   });
 }
 
@@ -88,8 +88,8 @@ template <class Base = ::testing::Test>
 class needs_gpu : public Base {
  protected:
   void SetUp() override {
-    const backend_status status = probe_gpu_backend(0);
-    if (!status.usable) GTEST_SKIP() << "no usable GPU: " << status.reason;
+    const backend_status status = probe_gpu_backend(backend_options{});
+    if (!status.usable) GTEST_SKIP() << "no usable GPU: " << status.why_not;
   }
 };
 
@@ -113,11 +113,11 @@ TEST_P(GpuMatchesCpu, FinishMatchesCpuBackendAndReference) {
   auto gpu = make_gpu_backend(options, tuning);
   ASSERT_EQ(gpu->name(), "gpu");
   feed(*gpu, num_workers, codes, /*concurrently=*/true);
-  const auto gpu_counts = gpu->finish(num_codes);
+  const auto gpu_counts = gpu->finish(num_codes).counts;
 
   auto cpu = make_cpu_backend(options);
   feed(*cpu, num_workers, codes, /*concurrently=*/false);
-  const auto cpu_counts = cpu->finish(num_codes);
+  const auto cpu_counts = cpu->finish(num_codes).counts;
 
   EXPECT_EQ(gpu_counts, cpu_counts);
   EXPECT_EQ(gpu_counts, reference_counts(codes, num_codes));
@@ -154,7 +154,7 @@ TEST_F(GpuBackendTest, LargeInputInOneDefaultBatchPerWorker) {
   options.num_workers = 8;
   auto gpu = make_gpu_backend(options, gpu_backend_tuning{});
   feed(*gpu, options.num_workers, codes, /*concurrently=*/true);
-  EXPECT_EQ(gpu->finish(1243), reference_counts(codes, 1243));
+  EXPECT_EQ(gpu->finish(1243).counts, reference_counts(codes, 1243));
 }
 
 TEST_F(GpuBackendTest, TimingsShowTheGpuRan) {
@@ -179,14 +179,14 @@ TEST_F(GpuBackendTest, IdleWorkersAndEmptySpans) {
   auto gpu = make_gpu_backend(options, gpu_backend_tuning{});
   const std::vector<std::uint32_t> codes{3, 1, 3};
   gpu->consume(2, {});
-  gpu->consume(2, codes);
+  gpu->consume(2, {codes});
   gpu->consume(0, {});
-  EXPECT_EQ(gpu->finish(5), (std::vector<std::uint64_t>{0, 1, 0, 2, 0}));
+  EXPECT_EQ(gpu->finish(5).counts, (std::vector<std::uint64_t>{0, 1, 0, 2, 0}));
 }
 
 TEST_F(GpuBackendTest, FinishWithNoCodes) {
   auto gpu = make_gpu_backend(backend_options{}, gpu_backend_tuning{});
-  EXPECT_TRUE(gpu->finish(0).empty());
+  EXPECT_TRUE(gpu->finish(0).counts.empty());
 }
 
 TEST_F(GpuBackendTest, WorkerIdPastNumWorkersIsRejected) {
@@ -194,15 +194,15 @@ TEST_F(GpuBackendTest, WorkerIdPastNumWorkersIsRejected) {
   options.num_workers = 2;
   auto gpu = make_gpu_backend(options, gpu_backend_tuning{});
   const std::vector<std::uint32_t> codes{0};
-  EXPECT_THROW(gpu->consume(2, codes), labcount::error);
+  EXPECT_THROW(gpu->consume(2, {codes}), labcount::error);
 }
 
 TEST_F(GpuBackendTest, DeviceOutOfRange) {
-  const backend_status status = probe_gpu_backend(1'000);
-  EXPECT_FALSE(status.usable);
-  EXPECT_NE(status.reason.find("out of range"), std::string::npos) << status.reason;
   backend_options options;
   options.device = 1'000;
+  const backend_status status = probe_gpu_backend(options);
+  EXPECT_FALSE(status.usable);
+  EXPECT_NE(status.why_not.find("out of range"), std::string::npos) << status.why_not;
   try {
     make_gpu_backend(options, gpu_backend_tuning{});
     FAIL() << "expected labcount::error";
@@ -212,7 +212,7 @@ TEST_F(GpuBackendTest, DeviceOutOfRange) {
 }
 
 TEST_F(GpuBackendTest, ProbeDescribesEveryGpu) {
-  const backend_status status = probe_gpu_backend(0);
+  const backend_status status = probe_gpu_backend(backend_options{});
   EXPECT_EQ(status.name, "gpu");
   ASSERT_GE(status.details.size(), 2u);
   EXPECT_EQ(status.details[1].rfind("GPU 0: ", 0), 0u) << status.details[1];
@@ -303,8 +303,8 @@ std::vector<key_stats> reference_stats(const std::vector<std::uint32_t>& codes,
 void feed_values(count_backend& backend, unsigned num_workers, const std::vector<std::uint32_t>& codes,
                  const std::vector<std::int64_t>& values, bool concurrently) {
   feed_pieces(codes.size(), num_workers, concurrently, [&](unsigned worker, std::size_t at, std::size_t rows) {
-    backend.consume_values(worker, std::span<const std::uint32_t>(codes).subspan(at, rows),
-                           std::span<const std::int64_t>(values).subspan(at, rows));
+    backend.consume(worker, {std::span<const std::uint32_t>(codes).subspan(at, rows),
+                             std::span<const std::int64_t>(values).subspan(at, rows)});
   });
 }
 
@@ -332,12 +332,12 @@ TEST_P(GpuValuesMatchCpu, StatsMatchCpuBackendAndReference) {
   tuning.batch_rows = batch_rows;
   auto gpu = make_gpu_backend(options, tuning);
   feed_values(*gpu, num_workers, codes, seconds, /*concurrently=*/true);
-  const auto gpu_stats = gpu->finish_stats(num_codes);
+  const auto gpu_stats = gpu->finish(num_codes).stats;
 
   auto cpu = make_cpu_backend(options);
   feed_values(*cpu, num_workers, codes, seconds, /*concurrently=*/false);
 
-  EXPECT_EQ(gpu_stats, cpu->finish_stats(num_codes));
+  EXPECT_EQ(gpu_stats, cpu->finish(num_codes).stats);
   EXPECT_EQ(gpu_stats, reference_stats(codes, seconds, num_codes));
 }
 
@@ -353,12 +353,12 @@ TEST_P(GpuValuesMatchCpu, GroupsMatchCpuBackendAndReference) {
   tuning.batch_rows = batch_rows;
   auto gpu = make_gpu_backend(options, tuning);
   feed_values(*gpu, num_workers, codes, buckets, /*concurrently=*/true);
-  const auto gpu_groups = gpu->finish_groups();
+  const auto gpu_groups = gpu->finish(num_codes_of(codes)).groups;
 
   auto cpu = make_cpu_backend(options);
   feed_values(*cpu, num_workers, codes, buckets, /*concurrently=*/false);
 
-  EXPECT_EQ(gpu_groups, cpu->finish_groups());
+  EXPECT_EQ(gpu_groups, cpu->finish(num_codes_of(codes)).groups);
   EXPECT_EQ(gpu_groups, reference_groups(codes, buckets));
 }
 
@@ -398,9 +398,9 @@ TEST_F(GpuBackendTest, StatsWorkedExampleFromBackendHpp) {
   const std::vector<std::uint32_t> second_codes{1, 1};
   const std::vector<std::int64_t> second_times{t2, t1};
   // the repeated t1 arrives through two workers: only the merge of their pair sets can see it
-  gpu->consume_values(0, first_codes, first_times);
-  gpu->consume_values(1, second_codes, second_times);
-  EXPECT_EQ(gpu->finish_stats(3), (std::vector<key_stats>{key_stats{}, key_stats{4, t1, t3, 2, 1}, key_stats{}}));
+  gpu->consume(0, {first_codes, first_times});
+  gpu->consume(1, {second_codes, second_times});
+  EXPECT_EQ(gpu->finish(3).stats, (std::vector<key_stats>{key_stats{}, key_stats{4, t1, t3, 2, 1}, key_stats{}}));
 }
 
 TEST_F(GpuBackendTest, GroupsWithCodesUpTo2To32Minus1) {
@@ -414,8 +414,8 @@ TEST_F(GpuBackendTest, GroupsWithCodesUpTo2To32Minus1) {
     gpu_backend_tuning tuning;
     tuning.batch_rows = 2;
     auto gpu = make_gpu_backend(options, tuning);
-    gpu->consume_values(0, codes, buckets);
-    EXPECT_EQ(gpu->finish_groups(), reference_groups(codes, buckets)) << "span " << span;
+    gpu->consume(0, {codes, buckets});
+    EXPECT_EQ(gpu->finish(num_codes_of(codes)).groups, reference_groups(codes, buckets)) << "span " << span;
   }
 }
 
@@ -425,8 +425,8 @@ TEST_F(GpuBackendTest, StatsDropCodesPastNumCodes) {
   auto gpu = make_gpu_backend(options, gpu_backend_tuning{});
   const std::vector<std::uint32_t> codes{0, 0xFFFF'FFFFu, 3};
   const std::vector<std::int64_t> seconds{-1, 5, 0};
-  gpu->consume_values(0, codes, seconds);
-  EXPECT_EQ(gpu->finish_stats(2), (std::vector<key_stats>{key_stats{1, -1, -1, 1, 0}, key_stats{}}));
+  gpu->consume(0, {codes, seconds});
+  EXPECT_EQ(gpu->finish(2).stats, (std::vector<key_stats>{key_stats{1, -1, -1, 1, 0}, key_stats{}}));
 }
 
 TEST_F(GpuBackendTest, ValueModesWithNoRows) {
@@ -434,39 +434,11 @@ TEST_F(GpuBackendTest, ValueModesWithNoRows) {
   options.num_workers = 3;
   options.mode = value_mode::stats;
   auto stats = make_gpu_backend(options, gpu_backend_tuning{});
-  stats->consume_values(1, {}, {});
-  EXPECT_EQ(stats->finish_stats(2), std::vector<key_stats>(2));
+  stats->consume(1, {});
+  EXPECT_EQ(stats->finish(2).stats, std::vector<key_stats>(2));
   options.mode = value_mode::groups;
   auto groups = make_gpu_backend(options, gpu_backend_tuning{});
-  EXPECT_TRUE(groups->finish_groups().empty());
-}
-
-TEST_F(GpuBackendTest, WrongModeIsAProgrammingError) {
-  const std::vector<std::uint32_t> codes{0, 1};
-  const std::vector<std::int64_t> values{5, 6};
-  const auto expect_internal = [](auto&& call) {
-    try {
-      call();
-      ADD_FAILURE() << "expected labcount::error(internal)";
-    } catch (const labcount::error& e) {
-      EXPECT_EQ(e.kind(), error_kind::internal) << e.what();
-    }
-  };
-  backend_options options;
-  auto counts = make_gpu_backend(options, gpu_backend_tuning{});
-  expect_internal([&] { counts->consume_values(0, codes, values); });
-  expect_internal([&] { counts->finish_stats(2); });
-  expect_internal([&] { counts->finish_groups(); });
-  options.mode = value_mode::stats;
-  auto stats = make_gpu_backend(options, gpu_backend_tuning{});
-  expect_internal([&] { stats->consume(0, codes); });
-  expect_internal([&] { stats->consume_values(0, codes, std::span<const std::int64_t>(values).first(1)); });
-  expect_internal([&] { stats->finish(2); });
-  expect_internal([&] { stats->finish_groups(); });
-  options.mode = value_mode::groups;
-  auto groups = make_gpu_backend(options, gpu_backend_tuning{});
-  expect_internal([&] { groups->consume(0, codes); });
-  expect_internal([&] { groups->finish_stats(2); });
+  EXPECT_TRUE(groups->finish(0).groups.empty());
 }
 
 TEST_F(GpuBackendTest, StatsTimingsShowTheGpuRan) {
@@ -479,7 +451,7 @@ TEST_F(GpuBackendTest, StatsTimingsShowTheGpuRan) {
   tuning.batch_rows = 10'000;
   auto gpu = make_gpu_backend(options, tuning);
   feed_values(*gpu, options.num_workers, codes, seconds, /*concurrently=*/true);
-  EXPECT_EQ(gpu->finish_stats(1243), reference_stats(codes, seconds, 1243));
+  EXPECT_EQ(gpu->finish(1243).stats, reference_stats(codes, seconds, 1243));
   const backend_timings timings = gpu->timings();
   EXPECT_GT(timings.transfer.count(), 0);
   EXPECT_GT(timings.sort.count(), 0);
@@ -494,24 +466,24 @@ TEST_F(GpuBackendTest, LargeStatsInputInDefaultBatches) {
   options.mode = value_mode::stats;
   auto gpu = make_gpu_backend(options, gpu_backend_tuning{});
   feed_values(*gpu, options.num_workers, codes, seconds, /*concurrently=*/true);
-  EXPECT_EQ(gpu->finish_stats(1243), reference_stats(codes, seconds, 1243));
+  EXPECT_EQ(gpu->finish(1243).stats, reference_stats(codes, seconds, 1243));
 }
 
 // ---- These run everywhere: they check the no-GPU answers and the test hook. ----
 
 TEST(GpuBackendProbe, AnswersWithoutCrashing) {
-  const backend_status status = probe_gpu_backend(0);
+  const backend_status status = probe_gpu_backend(backend_options{});
   EXPECT_EQ(status.name, "gpu");
-  EXPECT_FALSE(status.reason.empty());
+  EXPECT_FALSE((status.usable ? status.summary : status.why_not).empty());
   ASSERT_FALSE(status.details.empty());
   EXPECT_EQ(status.details[0].rfind("CUDA driver ", 0), 0u) << status.details[0];
   if (!status.usable) {
     try {
       make_gpu_backend(backend_options{}, gpu_backend_tuning{});
-      FAIL() << "make_gpu_backend succeeded although the probe said: " << status.reason;
+      FAIL() << "make_gpu_backend succeeded although the probe said: " << status.why_not;
     } catch (const labcount::error& e) {
       EXPECT_EQ(e.kind(), error_kind::backend_unavailable);
-      EXPECT_NE(std::string(e.what()).find(status.reason), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(status.why_not), std::string::npos) << e.what();
     }
   }
 }

@@ -41,8 +41,7 @@ std::map<std::pair<std::uint32_t, std::int64_t>, std::uint64_t> reference_pairs(
   return rows;
 }
 
-// Floor division by a day, independently of the code under test (the host's day_of negates t, so it is
-// undefined within a day of INT64_MIN; no generated time comes that close).
+// Floor division by a day, independently of the code under test (day_of in time/calendar.hpp), in 128 bits.
 std::int64_t reference_day(std::int64_t t) {
   __extension__ using int128 = __int128;
   const int128 wide = t;

@@ -32,9 +32,9 @@ void BM_cpu_backend_consume_finish(benchmark::State& state) {
       const std::size_t begin = num_rows * worker / workers;
       const std::size_t end = num_rows * (worker + 1) / workers;
       for (std::size_t at = begin; at < end; at += batch_codes)
-        backend->consume(worker, std::span(in.codes).subspan(at, std::min(batch_codes, end - at)));
+        backend->consume(worker, {std::span(in.codes).subspan(at, std::min(batch_codes, end - at))});
     });
-    counts = backend->finish(cardinality);
+    counts = backend->finish(cardinality).counts;
     benchmark::DoNotOptimize(counts.data());
   }
   if (counts != in.expected) state.SkipWithError("the CPU backend's counts differ from a plain histogram");

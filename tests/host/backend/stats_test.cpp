@@ -71,8 +71,7 @@ count_result run(const std::string& path, value_mode mode, unsigned threads, std
   backend_options options;
   options.num_workers = threads;
   options.mode = mode;
-  return run_count(
-      request, [&] { return make_cpu_backend(options); }, pool);
+  return run_count(request, *make_cpu_backend(options), pool);
 }
 
 // With `runs`, a key repeats the previous row's with probability 7/8 (as in lab logs, which list a sample's
@@ -115,9 +114,9 @@ TEST(CpuBackendStats, WorkedExample) {
   const std::int64_t times_a[] = {t1, t3, 5};
   const std::uint32_t codes_b[] = {0, 0};
   const std::int64_t times_b[] = {t2, t1};
-  backend->consume_values(0, codes, times_a);
-  backend->consume_values(1, codes_b, times_b);
-  const auto stats = backend->finish_stats(2);
+  backend->consume(0, {codes, times_a});
+  backend->consume(1, {codes_b, times_b});
+  const auto stats = backend->finish(2).stats;
   EXPECT_EQ(stats[0], (key_stats{4, t1, t3, 2, 1}));
   EXPECT_EQ(stats[1], (key_stats{1, 5, 5, 1, 0}));
 }
@@ -139,9 +138,9 @@ TEST(CpuBackendGroups, SortedByCodeThenBucket) {
   const std::int64_t va[] = {5, 7, -2};
   const std::uint32_t b[] = {1, 0};
   const std::int64_t vb[] = {5, 7};
-  backend->consume_values(0, a, va);
-  backend->consume_values(1, b, vb);
-  EXPECT_EQ(backend->finish_groups(), (std::vector<group_count>{{0, 7, 2}, {1, -2, 1}, {1, 5, 2}}));
+  backend->consume(0, {a, va});
+  backend->consume(1, {b, vb});
+  EXPECT_EQ(backend->finish(2).groups, (std::vector<group_count>{{0, 7, 2}, {1, -2, 1}, {1, 5, 2}}));
 }
 
 TEST(StatsDifferential, RandomLabFilesMatchTheReference) {

@@ -20,8 +20,7 @@ count_result run(const std::vector<std::string>& inputs, count_request request =
   thread_pool pool(threads);
   backend_options options;
   options.num_workers = threads;
-  return run_count(
-      request, [&] { return make_cpu_backend(options); }, pool);
+  return run_count(request, *make_cpu_backend(options), pool);
 }
 
 counts_map totals(const count_result& r) {

@@ -31,8 +31,7 @@ count_result run_request(const count_request& request, unsigned threads) {
   thread_pool pool(threads);
   backend_options options;
   options.num_workers = threads;
-  return run_count(
-      request, [&] { return make_cpu_backend(options); }, pool);
+  return run_count(request, *make_cpu_backend(options), pool);
 }
 
 run_output run(const std::vector<std::string>& paths, const std::string& key, unsigned threads, std::size_t chunk,
@@ -105,8 +104,7 @@ TEST(CountPipeline, HighCardinalityGoesStraightToTheGlobalDictionary) {
   thread_pool pool(1);
   backend_options options;
   options.mode = value_mode::stats;
-  const count_result stats = run_count(
-      request, [&] { return make_cpu_backend(options); }, pool);
+  const count_result stats = run_count(request, *make_cpu_backend(options), pool);
   std::size_t checked = 0;
   for (std::uint32_t code = 0; code < stats.dictionary.size(); ++code) {
     if (stats.stats[code].count == 0) continue;
