@@ -451,7 +451,7 @@ void print_json(const bench_options& opt, const machine_info& machine, const ben
        json_quoted(opt.run.time.stats          ? "stats"
                    : !opt.run.time.per.empty() ? "per " + opt.run.time.per
                                                : "counts") +
-       ", \"format\": " + json_quoted(opt.run.format) + ", \"sort\": " + json_quoted(opt.run.sort) +
+       ", \"format\": " + json_quoted(opt.run.output.format) + ", \"sort\": " + json_quoted(opt.run.output.sort) +
        ", \"warmup\": " + std::to_string(opt.warmup) + ", \"repeat\": " + std::to_string(opt.repeat) + "},\n";
   const run_sample& first = results.front().runs.front();
   j += "  \"input\": {\"bytes\": " + std::to_string(first.bytes) + ", \"rows\": " + std::to_string(first.rows) +
@@ -604,7 +604,7 @@ CLI::App* setup_bench(CLI::App& parent) {
       ->capture_default_str();
   cmd->add_flag("--json", opt->json,
                 "Print one JSON object (machine, options, per-backend results) instead of a table");
-  cmd->add_flag("--no-progress", opt->no_progress, "No progress line on stderr (it only shows on a terminal)");
+  add_no_progress_flag(*cmd, opt->no_progress, "Messages");
   add_run_flags(*cmd, opt->run);
   cmd->callback([opt] { run_bench(*opt); });
   return cmd;

@@ -187,16 +187,13 @@ CLI::App* setup_count(CLI::App& parent) {
                   "standard input")
       ->required();
   add_run_flags(*cmd, opt->run);
-  cmd->add_option("-o,--output", opt->output,
-                  "Output file (default: standard output); replaced only when the run succeeds")
-      ->group("Output");
+  add_output_file_flag(*cmd, opt->output, "Output");
   cmd->add_option("--backend", opt->backend,
                   "auto: the GPU when one is usable and the input is large enough, else the CPU; cpu; gpu")
       ->capture_default_str()
       ->group("Execution");
   const std::string messages = "Messages";
-  cmd->add_flag("--no-progress", opt->no_progress, "No progress line on stderr (it only shows on a terminal)")
-      ->group(messages);
+  add_no_progress_flag(*cmd, opt->no_progress, messages);
   cmd->add_flag("-q,--quiet", opt->quiet, "No warnings or summaries on stderr (errors are still printed)")
       ->group(messages);
   cmd->add_flag("-v,--verbose", opt->verbose, "Say which backend ran and why, and how long each phase took")

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "backend_registry.hpp"
+#include "count_args.hpp"
 #include "util/thread_pool.hpp"
 
 namespace labcount {
@@ -11,7 +12,7 @@ CLI::App* setup_info(CLI::App& parent) {
   auto device = std::make_shared<int>(0);
   CLI::App* cmd =
       parent.add_subcommand("info", "Show the version and which backends (CPU, GPU) can run here, and why not");
-  cmd->add_option("--device", *device, "GPU to check")->check(CLI::Range(0, 1024));
+  add_device_flag(*cmd, *device, "Options");
   cmd->callback([device] {
     std::printf("labcount %s\n", LABCOUNT_VERSION);
 #ifdef LABCOUNT_HAS_CUDA

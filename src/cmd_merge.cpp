@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cli_options.hpp"
+#include "count_args.hpp"
 #include "output/output_file.hpp"
 #include "output/result_writer.hpp"
 #include "tools/merge.hpp"
@@ -15,18 +16,13 @@ namespace {
 
 struct merge_options {
   std::vector<std::string> inputs;
-  std::string sort = "key";
-  std::uint64_t top = 0;
-  std::string format = "csv";
+  output_flags output_format;
   std::string output = "-";
   std::string memory = default_memory;
 };
 
 void run(const merge_options& opt) {
-  output_options out_opts;
-  out_opts.format = parse_output_format(opt.format);
-  out_opts.order = parse_sort_order(opt.sort);
-  out_opts.top = opt.top;
+  output_options out_opts = make_output_options(opt.output_format);
 
   // Open the output before the work so a bad -o path fails fast; it is only replaced on success, so
   // -o may name one of the inputs.
@@ -61,14 +57,9 @@ CLI::App* setup_merge(CLI::App& parent) {
       "the output replaces anything.\n"
       "Exit codes: 0 ok, 1 bad input data, 2 bad command line, 3 file error.");
   cmd->add_option("inputs", opt->inputs, "CSV outputs of labcount count; - reads standard input")->required();
-  cmd->add_option("--sort", opt->sort, "Output order: key (byte order) or count (descending, ties by key)")
-      ->capture_default_str();
-  cmd->add_option("--top", opt->top, "Only the first N rows after sorting (0: all)")->check(non_negative_number());
-  cmd->add_option("-f,--format", opt->format, "Output format: csv, tsv or json")->capture_default_str();
-  cmd->add_option("-o,--output", opt->output,
-                  "Output file (default: standard output); replaced only when the run succeeds");
-  cmd->add_option("--memory", opt->memory, "Cap on one record's buffer: a record may use half of it (e.g. 512M)")
-      ->capture_default_str();
+  add_output_flags(*cmd, opt->output_format, "Output");
+  add_output_file_flag(*cmd, opt->output, "Output");
+  add_memory_flag(*cmd, opt->memory, "Execution");
   cmd->callback([opt] { run(*opt); });
   return cmd;
 }

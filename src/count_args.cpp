@@ -53,29 +53,59 @@ void add_run_flags(CLI::App& cmd, run_flags& f) {
 
   const std::string output = "Output";
   cmd.add_flag("--per-file", f.per_file, "Counts per input file: adds a 'file' column before the key")->group(output);
-  cmd.add_option("--sort", f.sort, "Output order: key (byte order) or count (descending, ties by key)")
-      ->capture_default_str()
-      ->group(output);
-  cmd.add_option("--top", f.top, "Only the first N rows after sorting (0: all)")
-      ->check(non_negative_number())
-      ->group(output);
-  cmd.add_option("-f,--format", f.format, "Output format: csv, tsv or json")->capture_default_str()->group(output);
+  add_output_flags(cmd, f.output, output);
 
   const std::string execution = "Execution";
   cmd.add_option("-j,--threads", f.threads, "Host threads (default: all hardware threads)")
       ->check(CLI::Range(1u, 1024u))
       ->group(execution);
-  cmd.add_option("--device", f.device, "GPU to use (see `labcount info`)")
-      ->check(non_negative_number())
-      ->capture_default_str()
-      ->group(execution);
-  cmd.add_option("--memory", f.memory,
-                 "Cap on the buffers for input data (e.g. 512M, 4G); the key dictionary comes on top")
-      ->capture_default_str()
-      ->group(execution);
+  add_device_flag(cmd, f.device, execution);
+  add_memory_flag(cmd, f.memory, execution);
   cmd.add_option("--chunk-size", f.chunk_bytes, "Bytes per parse chunk (tuning; default from --memory, at most 4 MiB)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 34))
       ->group(execution);
+}
+
+void add_output_flags(CLI::App& cmd, output_flags& f, const std::string& group) {
+  cmd.add_option("--sort", f.sort, "Output order: key (byte order) or count (descending, ties by key)")
+      ->capture_default_str()
+      ->group(group);
+  cmd.add_option("--top", f.top, "Only the first N rows after sorting (0: all)")
+      ->check(non_negative_number())
+      ->group(group);
+  cmd.add_option("-f,--format", f.format, "Output format: csv, tsv or json")->capture_default_str()->group(group);
+}
+
+void add_output_file_flag(CLI::App& cmd, std::string& path, const std::string& group) {
+  cmd.add_option("-o,--output", path, "Output file (default: standard output); replaced only when the run succeeds")
+      ->group(group);
+}
+
+void add_memory_flag(CLI::App& cmd, std::string& memory, const std::string& group) {
+  cmd.add_option("--memory", memory,
+                 "Cap on the buffers for input data (e.g. 512M, 4G): one record may take half of it; the key "
+                 "dictionary comes on top")
+      ->capture_default_str()
+      ->group(group);
+}
+
+void add_device_flag(CLI::App& cmd, int& device, const std::string& group) {
+  cmd.add_option("--device", device, "GPU number, from 0 (`labcount info` lists them)")
+      ->check(non_negative_number())
+      ->capture_default_str()
+      ->group(group);
+}
+
+void add_no_progress_flag(CLI::App& cmd, bool& no_progress, const std::string& group) {
+  cmd.add_flag("--no-progress", no_progress, "No progress line on stderr (it only shows on a terminal)")->group(group);
+}
+
+output_options make_output_options(const output_flags& f) {
+  output_options out;
+  out.format = parse_output_format(f.format);
+  out.order = parse_sort_order(f.sort);
+  out.top = f.top;
+  return out;
 }
 
 run_plan make_run_plan(const run_flags& f, const char* command) {
@@ -105,9 +135,7 @@ run_plan make_run_plan(const run_flags& f, const char* command) {
                 "time statistics take every row of every input together (distinct days and repeats cannot be "
                 "taken apart again); run labcount once per file instead");
 
-  plan.output.format = parse_output_format(f.format);
-  plan.output.order = parse_sort_order(f.sort);
-  plan.output.top = f.top;
+  plan.output = make_output_options(f.output);
 
   // --memory caps the buffers: the chunks in flight (one per worker, plus one being cut, plus a record
   // that straddles them) stay within it; a single record longer than half of it is an error.

@@ -24,6 +24,13 @@
 
 namespace labcount {
 
+// --sort, --top, --format: how a table of counts is written (count, bench, merge).
+struct output_flags {
+  std::string sort = "key";
+  std::uint64_t top = 0;
+  std::string format = "csv";
+};
+
 struct run_flags {
   std::string key = "SampleID";
   bool no_header = false;
@@ -34,9 +41,7 @@ struct run_flags {
   std::uint64_t max_bad_rows = no_bad_row_limit;
   std::string on_bad_file = "error";
   time_options time;
-  std::string sort = "key";
-  std::uint64_t top = 0;
-  std::string format = "csv";
+  output_flags output;
   unsigned threads = 0;  // 0: all hardware threads
   int device = 0;
   std::string memory = default_memory;
@@ -45,6 +50,17 @@ struct run_flags {
 
 // Declares the shared flags on `cmd`, writing into `flags` (which must outlive the parse).
 void add_run_flags(CLI::App& cmd, run_flags& flags);
+
+// The flags that commands besides count and bench take too, each declared here once (one help text, one
+// validator). `group` is the --help section.
+void add_output_flags(CLI::App& cmd, output_flags& flags, const std::string& group);
+void add_output_file_flag(CLI::App& cmd, std::string& path, const std::string& group);  // -o, --output
+void add_memory_flag(CLI::App& cmd, std::string& memory, const std::string& group);     // --memory
+void add_device_flag(CLI::App& cmd, int& device, const std::string& group);             // --device
+void add_no_progress_flag(CLI::App& cmd, bool& no_progress, const std::string& group);  // --no-progress
+
+// Throws error(usage) for a bad --sort or --format word.
+output_options make_output_options(const output_flags& flags);
 
 struct run_plan {
   count_request request;               // all but the inputs and the progress meter
