@@ -160,34 +160,22 @@ std::size_t batch_rows_for(std::size_t free_bytes, unsigned num_workers, value_m
   return std::clamp(rows, min_batch_rows, kernels::max_batch_rows);
 }
 
-// The most temporary storage a batch of batch_rows needs: the sort over all 32 bits, or the reduction (one buffer
-// serves both, one after the other on the worker's stream). Reserved up front; temp_storage::run grows it when
-// a later, larger batch needs more. These calls only compute sizes; nothing runs.
+// The most temporary storage a batch of batch_rows needs: the sort over every bit of Key, or the reduction (one
+// buffer serves both, one after the other on the worker's stream). Key is the 32-bit code in counts mode and the
+// 64-bit composite key in stats and groups (the two-key fallback and the merges grow the buffer when they need
+// more). Reserved up front; temp_storage::run grows it when a later, larger batch needs more. These calls only
+// compute sizes; nothing runs.
+template <typename Key>
 std::size_t temp_bytes_for(std::size_t batch_rows) {
   const auto num_items = static_cast<std::uint32_t>(batch_rows);
   std::size_t sort_bytes = 0;
-  cub::DoubleBuffer<std::uint32_t> keys(nullptr, nullptr);
-  CUDA_TRY(cub::DeviceRadixSort::SortKeys(nullptr, sort_bytes, keys, num_items, 0, 32));
+  cub::DoubleBuffer<Key> keys(nullptr, nullptr);
+  CUDA_TRY(cub::DeviceRadixSort::SortKeys(nullptr, sort_bytes, keys, num_items, 0, static_cast<int>(8 * sizeof(Key))));
   std::size_t reduce_bytes = 0;
-  CUDA_TRY(cub::DeviceReduce::ReduceByKey(
-      nullptr, reduce_bytes, static_cast<const std::uint32_t*>(nullptr), static_cast<std::uint32_t*>(nullptr),
-      thrust::constant_iterator<std::uint64_t>(1), static_cast<std::uint64_t*>(nullptr),
-      static_cast<run_count_t*>(nullptr), ::cuda::std::plus<std::uint64_t>{}, num_items));
-  return std::max(sort_bytes, reduce_bytes);
-}
-
-// temp_bytes_for for stats and groups: the composite sort and its reduction (the fallback and the merges grow the
-// buffer when they need more).
-std::size_t value_temp_bytes_for(std::size_t batch_rows) {
-  const auto num_items = static_cast<std::uint32_t>(batch_rows);
-  std::size_t sort_bytes = 0;
-  cub::DoubleBuffer<std::uint64_t> keys(nullptr, nullptr);
-  CUDA_TRY(cub::DeviceRadixSort::SortKeys(nullptr, sort_bytes, keys, num_items, 0, 64));
-  std::size_t reduce_bytes = 0;
-  CUDA_TRY(cub::DeviceReduce::ReduceByKey(
-      nullptr, reduce_bytes, static_cast<const std::uint64_t*>(nullptr), static_cast<std::uint64_t*>(nullptr),
-      thrust::constant_iterator<std::uint64_t>(1), static_cast<std::uint64_t*>(nullptr),
-      static_cast<run_count_t*>(nullptr), ::cuda::std::plus<std::uint64_t>{}, num_items));
+  CUDA_TRY(cub::DeviceReduce::ReduceByKey(nullptr, reduce_bytes, static_cast<const Key*>(nullptr),
+                                          static_cast<Key*>(nullptr), thrust::constant_iterator<std::uint64_t>(1),
+                                          static_cast<std::uint64_t*>(nullptr), static_cast<run_count_t*>(nullptr),
+                                          ::cuda::std::plus<std::uint64_t>{}, num_items));
   return std::max(sort_bytes, reduce_bytes);
 }
 
@@ -362,8 +350,8 @@ class gpu_backend final : public count_backend {
     // Several staging pieces per batch even when a test forces tiny batches.
     staging_rows_ = std::clamp<std::size_t>(batch_rows_ / 4, 1, max_staging_rows);
     const std::size_t first_rows = std::min(batch_rows_, first_batch_rows);
-    const std::size_t temp_bytes =
-        mode() == value_mode::counts ? temp_bytes_for(first_rows) : value_temp_bytes_for(first_rows);
+    const std::size_t temp_bytes = mode() == value_mode::counts ? temp_bytes_for<std::uint32_t>(first_rows)
+                                                                : temp_bytes_for<std::uint64_t>(first_rows);
     workers_.reserve(num_workers);
     for (unsigned i = 0; i < num_workers; ++i) {
       auto worker = std::make_unique<worker_state>(first_rows, staging_rows_, mode());
@@ -412,17 +400,6 @@ class gpu_backend final : public count_backend {
     consume_rows(*workers_[worker_id], batch.codes, batch.values);
   }
 
-  reduction do_finish(std::size_t num_codes) override {
-    CUDA_TRY(cudaSetDevice(device_));
-    reduction out;
-    switch (mode()) {
-      case value_mode::counts: out.counts = finish_counts(num_codes); break;
-      case value_mode::stats: out.stats = finish_stats(num_codes); break;
-      case value_mode::groups: out.groups = finish_groups(); break;
-    }
-    return out;
-  }
-
   // Drains every stream (a failed input may have left work queued), books the batches' times, then forgets
   // the rows: empty batches and pair sets, zeroed totals. Streams, staging and device buffers stay.
   void do_reset() override {
@@ -442,7 +419,8 @@ class gpu_backend final : public count_backend {
     }
   }
 
-  std::vector<std::uint64_t> finish_counts(std::size_t num_codes) {
+  std::vector<std::uint64_t> finish_counts(std::size_t num_codes) override {
+    CUDA_TRY(cudaSetDevice(device_));
     for (const auto& worker : workers_) flush(*worker);
 
     // The rest runs on the first worker's stream, after everything queued on the others.
@@ -484,7 +462,8 @@ class gpu_backend final : public count_backend {
     return counts;
   }
 
-  std::vector<key_stats> finish_stats(std::size_t num_codes) {
+  std::vector<key_stats> finish_stats(std::size_t num_codes) override {
+    CUDA_TRY(cudaSetDevice(device_));
     worker_state& first = *workers_.front();
     const cudaStream_t stream = first.stream.get();
     cuda_event start;
@@ -524,7 +503,8 @@ class gpu_backend final : public count_backend {
     return stats;
   }
 
-  std::vector<group_count> finish_groups() {
+  std::vector<group_count> finish_groups() override {
+    CUDA_TRY(cudaSetDevice(device_));
     const cudaStream_t stream = workers_.front()->stream.get();
     cuda_event start;
     cuda_event reduced;

@@ -20,7 +20,13 @@ void count_backend::consume(unsigned worker, row_batch batch) {
 reduction count_backend::finish(std::size_t num_codes) {
   LABCOUNT_EXPECTS(!finished_, "finish() once per reset()");
   finished_ = true;
-  return do_finish(num_codes);
+  reduction out;
+  switch (mode_) {
+    case value_mode::counts: out.counts = finish_counts(num_codes); break;
+    case value_mode::stats: out.stats = finish_stats(num_codes); break;
+    case value_mode::groups: out.groups = finish_groups(); break;
+  }
+  return out;
 }
 
 void count_backend::reset() {

@@ -6,7 +6,7 @@
 //
 // A backend sees only dense 32-bit codes and, in the value modes, one 64-bit value per code; it never sees
 // CSV bytes or key strings. Its mode and number of workers are fixed when it is made, and this class checks
-// every call against them once, so that a backend implements only the reduction.
+// every call against them once and picks the mode's finish, so that a backend implements only the reduction.
 #pragma once
 
 #include <chrono>
@@ -78,9 +78,12 @@ class count_backend {
   explicit count_backend(const backend_options& options) noexcept;
 
  private:
-  // Each implements one reduction for mode(); batch.values has one value per code in the value modes.
+  // The reduction for mode(); batch.values has one value per code in the value modes, codes is not empty.
   virtual void do_consume(unsigned worker, row_batch batch) = 0;
-  virtual reduction do_finish(std::size_t num_codes) = 0;
+  // finish() calls the one of mode() (see `reduction` for what each returns).
+  virtual std::vector<std::uint64_t> finish_counts(std::size_t num_codes) = 0;
+  virtual std::vector<key_stats> finish_stats(std::size_t num_codes) = 0;
+  virtual std::vector<group_count> finish_groups() = 0;
   virtual void do_reset() = 0;
 
   value_mode mode_;

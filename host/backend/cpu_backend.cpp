@@ -183,16 +183,6 @@ class cpu_backend final : public count_backend {
     }
   }
 
-  reduction do_finish(std::size_t num_codes) override {
-    reduction out;
-    switch (mode()) {
-      case value_mode::counts: out.counts = finish_counts(num_codes); break;
-      case value_mode::stats: out.stats = finish_stats(num_codes); break;
-      case value_mode::groups: out.groups = finish_groups(); break;
-    }
-    return out;
-  }
-
   void do_reset() override {
     for (auto& w : per_worker_) w.reset();
   }
@@ -259,7 +249,7 @@ class cpu_backend final : public count_backend {
     w.times.add_packed(std::span(w.pending.data(), pending));
   }
 
-  std::vector<std::uint64_t> finish_counts(std::size_t num_codes) const {
+  std::vector<std::uint64_t> finish_counts(std::size_t num_codes) override {
     std::vector<std::uint64_t> total(num_codes, 0);
     for (const auto& w : per_worker_) {
       const std::size_t n = std::min(w.counts.size(), num_codes);
@@ -268,7 +258,7 @@ class cpu_backend final : public count_backend {
     return total;
   }
 
-  std::vector<key_stats> finish_stats(std::size_t num_codes) const {
+  std::vector<key_stats> finish_stats(std::size_t num_codes) override {
     std::vector<key_stats> stats(num_codes);
     pair_table<false> distinct;  // the union of the workers' distinct (code, time) pairs
     for (const auto& w : per_worker_) {
@@ -295,7 +285,7 @@ class cpu_backend final : public count_backend {
     return stats;
   }
 
-  std::vector<group_count> finish_groups() {
+  std::vector<group_count> finish_groups() override {
     pair_table<true> total(bucket_offset);
     for (auto& w : per_worker_) {
       w.end_run();
