@@ -822,7 +822,7 @@ gpu_backend_tuning gpu_tuning_from_environment() {
   return tuning;
 }
 
-backend_status probe_gpu_backend(const backend_options& options) {
+backend_status probe_gpu_backend(const backend_options& options, probe_detail detail) {
   const int device = options.device;
   backend_status status;
   status.name = "gpu";
@@ -840,14 +840,17 @@ backend_status probe_gpu_backend(const backend_options& options) {
 
   int previous = 0;
   cudaGetDevice(&previous);
-  for (int i = 0; i < num_devices; ++i) status.details.push_back(describe_device(i));
-  if (device < 0 || device >= num_devices) {
+  const bool in_range = device >= 0 && device < num_devices;
+  // Describing a device opens a context on it: a run looks at its own device only.
+  for (int i = 0; i < num_devices; ++i)
+    if (detail == probe_detail::every_device || i == device) status.details.push_back(describe_device(i));
+  if (!in_range) {
     status.why_not = out_of_range(device, num_devices);
   } else if (std::string problem = device_problem(device); !problem.empty()) {
     status.why_not = std::move(problem);
   } else {
     status.usable = true;
-    status.summary = status.details[1 + static_cast<std::size_t>(device)];
+    status.summary = describe_device(device);
   }
   cudaSetDevice(previous);
   cudaGetLastError();

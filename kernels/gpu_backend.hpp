@@ -34,7 +34,8 @@ gpu_backend_tuning gpu_tuning_from_environment();
 
 // Whether device options.device can run the GPU backend, and why not. details: the driver and runtime versions, then
 // one line per GPU (index, name, compute capability, SM count, memory total and free).
-backend_status probe_gpu_backend(const backend_options& options);
+// With probe_detail::chosen_device only that device is opened (a CUDA context on it alone).
+backend_status probe_gpu_backend(const backend_options& options, probe_detail detail);
 
 // Throws error(backend_unavailable), naming the CUDA error, when the backend cannot start on options.device.
 // The first form reads its tuning from the environment (gpu_tuning_from_environment).

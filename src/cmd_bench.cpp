@@ -242,7 +242,7 @@ machine_info describe_machine(const backend_options& options) {
   m.cuda_build = true;
 #endif
   const auto probing = clock_type::now();
-  m.backends = probe_backends(options);
+  m.backends = probe_backends(options, probe_detail::every_device);
   m.probe_seconds = seconds(clock_type::now() - probing);
   return m;
 }

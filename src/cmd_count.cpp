@@ -128,8 +128,12 @@ void run(const count_options& opt) {
     const bool show_progress = !opt.quiet && !opt.no_progress && progress_meter::stderr_is_terminal();
     progress_meter progress(show_progress, input_bytes, request.inputs.size());
     request.progress = progress.counters();
-    const std::unique_ptr<count_backend> backend = selected.make(plan.backend);
-    result = run_count(request, *backend, pool);
+    result = run_selected(
+        selected, request, plan.backend, pool,
+        [&](const std::string& warning) {
+          if (!opt.quiet) std::fprintf(stderr, "labcount: warning: %s\n", warning.c_str());
+        },
+        [&] { progress.restart(); });
   }
   result.skipped_files.insert(result.skipped_files.begin(), expanded.skipped.begin(), expanded.skipped.end());
   if (result.rows == 0 && (result.bad_rows != 0 || !result.skipped_files.empty())) {
@@ -189,7 +193,8 @@ CLI::App* setup_count(CLI::App& parent) {
   add_run_flags(*cmd, opt->run);
   add_output_file_flag(*cmd, opt->output, "Output");
   cmd->add_option("--backend", opt->backend,
-                  "auto: the GPU when one is usable and the input is large enough, else the CPU; cpu; gpu")
+                  "auto: the CPU for plain counts; the GPU for --stats/--per from 256 MiB when one is usable (on a GPU "
+                  "failure: a warning, then the CPU); cpu; gpu")
       ->capture_default_str()
       ->group("Execution");
   const std::string messages = "Messages";

@@ -24,7 +24,7 @@ CLI::App* setup_info(CLI::App& parent) {
     std::printf("backends:\n");
     backend_options options;
     options.device = *device;
-    for (const auto& status : probe_backends(options)) {
+    for (const auto& status : probe_backends(options, probe_detail::every_device)) {
       std::printf("  %-4s %s: %s\n", status.name.c_str(), status.usable ? "available" : "unavailable",
                   (status.usable ? status.summary : status.why_not).c_str());
       for (const auto& line : status.details) std::printf("         %s\n", line.c_str());

@@ -1,6 +1,6 @@
-// The terminal's progress line (the CLI's, not the library's): on stderr for long runs: bytes done, rate, ETA, files done. Drawn by its own thread
-// every 200 ms, only when enabled (stderr is a terminal, and neither --quiet nor --no-progress), and only
-// once a run has taken longer than half a second, so short runs print nothing.
+// The terminal's progress line (the CLI's, not the library's): on stderr for long runs: bytes done, rate, ETA, files
+// done. Drawn by its own thread every 200 ms, only when enabled (stderr is a terminal, and neither --quiet nor
+// --no-progress), and only once a run has taken longer than half a second, so short runs print nothing.
 #pragma once
 
 #include <atomic>
@@ -22,6 +22,12 @@ class progress_meter {
 
   // The counters the pipeline adds to (none when disabled: the run then counts nothing for it).
   run_progress counters() noexcept { return enabled_ ? run_progress{&bytes_, &files_} : run_progress{}; }
+
+  // The run starts again from the first input (a GPU failure fell back to the CPU).
+  void restart() noexcept {
+    bytes_.store(0, std::memory_order_relaxed);
+    files_.store(0, std::memory_order_relaxed);
+  }
 
   static bool stderr_is_terminal() noexcept;
 

@@ -20,7 +20,7 @@ constexpr std::size_t num_rows = std::size_t{1} << 24;
 constexpr std::size_t batch_codes = std::size_t{1} << 16;  // what a host worker hands over at a time
 
 bool gpu_usable(benchmark::State& state) {
-  static const backend_status status = probe_gpu_backend(backend_options{});
+  static const backend_status status = probe_gpu_backend(backend_options{}, probe_detail::chosen_device);
   if (!status.usable) state.SkipWithError(("no usable GPU: " + status.why_not).c_str());
   return status.usable;
 }

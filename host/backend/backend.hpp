@@ -30,6 +30,10 @@ struct backend_status {
   std::vector<std::string> details;  // extra lines (one per GPU, versions...)
 };
 
+// How much a probe looks at: a run probes only the device it would use (no CUDA context on the others);
+// `labcount info` and `labcount bench` describe every device.
+enum class probe_detail { chosen_device, every_device };
+
 struct backend_options {
   unsigned num_workers = 1;  // host threads calling consume() concurrently, with ids 0..num_workers-1
   int device = 0;            // --device N (GPU backends)
@@ -92,6 +96,6 @@ class count_backend {
 };
 
 std::unique_ptr<count_backend> make_cpu_backend(const backend_options& options);
-backend_status probe_cpu_backend(const backend_options& options);
+backend_status probe_cpu_backend(const backend_options& options, probe_detail detail);
 
 }  // namespace labcount

@@ -312,7 +312,7 @@ std::unique_ptr<count_backend> make_cpu_backend(const backend_options& options) 
   return std::make_unique<cpu_backend>(options);
 }
 
-backend_status probe_cpu_backend(const backend_options&) {
+backend_status probe_cpu_backend(const backend_options&, probe_detail) {
   backend_status status;
   status.name = "cpu";
   status.usable = true;

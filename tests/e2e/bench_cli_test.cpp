@@ -175,7 +175,7 @@ std::string fnv1a64_hex(std::string_view bytes) {
 }
 
 bool gpu_usable_here() {
-  for (const auto& s : probe_backends(backend_options{}))
+  for (const auto& s : probe_backends(backend_options{}, probe_detail::chosen_device))
     if (s.name == "gpu") return s.usable;
   return false;
 }
@@ -232,7 +232,7 @@ TEST(BenchCli, ChecksumIsThatOfCountOutput) {
 TEST(BenchCli, GpuWithoutGpuExits4WithTheReason) {
   if (gpu_usable_here()) GTEST_SKIP() << "a GPU is usable here";
   std::string reason;
-  for (const auto& s : probe_backends(backend_options{}))
+  for (const auto& s : probe_backends(backend_options{}, probe_detail::chosen_device))
     if (s.name == "gpu") reason = s.why_not;
   const auto r = run_labcount({"bench", "seed_crlf.csv", "--backends", "gpu", "--no-progress"});
   EXPECT_EQ(r.exit_code, 4) << r.err;

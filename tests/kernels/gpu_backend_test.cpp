@@ -1,6 +1,6 @@
 // The GPU backend against the CPU backend and a single-threaded reference: several worker threads at once, many
 // batches, every cardinality; counts, stats and groups. Tests that need a GPU skip (GTEST_SKIP) where
-// probe_gpu_backend(backend_options{}) finds none; ctest label `gpu`.
+// probe_gpu_backend(backend_options{}, probe_detail::chosen_device) finds none; ctest label `gpu`.
 #include "kernels/gpu_backend.hpp"
 
 #include <gtest/gtest.h>
@@ -88,7 +88,7 @@ template <class Base = ::testing::Test>
 class needs_gpu : public Base {
  protected:
   void SetUp() override {
-    const backend_status status = probe_gpu_backend(backend_options{});
+    const backend_status status = probe_gpu_backend(backend_options{}, probe_detail::chosen_device);
     if (!status.usable) GTEST_SKIP() << "no usable GPU: " << status.why_not;
   }
 };
@@ -200,7 +200,7 @@ TEST_F(GpuBackendTest, WorkerIdPastNumWorkersIsRejected) {
 TEST_F(GpuBackendTest, DeviceOutOfRange) {
   backend_options options;
   options.device = 1'000;
-  const backend_status status = probe_gpu_backend(options);
+  const backend_status status = probe_gpu_backend(options, probe_detail::chosen_device);
   EXPECT_FALSE(status.usable);
   EXPECT_NE(status.why_not.find("out of range"), std::string::npos) << status.why_not;
   try {
@@ -212,7 +212,7 @@ TEST_F(GpuBackendTest, DeviceOutOfRange) {
 }
 
 TEST_F(GpuBackendTest, ProbeDescribesEveryGpu) {
-  const backend_status status = probe_gpu_backend(backend_options{});
+  const backend_status status = probe_gpu_backend(backend_options{}, probe_detail::every_device);
   EXPECT_EQ(status.name, "gpu");
   ASSERT_GE(status.details.size(), 2u);
   EXPECT_EQ(status.details[1].rfind("GPU 0: ", 0), 0u) << status.details[1];
@@ -472,7 +472,7 @@ TEST_F(GpuBackendTest, LargeStatsInputInDefaultBatches) {
 // ---- These run everywhere: they check the no-GPU answers and the test hook. ----
 
 TEST(GpuBackendProbe, AnswersWithoutCrashing) {
-  const backend_status status = probe_gpu_backend(backend_options{});
+  const backend_status status = probe_gpu_backend(backend_options{}, probe_detail::chosen_device);
   EXPECT_EQ(status.name, "gpu");
   EXPECT_FALSE((status.usable ? status.summary : status.why_not).empty());
   ASSERT_FALSE(status.details.empty());

@@ -137,7 +137,7 @@ std::unique_ptr<count_backend> make_or_skip(const std::string& name, value_mode 
   options.num_workers = num_workers;
   options.mode = mode;
   const backend_entry& entry = entry_named(name);
-  const backend_status status = entry.probe(options);
+  const backend_status status = entry.probe(options, probe_detail::chosen_device);
   skipped = !status.usable;
   if (skipped) return nullptr;
   ::setenv("LABCOUNT_GPU_BATCH_ROWS", "4096", 1);
@@ -170,7 +170,7 @@ TEST_P(BackendSuite, RunCountMatchesTheReference) {
   const auto [name, mode, c, num_rows] = GetParam();
   bool skipped = false;
   const auto backend = make_or_skip(name, mode, skipped);
-  if (skipped) GTEST_SKIP() << name << " cannot run here: " << entry_named(name).probe({}).why_not;
+  if (skipped) GTEST_SKIP() << name << " cannot run here: " << entry_named(name).probe({}, probe_detail::chosen_device).why_not;
   ASSERT_EQ(backend->name(), name);
   ASSERT_EQ(backend->mode(), mode);
 
@@ -260,7 +260,7 @@ TEST_P(BackendContract, ResetForgetsRowsAndMisuseIsAProgrammingError) {
   const auto [name, mode] = GetParam();
   bool skipped = false;
   const auto backend = make_or_skip(name, mode, skipped);
-  if (skipped) GTEST_SKIP() << name << " cannot run here: " << entry_named(name).probe({}).why_not;
+  if (skipped) GTEST_SKIP() << name << " cannot run here: " << entry_named(name).probe({}, probe_detail::chosen_device).why_not;
   const bool timed = mode != value_mode::counts;
   const std::vector<std::uint32_t> codes{2, 0, 2, 2};
   const std::vector<std::int64_t> values{5, 7, 5, 9};
@@ -319,7 +319,7 @@ TEST(BackendRegistry, ListsTheCpuFirstAndEveryNameOnce) {
   for (const auto& entry : entries) {
     EXPECT_EQ(++seen[entry.name], 1) << entry.name;
     EXPECT_EQ(find_backend(entry.name), &entry);
-    const backend_status status = entry.probe({});
+    const backend_status status = entry.probe({}, probe_detail::chosen_device);
     EXPECT_EQ(status.name, entry.name);
     // One of the two lines says something, and only the one that applies.
     EXPECT_EQ(status.usable, !status.summary.empty()) << entry.name;
