@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <source_location>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -19,6 +20,11 @@ namespace labcount::kernels::detail {
 
 inline constexpr const char* gpu_backend_hint =
     "run `labcount info` to see this machine's GPUs, or choose the CPU with --backend cpu";
+
+// What to try when the device's memory runs out.
+inline constexpr const char* out_of_memory_hint =
+    "use fewer host threads (--threads N: each has its own device batch), smaller device batches "
+    "(LABCOUNT_GPU_BATCH_ROWS=1000000), or the CPU (--backend cpu)";
 
 [[noreturn]] inline void throw_cuda_error(cudaError_t status, const char* call, const char* file, int line) {
   // Clear the thread's last error so a later call (CUB checks cudaPeekAtLastError after launches) does not
@@ -61,6 +67,17 @@ struct free_pinned {
   void operator()(void* data) const noexcept { cudaFreeHost(data); }
 };
 
+// An allocation that failed: out of memory names the bytes it wanted and the way out; other errors as CUDA_TRY.
+[[noreturn]] inline void throw_allocation_error(cudaError_t status, const char* what, std::size_t bytes,
+                                                const char* file, int line) {
+  if (status != cudaErrorMemoryAllocation) throw_cuda_error(status, what, file, line);
+  cudaGetLastError();
+  throw error(error_kind::device_failure,
+              std::string("GPU backend: out of memory: ") + what + " of " + std::to_string(bytes >> 20) + " MiB (" +
+                  std::to_string(bytes) + " bytes) failed (cudaErrorMemoryAllocation)",
+              "", 0, out_of_memory_hint);
+}
+
 // size elements of T, released by Free; empty (null, size 0) by default and after a move.
 template <typename T, typename Free>
 class cuda_array {
@@ -88,7 +105,9 @@ class device_buffer : public cuda_array<T, free_on_stream> {
  private:
   static void* allocate(std::size_t size, cudaStream_t stream) {
     void* data = nullptr;
-    if (size != 0) CUDA_TRY(cudaMallocAsync(&data, size * sizeof(T), stream));
+    if (size == 0) return data;
+    if (const cudaError_t status = cudaMallocAsync(&data, size * sizeof(T), stream); status != cudaSuccess)
+      throw_allocation_error(status, "device allocation (cudaMallocAsync)", size * sizeof(T), __FILE__, __LINE__);
     return data;
   }
 };
@@ -103,7 +122,9 @@ class pinned_buffer : public cuda_array<T, free_pinned> {
  private:
   static void* allocate(std::size_t size) {
     void* data = nullptr;
-    if (size != 0) CUDA_TRY(cudaMallocHost(&data, size * sizeof(T)));
+    if (size == 0) return data;
+    if (const cudaError_t status = cudaMallocHost(&data, size * sizeof(T)); status != cudaSuccess)
+      throw_allocation_error(status, "pinned host allocation (cudaMallocHost)", size * sizeof(T), __FILE__, __LINE__);
     return data;
   }
 };
@@ -148,14 +169,16 @@ class cuda_event {
 // grows; reserve() it for the largest call up front and the hot path never allocates.
 class temp_storage {
  public:
-  // `call(void* temp, std::size_t& bytes)` forwards to a CUB algorithm and returns its cudaError_t.
+  // `call(void* temp, std::size_t& bytes)` forwards to a CUB algorithm and returns its cudaError_t. A failure
+  // names `name` and the caller's file:line.
   template <typename CubCall>
-  void run(const char* name, CubCall&& call, cudaStream_t stream) {
+  void run(const char* name, CubCall&& call, cudaStream_t stream,
+           std::source_location caller = std::source_location::current()) {
     std::size_t bytes = 0;
-    check(call(nullptr, bytes), name);
+    check(call(nullptr, bytes), name, caller);
     reserve(bytes, stream);
     bytes = buffer_.size();
-    check(call(static_cast<void*>(buffer_.data()), bytes), name);
+    check(call(static_cast<void*>(buffer_.data()), bytes), name, caller);
   }
 
   void reserve(std::size_t bytes, cudaStream_t stream) {
@@ -165,8 +188,8 @@ class temp_storage {
   }
 
  private:
-  static void check(cudaError_t status, const char* name) {
-    if (status != cudaSuccess) throw_cuda_error(status, name, __FILE__, __LINE__);
+  static void check(cudaError_t status, const char* name, const std::source_location& caller) {
+    if (status != cudaSuccess) throw_cuda_error(status, name, caller.file_name(), static_cast<int>(caller.line()));
   }
 
   device_buffer<std::byte> buffer_;

@@ -50,8 +50,9 @@ constexpr std::size_t bytes_per_value_row = sizeof(std::uint32_t) + sizeof(std::
 constexpr std::size_t min_batch_rows = std::size_t{1} << 16;
 // A worker's first batch; later ones double up to the cap from free memory.
 constexpr std::size_t first_batch_rows = std::size_t{1} << 20;
-// 4 MiB copies already run at full PCIe bandwidth; bigger staging buffers only cost pinned memory (two per worker).
-constexpr std::size_t max_staging_rows = std::size_t{1} << 20;
+// consume() receives at most pipeline_batch_rows rows at a time from a parse worker: staging buffers of that size
+// (two per worker) take every batch in one copy, and a larger one would only pin memory.
+constexpr std::size_t max_staging_rows = pipeline_batch_rows;
 // Codes are 32-bit, so no total array needs more slots than this.
 constexpr std::size_t max_totals = std::size_t{1} << 32;
 // Value modes: pair sets are indexed with 32 bits on the device.
@@ -74,9 +75,13 @@ std::string gib(std::size_t bytes) {
   return text;
 }
 
+// A timing for --timing; a failed query is not worth a run's result: it counts as zero.
 std::chrono::nanoseconds elapsed(const cuda_event& start, const cuda_event& stop) {
   float ms = 0;
-  CUDA_TRY(cudaEventElapsedTime(&ms, start.get(), stop.get()));
+  if (cudaEventElapsedTime(&ms, start.get(), stop.get()) != cudaSuccess) {
+    cudaGetLastError();
+    return std::chrono::nanoseconds{0};
+  }
   return std::chrono::nanoseconds(static_cast<std::int64_t>(static_cast<double>(ms) * 1e6));
 }
 
@@ -101,7 +106,8 @@ std::string cuda_problem(int& num_devices) {
     case cudaErrorInsufficientDriver:
       cudaGetLastError();
       return "the NVIDIA driver supports CUDA " + version_string(driver) + " but this build uses the CUDA " +
-             version_string(runtime) + " runtime (cudaErrorInsufficientDriver); update the NVIDIA driver";
+             version_string(runtime) + " runtime (cudaErrorInsufficientDriver); update the NVIDIA driver" +
+             (runtime / 1000 == 13 ? " to R580 or newer (what CUDA 13 needs)" : "");
     default: return "CUDA cannot start (" + cuda_error_text(status) + ")";
   }
 }
@@ -125,6 +131,8 @@ std::string device_problem(int device) {
   cudaFuncAttributes attributes{};
   if (const cudaError_t status = cudaFuncGetAttributes(&attributes, probe_kernel); status != cudaSuccess) {
     const std::string why = cuda_error_text(status);
+    if (status != cudaErrorNoKernelImageForDevice)
+      return "cannot load the GPU backend's code on " + gpu + " (" + why + ")";
     cudaDeviceProp properties{};
     cudaGetDeviceProperties(&properties, device);
     cudaGetLastError();
@@ -341,6 +349,12 @@ class gpu_backend final : public count_backend {
   gpu_backend(const backend_options& options, const gpu_backend_tuning& tuning, clock_type::time_point setup_start)
       : count_backend(options), device_(options.device) {
     CUDA_TRY(cudaSetDevice(device_));
+    // Memory freed back to the device's pool stays there for the next batch instead of going back to the driver
+    // at every synchronization (the default threshold, 0).
+    cudaMemPool_t pool = nullptr;
+    CUDA_TRY(cudaDeviceGetDefaultMemPool(&pool, device_));
+    std::uint64_t keep_everything = std::numeric_limits<std::uint64_t>::max();
+    CUDA_TRY(cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &keep_everything));
     std::size_t free_bytes = 0;
     std::size_t total_bytes = 0;
     CUDA_TRY(cudaMemGetInfo(&free_bytes, &total_bytes));

@@ -42,6 +42,9 @@ struct backend_options {
 
 // Rows on their way to a backend: global dictionary codes and, in the value modes, one value per code
 // (seconds for stats, a bucket for groups). Valid only during the call that takes it.
+// The pipeline's parse workers hand over at most pipeline_batch_rows rows at a time (the GPU sizes its
+// pinned staging to it); a backend must accept any size.
+inline constexpr std::size_t pipeline_batch_rows = std::size_t{1} << 16;
 struct row_batch {
   std::span<const std::uint32_t> codes = {};
   std::span<const std::int64_t> values = {};  // counts: empty

@@ -44,7 +44,7 @@ struct parse_plan {
 class parse_worker {
  public:
   // Codes are handed to the backend in batches of this many.
-  static constexpr std::size_t batch_rows = std::size_t{1} << 16;
+  static constexpr std::size_t batch_rows = pipeline_batch_rows;
   // Past this many keys the private dictionary is dropped, and the worker goes direct.
   static constexpr std::size_t private_dictionary_limit = std::size_t{1} << 20;
 
