@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(cmake ninja-build g++ libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev libisal-dev)
+packages=(cmake ninja-build g++ libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev libisal-dev libzstd-dev
+  libbz2-dev liblzma-dev libzip-dev)
 missing=()
 for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

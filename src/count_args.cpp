@@ -10,7 +10,8 @@ namespace labcount {
 
 void add_run_flags(CLI::App& cmd, run_flags& f) {
   const std::string input = "Input";
-  cmd.add_flag("-r,--recursive", f.recursive, "Count every *.csv and *.csv.gz file below the given directories")
+  cmd.add_flag("-r,--recursive", f.recursive,
+               "Count every *.csv file (also .csv.gz, .zst, .bz2, .xz) below the given directories")
       ->group(input);
   cmd.add_flag("--no-header", f.no_header, "The input has no header row (then --key must be a number)")->group(input);
   cmd.add_option("-d,--delimiter", f.delimiter, "Field delimiter: one character, or tab / \\t")

@@ -1,5 +1,5 @@
-// Sequential byte streams for inputs that cannot be memory-mapped: pipes, standard input, and gzip files
-// (decompressed with ISA-L's igzip, see byte_reader.cpp).
+// Sequential byte streams for inputs that cannot be memory-mapped: pipes, standard input, and compressed
+// files (decompress.hpp wraps one byte_reader in another).
 #pragma once
 
 #include <atomic>
@@ -20,13 +20,6 @@ class byte_reader {
 // Adds every byte read from the descriptor to *progress when it is not null.
 std::unique_ptr<byte_reader> make_fd_reader(int fd, std::string name, std::string prefix,
                                             std::atomic<std::uint64_t>* progress);
-
-// Decompresses gzip data (one or more members, as `cat a.gz b.gz` makes) from `compressed`. A stream that
-// ends inside a member, a bad checksum or corrupt data is an error naming the input.
-std::unique_ptr<byte_reader> make_gzip_reader(std::unique_ptr<byte_reader> compressed, std::string name);
-
-// Whether this build can read gzip input.
-bool gzip_supported() noexcept;
 
 inline bool is_gzip_magic(const unsigned char* bytes, std::size_t size) noexcept {
   return size >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b;

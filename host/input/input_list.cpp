@@ -62,7 +62,9 @@ void walk(const std::string& root, const expand_options& options, std::vector<st
 }  // namespace
 
 bool is_csv_name(const std::string& name) noexcept {
-  return ends_with_ci(name, ".csv") || ends_with_ci(name, ".csv.gz");
+  for (const char* suffix : {".csv", ".csv.gz", ".csv.zst", ".csv.bz2", ".csv.xz"})
+    if (ends_with_ci(name, suffix)) return true;
+  return false;
 }
 
 expanded_inputs expand_inputs(const std::vector<std::string>& inputs, const expand_options& options) {
@@ -104,7 +106,7 @@ expanded_inputs expand_inputs(const std::vector<std::string>& inputs, const expa
     }
     if (!options.recursive)
       throw error(error_kind::io, "the input is a directory", input, 0,
-                  "add --recursive to count every *.csv and *.csv.gz file below it");
+                  "add --recursive to count every *.csv file below it (also .csv.gz, .csv.zst, .csv.bz2, .csv.xz)");
     std::vector<std::string> found;
     const std::size_t skipped_before = out.skipped.size();
     walk(input, options, found, out);
@@ -112,8 +114,8 @@ expanded_inputs expand_inputs(const std::vector<std::string>& inputs, const expa
     const std::size_t paths_before = out.paths.size();
     for (const auto& path : found) add(path, true);
     if (found.empty() && out.skipped.size() == skipped_before && out.paths.size() == paths_before)
-      throw error(error_kind::io, "no *.csv or *.csv.gz files below the directory", input, 0,
-                  "check the path; files must end in .csv or .csv.gz to be picked up");
+      throw error(error_kind::io, "no *.csv files below the directory", input, 0,
+                  "check the path; files must end in .csv (or .csv.gz, .csv.zst, .csv.bz2, .csv.xz) to be picked up");
   }
   if (out.paths.empty() && out.skipped.empty())
     throw error(error_kind::io,

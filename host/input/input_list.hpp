@@ -1,5 +1,5 @@
 // Expands the inputs of a run: files stay as given; a directory is an error without --recursive, and with
-// it becomes every *.csv and *.csv.gz file below it, in byte order of their paths (so runs are repeatable).
+// it becomes every *.csv file (plain or .csv.gz/.zst/.bz2/.xz) below it, in byte order of their paths (so runs are repeatable).
 //
 // Nothing is left out silently: a folder that cannot be read is an error (or, with skip_unreadable, a
 // listed skipped input); the run's own output and its temporary files are never inputs (a file named

@@ -91,16 +91,17 @@ input_source::input_source(std::string path, std::size_t chunk_bytes, std::atomi
     throw error(error_kind::io, "the input is a directory, not a file", path_, 0,
                 "pass the CSV files inside it, e.g. " + path_ + "/*.csv");
   const bool regular = S_ISREG(st.st_mode) && path_ != "-";
-  std::string sniffed;  // the first bytes, to recognise gzip by content
+  std::string sniffed;  // the first bytes, to recognise compression by content
   if (regular) {
     size_ = static_cast<std::uint64_t>(st.st_size);
-    unsigned char magic[2] = {0, 0};
-    if (size_ >= 2 && ::pread(fd_, magic, 2, 0) == 2 && is_gzip_magic(magic, 2)) compressed_ = true;
+    unsigned char magic[compression_magic_bytes] = {};
+    const ssize_t got = ::pread(fd_, magic, sizeof magic, 0);
+    if (got > 0) compression_ = compression_of(magic, static_cast<std::size_t>(got));
   } else {
-    char head[2];
+    char head[compression_magic_bytes];
     std::size_t have = 0;
-    while (have < 2) {
-      const ssize_t got = ::read(fd_, head + have, 2 - have);
+    while (have < sizeof head) {
+      const ssize_t got = ::read(fd_, head + have, sizeof head - have);
       if (got < 0 && errno == EINTR) continue;
       if (got < 0) throw_open_error(path_, errno);
       if (got == 0) break;
@@ -108,9 +109,9 @@ input_source::input_source(std::string path, std::size_t chunk_bytes, std::atomi
     }
     sniffed.assign(head, have);
     if (progress_ != nullptr) progress_->fetch_add(have, std::memory_order_relaxed);
-    compressed_ = is_gzip_magic(reinterpret_cast<const unsigned char*>(sniffed.data()), sniffed.size());
+    compression_ = compression_of(reinterpret_cast<const unsigned char*>(sniffed.data()), sniffed.size());
   }
-  if (regular && !compressed_) {
+  if (regular && !compressed()) {
     if (size_ > 0) {
       void* map = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd_, 0);
       if (map != MAP_FAILED) {
@@ -128,7 +129,7 @@ input_source::input_source(std::string path, std::size_t chunk_bytes, std::atomi
   if (map_ == nullptr) {
     pending_ = std::make_shared<std::vector<char>>();
     reader_ = make_fd_reader(fd_, name(), std::move(sniffed), progress_);
-    if (compressed_) reader_ = make_gzip_reader(std::move(reader_), name());
+    reader_ = make_decompressor(compression_, std::move(reader_), name());
     if (regular && size_ == 0) eof_ = true;  // empty file
   }
 }

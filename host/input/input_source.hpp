@@ -21,6 +21,7 @@
 
 #include "csv/csv_scanner.hpp"
 #include "input/byte_reader.hpp"
+#include "input/decompress.hpp"
 #include "util/input_fd.hpp"
 
 namespace labcount {
@@ -49,7 +50,8 @@ class input_source {
   const std::string& path() const noexcept { return path_; }
   std::string name() const;                                    // for messages: "<stdin>" for "-"
   std::uint64_t size_bytes() const noexcept { return size_; }  // 0 when unknown (pipes)
-  bool compressed() const noexcept { return compressed_; }
+  bool compressed() const noexcept { return compression_ != compression::none; }
+  compression compression_format() const noexcept { return compression_; }
 
   // Throws error(io) naming the file when it shrank while it was mapped (see input_source.cpp); call
   // after reading, and before reporting any other error about its bytes (they were zeros).
@@ -87,7 +89,7 @@ class input_source {
   std::size_t chunk_bytes_;
   std::atomic<std::uint64_t>* progress_;
   std::size_t max_record_bytes_;
-  bool compressed_ = false;
+  compression compression_ = compression::none;
   std::unique_ptr<byte_reader> reader_;  // streamed inputs
   input_fd input_{path_};                // after path_: it opens it
   int fd_ = input_.get();
