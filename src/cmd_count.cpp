@@ -15,6 +15,7 @@
 #include "cli_options.hpp"
 #include "count_args.hpp"
 #include "input/input_list.hpp"
+#include "input/zip_archive.hpp"
 #include "output/count_output.hpp"
 #include "output/output_file.hpp"
 #include "output/result_writer.hpp"
@@ -39,9 +40,16 @@ struct count_options {
   bool verbose = false;
 };
 
+// The bytes the inputs take on disk (a ZIP archive once, however many of its members are inputs).
 std::uint64_t total_input_bytes(const std::vector<std::string>& inputs) {
   std::uint64_t total = 0;
+  std::string previous_archive;
   for (const auto& path : inputs) {
+    std::string archive, member;
+    if (split_zip_member_input(path, archive, member)) {
+      if (archive == previous_archive) continue;
+      previous_archive = archive;
+    }
     struct stat st {};
     if (path != "-" && ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode))
       total += static_cast<std::uint64_t>(st.st_size);

@@ -1,6 +1,8 @@
 #include "input/input_list.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -8,6 +10,7 @@
 #include <system_error>
 #include <utility>
 
+#include "input/zip_archive.hpp"
 #include "util/bytes.hpp"
 #include "util/errors.hpp"
 
@@ -59,6 +62,15 @@ void walk(const std::string& root, const expand_options& options, std::vector<st
   }
 }
 
+bool is_zip_file(const std::string& path) {
+  unsigned char magic[4] = {};
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;  // opening it later gives the precise error
+  const ssize_t got = ::pread(fd, magic, sizeof magic, 0);
+  ::close(fd);
+  return got == 4 && is_zip_magic(magic, 4);
+}
+
 }  // namespace
 
 bool is_csv_name(const std::string& name) noexcept {
@@ -79,6 +91,21 @@ expanded_inputs expand_inputs(const std::vector<std::string>& inputs, const expa
     struct stat st {};
     if (path == "-" || ::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
       out.paths.push_back(path);  // stdin, pipes, missing paths: opening them gives the precise error
+      return;
+    }
+    if (is_zip_file(path)) {
+      // An archive named as an input: its CSV members, each an input of its own.
+      const auto id = std::make_pair(st.st_dev, st.st_ino);
+      if (!seen.insert(id).second) {
+        out.warnings.push_back(path + " is given twice: counted once");
+        return;
+      }
+      try {
+        for (auto& member : zip_csv_members(path)) out.paths.push_back(std::move(member));
+      } catch (const error& e) {
+        if (!options.skip_unreadable || e.kind() == error_kind::not_built_in) throw;
+        out.skipped.push_back({path, e.what()});
+      }
       return;
     }
     if (is_output(st)) {

@@ -9,6 +9,7 @@
 #include <csignal>
 #include <cstring>
 
+#include "input/zip_archive.hpp"
 #include "util/errors.hpp"
 
 namespace labcount {
@@ -90,6 +91,12 @@ input_source::input_source(std::string path, std::size_t chunk_bytes, std::atomi
   if (S_ISDIR(st.st_mode))
     throw error(error_kind::io, "the input is a directory, not a file", path_, 0,
                 "pass the CSV files inside it, e.g. " + path_ + "/*.csv");
+  if (std::string archive, member; split_zip_member_input(path_, archive, member)) {
+    // A member of a ZIP archive (input_fd opened the archive: the path ends at the NUL): streamed.
+    pending_ = std::make_shared<std::vector<char>>();
+    reader_ = open_zip_member(fd_, member, name(), progress_);
+    return;
+  }
   const bool regular = S_ISREG(st.st_mode) && path_ != "-";
   std::string sniffed;  // the first bytes, to recognise compression by content
   if (regular) {

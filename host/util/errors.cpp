@@ -68,7 +68,12 @@ int exit_code_for(error_kind kind) noexcept {
   return exit_internal_error;
 }
 
-std::string display_name(const std::string& path) { return path == "-" ? "<stdin>" : path; }
+std::string display_name(const std::string& path) {
+  if (path == "-") return "<stdin>";
+  std::string shown = path;
+  std::replace(shown.begin(), shown.end(), '\0', '/');  // a ZIP member (input/zip_archive.hpp): archive/member
+  return shown;
+}
 
 std::string format_count(std::uint64_t n) {
   std::string digits = std::to_string(n);

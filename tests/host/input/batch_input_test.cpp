@@ -7,6 +7,7 @@
 
 #include "input/decompress.hpp"
 #include "input/input_list.hpp"
+#include "input/zip_archive.hpp"
 #include "pipeline/count_pipeline.hpp"
 #include "support/temp_file.hpp"
 #include "util/errors.hpp"
@@ -174,6 +175,46 @@ TEST(CompressedInput, MagicNumbers) {
   EXPECT_EQ(of("BZh0"), compression::none);  // block size 0 does not exist
   EXPECT_EQ(of("SampleID,TestTime"), compression::none);
   EXPECT_EQ(of("\x28\xb5"), compression::none);  // too short to tell
+}
+
+TEST(ZipInput, AnArchiveExpandsToItsTableMembersInArchiveOrder) {
+  const std::string zip = std::string(LABCOUNT_TEST_DATA_DIR) + "/zip/two_members.zip";
+  if (!zip_supported()) GTEST_SKIP() << "built without libzip";
+  const expanded_inputs got = expand_inputs({zip, zip}, expand_options{});
+  ASSERT_EQ(got.paths.size(), 2u);  // __MACOSX/, folders and readme.md left out; the archive counted once
+  EXPECT_EQ(display_name(got.paths[0]), zip + "/a.csv");
+  EXPECT_EQ(display_name(got.paths[1]), zip + "/more/b.csv");
+  EXPECT_EQ(got.warnings.size(), 1u);
+  count_request request;
+  request.per_file = true;
+  const count_result r = run(got.paths, request);
+  EXPECT_EQ(totals(r), (counts_map{{"S00802", 3}, {"S1", 1}, {"S9,6030", 1}}));
+  ASSERT_EQ(r.per_file.size(), 2u);
+  EXPECT_EQ(r.per_file[1].file, zip + "/more/b.csv");
+  for (std::size_t chunk : {std::size_t{1}, std::size_t{7}}) {
+    request.chunk_bytes = chunk;
+    EXPECT_EQ(totals(run(got.paths, request)), totals(r)) << "chunk " << chunk;
+  }
+}
+
+TEST(ZipInput, SpreadsheetsAndArchivesWithoutTablesAreErrorsThatSayWhatToDo) {
+  if (!zip_supported()) GTEST_SKIP() << "built without libzip";
+  const std::string dir = std::string(LABCOUNT_TEST_DATA_DIR) + "/zip/";
+  for (const char* name : {"workbook.xlsx", "no_tables.zip"}) {
+    try {
+      expand_inputs({dir + name}, expand_options{});
+      ADD_FAILURE() << name;
+    } catch (const error& e) {
+      EXPECT_EQ(e.kind(), error_kind::bad_value) << e.what();
+      EXPECT_EQ(e.file(), dir + name);
+      EXPECT_FALSE(e.hint().empty());
+    }
+  }
+  expand_options skip;
+  skip.skip_unreadable = true;
+  const expanded_inputs got = expand_inputs({dir + "no_tables.zip", dir + "stored.zip"}, skip);
+  EXPECT_EQ(got.paths.size(), 1u);
+  EXPECT_EQ(got.skipped.size(), 1u);
 }
 
 std::vector<std::string> expand(const std::vector<std::string>& inputs, bool recursive) {
