@@ -293,8 +293,8 @@ std::vector<std::string> chosen_backends(const bench_options& opt, const std::ve
       throw error(error_kind::usage, "--backends: unknown backend '" + name + "'", "", 0,
                   "give a comma-separated list of cpu and gpu, e.g. --backends cpu,gpu");
     if (!status->usable)
-      throw error(error_kind::backend_unavailable, "--backends " + name + ": cannot run here: " + status->why_not, "", 0,
-                  "run `labcount info` for details, or leave out --backends to run every available backend");
+      throw error(error_kind::backend_unavailable, "--backends " + name + ": cannot run here: " + status->why_not, "",
+                  0, "run `labcount info` for details, or leave out --backends to run every available backend");
     if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
   }
   if (names.empty())
@@ -427,8 +427,8 @@ void print_json(const bench_options& opt, const machine_info& machine, const ben
   for (std::size_t i = 0; i < machine.backends.size(); ++i) {
     const auto& s = machine.backends[i];
     j += std::string(i == 0 ? "" : ", ") + "{\"name\": " + json_quoted(s.name) +
-         ", \"usable\": " + (s.usable ? "true" : "false") + ", \"summary\": " + json_quoted(s.summary) + ", \"why_not\": " + json_quoted(s.why_not) +
-         ", \"details\": [";
+         ", \"usable\": " + (s.usable ? "true" : "false") + ", \"summary\": " + json_quoted(s.summary) +
+         ", \"why_not\": " + json_quoted(s.why_not) + ", \"details\": [";
     for (std::size_t k = 0; k < s.details.size(); ++k) j += (k == 0 ? "" : ", ") + json_quoted(s.details[k]);
     j += "]}";
   }
@@ -451,7 +451,8 @@ void print_json(const bench_options& opt, const machine_info& machine, const ben
        json_quoted(opt.run.time.stats          ? "stats"
                    : !opt.run.time.per.empty() ? "per " + opt.run.time.per
                                                : "counts") +
-       ", \"format\": " + json_quoted(opt.run.output.format) + ", \"sort\": " + json_quoted(opt.run.output.sort) +
+       ", \"format\": " + json_quoted(opt.run.output.format) +
+       ", \"sort\": " + json_quoted(to_string(make_output_options(opt.run.output).order)) +
        ", \"warmup\": " + std::to_string(opt.warmup) + ", \"repeat\": " + std::to_string(opt.repeat) + "},\n";
   const run_sample& first = results.front().runs.front();
   j += "  \"input\": {\"bytes\": " + std::to_string(first.bytes) + ", \"rows\": " + std::to_string(first.rows) +

@@ -2,6 +2,7 @@
 #include "parse_values.hpp"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -101,8 +102,20 @@ void run(const count_options& opt) {
   count_request& request = plan.request;
   const output_options& out_opts = plan.output;
 
+  // No input named: standard input when something is piped or redirected into it (`cat f.csv | labcount
+  // count`); a terminal or /dev/null there means the inputs were forgotten.
+  std::vector<std::string> inputs = opt.inputs;
+  if (inputs.empty()) {
+    struct stat st {};
+    if (::fstat(STDIN_FILENO, &st) != 0 || !(S_ISFIFO(st.st_mode) || S_ISREG(st.st_mode) || S_ISSOCK(st.st_mode)))
+      throw error(error_kind::usage, "no input given to `labcount count`", "", 0,
+                  "give CSV files or folders, e.g. labcount count samplesTests.csv, or pipe one in: "
+                  "cat samplesTests.csv | labcount count");
+    inputs = {"-"};
+    if (opt.verbose) std::fprintf(stderr, "labcount: no input named: reading standard input\n");
+  }
   std::size_t stdin_uses = 0;
-  for (const auto& in : opt.inputs) stdin_uses += in == "-";
+  for (const auto& in : inputs) stdin_uses += in == "-";
   if (stdin_uses > 1)
     throw error(error_kind::usage, "standard input (-) is given more than once", "", 0, "give - once");
 
@@ -116,7 +129,7 @@ void run(const count_options& opt) {
   expand.skip_unreadable = request.on_bad_file == bad_file_policy::skip;
   expand.has_output = out.names_existing_file(expand.output_device, expand.output_inode);
   expand.output_name = opt.output;
-  expanded_inputs expanded = expand_inputs(opt.inputs, expand);
+  expanded_inputs expanded = expand_inputs(inputs, expand);
   request.inputs = std::move(expanded.paths);
   if (opt.verbose)
     for (const auto& note : expanded.notes) std::fprintf(stderr, "labcount: %s\n", printable(note).c_str());
@@ -195,9 +208,8 @@ CLI::App* setup_count(CLI::App& parent) {
       "Exit codes: 0 ok, 1 bad input data (or every row left out), 2 bad command line, 3 file error,\n"
       "4 backend or feature not available here, 5 the GPU failed while counting.");
   cmd->add_option("inputs", opt->inputs,
-                  "CSV files (plain or gzip, recognised by content), directories with --recursive, or - for "
-                  "standard input")
-      ->required();
+                  "CSV files (plain, compressed, or ZIP archives: recognised by content), directories with "
+                  "--recursive, or - for standard input (the default when something is piped in)");
   add_run_flags(*cmd, opt->run);
   add_output_file_flag(*cmd, opt->output, "Output");
   cmd->add_option("--backend", opt->backend,

@@ -68,10 +68,11 @@ void add_run_flags(CLI::App& cmd, run_flags& f) {
 }
 
 void add_output_flags(CLI::App& cmd, output_flags& f, const std::string& group) {
-  cmd.add_option("--sort", f.sort, "Output order: key (byte order) or count (descending, ties by key)")
-      ->capture_default_str()
+  cmd.add_option("--sort", f.sort,
+                 "Output order: key (byte order) or count (descending, ties by key); default key, or count with "
+                 "--top")
       ->group(group);
-  cmd.add_option("--top", f.top, "Only the first N rows after sorting (0: all)")
+  cmd.add_option("--top", f.top, "Only the first N rows after sorting (0: all); alone, the N largest counts")
       ->check(non_negative_number())
       ->group(group);
   cmd.add_option("-f,--format", f.format, "Output format: csv, tsv or json")->capture_default_str()->group(group);
@@ -104,7 +105,7 @@ void add_no_progress_flag(CLI::App& cmd, bool& no_progress, const std::string& g
 output_options make_output_options(const output_flags& f) {
   output_options out;
   out.format = parse_output_format(f.format);
-  out.order = parse_sort_order(f.sort);
+  out.order = !f.sort.empty() ? parse_sort_order(f.sort) : f.top > 0 ? sort_order::count : sort_order::key;
   out.top = f.top;
   return out;
 }

@@ -26,7 +26,7 @@ namespace labcount {
 
 // --sort, --top, --format: how a table of counts is written (count, bench, merge).
 struct output_flags {
-  std::string sort = "key";
+  std::string sort;  // empty: key, or count with --top (the N most-tested keys)
   std::uint64_t top = 0;
   std::string format = "csv";
 };

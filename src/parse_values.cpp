@@ -3,59 +3,66 @@
 #include <limits>
 
 #include "backend_registry.hpp"
+#include "util/bytes.hpp"
 #include "util/errors.hpp"
 
 namespace labcount {
+namespace {
+
+// The option words are matched without case: --format JSON, --backend CPU.
+bool word_is(std::string_view text, std::string_view word) { return bytes::equal_ignoring_case(text, word); }
+
+}  // namespace
 
 output_format parse_output_format(std::string_view text) {
-  if (text == "csv") return output_format::csv;
-  if (text == "tsv") return output_format::tsv;
-  if (text == "json") return output_format::json;
+  if (word_is(text, "csv")) return output_format::csv;
+  if (word_is(text, "tsv")) return output_format::tsv;
+  if (word_is(text, "json")) return output_format::json;
   throw error(error_kind::usage, "unknown output format '" + std::string(text) + "'", {}, 0,
               "choose one of: csv, tsv, json");
 }
 
 sort_order parse_sort_order(std::string_view text) {
-  if (text == "key") return sort_order::key;
-  if (text == "count") return sort_order::count;
+  if (word_is(text, "key")) return sort_order::key;
+  if (word_is(text, "count")) return sort_order::count;
   throw error(error_kind::usage, "unknown sort order '" + std::string(text) + "'", {}, 0,
               "choose one of: key (byte order of the keys), count (largest count first)");
 }
 
 time_bucket parse_time_bucket(std::string_view text) {
-  if (text == "hour") return time_bucket::hour;
-  if (text == "day") return time_bucket::day;
-  if (text == "week") return time_bucket::week;
-  if (text == "month") return time_bucket::month;
+  if (word_is(text, "hour")) return time_bucket::hour;
+  if (word_is(text, "day")) return time_bucket::day;
+  if (word_is(text, "week")) return time_bucket::week;
+  if (word_is(text, "month")) return time_bucket::month;
   throw error(error_kind::usage, "unknown time bucket '" + std::string(text) + "'", {}, 0,
               "use one of: hour, day, week, month");
 }
 
 backend_choice parse_backend_choice(std::string_view text) {
-  if (text == "auto") return backend_choice::automatic;
-  if (text == "cpu") return backend_choice::cpu;
-  if (text == "gpu") return backend_choice::gpu;
+  if (word_is(text, "auto")) return backend_choice::automatic;
+  if (word_is(text, "cpu")) return backend_choice::cpu;
+  if (word_is(text, "gpu")) return backend_choice::gpu;
   throw error(error_kind::usage, "invalid --backend value '" + std::string(text) + "'", "", 0,
               "use --backend auto, cpu or gpu (`labcount info` lists what this machine has)");
 }
 
 bad_file_policy parse_bad_file_policy(std::string_view text) {
-  if (text == "error") return bad_file_policy::error;
-  if (text == "skip") return bad_file_policy::skip;
+  if (word_is(text, "error")) return bad_file_policy::error;
+  if (word_is(text, "skip")) return bad_file_policy::skip;
   throw error(error_kind::usage, "invalid --on-bad-file value '" + std::string(text) + "'", "", 0,
               "use --on-bad-file error or skip");
 }
 
 bad_row_policy parse_bad_row_policy(std::string_view text) {
-  if (text == "error") return bad_row_policy::error;
-  if (text == "skip") return bad_row_policy::skip;
-  if (text == "warn") return bad_row_policy::warn;
+  if (word_is(text, "error")) return bad_row_policy::error;
+  if (word_is(text, "skip")) return bad_row_policy::skip;
+  if (word_is(text, "warn")) return bad_row_policy::warn;
   throw error(error_kind::usage, "invalid --on-bad-row value '" + std::string(text) + "'", "", 0,
               "use --on-bad-row error, skip or warn");
 }
 
 char parse_delimiter(const std::string& text) {
-  if (text == "\\t" || text == "\t" || text == "tab" || text == "TAB") return '\t';
+  if (text == "\\t" || text == "\t" || word_is(text, "tab")) return '\t';
   if (text.size() != 1)
     throw error(error_kind::usage, "invalid --delimiter '" + text + "': it must be one character", "", 0,
                 "e.g. --delimiter ';' or --delimiter tab");

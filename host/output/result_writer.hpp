@@ -38,10 +38,6 @@ void write_table(output_file& out, std::span<const std::string_view> header, std
                  const std::function<void(std::size_t row, std::vector<table_cell>& cells)>& fill,
                  output_format format);
 
-// "csv" | "tsv" | "json"; anything else throws error(usage) with a hint listing the choices.
-
-// "key" | "count"; anything else throws error(usage) with a hint listing the choices.
-
 std::string_view to_string(output_format format) noexcept;
 
 // A JSON string literal (RFC 8259, quotes included) of `text`, as write_rows writes keys: valid UTF-8

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <string_view>
 
 namespace labcount::bytes {
 
@@ -31,6 +32,14 @@ template <class T>
 
 // ASCII case folding, for names a person types (columns, month names); other bytes unchanged.
 constexpr char ascii_lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c; }
+
+// a == b, ASCII letters compared without case ("CSV" == "csv"); other bytes exactly.
+constexpr bool equal_ignoring_case(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+  return true;
+}
 
 // The keys live scattered across the dictionary's storage, so the first touch of each one is a cache
 // miss; the sort and the writers ask for keys a few rows ahead to overlap those misses.

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "backend_registry.hpp"
 #include "util/errors.hpp"
 
 namespace labcount {
@@ -23,8 +24,20 @@ TEST(ParseOptions, AcceptsTheDocumentedNames) {
   for (sort_order order : {sort_order::key, sort_order::count}) EXPECT_EQ(parse_sort_order(to_string(order)), order);
 }
 
+TEST(ParseOptions, WordsAreMatchedWithoutCase) {
+  EXPECT_EQ(parse_output_format("CSV"), output_format::csv);
+  EXPECT_EQ(parse_output_format("Json"), output_format::json);
+  EXPECT_EQ(parse_sort_order("Count"), sort_order::count);
+  EXPECT_EQ(parse_time_bucket("Hour"), time_bucket::hour);
+  EXPECT_EQ(parse_backend_choice("CPU"), backend_choice::cpu);
+  EXPECT_EQ(parse_backend_choice("Auto"), backend_choice::automatic);
+  EXPECT_EQ(parse_bad_row_policy("WARN"), bad_row_policy::warn);
+  EXPECT_EQ(parse_bad_file_policy("Skip"), bad_file_policy::skip);
+  EXPECT_EQ(parse_delimiter("Tab"), '\t');
+}
+
 TEST(ParseOptions, RejectsOthersWithAUsageErrorListingTheChoices) {
-  for (std::string_view text : {"xml", "CSV", "", " csv", "csv "}) {
+  for (std::string_view text : {"xml", "", " csv", "csv ", "cs"}) {
     try {
       parse_output_format(text);
       ADD_FAILURE() << "accepted '" << text << "'";
@@ -35,7 +48,7 @@ TEST(ParseOptions, RejectsOthersWithAUsageErrorListingTheChoices) {
       EXPECT_EQ(exit_code_for(e.kind()), exit_usage_error);
     }
   }
-  for (std::string_view text : {"value", "Count", "", "keys"}) {
+  for (std::string_view text : {"value", "", "keys", "count "}) {
     try {
       parse_sort_order(text);
       ADD_FAILURE() << "accepted '" << text << "'";
@@ -51,7 +64,7 @@ TEST(TimeBucket, ParseAndColumnNames) {
   for (const time_bucket b : {time_bucket::hour, time_bucket::day, time_bucket::week, time_bucket::month})
     EXPECT_EQ(parse_time_bucket(bucket_column_name(b)), b);
   EXPECT_STREQ(bucket_column_name(time_bucket::week), "week");
-  for (const char* text : {"", "days", "Hour", "year", "minute", " day"}) {
+  for (const char* text : {"", "days", "year", "minute", " day"}) {
     try {
       parse_time_bucket(text);
       ADD_FAILURE() << "'" << text << "' accepted";
