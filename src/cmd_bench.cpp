@@ -445,7 +445,9 @@ void print_json(const bench_options& opt, const machine_info& machine, const ben
   else
     j += "null";
   j += ", \"key\": " + json_quoted(opt.run.key) + ", \"has_header\": " + (opt.run.no_header ? "false" : "true") +
-       ", \"delimiter\": " + json_quoted(std::string(1, parse_delimiter(opt.run.delimiter))) +
+       ", \"delimiter\": " +
+       json_quoted(opt.run.delimiter.empty() ? std::string("auto")
+                                             : std::string(1, parse_delimiter(opt.run.delimiter))) +
        ", \"threads\": " + std::to_string(threads) + ", \"device\": " + std::to_string(opt.run.device) +
        ", \"mode\": " +
        json_quoted(opt.run.time.stats          ? "stats"

@@ -174,6 +174,11 @@ void run(const count_options& opt) {
   report_bad_rows(result, request.on_bad_row, opt.quiet);
   report_skipped(result, num_inputs);
   if (opt.verbose) {
+    constexpr std::size_t shown_notes = 20;  // one per input: a directory of thousands would flood the terminal
+    for (std::size_t i = 0; i < result.notes.size() && i < shown_notes; ++i)
+      std::fprintf(stderr, "labcount: %s\n", printable(result.notes[i]).c_str());
+    if (result.notes.size() > shown_notes)
+      std::fprintf(stderr, "labcount: (%zu more inputs)\n", result.notes.size() - shown_notes);
     const double total = seconds(std::chrono::steady_clock::now() - started);
     const double parse = seconds(result.parse_time);
     std::fprintf(stderr,

@@ -14,8 +14,9 @@ void add_run_flags(CLI::App& cmd, run_flags& f) {
                "Count every *.csv file (also .csv.gz, .zst, .bz2, .xz) below the given directories")
       ->group(input);
   cmd.add_flag("--no-header", f.no_header, "The input has no header row (then --key must be a number)")->group(input);
-  cmd.add_option("-d,--delimiter", f.delimiter, "Field delimiter: one character, or tab / \\t")
-      ->capture_default_str()
+  cmd.add_option("-d,--delimiter", f.delimiter,
+                 "Field delimiter: one character, or tab / \\t (default: detected from each header among , ; TAB |, "
+                 "or an Excel 'sep=' first line)")
       ->group(input);
   cmd.add_option("--on-bad-row", f.on_bad_row,
                  "A row with the wrong number of fields or bad quoting: error (stop), skip (leave out, summary on "
@@ -118,7 +119,7 @@ run_plan make_run_plan(const run_flags& f, const char* command) {
                 "--on-bad-row error (the default) stops at the first bad row; add --on-bad-row skip or warn");
   request.key = f.key;
   request.has_header = !f.no_header;
-  request.delimiter = parse_delimiter(f.delimiter);
+  request.delimiter = f.delimiter.empty() ? '\0' : parse_delimiter(f.delimiter);
   request.on_bad_row = parse_bad_row_policy(f.on_bad_row);
   request.max_bad_rows = f.max_bad_rows;
   request.per_file = f.per_file;

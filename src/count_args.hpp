@@ -34,7 +34,7 @@ struct output_flags {
 struct run_flags {
   std::string key = "SampleID";
   bool no_header = false;
-  std::string delimiter = ",";
+  std::string delimiter;  // empty: detected from each input's header
   bool recursive = false;
   bool per_file = false;
   std::string on_bad_row = "error";

@@ -169,7 +169,33 @@ bool input_source::fill(std::size_t want) {
   return buf.size() - pending_pos_ >= want;
 }
 
-bool input_source::read_first_record(char delimiter, bool consume, std::vector<std::string>& fields,
+namespace {
+
+// `sep=X` (Excel's delimiter hint), with or without a CR: X, else 0.
+char delimiter_hint(const char* b, const char* e) {
+  if (e > b && e[-1] == '\r') --e;
+  return e - b == 5 && std::memcmp(b, "sep=", 4) == 0 && b[4] != '"' ? b[4] : '\0';
+}
+
+// The one of , ; TAB | that [b, e) holds most often outside quotes; ',' on a tie or when it holds none.
+char detect_delimiter(const char* b, const char* e) {
+  constexpr char candidates[] = {',', ';', '\t', '|'};
+  std::size_t counts[4] = {};
+  bool quoted = false;
+  for (const char* p = b; p < e; ++p) {
+    if (*p == '"') quoted = !quoted;
+    if (quoted) continue;
+    for (int i = 0; i < 4; ++i) counts[i] += *p == candidates[i];
+  }
+  int best = 0;
+  for (int i = 1; i < 4; ++i)
+    if (counts[i] > counts[best]) best = i;
+  return candidates[best];
+}
+
+}  // namespace
+
+bool input_source::read_first_record(char& delimiter, bool consume, std::vector<std::string>& fields,
                                      std::uint64_t& line) {
   std::lock_guard lock(mutex_);
   LABCOUNT_EXPECTS(!started_, "read_first_record() must come before next_chunk()");
@@ -208,6 +234,7 @@ bool input_source::read_first_record(char delimiter, bool consume, std::vector<s
     }
     return find_record_end(from, to);
   };
+  bool saw_hint = false;
   for (;;) {
     view(b, e);
     const char* record_end = find_end(b, e);
@@ -223,6 +250,14 @@ bool input_source::read_first_record(char delimiter, bool consume, std::vector<s
       ++line_;
       continue;
     }
+    if (const char hint = delimiter_hint(b, record_end); hint != '\0' && !saw_hint) {
+      saw_hint = true;
+      if (delimiter == '\0') delimiter = hint;
+      advance(static_cast<std::size_t>(record_end - b) + (record_end < e ? 1 : 0));
+      ++line_;
+      continue;
+    }
+    if (delimiter == '\0') delimiter = detect_delimiter(b, record_end);
     parsed_record record;
     parse_record(b, record_end, delimiter, record);
     if (record.problem != row_problem::none) {

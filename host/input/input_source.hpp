@@ -67,10 +67,13 @@ class input_source {
     return next_index_;
   }
 
-  // Skips a UTF-8 BOM and blank lines, then reads the first record into `fields` (unescaped).
-  // With `consume`, chunks start after it (a header); otherwise at it. Returns false when the input holds
-  // no record. Call once, before next_chunk(). Throws error for an unparseable first record.
-  bool read_first_record(char delimiter, bool consume, std::vector<std::string>& fields, std::uint64_t& line);
+  // Skips a UTF-8 BOM, blank lines and an Excel delimiter hint (a first line "sep=;"), then reads the first
+  // record into `fields` (unescaped). `delimiter` 0 means detect: the hint's, else the one of , ; TAB |
+  // that the record holds most often outside quotes (',' on a tie or when it holds none); it is set to the
+  // delimiter used. With `consume`, chunks start after the record (a header); otherwise at it. Returns false
+  // when the input holds no record. Call once, before next_chunk(). Throws error for an unparseable first
+  // record.
+  bool read_first_record(char& delimiter, bool consume, std::vector<std::string>& fields, std::uint64_t& line);
 
   // Thread-safe. The next chunk, or nothing at the end of the input.
   std::optional<chunk> next_chunk();

@@ -24,6 +24,8 @@ std::string lower(std::string s) {
   return s;
 }
 
+std::string delimiter_name(char d) { return d == '\t' ? std::string("TAB") : "'" + std::string(1, d) + "'"; }
+
 std::string list_columns(const std::vector<std::string>& header) {
   std::string out;
   for (std::size_t i = 0; i < header.size(); ++i) {
@@ -90,8 +92,9 @@ bool plan_input(const count_request& request, input_source& source, count_result
   std::vector<std::string> header;
   std::uint64_t header_line = 0;
   bool has_record = false;
+  char delimiter = request.delimiter;
   try {
-    has_record = source.read_first_record(request.delimiter, request.has_header, header, header_line);
+    has_record = source.read_first_record(delimiter, request.has_header, header, header_line);
   } catch (const error&) {
     source.check_intact();  // a shrunk file's zero pages are not the data's fault
     throw;
@@ -107,7 +110,10 @@ bool plan_input(const count_request& request, input_source& source, count_result
   plan.mode = request.mode;
   plan.times = request.times;
   plan.bucket = request.bucket;
-  plan.options.delimiter = request.delimiter;
+  plan.options.delimiter = delimiter;
+  if (request.delimiter == '\0')
+    result.notes.push_back(source.name() + ": delimiter " + delimiter_name(delimiter) + " (detected from the " +
+                           (request.has_header ? "header" : "first row") + ")");
   plan.options.num_fields = static_cast<std::uint32_t>(header.size());
   plan.options.key_field = resolve_key_column(request.key, header, request.has_header, source.name(), header_line);
   if (result.key_name.empty()) result.key_name = request.has_header ? header[plan.options.key_field] : "key";

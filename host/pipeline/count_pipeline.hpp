@@ -39,7 +39,7 @@ struct count_request {
   std::vector<std::string> inputs;  // "-" = standard input
   std::string key = "SampleID";     // a header name, or a 1-based column number
   bool has_header = true;
-  char delimiter = ',';
+  char delimiter = '\0';  // 0: detected per input from its header (input_source::read_first_record)
   bad_row_policy on_bad_row = bad_row_policy::error;
   std::uint64_t max_bad_rows = no_bad_row_limit;        // skip/warn: past this many bad rows, stop (--max-bad-rows)
   std::size_t chunk_bytes = 0;                          // 0 = input_source::default_chunk_bytes
@@ -70,6 +70,7 @@ struct count_result {
   std::chrono::nanoseconds parse_time{0};   // wall time of read + parse + encode (+ backend consume)
   std::chrono::nanoseconds finish_time{0};  // wall time of backend.finish()
   std::vector<std::string> warnings;        // e.g. empty inputs
+  std::vector<std::string> notes;           // what was decided per input, for --verbose (detected delimiters)
   std::vector<key_stats> stats;             // value_mode::stats: stats[code]
   std::vector<group_count> groups;          // value_mode::groups: sorted by code, then bucket
   std::string time_name;                    // the time column's header name (stats, groups)

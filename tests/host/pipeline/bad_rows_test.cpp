@@ -41,7 +41,8 @@ bad_row_log::summary report(const std::string& path, const chunked& c, bad_row_p
   input_source source(path);
   std::vector<std::string> header;
   std::uint64_t header_line = 0;
-  EXPECT_TRUE(source.read_first_record(',', true, header, header_line));
+  char delimiter = ',';
+  EXPECT_TRUE(source.read_first_record(delimiter, true, header, header_line));
   bad_row_log log(policy, 0, no_bad_row_limit);
   std::vector<std::size_t> order(c.chunks.size());
   std::iota(order.begin(), order.end(), 0);

@@ -244,7 +244,8 @@ TEST(CountPipeline, AFileThatShrinksWhileReadIsAnIoError) {
   input_source source(path, std::size_t{1} << 20);
   std::vector<std::string> header;
   std::uint64_t line = 0;
-  ASSERT_TRUE(source.read_first_record(',', true, header, line));
+  char delimiter = ',';
+  ASSERT_TRUE(source.read_first_record(delimiter, true, header, line));
   ASSERT_EQ(::truncate(path.c_str(), 4096), 0);
   std::uint64_t quotes = 0;
   while (auto c = source.next_chunk()) {
