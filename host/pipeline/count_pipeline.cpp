@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <string_view>
+#include <utility>
 
 #include "encode/shared_dictionary.hpp"
 #include "input/input_source.hpp"
@@ -9,6 +11,7 @@
 #include "pipeline/parse_worker.hpp"
 #include "util/bytes.hpp"
 #include "util/errors.hpp"
+#include "util/suggest.hpp"
 
 namespace labcount {
 namespace {
@@ -19,9 +22,12 @@ bool all_digits(const std::string& s) {
   return !s.empty() && s.size() < 10 && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-std::string lower(std::string s) {
-  for (auto& c : s) c = bytes::ascii_lower(c);
-  return s;
+// A name as people may write it: lower case, without spaces, '_', '-' and '.' ("Sample ID" -> "sampleid").
+std::string loose_name(std::string_view s) {
+  std::string out;
+  for (char c : s)
+    if (c != ' ' && c != '_' && c != '-' && c != '.' && c != '\t') out += bytes::ascii_lower(c);
+  return out;
 }
 
 std::string delimiter_name(char d) { return d == '\t' ? std::string("TAB") : "'" + std::string(1, d) + "'"; }
@@ -38,10 +44,28 @@ std::string list_columns(const std::vector<std::string>& header) {
 }  // namespace
 
 std::uint32_t resolve_key_column(const std::string& key, const std::vector<std::string>& header, bool has_header,
-                                 const std::string& file, std::uint64_t header_line, const std::string& option) {
+                                 const std::string& file, std::uint64_t header_line, const std::string& option,
+                                 std::string* note) {
+  const auto positions = [&](const std::vector<std::size_t>& at) {
+    std::string out;
+    for (std::size_t i = 0; i < at.size(); ++i)
+      out += (i == 0 ? "" : i + 1 == at.size() ? " and " : ", ") + std::to_string(at[i] + 1);
+    return out;
+  };
+  const auto ambiguous = [&](const std::vector<std::size_t>& at, const std::string& what) {
+    std::string choices;
+    for (std::size_t i = 0; i < at.size(); ++i)
+      choices += (i == 0 ? "" : " or ") + option + " " + std::to_string(at[i] + 1);
+    throw error(error_kind::missing_key_column,
+                option + " " + key + " is ambiguous: " + what + " columns " + positions(at), file, header_line,
+                "pick one by its number: " + choices);
+  };
   if (has_header) {
+    std::vector<std::size_t> exact;
     for (std::size_t i = 0; i < header.size(); ++i)
-      if (header[i] == key) return static_cast<std::uint32_t>(i);
+      if (header[i] == key) exact.push_back(i);
+    if (exact.size() > 1) ambiguous(exact, "the header names");
+    if (exact.size() == 1) return static_cast<std::uint32_t>(exact[0]);
   }
   if (all_digits(key)) {
     const unsigned long index = std::stoul(key);
@@ -57,11 +81,22 @@ std::uint32_t resolve_key_column(const std::string& key, const std::vector<std::
     throw error(error_kind::usage,
                 option + " '" + key + "' is a column name, but with --no-header columns have no names", file, 0,
                 "give the column's number instead, e.g. --key 2");
+  // Then the names as people write them: case, spaces, '_', '-' and '.' aside (sample_id, Sample ID, sampleid).
+  std::vector<std::size_t> loose;
+  for (std::size_t i = 0; i < header.size(); ++i)
+    if (!loose_name(key).empty() && loose_name(header[i]) == loose_name(key)) loose.push_back(i);
+  if (loose.size() > 1) ambiguous(loose, "it matches (ignoring case and separators)");
+  if (loose.size() == 1) {
+    if (note != nullptr)
+      *note = option + " " + key + " matched column " + std::to_string(loose[0] + 1) + " '" + header[loose[0]] +
+              "' (ignoring case and separators)";
+    return static_cast<std::uint32_t>(loose[0]);
+  }
   std::string hint =
       "columns are " + list_columns(header) + "; pass one with " + option + " NAME or " + option + " NUMBER";
-  for (const auto& name : header)
-    if (lower(name) == lower(key)) hint = "names are case-sensitive: did you mean " + option + " " + name + "?";
-  if (header.size() == 1 && header[0].find_first_of(";\t|") != std::string::npos)
+  if (const std::string near = closest_name(key, header); !near.empty())
+    hint = "did you mean " + option + " '" + near + "'? (columns are " + list_columns(header) + ")";
+  if (header.size() == 1 && header[0].find_first_of(";\t|,") != std::string::npos)
     hint = "the header has a single column '" + header[0] + "': is the delimiter right? e.g. --delimiter ';' or tab";
   throw error(error_kind::missing_key_column, "no column named '" + key + "' in the header", file, header_line, hint);
 }
@@ -88,7 +123,21 @@ namespace {
 
 // Opens one input, reads its header and resolves the columns: the plan its workers share. Returns
 // false for an input that holds no record (a warning, not an error).
-bool plan_input(const count_request& request, input_source& source, count_result& result, parse_plan& plan) {
+// Whether the output's column names are set yet: the first input that has them names them (a name may be
+// empty: an empty header field stays empty in the output).
+struct column_names {
+  bool key = false;
+  bool time = false;
+};
+
+// Adds `note` to result.notes unless it is there already (every input of a batch usually matches alike).
+void add_note(count_result& result, std::string note) {
+  if (std::find(result.notes.begin(), result.notes.end(), note) == result.notes.end())
+    result.notes.push_back(std::move(note));
+}
+
+bool plan_input(const count_request& request, input_source& source, count_result& result, parse_plan& plan,
+                column_names& named) {
   std::vector<std::string> header;
   std::uint64_t header_line = 0;
   bool has_record = false;
@@ -102,7 +151,10 @@ bool plan_input(const count_request& request, input_source& source, count_result
   source.check_intact();
   if (!has_record) {
     result.warnings.push_back(source.name() + ": the input is empty");
-    if (result.key_name.empty() && request.has_header && !all_digits(request.key)) result.key_name = request.key;
+    if (!named.key && request.has_header && !all_digits(request.key)) {
+      result.key_name = request.key;
+      named.key = true;
+    }
     return false;
   }
   plan.file_name = source.name();
@@ -115,12 +167,22 @@ bool plan_input(const count_request& request, input_source& source, count_result
     result.notes.push_back(source.name() + ": delimiter " + delimiter_name(delimiter) + " (detected from the " +
                            (request.has_header ? "header" : "first row") + ")");
   plan.options.num_fields = static_cast<std::uint32_t>(header.size());
-  plan.options.key_field = resolve_key_column(request.key, header, request.has_header, source.name(), header_line);
-  if (result.key_name.empty()) result.key_name = request.has_header ? header[plan.options.key_field] : "key";
+  std::string note;
+  plan.options.key_field =
+      resolve_key_column(request.key, header, request.has_header, source.name(), header_line, "--key", &note);
+  if (!note.empty()) add_note(result, std::exchange(note, {}));
+  if (!named.key) {
+    result.key_name = request.has_header ? header[plan.options.key_field] : "key";
+    named.key = true;
+  }
   if (request.mode != value_mode::counts) {
-    plan.options.value_field =
-        resolve_key_column(request.time_column, header, request.has_header, source.name(), header_line, "--time");
-    if (result.time_name.empty()) result.time_name = request.has_header ? header[plan.options.value_field] : "time";
+    plan.options.value_field = resolve_key_column(request.time_column, header, request.has_header, source.name(),
+                                                  header_line, "--time", &note);
+    if (!note.empty()) add_note(result, std::move(note));
+    if (!named.time) {
+      result.time_name = request.has_header ? header[plan.options.value_field] : "time";
+      named.time = true;
+    }
   }
   return true;
 }
@@ -140,6 +202,7 @@ count_result run_count(const count_request& request, count_backend& backend, thr
   count_result result;
   result.backend_name = std::string(backend.name());
   shared_dictionary global;
+  column_names named;
   std::vector<parse_worker> workers(pool.size());
   std::chrono::nanoseconds finish_time{0};
   auto finish = [&] {
@@ -156,7 +219,7 @@ count_result run_count(const count_request& request, count_backend& backend, thr
   auto count_input = [&](const std::string& path) {
     input_source source(path, chunk_bytes, request.progress.bytes, request.max_record_bytes);
     parse_plan plan;
-    if (!plan_input(request, source, result, plan)) return;
+    if (!plan_input(request, source, result, plan, named)) return;
     bad_row_log bad_rows(request.on_bad_row, result.bad_rows, request.max_bad_rows);
     std::atomic<bool> stop{false};  // a worker threw or the run must stop: the others take no more chunks
     pool.run_workers([&](unsigned id) { workers[id].run(id, source, plan, bad_rows, global, backend, stop); });
@@ -182,7 +245,7 @@ count_result run_count(const count_request& request, count_backend& backend, thr
       for (const auto& g : reduced.groups) result.counts[g.code] += g.count;
       result.groups = std::move(reduced.groups);
     }
-    if (result.time_name.empty()) result.time_name = request.has_header ? request.time_column : "time";
+    if (!named.time) result.time_name = request.has_header ? request.time_column : "time";
   } else {
     // Counts: one reduction per input, so that a bad input can be left out whole (--on-bad-file skip) and
     // --per-file has each input's counts; the backend is reset between inputs.
@@ -224,7 +287,7 @@ count_result run_count(const count_request& request, count_backend& backend, thr
     result.rows += w.rows();
     result.bytes += w.bytes();
   }
-  if (result.key_name.empty()) result.key_name = request.has_header ? request.key : "key";
+  if (!named.key) result.key_name = request.has_header ? request.key : "key";
   result.finish_time = finish_time;
   result.parse_time = clock_type::now() - started - finish_time;
   return result;

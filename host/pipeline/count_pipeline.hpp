@@ -80,11 +80,13 @@ struct count_result {
   backend_timings backend_time;  // over the whole run
 };
 
-// Resolves --key against a header: exact name first, then a 1-based column number. Throws error naming
-// the file and listing the columns.
+// Resolves --key (or --time) against a header: the exact name first (two columns of that name: an error
+// listing both), then a 1-based column number, then the one name equal ignoring case and spaces, '_', '-',
+// '.' (`sample_id` finds "Sample ID"; *note says so). Otherwise throws error naming the file, with a "did you
+// mean" or the list of columns.
 std::uint32_t resolve_key_column(const std::string& key, const std::vector<std::string>& header, bool has_header,
                                  const std::string& file, std::uint64_t header_line,
-                                 const std::string& option = "--key");
+                                 const std::string& option = "--key", std::string* note = nullptr);
 
 // Runs the whole count. Throws labcount::error for bad input (with --on-bad-row error) or I/O problems
 // (with --on-bad-file error; with skip, the input is left out whole and listed in skipped_files).

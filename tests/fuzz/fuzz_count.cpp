@@ -77,14 +77,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto first = testing::reference_count(text, delimiter, false, 0);
   const bool has_records = first.rows + first.bad_rows > 0;
   const bool first_record_bad = has_records && first.header.empty();
-  // --key N: a header field named "N" wins over the column number (resolve_key_column).
+  // --key N: a header field named "N" wins over the column number (resolve_key_column); two such fields
+  // make --key ambiguous (an error).
   const std::string key = std::to_string(key_number);
   std::optional<std::size_t> key_index;
+  std::size_t named_key = 0;
   if (has_header)
-    for (std::size_t i = 0; i < first.header.size() && !key_index; ++i)
-      if (first.header[i] == key) key_index = i;
+    for (std::size_t i = 0; i < first.header.size(); ++i)
+      if (first.header[i] == key && named_key++ == 0) key_index = i;
   if (!key_index && key_number <= first.header.size()) key_index = key_number - 1;
-  const bool must_fail_at_start = first_record_bad || (has_records && !key_index);
+  const bool must_fail_at_start = first_record_bad || (has_records && (!key_index || named_key > 1));
   const auto ref = testing::reference_count(text, delimiter, has_header, key_index.value_or(0));
   const std::uint64_t first_bad_line = ref.first_bad_line.value_or(0);
   const std::uint64_t last_bad_line = ref.first_bad_line ? last_line_of_record(text, first_bad_line) : 0;
