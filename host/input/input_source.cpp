@@ -104,6 +104,7 @@ input_source::input_source(std::string path, std::size_t chunk_bytes, std::atomi
     unsigned char magic[compression_magic_bytes] = {};
     const ssize_t got = ::pread(fd_, magic, sizeof magic, 0);
     if (got > 0) compression_ = compression_of(magic, static_cast<std::size_t>(got));
+    if (got > 0) utf16_ = utf16_order_of(magic, static_cast<std::size_t>(got));
   } else {
     char head[compression_magic_bytes];
     std::size_t have = 0;
@@ -117,8 +118,9 @@ input_source::input_source(std::string path, std::size_t chunk_bytes, std::atomi
     sniffed.assign(head, have);
     if (progress_ != nullptr) progress_->fetch_add(have, std::memory_order_relaxed);
     compression_ = compression_of(reinterpret_cast<const unsigned char*>(sniffed.data()), sniffed.size());
+    utf16_ = utf16_order_of(reinterpret_cast<const unsigned char*>(sniffed.data()), sniffed.size());
   }
-  if (regular && !compressed()) {
+  if (regular && !compressed() && utf16_ == utf16_order::none) {
     if (size_ > 0) {
       void* map = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd_, 0);
       if (map != MAP_FAILED) {
@@ -137,7 +139,8 @@ input_source::input_source(std::string path, std::size_t chunk_bytes, std::atomi
     pending_ = std::make_shared<std::vector<char>>();
     reader_ = make_fd_reader(fd_, name(), std::move(sniffed), progress_);
     reader_ = make_decompressor(compression_, std::move(reader_), name());
-    if (regular && size_ == 0) eof_ = true;  // empty file
+    reader_ = make_utf16_reader(std::move(reader_), utf16_, name());  // UTF-16 with a BOM -> UTF-8
+    if (regular && size_ == 0) eof_ = true;                           // empty file
   }
 }
 

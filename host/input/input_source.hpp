@@ -22,6 +22,7 @@
 #include "csv/csv_scanner.hpp"
 #include "input/byte_reader.hpp"
 #include "input/decompress.hpp"
+#include "input/utf16.hpp"
 #include "util/input_fd.hpp"
 
 namespace labcount {
@@ -93,6 +94,7 @@ class input_source {
   std::atomic<std::uint64_t>* progress_;
   std::size_t max_record_bytes_;
   compression compression_ = compression::none;
+  utf16_order utf16_ = utf16_order::none;
   std::unique_ptr<byte_reader> reader_;  // streamed inputs
   input_fd input_{path_};                // after path_: it opens it
   int fd_ = input_.get();

@@ -177,6 +177,61 @@ TEST(CompressedInput, MagicNumbers) {
   EXPECT_EQ(of("\x28\xb5"), compression::none);  // too short to tell
 }
 
+// UTF-16 (either byte order, with a BOM) counts exactly as the same text in UTF-8, at any chunk size: the
+// transcoder carries a character that does not fit one read into the next.
+TEST(Utf16Input, SameCountsAsUtf8AtAnyChunkSize) {
+  const std::u32string keys[] = {U"S1", U"\u00e9t\u00e9", U"\U0001F9EA\u4e2d", U"\"q,\u00fc\""};
+  std::string utf8 = "TestTime,SampleID\r\n";
+  std::u32string text32 = U"TestTime,SampleID\r\n";
+  for (int i = 0; i < 3000; ++i) {
+    text32 += U"8/10/2004 1:15," + keys[(i * 7) % 4] + U"\r\n";
+  }
+  const auto to_utf8 = [](char32_t c, std::string& out) {
+    if (c < 0x80) {
+      out += static_cast<char>(c);
+    } else if (c < 0x800) {
+      out += static_cast<char>(0xC0 | (c >> 6)), out += static_cast<char>(0x80 | (c & 0x3F));
+    } else if (c < 0x10000) {
+      out += static_cast<char>(0xE0 | (c >> 12)), out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (c & 0x3F));
+    } else {
+      out += static_cast<char>(0xF0 | (c >> 18)), out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
+      out += static_cast<char>(0x80 | ((c >> 6) & 0x3F)), out += static_cast<char>(0x80 | (c & 0x3F));
+    }
+  };
+  utf8.clear();
+  for (char32_t c : text32) to_utf8(c, utf8);
+  for (const bool big : {false, true}) {
+    std::string utf16 = big ? "\xFE\xFF" : "\xFF\xFE";
+    const auto unit = [&](std::uint32_t u) {
+      const char hi = static_cast<char>(u >> 8), lo = static_cast<char>(u & 0xFF);
+      utf16 += big ? hi : lo;
+      utf16 += big ? lo : hi;
+    };
+    for (char32_t c : text32) {
+      if (c < 0x10000) {
+        unit(c);
+      } else {
+        unit(0xD800 + ((c - 0x10000) >> 10));
+        unit(0xDC00 + ((c - 0x10000) & 0x3FF));
+      }
+    }
+    testing::temp_dir dir;
+    const auto plain = dir.write("utf8.csv", utf8);
+    const auto wide = dir.write("utf16.csv", utf16);
+    const counts_map expected = totals(run({plain}));
+    ASSERT_EQ(expected.size(), 4u);
+    for (std::size_t chunk : {std::size_t{1}, std::size_t{7}, std::size_t{0}}) {
+      count_request request;
+      request.chunk_bytes = chunk;
+      EXPECT_EQ(totals(run({wide}, request)), expected) << (big ? "big" : "little") << " endian, chunk " << chunk;
+    }
+    // Cut to an odd length: an error naming the file.
+    const auto cut = dir.write("cut.csv", utf16.substr(0, utf16.size() - 1));
+    EXPECT_THROW(run({cut}), error);
+  }
+}
+
 TEST(ZipInput, AnArchiveExpandsToItsTableMembersInArchiveOrder) {
   const std::string zip = std::string(LABCOUNT_TEST_DATA_DIR) + "/zip/two_members.zip";
   if (!zip_supported()) GTEST_SKIP() << "built without libzip";

@@ -1,0 +1,153 @@
+#include "input/utf16.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <exception>
+#include <utility>
+#include <vector>
+
+#include "util/errors.hpp"
+
+namespace labcount {
+namespace {
+
+class utf16_reader final : public byte_reader {
+ public:
+  utf16_reader(std::unique_ptr<byte_reader> in, bool big_endian, std::string name)
+      : in_(std::move(in)), big_endian_(big_endian), name_(std::move(name)), buffer_(std::size_t{1} << 16) {}
+
+  std::size_t read(char* out, std::size_t n) override {
+    if (pending_error_) std::rethrow_exception(std::exchange(pending_error_, nullptr));
+    std::size_t produced = 0;
+    try {
+      produced = transcode(out, n);
+    } catch (const error&) {
+      if (produced_ == 0) throw;
+      pending_error_ = std::current_exception();
+      produced = produced_;
+    }
+    return produced;
+  }
+
+ private:
+  std::size_t transcode(char* out, std::size_t n) {
+    produced_ = 0;
+    // A character that did not fit the caller's buffer last time.
+    while (carry_pos_ < carry_len_ && produced_ < n) out[produced_++] = carry_[carry_pos_++];
+    while (produced_ < n) {
+      if (available() < 4 && !done_) refill();
+      if (available() == 0) break;
+      if (available() == 1) fail("the UTF-16 text ends in the middle of a character (an odd number of bytes)");
+      std::uint32_t c = unit(0);
+      std::size_t used = 2;
+      if (c >= 0xD800 && c <= 0xDBFF) {
+        if (available() < 4 || unit(2) < 0xDC00 || unit(2) > 0xDFFF) fail("an unpaired UTF-16 surrogate");
+        c = 0x10000 + ((c - 0xD800) << 10) + (unit(2) - 0xDC00);
+        used = 4;
+      } else if (c >= 0xDC00 && c <= 0xDFFF) {
+        fail("an unpaired UTF-16 surrogate");
+      }
+      if (!bom_skipped_) {
+        bom_skipped_ = true;
+        if (c == 0xFEFF) {
+          consume(used);
+          continue;
+        }
+      }
+      char encoded[4];
+      const std::size_t len = utf8(c, encoded);
+      consume(used);
+      const std::size_t fits = std::min(len, n - produced_);
+      std::memcpy(out + produced_, encoded, fits);
+      produced_ += fits;
+      if (fits < len) {
+        std::memcpy(carry_, encoded + fits, len - fits);
+        carry_pos_ = 0;
+        carry_len_ = len - fits;
+      }
+    }
+    return produced_;
+  }
+
+  static std::size_t utf8(std::uint32_t c, char* out) noexcept {
+    if (c < 0x80) {
+      out[0] = static_cast<char>(c);
+      return 1;
+    }
+    if (c < 0x800) {
+      out[0] = static_cast<char>(0xC0 | (c >> 6));
+      out[1] = static_cast<char>(0x80 | (c & 0x3F));
+      return 2;
+    }
+    if (c < 0x10000) {
+      out[0] = static_cast<char>(0xE0 | (c >> 12));
+      out[1] = static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+      out[2] = static_cast<char>(0x80 | (c & 0x3F));
+      return 3;
+    }
+    out[0] = static_cast<char>(0xF0 | (c >> 18));
+    out[1] = static_cast<char>(0x80 | ((c >> 12) & 0x3F));
+    out[2] = static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+    out[3] = static_cast<char>(0x80 | (c & 0x3F));
+    return 4;
+  }
+
+  std::uint32_t unit(std::size_t at) const noexcept {
+    const auto a = static_cast<unsigned char>(buffer_[pos_ + at]);
+    const auto b = static_cast<unsigned char>(buffer_[pos_ + at + 1]);
+    return big_endian_ ? (a << 8 | b) : (b << 8 | a);
+  }
+  std::size_t available() const noexcept { return len_ - pos_; }
+  void consume(std::size_t n) noexcept {
+    pos_ += n;
+    offset_ += n;
+  }
+  void refill() {
+    std::memmove(buffer_.data(), buffer_.data() + pos_, len_ - pos_);
+    len_ -= pos_;
+    pos_ = 0;
+    while (len_ < 4 && !done_) {
+      const std::size_t got = in_->read(buffer_.data() + len_, buffer_.size() - len_);
+      if (got == 0) done_ = true;
+      len_ += got;
+    }
+  }
+  [[noreturn]] void fail(const std::string& what) const {
+    throw error(error_kind::bad_value, what + " at byte " + std::to_string(offset_), name_, 0,
+                "the file is not clean UTF-16; save it again as UTF-8 CSV (Excel: CSV UTF-8)");
+  }
+
+  std::unique_ptr<byte_reader> in_;
+  bool big_endian_;
+  std::string name_;
+  std::vector<char> buffer_;
+  std::size_t pos_ = 0;
+  std::size_t len_ = 0;
+  std::uint64_t offset_ = 0;  // bytes of UTF-16 consumed, for messages
+  bool done_ = false;
+  bool bom_skipped_ = false;
+  char carry_[4] = {};
+  std::size_t carry_pos_ = 0;
+  std::size_t carry_len_ = 0;
+  std::size_t produced_ = 0;
+  std::exception_ptr pending_error_;
+};
+
+}  // namespace
+
+utf16_order utf16_order_of(const unsigned char* b, std::size_t size) noexcept {
+  if (size >= 2 && b[0] == 0xFF && b[1] == 0xFE) {
+    if (size >= 4 && b[2] == 0 && b[3] == 0) return utf16_order::none;  // UTF-32LE
+    return utf16_order::little_endian;
+  }
+  if (size >= 2 && b[0] == 0xFE && b[1] == 0xFF) return utf16_order::big_endian;
+  return utf16_order::none;
+}
+
+std::unique_ptr<byte_reader> make_utf16_reader(std::unique_ptr<byte_reader> in, utf16_order order, std::string name) {
+  if (order == utf16_order::none) return in;
+  return std::make_unique<utf16_reader>(std::move(in), order == utf16_order::big_endian, std::move(name));
+}
+
+}  // namespace labcount

@@ -1,0 +1,26 @@
+// UTF-16 text with a byte order mark (Excel's "Unicode text", some instrument exports), transcoded to UTF-8
+// as it streams, so the scanner and every output see UTF-8. Without a BOM a file is read as bytes (UTF-8,
+// or whatever it is, byte-exact).
+//
+//   "\xFF\xFE" "S\0" "1\0" ",\0"  (UTF-16LE)  ->  "S1,"
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "input/byte_reader.hpp"
+
+namespace labcount {
+
+enum class utf16_order { none, little_endian, big_endian };
+
+// The byte order a UTF-16 byte order mark at `bytes` gives (FF FE: little-endian, FE FF: big-endian);
+// none without one (FF FE 00 00 is UTF-32, not supported: none too).
+utf16_order utf16_order_of(const unsigned char* bytes, std::size_t size) noexcept;
+
+// Reads UTF-16 from `in` (its BOM first) and returns UTF-8. An unpaired surrogate or an odd byte at the end
+// is error(bad_value) naming the input and the byte offset, raised after the text before it was handed out.
+std::unique_ptr<byte_reader> make_utf16_reader(std::unique_ptr<byte_reader> in, utf16_order order, std::string name);
+
+}  // namespace labcount
