@@ -24,6 +24,7 @@
 #include "pipeline/count_pipeline.hpp"
 #include "progress.hpp"
 #include "time/timestamp.hpp"
+#include "tools/partial_state.hpp"
 #include "util/errors.hpp"
 #include "util/thread_pool.hpp"
 
@@ -35,6 +36,7 @@ struct count_options {
   run_flags run;  // the flags count shares with bench
   std::string backend = "auto";
   std::string output = "-";
+  std::string partial;  // --partial FILE: the mergeable state instead of the table
   bool no_progress = false;
   bool timing = false;
   bool quiet = false;
@@ -101,6 +103,18 @@ void run(const count_options& opt) {
   run_plan plan = make_run_plan(opt.run, "run");
   count_request& request = plan.request;
   const output_options& out_opts = plan.output;
+  const bool partial = !opt.partial.empty();
+  value_mode table = request.mode;
+  if (partial) {
+    if (opt.output != "-")
+      throw error(error_kind::usage, "--partial writes the run's state instead of the table: give -o or --partial", "",
+                  0, "count each part with --partial part1.lcp ..., then: labcount merge part*.lcp -o table.csv");
+    if (opt.run.output.top != 0)
+      throw error(error_kind::usage, "--top cannot be combined with --partial: a state keeps every key", "", 0,
+                  "give --top to labcount merge instead");
+    table = prepare_partial_request(request);
+    plan.backend.mode = request.mode;
+  }
 
   // No input named: standard input when something is piped or redirected into it (`cat f.csv | labcount
   // count`); a terminal or /dev/null there means the inputs were forgotten.
@@ -123,7 +137,7 @@ void run(const count_options& opt) {
 
   // The output first: a bad -o path fails before any work, and its identity keeps it out of the inputs.
   // It creates nothing until the result is written.
-  output_file out(opt.output);
+  output_file out(partial ? opt.partial : opt.output);
   expand_options expand;
   expand.recursive = opt.run.recursive;
   expand.skip_unreadable = request.on_bad_file == bad_file_policy::skip;
@@ -164,7 +178,11 @@ void run(const count_options& opt) {
   }
 
   const auto output_started = std::chrono::steady_clock::now();
-  write_count_result(out, result, request, out_opts);
+  const std::size_t distinct_keys = result.dictionary.size();
+  if (partial)
+    write_partial(out, partial_of(std::move(result), request, table));  // moves the keys out of result
+  else
+    write_count_result(out, result, request, out_opts);
   out.commit();
   if (opt.timing)
     std::fputs(format_phases(result, seconds(std::chrono::steady_clock::now() - output_started)).c_str(), stderr);
@@ -184,8 +202,8 @@ void run(const count_options& opt) {
     std::fprintf(stderr,
                  "labcount: %llu rows, %zu distinct keys, %.1f MB in %.3f s (parse+encode %.3f s, %.2f GB/s; "
                  "reduce %.3f s)\n",
-                 static_cast<unsigned long long>(result.rows), result.dictionary.size(), result.bytes / 1e6, total,
-                 parse, parse > 0 ? result.bytes / parse / 1e9 : 0.0, seconds(result.finish_time));
+                 static_cast<unsigned long long>(result.rows), distinct_keys, result.bytes / 1e6, total, parse,
+                 parse > 0 ? result.bytes / parse / 1e9 : 0.0, seconds(result.finish_time));
     const auto& t = result.backend_time;
     if (t.transfer.count() + t.sort.count() + t.reduce.count() + t.setup.count() > 0)
       std::fprintf(stderr, "labcount: %s phases: setup %.3f s, transfer %.3f s, sort %.3f s, reduce %.3f s\n",
@@ -217,6 +235,10 @@ CLI::App* setup_count(CLI::App& parent) {
                   "--recursive, or - for standard input (the default when something is piped in)");
   add_run_flags(*cmd, opt->run);
   add_output_file_flag(*cmd, opt->output, "Output");
+  cmd->add_option("--partial", opt->partial,
+                  "Write the run's mergeable state to FILE instead of a table, for `labcount merge` (every mode: "
+                  "counts, --per-file, --per, --stats)")
+      ->group("Output");
   cmd->add_option("--backend", opt->backend,
                   "auto: the CPU for plain counts; the GPU for --stats/--per from 256 MiB when one is usable (on a GPU "
                   "failure: a warning, then the CPU); cpu; gpu")

@@ -1,15 +1,19 @@
 #include "cmd_merge.hpp"
 #include "parse_values.hpp"
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "cli_options.hpp"
 #include "count_args.hpp"
+#include "output/count_output.hpp"
 #include "output/output_file.hpp"
 #include "output/result_writer.hpp"
 #include "tools/merge.hpp"
+#include "tools/partial_state.hpp"
+#include "util/errors.hpp"
 
 namespace labcount {
 namespace {
@@ -18,10 +22,38 @@ struct merge_options {
   std::vector<std::string> inputs;
   output_flags output_format;
   std::string output = "-";
+  std::string partial;
   std::string memory = default_memory;
 };
 
+// Partial states (count --partial): summed, or set-united for --stats, into the table one count over every
+// part's inputs would write, or into one state again (--partial), so merges can run as a tree.
+void merge_states(const merge_options& opt) {
+  for (const auto& in : opt.inputs)
+    if (!is_partial_file(in))
+      throw error(error_kind::usage,
+                  "cannot merge partial states with other files: " + display_name(in) + " is not a partial state", "",
+                  0, "merge count --partial states together, or count CSV outputs together");
+  partial_state total = read_partial(opt.inputs.front());
+  for (std::size_t i = 1; i < opt.inputs.size(); ++i)
+    merge_partial(total, opt.inputs.front(), read_partial(opt.inputs[i]), opt.inputs[i]);
+  output_file out(opt.partial.empty() ? opt.output : opt.partial);
+  if (!opt.partial.empty()) {
+    write_partial(out, total);
+  } else {
+    count_request request;
+    const count_result result = result_of(std::move(total), request);
+    write_count_result(out, result, request, make_output_options(opt.output_format));
+  }
+  out.commit();
+}
+
 void run(const merge_options& opt) {
+  if (!opt.partial.empty() && opt.output != "-")
+    throw error(error_kind::usage, "--partial writes a state instead of the table: give -o or --partial", "", 0,
+                "merge parts into a state with --partial, or into the table with -o");
+  if (std::any_of(opt.inputs.begin(), opt.inputs.end(), is_partial_file) || !opt.partial.empty())
+    return merge_states(opt);
   output_options out_opts = make_output_options(opt.output_format);
 
   // Open the output before the work so a bad -o path fails fast; it is only replaced on success, so
@@ -47,18 +79,27 @@ CLI::App* setup_merge(CLI::App& parent) {
       "  labcount count part2.csv -o c2.csv        # on another\n"
       "  labcount merge c1.csv c2.csv -o total.csv # the same bytes as: labcount count part1.csv part2.csv\n"
       "  labcount merge c1.csv c2.csv --sort count --top 10 --format json\n"
-      "\nInputs: CSV outputs of `labcount count` (its default --format csv), all with the same header:\n"
-      "'<key>,count', or 'file,<key>,count' from count --per-file (then summed per file and key).\n"
-      "Count the parts without --top (a cut output lacks rows) and without --stats (statistics such as\n"
-      "active_days cannot be summed across parts).\n"
+      "  labcount count part1.csv --stats --partial p1.lcp   # any mode: a mergeable state\n"
+      "  labcount merge p1.lcp p2.lcp -o stats.csv           # = labcount count part1.csv part2.csv --stats\n"
+      "  labcount merge p1.lcp p2.lcp --partial p12.lcp      # merge in a tree\n"
+      "\nInputs: partial states of `labcount count --partial` (every mode: counts, --per-file, --per, --stats;\n"
+      "all made with the same options), or CSV outputs of `labcount count` (its default --format csv), all\n"
+      "with the same header: '<key>,count', or 'file,<key>,count' from count --per-file (then summed per file\n"
+      "and key). Count CSV parts without --top (a cut output lacks rows); --stats and --per need states.\n"
       "\nOutput: as count's: a header, then one row per key with the summed count, ordered by key bytes\n"
       "(--sort count: most first). Keys are kept byte for byte.\n"
       "-o may name one of the inputs (merge total.csv new.csv -o total.csv): every input is read before\n"
       "the output replaces anything.\n"
       "Exit codes: 0 ok, 1 bad input data, 2 bad command line, 3 file error.");
-  cmd->add_option("inputs", opt->inputs, "CSV outputs of labcount count; - reads standard input")->required();
+  cmd->add_option("inputs", opt->inputs,
+                  "Partial states (count --partial) or CSV outputs of labcount count; - reads standard input")
+      ->required();
   add_output_flags(*cmd, opt->output_format, "Output");
   add_output_file_flag(*cmd, opt->output, "Output");
+  cmd->add_option("--partial", opt->partial,
+                  "With partial states as inputs: write the merged state to FILE instead of the table (merge in a "
+                  "tree)")
+      ->group("Output");
   add_memory_flag(*cmd, opt->memory, "Execution");
   cmd->callback([opt] { run(*opt); });
   return cmd;

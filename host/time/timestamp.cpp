@@ -223,6 +223,7 @@ std::string format_iso(timestamp t) {
 
 std::int64_t bucket_of(timestamp t, time_bucket b) noexcept {
   switch (b) {
+    case time_bucket::second: return t;
     case time_bucket::hour: return floor_div(t, 3600);
     case time_bucket::day: return day_of(t);
     // 1970-01-01 is a Thursday, so weeks start on days -3 + 7k.
@@ -239,6 +240,7 @@ std::string format_bucket(std::int64_t bucket, time_bucket b) {
   std::string out;
   out.reserve(16);
   switch (b) {
+    case time_bucket::second: return format_iso(bucket);
     case time_bucket::hour: {
       const std::int64_t days = floor_div(bucket, 24);
       append_date(out, civil_from_days(days));
@@ -271,6 +273,7 @@ std::string format_bucket(std::int64_t bucket, time_bucket b) {
 
 const char* bucket_column_name(time_bucket b) noexcept {
   switch (b) {
+    case time_bucket::second: return "time";
     case time_bucket::hour: return "hour";
     case time_bucket::day: return "day";
     case time_bucket::week: return "week";

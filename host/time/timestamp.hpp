@@ -66,16 +66,16 @@ class time_parser {
 // "2004-08-10T01:15:00". Years 0000-9999 have 4 digits; outside them the year has a sign or more digits.
 std::string format_iso(timestamp t);
 
-enum class time_bucket { hour, day, week, month };
-
-// "hour" | "day" | "week" | "month", else error(usage) with a hint.
+// second is the time itself (not a --per word): the (key, time) pairs a --stats partial state keeps.
+enum class time_bucket { second, hour, day, week, month };
 
 // A dense index, floored for times before 1970: hours or days since the epoch, ISO weeks (Monday to Sunday)
 // since the week of 1970-01-01 (Monday 1969-12-29 is week 0), months since 1970-01 ((year - 1970) * 12 + month - 1).
 std::int64_t bucket_of(timestamp t, time_bucket b) noexcept;
-// hour "2004-08-10T01", day "2004-08-10", week "2004-W33" (ISO week-numbering year), month "2004-08".
+// second "2004-08-10T01:15:00", hour "2004-08-10T01", day "2004-08-10", week "2004-W33" (ISO week-numbering
+// year), month "2004-08".
 std::string format_bucket(std::int64_t bucket, time_bucket b);
-// The output column's name: "hour", "day", "week", "month".
+// The output column's name: "time", "hour", "day", "week", "month".
 const char* bucket_column_name(time_bucket b) noexcept;
 
 }  // namespace labcount

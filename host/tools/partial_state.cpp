@@ -1,0 +1,397 @@
+#include "tools/partial_state.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <limits>
+#include <string_view>
+#include <utility>
+
+#include "util/errors.hpp"
+#include "util/input_fd.hpp"
+
+namespace labcount {
+namespace {
+
+constexpr char magic[8] = {'\x89', 'L', 'C', 'P', '\r', '\n', '\x1a', '\n'};
+constexpr std::uint64_t format_version = 1;
+
+std::uint64_t fnv1a(std::string_view bytes) noexcept {
+  std::uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : bytes) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+class encoder {
+ public:
+  void varint(std::uint64_t v) {
+    while (v >= 0x80) {
+      out_.push_back(static_cast<char>(v | 0x80));
+      v >>= 7;
+    }
+    out_.push_back(static_cast<char>(v));
+  }
+  void zigzag(std::int64_t v) { varint((static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63)); }
+  void text(std::string_view s) {
+    varint(s.size());
+    out_.append(s);
+  }
+  void raw(std::string_view s) { out_.append(s); }
+  std::string& bytes() noexcept { return out_; }
+
+ private:
+  std::string out_;
+};
+
+class decoder {
+ public:
+  decoder(std::string_view bytes, const std::string& name) : in_(bytes), name_(name) {}
+  std::uint64_t varint() {
+    std::uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (pos_ >= in_.size()) corrupt("it ends early");
+      const auto byte = static_cast<unsigned char>(in_[pos_++]);
+      v |= static_cast<std::uint64_t>(byte & 0x7F) << shift;
+      if ((byte & 0x80) == 0) return v;
+    }
+    corrupt("a number is too long");
+  }
+  std::int64_t zigzag() {
+    const std::uint64_t v = varint();
+    return static_cast<std::int64_t>((v >> 1) ^ (~(v & 1) + 1));
+  }
+  std::uint64_t below(std::uint64_t limit, const char* what) {
+    const std::uint64_t v = varint();
+    if (v >= limit) corrupt(std::string(what) + " is out of range");
+    return v;
+  }
+  std::string_view text() {
+    const std::uint64_t n = varint();
+    if (n > in_.size() - pos_) corrupt("it ends early");
+    const std::string_view s = in_.substr(pos_, n);
+    pos_ += n;
+    return s;
+  }
+  bool done() const noexcept { return pos_ == in_.size(); }
+  [[noreturn]] void corrupt(const std::string& why) const {
+    throw error(error_kind::bad_value, "not a valid labcount partial state: " + why, name_, 0,
+                "make it again with labcount count --partial; a copy may have been cut short or changed");
+  }
+
+ private:
+  std::string_view in_;
+  std::size_t pos_ = 0;
+  const std::string& name_;
+};
+
+std::string read_whole(const std::string& path) {
+  const input_fd fd(path);
+  std::string bytes;
+  char buffer[1 << 16];
+  for (;;) {
+    const ssize_t got = ::read(fd.get(), buffer, sizeof buffer);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) throw error(error_kind::io, std::string("cannot read the input: ") + std::strerror(errno), path);
+    if (got == 0) break;
+    bytes.append(buffer, static_cast<std::size_t>(got));
+  }
+  return bytes;
+}
+
+const char* table_name(value_mode m) {
+  switch (m) {
+    case value_mode::counts: return "plain counts";
+    case value_mode::stats: return "--stats";
+    case value_mode::groups: return "--per";
+  }
+  return "?";
+}
+
+// Keys of `part` into `total`'s dictionary: map[part code] = total code.
+std::vector<std::uint32_t> recode(key_dictionary& total, const key_dictionary& part) {
+  std::vector<std::uint32_t> map(part.size());
+  for (std::uint32_t code = 0; code < part.size(); ++code) map[code] = total.encode(part.key(code), part.hash(code));
+  return map;
+}
+
+void add_checked(std::uint64_t& total, std::uint64_t add, const std::string& name) {
+  if (total > std::numeric_limits<std::uint64_t>::max() - add)
+    throw error(error_kind::bad_value, "a count passes 2^64 - 1 when merged", name, 0, "merge fewer parts at a time");
+  total += add;
+}
+
+bool pair_less(const group_count& a, const group_count& b) {
+  return a.code != b.code ? a.code < b.code : a.bucket < b.bucket;
+}
+
+}  // namespace
+
+value_mode prepare_partial_request(count_request& request) {
+  const value_mode table = request.mode;
+  if (table == value_mode::stats) {
+    // Every distinct (key, time) with its rows: distinct days and repeats of the union follow from them.
+    request.mode = value_mode::groups;
+    request.bucket = time_bucket::second;
+  }
+  return table;
+}
+
+partial_state partial_of(count_result&& result, const count_request& request, value_mode table) {
+  partial_state s;
+  s.table = table;
+  s.bucket = request.bucket;
+  s.per_file = request.per_file;
+  s.key_name = std::move(result.key_name);
+  s.time_name = table == value_mode::counts ? std::string() : std::move(result.time_name);
+  s.rows = result.rows;
+  s.keys = std::move(result.dictionary);
+  if (table == value_mode::counts) {
+    if (s.per_file)
+      s.files = std::move(result.per_file);
+    else
+      s.counts = std::move(result.counts);
+    s.counts.resize(s.per_file ? 0 : s.keys.size(), 0);
+  } else {
+    s.pairs = std::move(result.groups);
+  }
+  return s;
+}
+
+void write_partial(output_file& out, const partial_state& s) {
+  encoder e;
+  e.raw(std::string_view(magic, sizeof magic));
+  e.varint(format_version);
+  e.varint(static_cast<std::uint64_t>(s.table));
+  e.varint(static_cast<std::uint64_t>(s.bucket));
+  e.varint(s.per_file ? 1 : 0);
+  e.text(s.key_name);
+  e.text(s.time_name);
+  e.varint(s.rows);
+  e.varint(s.keys.size());
+  for (std::uint32_t code = 0; code < s.keys.size(); ++code) e.text(s.keys.key(code));
+  if (s.table == value_mode::counts && !s.per_file) {
+    for (std::uint32_t code = 0; code < s.keys.size(); ++code) e.varint(s.counts[code]);
+  } else if (s.table == value_mode::counts) {
+    e.varint(s.files.size());
+    for (const auto& f : s.files) {
+      e.text(f.file);
+      e.varint(f.counts.size());
+      std::uint32_t previous = 0;
+      for (const auto& [code, count] : f.counts) {
+        e.varint(code - previous);
+        e.varint(count);
+        previous = code;
+      }
+    }
+  } else {
+    e.varint(s.pairs.size());
+    std::uint32_t code = 0;
+    std::int64_t value = 0;
+    for (const auto& p : s.pairs) {
+      e.varint(p.code - code);
+      if (p.code != code) value = 0;  // values are deltas within one code
+      e.zigzag(static_cast<std::int64_t>(static_cast<std::uint64_t>(p.bucket) - static_cast<std::uint64_t>(value)));
+      e.varint(p.count);
+      code = p.code;
+      value = p.bucket;
+    }
+  }
+  const std::uint64_t sum = fnv1a(e.bytes());
+  char trailer[8];
+  for (int i = 0; i < 8; ++i) trailer[i] = static_cast<char>(sum >> (8 * i));
+  e.raw(std::string_view(trailer, 8));
+  out.write(e.bytes());
+}
+
+bool is_partial_file(const std::string& path) {
+  if (path == "-") return false;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  char head[sizeof magic];
+  const ssize_t got = ::pread(fd, head, sizeof head, 0);
+  ::close(fd);
+  return got == static_cast<ssize_t>(sizeof magic) && std::memcmp(head, magic, sizeof magic) == 0;
+}
+
+partial_state read_partial(const std::string& path) {
+  const std::string name = display_name(path);
+  const std::string bytes = read_whole(path);
+  decoder whole(bytes, name);
+  if (bytes.size() < sizeof magic + 8 || std::memcmp(bytes.data(), magic, sizeof magic) != 0)
+    whole.corrupt(bytes.size() < sizeof magic ? "it is too short" : "it does not start with the magic number");
+  const std::string_view body(bytes.data(), bytes.size() - 8);
+  std::uint64_t stored = 0;
+  for (int i = 0; i < 8; ++i)
+    stored |= static_cast<std::uint64_t>(static_cast<unsigned char>(bytes[body.size() + i])) << (8 * i);
+  decoder d(body.substr(sizeof magic), name);
+  if (const std::uint64_t version = d.varint(); version != format_version)
+    throw error(error_kind::bad_value,
+                "a labcount partial state of version " + std::to_string(version) + " (this labcount reads version " +
+                    std::to_string(format_version) + ")",
+                name, 0, "merge it with the labcount that made it, or count its inputs again");
+  if (fnv1a(body) != stored) d.corrupt("its checksum does not match (the file was cut short or changed)");
+  partial_state s;
+  s.table = static_cast<value_mode>(d.below(3, "the table"));
+  s.bucket = static_cast<time_bucket>(d.below(5, "the time bucket"));
+  s.per_file = d.below(2, "the per-file flag") == 1;
+  if (s.per_file && s.table != value_mode::counts) d.corrupt("per-file counts with time analytics");
+  s.key_name = d.text();
+  s.time_name = d.text();
+  s.rows = d.varint();
+  const std::uint64_t num_keys = d.varint();
+  if (num_keys > body.size()) d.corrupt("more keys than bytes");
+  for (std::uint64_t i = 0; i < num_keys; ++i)
+    if (s.keys.encode(d.text()) != i) d.corrupt("a key is listed twice");
+  if (s.table == value_mode::counts && !s.per_file) {
+    s.counts.resize(num_keys);
+    for (auto& c : s.counts) c = d.varint();
+  } else if (s.table == value_mode::counts) {
+    const std::uint64_t num_files = d.varint();
+    if (num_files > body.size()) d.corrupt("more files than bytes");
+    for (std::uint64_t f = 0; f < num_files; ++f) {
+      file_counts fc;
+      fc.file = std::string(d.text());
+      const std::uint64_t n = d.varint();
+      if (n > num_keys) d.corrupt("more entries than keys");
+      std::uint64_t code = 0;
+      for (std::uint64_t i = 0; i < n; ++i) {
+        const std::uint64_t delta = d.varint();
+        if ((i > 0 && delta == 0) || delta >= num_keys - code) d.corrupt("a key code is out of order or range");
+        code += delta;
+        fc.counts.emplace_back(static_cast<std::uint32_t>(code), d.varint());
+      }
+      s.files.push_back(std::move(fc));
+    }
+  } else {
+    const std::uint64_t n = d.varint();
+    if (n > body.size()) d.corrupt("more pairs than bytes");
+    s.pairs.reserve(n);
+    std::uint64_t code = 0;
+    std::int64_t value = 0;
+    for (std::uint64_t i = 0; i < n; ++i) {
+      const std::uint64_t delta = d.varint();
+      if (delta >= num_keys - code) d.corrupt("a key code is out of range");
+      if (delta != 0) value = 0;
+      code += delta;
+      value = static_cast<std::int64_t>(static_cast<std::uint64_t>(value) + static_cast<std::uint64_t>(d.zigzag()));
+      const group_count p{static_cast<std::uint32_t>(code), value, d.varint()};
+      if (!s.pairs.empty() && !pair_less(s.pairs.back(), p)) d.corrupt("pairs are out of order");
+      if (p.count == 0) d.corrupt("a pair without rows");
+      s.pairs.push_back(p);
+    }
+  }
+  if (!d.done()) d.corrupt("it has bytes after the end");
+  return s;
+}
+
+void merge_partial(partial_state& total, const std::string& total_name, partial_state&& part,
+                   const std::string& part_name) {
+  const auto differ = [&](const std::string& what, const std::string& a, const std::string& b) {
+    throw error(error_kind::usage,
+                "the partial states were made with different options: " + what + " is " + a + " in " +
+                    display_name(total_name) + " but " + b + " in " + display_name(part_name),
+                "", 0, "merge states counted with the same --key, --time, --stats/--per and --per-file");
+  };
+  if (total.table != part.table) differ("the table", table_name(total.table), table_name(part.table));
+  if (total.table == value_mode::groups && total.bucket != part.bucket)
+    differ("--per", bucket_column_name(total.bucket), bucket_column_name(part.bucket));
+  if (total.per_file != part.per_file)
+    differ("--per-file", total.per_file ? "on" : "off", part.per_file ? "on" : "off");
+  if (total.key_name != part.key_name) differ("the key column", "'" + total.key_name + "'", "'" + part.key_name + "'");
+  if (total.time_name != part.time_name)
+    differ("the time column", "'" + total.time_name + "'", "'" + part.time_name + "'");
+  add_checked(total.rows, part.rows, part_name);
+  const std::vector<std::uint32_t> map = recode(total.keys, part.keys);
+  if (total.table == value_mode::counts && !total.per_file) {
+    total.counts.resize(total.keys.size(), 0);
+    for (std::uint32_t code = 0; code < map.size(); ++code)
+      add_checked(total.counts[map[code]], part.counts[code], part_name);
+    return;
+  }
+  if (total.table == value_mode::counts) {
+    for (auto& f : part.files) {
+      for (auto& [code, count] : f.counts) code = map[code];
+      std::sort(f.counts.begin(), f.counts.end());
+      // Inputs of the same name (a file counted in two parts) are listed once, their counts summed.
+      const auto same =
+          std::find_if(total.files.begin(), total.files.end(), [&](const file_counts& t) { return t.file == f.file; });
+      if (same == total.files.end()) {
+        total.files.push_back(std::move(f));
+        continue;
+      }
+      std::vector<std::pair<std::uint32_t, std::uint64_t>> merged;
+      std::size_t i = 0, j = 0;
+      while (i < same->counts.size() || j < f.counts.size()) {
+        if (j == f.counts.size() || (i < same->counts.size() && same->counts[i].first < f.counts[j].first)) {
+          merged.push_back(same->counts[i++]);
+        } else if (i == same->counts.size() || f.counts[j].first < same->counts[i].first) {
+          merged.push_back(f.counts[j++]);
+        } else {
+          merged.push_back(same->counts[i++]);
+          add_checked(merged.back().second, f.counts[j++].second, part_name);
+        }
+      }
+      same->counts = std::move(merged);
+    }
+    return;
+  }
+  for (auto& p : part.pairs) p.code = map[p.code];
+  std::sort(part.pairs.begin(), part.pairs.end(), pair_less);
+  std::vector<group_count> merged;
+  merged.reserve(total.pairs.size() + part.pairs.size());
+  std::size_t i = 0, j = 0;
+  while (i < total.pairs.size() || j < part.pairs.size()) {
+    if (j == part.pairs.size() || (i < total.pairs.size() && pair_less(total.pairs[i], part.pairs[j]))) {
+      merged.push_back(total.pairs[i++]);
+    } else if (i == total.pairs.size() || pair_less(part.pairs[j], total.pairs[i])) {
+      merged.push_back(part.pairs[j++]);
+    } else {
+      merged.push_back(total.pairs[i++]);
+      add_checked(merged.back().count, part.pairs[j++].count, part_name);
+    }
+  }
+  total.pairs = std::move(merged);
+}
+
+count_result result_of(partial_state&& s, count_request& request) {
+  request.mode = s.table;
+  request.bucket = s.bucket;
+  request.per_file = s.per_file;
+  count_result r;
+  r.key_name = std::move(s.key_name);
+  r.time_name = std::move(s.time_name);
+  r.rows = s.rows;
+  const std::size_t num_keys = s.keys.size();
+  if (s.table == value_mode::counts) {
+    r.counts = std::move(s.counts);
+    r.per_file = std::move(s.files);
+  } else if (s.table == value_mode::groups) {
+    r.groups = std::move(s.pairs);
+  } else {
+    // (key, second, rows) -> count, first, last, active days, repeats: as the backends compute them.
+    r.stats.assign(num_keys, key_stats{});
+    std::int64_t last_day = 0;
+    for (std::size_t i = 0; i < s.pairs.size(); ++i) {
+      const group_count& p = s.pairs[i];
+      key_stats& k = r.stats[p.code];
+      const bool first_of_key = i == 0 || s.pairs[i - 1].code != p.code;
+      if (first_of_key) k.first = p.bucket;
+      k.last = p.bucket;  // pairs come in time order within a key
+      k.count += p.count;
+      k.repeats += p.count - 1;
+      const std::int64_t day = day_of(p.bucket);
+      if (first_of_key || day != last_day) ++k.active_days;
+      last_day = day;
+    }
+  }
+  r.dictionary = std::move(s.keys);
+  return r;
+}
+
+}  // namespace labcount

@@ -1,0 +1,71 @@
+// A count's mergeable state: what `labcount count --partial part.lcp` writes instead of a table, and what
+// `labcount merge part-*.lcp` combines into the table one `labcount count` over all the inputs would write,
+// byte for byte, in every mode (plain counts, --per-file, --per BUCKET, --stats).
+//
+//   counts, --per-file:  the keys and their counts (per file)
+//   --per BUCKET:        (key, bucket, rows)
+//   --stats:             (key, second, rows): every distinct time of every key, from which count, first, last,
+//                        active days and repeats follow exactly (distinct days and repeats are set unions,
+//                        not sums, so the state keeps the sets)
+//
+// File format (version 1), little-endian, integers as LEB128 varints, strings as a varint length + bytes:
+//   magic "\x89LCP\r\n\x1a\n" (8 bytes: a text-mode copy or a truncated download shows), varint version,
+//   varint table (0 counts, 1 stats, 2 groups), varint bucket, varint per_file, string key_name,
+//   string time_name, varint rows, varint keys + each key,
+//   counts: a varint count per key (per_file: varint files, each a name, varint entries, then
+//           (code delta, count) pairs in code order);
+//   stats, groups: varint pairs, then (code delta, value: zigzag, a delta within one code, rows) in
+//           (code, value) order;
+//   then 8 bytes: FNV-1a 64 of everything before them.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "backend/values.hpp"
+#include "encode/dictionary.hpp"
+#include "output/output_file.hpp"
+#include "pipeline/count_pipeline.hpp"
+#include "time/timestamp.hpp"
+
+namespace labcount {
+
+struct partial_state {
+  value_mode table = value_mode::counts;  // the table it becomes
+  time_bucket bucket = time_bucket::day;  // groups
+  bool per_file = false;                  // counts
+  std::string key_name;
+  std::string time_name;
+  std::uint64_t rows = 0;
+  key_dictionary keys;
+  std::vector<std::uint64_t> counts;  // counts, not per_file: counts[code]
+  std::vector<file_counts> files;     // counts, per_file: codes increasing within each file
+  std::vector<group_count> pairs;     // groups: (code, bucket, rows); stats: (code, second, rows); sorted
+};
+
+// Turns a request into the one whose result is the state (--stats runs as groups of (key, second)); returns
+// the table the state will become (the request's mode before).
+value_mode prepare_partial_request(count_request& request);
+
+// The state of a finished run of a prepared request for `table`. The result moves into the state.
+partial_state partial_of(count_result&& result, const count_request& request, value_mode table);
+
+// Writes the state to `out` (not committed).
+void write_partial(output_file& out, const partial_state& state);
+
+// Whether the file at `path` starts with the state's magic number.
+bool is_partial_file(const std::string& path);
+
+// Reads a state. A truncated, corrupted or foreign file, or another version, is error(bad_value) naming it.
+partial_state read_partial(const std::string& path);
+
+// Adds `part` (read from `part_name`) into `total`. States made with other options (table, bucket, per-file,
+// key or time column) are error(usage) naming the difference and both files.
+void merge_partial(partial_state& total, const std::string& total_name, partial_state&& part,
+                   const std::string& part_name);
+
+// The count_result and count_request that write_count_result turns into the table of `state`.
+count_result result_of(partial_state&& state, count_request& request);
+
+}  // namespace labcount

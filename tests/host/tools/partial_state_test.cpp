@@ -1,0 +1,202 @@
+// Partial states (tools/partial_state.hpp): a batch counted in parts, each part's state written and read back,
+// the states merged (flat and as a tree) and written as a table must give the bytes of one run over the whole
+// batch, in every mode. Damaged and foreign files are errors naming them.
+//
+//   count(part1) --partial--> s1 --+
+//   count(part2) --partial--> s2 --+--merge--> table == count(part1 part2 part3)
+//   count(part3) --partial--> s3 --+
+#include "tools/partial_state.hpp"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include "backend/backend.hpp"
+#include "output/count_output.hpp"
+#include "support/temp_file.hpp"
+#include "util/errors.hpp"
+#include "util/thread_pool.hpp"
+
+namespace labcount {
+namespace {
+
+struct mode_case {
+  const char* name;
+  value_mode mode;
+  time_bucket bucket;
+  bool per_file;
+};
+
+const mode_case modes[] = {{"counts", value_mode::counts, time_bucket::day, false},
+                           {"per_file", value_mode::counts, time_bucket::day, true},
+                           {"per_hour", value_mode::groups, time_bucket::hour, false},
+                           {"per_week", value_mode::groups, time_bucket::week, false},
+                           {"stats", value_mode::stats, time_bucket::day, false}};
+
+// Lab rows in runs: a key repeats with its time often (repeats), times across midnights and before 1970.
+std::string lab_file(std::mt19937_64& rng, int rows, int keys) {
+  std::string text = "TestTime,SampleID\r\n";
+  int key = 0;
+  int day = 1, hour = 0, minute = 0;
+  for (int i = 0; i < rows; ++i) {
+    if (rng() % 4 != 0) {
+      key = static_cast<int>(rng() % keys);
+      day = 1 + static_cast<int>(rng() % 28);
+      hour = static_cast<int>(rng() % 24);
+      minute = static_cast<int>(rng() % 60);
+    }
+    const std::string year = rng() % 10 == 0 ? "1969" : "2004";
+    text += (year == "1969" ? "12/31/1969 " : "8/" + std::to_string(day) + "/2004 ") + std::to_string(hour) + ":" +
+            (minute < 10 ? "0" : "") + std::to_string(minute) + ",\"S" + std::to_string(key) +
+            (key % 7 == 0 ? ",x" : "") + "\"\r\n";
+  }
+  return text;
+}
+
+class PartialState : public ::testing::TestWithParam<mode_case> {
+ protected:
+  count_request request_for(const std::vector<std::string>& inputs) const {
+    count_request r;
+    r.inputs = inputs;
+    r.mode = GetParam().mode;
+    r.bucket = GetParam().bucket;
+    r.per_file = GetParam().per_file;
+    r.times = &parser_;
+    r.chunk_bytes = 4096;
+    return r;
+  }
+  count_result run(const count_request& request) const {
+    thread_pool pool(2);
+    backend_options options;
+    options.num_workers = 2;
+    options.mode = request.mode;
+    return run_count(request, *make_cpu_backend(options), pool);
+  }
+  std::string table(const count_result& result, const count_request& request, const std::string& path) const {
+    output_file out(path);
+    write_count_result(out, result, request, output_options{});
+    out.commit();
+    return testing::read_file(path);
+  }
+  // count --partial of `inputs`, written to `path` and read back.
+  partial_state state_of(const std::vector<std::string>& inputs, const std::string& path) const {
+    count_request request = request_for(inputs);
+    const value_mode table_mode = prepare_partial_request(request);
+    output_file out(path);
+    write_partial(out, partial_of(run(request), request, table_mode));
+    out.commit();
+    EXPECT_TRUE(is_partial_file(path));
+    return read_partial(path);
+  }
+
+  time_parser parser_;
+  testing::temp_dir dir_;
+};
+
+TEST_P(PartialState, MergedPartsGiveTheBytesOfOneRun) {
+  std::mt19937_64 rng(41);
+  std::vector<std::string> parts;
+  for (int p = 0; p < 3; ++p)
+    parts.push_back(dir_.write("part" + std::to_string(p) + ".csv", lab_file(rng, 4000 + 1000 * p, 300)));
+  // A part counted twice: its repeats and counts double, as in one run (not with --per-file, where a run lists
+  // a file once and the CLI never counts one file twice).
+  parts.push_back(GetParam().per_file ? dir_.write("part3.csv", lab_file(rng, 3000, 300)) : parts[0]);
+  const count_request whole_request = request_for(parts);
+  const std::string whole = table(run(whole_request), whole_request, (dir_.path() / "whole.csv").string());
+
+  std::vector<std::string> state_paths;
+  for (std::size_t p = 0; p < parts.size(); ++p)
+    state_paths.push_back((dir_.path() / ("s" + std::to_string(p))).string());
+  // Flat: every state into the first.
+  partial_state flat = state_of({parts[0]}, state_paths[0]);
+  for (std::size_t p = 1; p < parts.size(); ++p)
+    merge_partial(flat, state_paths[0], state_of({parts[p]}, state_paths[p]), state_paths[p]);
+  count_request flat_request;
+  EXPECT_EQ(table(result_of(std::move(flat), flat_request), flat_request, (dir_.path() / "flat.csv").string()), whole);
+
+  // A tree: (0 1) and (2 3) merged, written as states, read back and merged.
+  partial_state left = read_partial(state_paths[0]);
+  merge_partial(left, state_paths[0], read_partial(state_paths[1]), state_paths[1]);
+  partial_state right = read_partial(state_paths[2]);
+  merge_partial(right, state_paths[2], read_partial(state_paths[3]), state_paths[3]);
+  const std::string left_path = (dir_.path() / "left").string(), right_path = (dir_.path() / "right").string();
+  for (const auto& [state, path] : {std::pair{&left, left_path}, std::pair{&right, right_path}}) {
+    output_file out(path);
+    write_partial(out, *state);
+    out.commit();
+  }
+  partial_state tree = read_partial(left_path);
+  merge_partial(tree, left_path, read_partial(right_path), right_path);
+  count_request tree_request;
+  EXPECT_EQ(table(result_of(std::move(tree), tree_request), tree_request, (dir_.path() / "tree.csv").string()), whole);
+}
+
+TEST_P(PartialState, ADamagedStateIsAnErrorNamingIt) {
+  std::mt19937_64 rng(5);
+  const std::string part = dir_.write("part.csv", lab_file(rng, 200, 20));
+  const std::string path = (dir_.path() / "state").string();
+  state_of({part}, path);
+  const std::string bytes = testing::read_file(path);
+  for (std::size_t length = 0; length < bytes.size(); length += 1 + length / 16) {
+    const std::string cut = dir_.write("cut", bytes.substr(0, length));
+    try {
+      read_partial(cut);
+      ADD_FAILURE() << "a state cut to " << length << " of " << bytes.size() << " bytes was read";
+    } catch (const error& e) {
+      EXPECT_EQ(e.kind(), error_kind::bad_value) << e.what();
+      EXPECT_EQ(e.file(), cut);
+    }
+  }
+  for (std::size_t at = 0; at < bytes.size(); at += 1 + at / 8) {
+    std::string flipped = bytes;
+    flipped[at] = static_cast<char>(flipped[at] ^ 0x21);
+    const std::string changed = dir_.write("changed", flipped);
+    EXPECT_THROW(read_partial(changed), error) << "byte " << at << " changed";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, PartialState, ::testing::ValuesIn(modes),
+                         [](const ::testing::TestParamInfo<mode_case>& info) { return info.param.name; });
+
+TEST(PartialStates, DifferentOptionsAreAnErrorNamingTheDifference) {
+  testing::temp_dir dir;
+  const time_parser parser;
+  const std::string csv = dir.write("a.csv", "TestTime,SampleID\n8/10/2004 1:15,S1\n");
+  const auto state = [&](value_mode mode, time_bucket bucket, const std::string& name) {
+    count_request r;
+    r.inputs = {csv};
+    r.mode = mode;
+    r.bucket = bucket;
+    r.times = &parser;
+    const value_mode table_mode = prepare_partial_request(r);
+    thread_pool pool(1);
+    backend_options options;
+    options.mode = r.mode;
+    partial_state s = partial_of(run_count(r, *make_cpu_backend(options), pool), r, table_mode);
+    (void)name;
+    return s;
+  };
+  partial_state day = state(value_mode::groups, time_bucket::day, "day");
+  try {
+    merge_partial(day, "day.lcp", state(value_mode::groups, time_bucket::week, "week"), "week.lcp");
+    FAIL() << "merged --per day with --per week";
+  } catch (const error& e) {
+    EXPECT_EQ(e.kind(), error_kind::usage);
+    EXPECT_NE(std::string(e.what()).find("--per is day in day.lcp but week in week.lcp"), std::string::npos)
+        << e.what();
+  }
+  partial_state counts = state(value_mode::counts, time_bucket::day, "counts");
+  EXPECT_THROW(merge_partial(counts, "c.lcp", state(value_mode::stats, time_bucket::day, "s"), "s.lcp"), error);
+  EXPECT_FALSE(is_partial_file(csv));
+  try {
+    read_partial(csv);
+    FAIL();
+  } catch (const error& e) {
+    EXPECT_NE(std::string(e.what()).find("magic number"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace labcount
