@@ -94,7 +94,7 @@ input_source::input_source(std::string path, std::size_t chunk_bytes, std::atomi
   if (std::string archive, member; split_zip_member_input(path_, archive, member)) {
     // A member of a ZIP archive (input_fd opened the archive: the path ends at the NUL): streamed.
     pending_ = std::make_shared<std::vector<char>>();
-    reader_ = open_zip_member(fd_, member, name(), progress_);
+    reader_ = make_text_reader(open_zip_member(fd_, member, name(), progress_), name());
     return;
   }
   const bool regular = S_ISREG(st.st_mode) && path_ != "-";
@@ -118,7 +118,6 @@ input_source::input_source(std::string path, std::size_t chunk_bytes, std::atomi
     sniffed.assign(head, have);
     if (progress_ != nullptr) progress_->fetch_add(have, std::memory_order_relaxed);
     compression_ = compression_of(reinterpret_cast<const unsigned char*>(sniffed.data()), sniffed.size());
-    utf16_ = utf16_order_of(reinterpret_cast<const unsigned char*>(sniffed.data()), sniffed.size());
   }
   if (regular && !compressed() && utf16_ == utf16_order::none) {
     if (size_ > 0) {
@@ -139,8 +138,8 @@ input_source::input_source(std::string path, std::size_t chunk_bytes, std::atomi
     pending_ = std::make_shared<std::vector<char>>();
     reader_ = make_fd_reader(fd_, name(), std::move(sniffed), progress_);
     reader_ = make_decompressor(compression_, std::move(reader_), name());
-    reader_ = make_utf16_reader(std::move(reader_), utf16_, name());  // UTF-16 with a BOM -> UTF-8
-    if (regular && size_ == 0) eof_ = true;                           // empty file
+    reader_ = make_text_reader(std::move(reader_), name());  // UTF-16 with a BOM -> UTF-8, after decompression
+    if (regular && size_ == 0) eof_ = true;                  // empty file
   }
 }
 

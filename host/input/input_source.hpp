@@ -94,9 +94,9 @@ class input_source {
   std::atomic<std::uint64_t>* progress_;
   std::size_t max_record_bytes_;
   compression compression_ = compression::none;
-  utf16_order utf16_ = utf16_order::none;
-  std::unique_ptr<byte_reader> reader_;  // streamed inputs
-  input_fd input_{path_};                // after path_: it opens it
+  utf16_order utf16_ = utf16_order::none;  // a regular file that starts with a UTF-16 BOM is streamed, not mapped
+  std::unique_ptr<byte_reader> reader_;    // streamed inputs
+  input_fd input_{path_};                  // after path_: it opens it
   int fd_ = input_.get();
   std::uint64_t size_ = 0;
 

@@ -12,6 +12,38 @@
 namespace labcount {
 namespace {
 
+// The bytes already read to look at them, then the rest of the stream.
+class prefixed_reader final : public byte_reader {
+ public:
+  prefixed_reader(std::string prefix, std::unique_ptr<byte_reader> rest)
+      : prefix_(std::move(prefix)), rest_(std::move(rest)) {}
+  // The prefix and, in the same call, what the stream gives next: a caller sees the reads it would have seen
+  // without the look ahead (an error after the prefix is raised at the next call, as the decoders do).
+  std::size_t read(char* out, std::size_t n) override {
+    if (pending_error_) std::rethrow_exception(std::exchange(pending_error_, nullptr));
+    std::size_t take = 0;
+    if (pos_ < prefix_.size()) {
+      take = std::min(n, prefix_.size() - pos_);
+      std::memcpy(out, prefix_.data() + pos_, take);
+      pos_ += take;
+      if (take == n) return take;
+    }
+    try {
+      return take + rest_->read(out + take, n - take);
+    } catch (const error&) {
+      if (take == 0) throw;
+      pending_error_ = std::current_exception();
+      return take;
+    }
+  }
+
+ private:
+  std::string prefix_;
+  std::size_t pos_ = 0;
+  std::unique_ptr<byte_reader> rest_;
+  std::exception_ptr pending_error_;
+};
+
 class utf16_reader final : public byte_reader {
  public:
   utf16_reader(std::unique_ptr<byte_reader> in, bool big_endian, std::string name)
@@ -145,9 +177,20 @@ utf16_order utf16_order_of(const unsigned char* b, std::size_t size) noexcept {
   return utf16_order::none;
 }
 
-std::unique_ptr<byte_reader> make_utf16_reader(std::unique_ptr<byte_reader> in, utf16_order order, std::string name) {
-  if (order == utf16_order::none) return in;
-  return std::make_unique<utf16_reader>(std::move(in), order == utf16_order::big_endian, std::move(name));
+std::unique_ptr<byte_reader> make_text_reader(std::unique_ptr<byte_reader> in, std::string name) {
+  std::string head;
+  head.resize(4);
+  std::size_t have = 0;
+  while (have < head.size()) {
+    const std::size_t got = in->read(head.data() + have, head.size() - have);
+    if (got == 0) break;
+    have += got;
+  }
+  head.resize(have);
+  const utf16_order order = utf16_order_of(reinterpret_cast<const unsigned char*>(head.data()), head.size());
+  auto replayed = std::make_unique<prefixed_reader>(std::move(head), std::move(in));
+  if (order == utf16_order::none) return replayed;
+  return std::make_unique<utf16_reader>(std::move(replayed), order == utf16_order::big_endian, std::move(name));
 }
 
 }  // namespace labcount

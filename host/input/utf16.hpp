@@ -19,8 +19,9 @@ enum class utf16_order { none, little_endian, big_endian };
 // none without one (FF FE 00 00 is UTF-32, not supported: none too).
 utf16_order utf16_order_of(const unsigned char* bytes, std::size_t size) noexcept;
 
-// Reads UTF-16 from `in` (its BOM first) and returns UTF-8. An unpaired surrogate or an odd byte at the end
-// is error(bad_value) naming the input and the byte offset, raised after the text before it was handed out.
-std::unique_ptr<byte_reader> make_utf16_reader(std::unique_ptr<byte_reader> in, utf16_order order, std::string name);
+// Looks at the first bytes of `in` (after any decompression): with a UTF-16 BOM, the text transcoded to UTF-8;
+// otherwise the bytes as they are. An unpaired surrogate or an odd byte at the end is error(bad_value) naming
+// the input and the byte offset, raised after the text before it was handed out.
+std::unique_ptr<byte_reader> make_text_reader(std::unique_ptr<byte_reader> in, std::string name);
 
 }  // namespace labcount
