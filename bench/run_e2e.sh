@@ -139,7 +139,8 @@ if [[ -n "$only" ]]; then
   tools=("${selected[@]}")
 fi
 
-# Sets CMD for one run of TOOL on FILE; labcount writes its output to DEST, the others print a summary.
+# Sets CMD for one run of TOOL on FILE; labcount, DuckDB and Polars write their table to DEST, the others
+# print a summary.
 set_command() {
   local tool=$1 file=$2 dest=$3
   case "$tool" in
@@ -148,8 +149,8 @@ set_command() {
     labcount-1t) CMD=("$LABCOUNT" count "$file" --threads 1 -o "$dest") ;;
     pandas-value_counts) CMD=("$PYTHON" "$BENCH_DIR/py/pandas_value_counts.py" "$file") ;;
     pandas-multiprocessing) CMD=("$PYTHON" "$BENCH_DIR/py/pandas_multiprocessing.py" "$file") ;;
-    duckdb) CMD=("$NODE" "$BENCH_DIR/node/duckdb_count.mjs" "$file") ;;
-    polars) CMD=("$NODE" "$BENCH_DIR/node/polars_count.mjs" "$file") ;;
+    duckdb) CMD=("$NODE" "$BENCH_DIR/node/duckdb_count.mjs" "$file" "$dest") ;;
+    polars) CMD=("$NODE" "$BENCH_DIR/node/polars_count.mjs" "$file" "$dest") ;;
     *) die "unknown tool $tool" ;;
   esac
 }
@@ -159,7 +160,9 @@ summarize() {
   local tool=$1 stdout_file=$2 labcount_output=$3
   case "$tool" in
     wc) awk '{ print "-", $1 - 1 }' "$stdout_file" ;;
-    labcount*) awk -F, 'NR > 1 { keys++; rows += $NF } END { printf "%d %d\n", keys, rows }' "$labcount_output" ;;
+    # labcount, DuckDB and Polars write their table to a file (the same work); keys are quoted only when needed
+    labcount* | duckdb | polars)
+      awk -F, 'NR > 1 { keys++; rows += $NF } END { printf "%d %d\n", keys, rows }' "$labcount_output" ;;
     *) sed -n 's/.*keys=\([0-9]*\) rows=\([0-9]*\).*/\1 \2/p' "$stdout_file" | tail -n 1 ;;
   esac
 }

@@ -1,19 +1,15 @@
-// Rows per SampleID with Polars (nodejs-polars; eager readCSV, then groupBy().len()).
-// Usage: node polars_count.mjs FILE [KEY]
-// stdout: one summary line "keys=<distinct keys> rows=<sum of counts> self_s=<seconds in process>";
-// the result frame is built in memory, not printed (see duckdb_count.mjs).
+// Rows per SampleID with Polars (nodejs-polars), doing the work labcount does: read, group, order by key,
+// write the table to a file (eager readCSV, groupBy().len(), sort, writeCSV).
+// Usage: node polars_count.mjs FILE DEST [KEY]
+// stdout: "self_s=<seconds in process>"; the harness reads the keys and rows from DEST.
 import pl from 'nodejs-polars';
 
-const [file, key = 'SampleID'] = process.argv.slice(2);
-if (!file) {
-  console.error('usage: node polars_count.mjs FILE [KEY]');
+const [file, dest, key = 'SampleID'] = process.argv.slice(2);
+if (!file || !dest) {
+  console.error('usage: node polars_count.mjs FILE DEST [KEY]');
   process.exit(2);
 }
 
 const t0 = performance.now();
-const counts = pl.readCSV(file).groupBy(key).len();
-const self_s = (performance.now() - t0) / 1000;
-
-const count_column = counts.columns.find((c) => c !== key);
-const total = counts.getColumn(count_column).sum();
-console.log(`keys=${counts.height} rows=${total} self_s=${self_s.toFixed(3)}`);
+pl.readCSV(file).groupBy(key).len().sort(key).writeCSV(dest);
+console.log(`self_s=${((performance.now() - t0) / 1000).toFixed(3)}`);
