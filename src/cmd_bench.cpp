@@ -453,7 +453,7 @@ void print_json(const bench_options& opt, const machine_info& machine, const ben
        json_quoted(opt.run.time.stats          ? "stats"
                    : !opt.run.time.per.empty() ? "per " + opt.run.time.per
                                                : "counts") +
-       ", \"format\": " + json_quoted(opt.run.output.format) +
+       ", \"format\": " + json_quoted(to_string(make_output_options(opt.run.output).format)) +
        ", \"sort\": " + json_quoted(to_string(make_output_options(opt.run.output).order)) +
        ", \"warmup\": " + std::to_string(opt.warmup) + ", \"repeat\": " + std::to_string(opt.repeat) + "},\n";
   const run_sample& first = results.front().runs.front();

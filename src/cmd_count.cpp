@@ -102,6 +102,7 @@ void run(const count_options& opt) {
     throw error(error_kind::usage, "--quiet and --verbose contradict each other", "", 0, "use one of them");
   run_plan plan = make_run_plan(opt.run, "run");
   count_request& request = plan.request;
+  if (opt.run.output.format.empty()) plan.output.format = make_output_options(opt.run.output, opt.output).format;
   const output_options& out_opts = plan.output;
   const bool partial = !opt.partial.empty();
   value_mode table = request.mode;

@@ -43,7 +43,7 @@ void merge_states(const merge_options& opt) {
   } else {
     count_request request;
     const count_result result = result_of(std::move(total), request);
-    write_count_result(out, result, request, make_output_options(opt.output_format));
+    write_count_result(out, result, request, make_output_options(opt.output_format, opt.output));
   }
   out.commit();
 }
@@ -54,7 +54,7 @@ void run(const merge_options& opt) {
                 "merge parts into a state with --partial, or into the table with -o");
   if (std::any_of(opt.inputs.begin(), opt.inputs.end(), is_partial_file) || !opt.partial.empty())
     return merge_states(opt);
-  output_options out_opts = make_output_options(opt.output_format);
+  output_options out_opts = make_output_options(opt.output_format, opt.output);
 
   // Open the output before the work so a bad -o path fails fast; it is only replaced on success, so
   // -o may name one of the inputs.

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "input/input_source.hpp"
+#include "util/bytes.hpp"
 #include "util/errors.hpp"
 #include "util/thread_pool.hpp"
 
@@ -76,7 +77,10 @@ void add_output_flags(CLI::App& cmd, output_flags& f, const std::string& group) 
   cmd.add_option("--top", f.top, "Only the first N rows after sorting (0: all); alone, the N largest counts")
       ->check(non_negative_number())
       ->group(group);
-  cmd.add_option("-f,--format", f.format, "Output format: csv, tsv or json")->capture_default_str()->group(group);
+  cmd.add_option("-f,--format", f.format,
+                 "Output format: csv, tsv, json or ndjson (one JSON object per line); default: from the -o file's "
+                 "extension (.tsv, .json, .ndjson), else csv")
+      ->group(group);
 }
 
 void add_output_file_flag(CLI::App& cmd, std::string& path, const std::string& group) {
@@ -103,9 +107,24 @@ void add_no_progress_flag(CLI::App& cmd, bool& no_progress, const std::string& g
   cmd.add_flag("--no-progress", no_progress, "No progress line on stderr (it only shows on a terminal)")->group(group);
 }
 
-output_options make_output_options(const output_flags& f) {
+namespace {
+
+output_format format_of_path(const std::string& path) {
+  const auto ends_with = [&](std::string_view suffix) {
+    return path.size() >= suffix.size() &&
+           bytes::equal_ignoring_case(std::string_view(path).substr(path.size() - suffix.size()), suffix);
+  };
+  if (ends_with(".tsv") || ends_with(".tab")) return output_format::tsv;
+  if (ends_with(".json")) return output_format::json;
+  if (ends_with(".ndjson") || ends_with(".jsonl")) return output_format::ndjson;
+  return output_format::csv;
+}
+
+}  // namespace
+
+output_options make_output_options(const output_flags& f, const std::string& output_path) {
   output_options out;
-  out.format = parse_output_format(f.format);
+  out.format = !f.format.empty() ? parse_output_format(f.format) : format_of_path(output_path);
   out.order = !f.sort.empty() ? parse_sort_order(f.sort) : f.top > 0 ? sort_order::count : sort_order::key;
   out.top = f.top;
   return out;

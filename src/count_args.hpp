@@ -28,7 +28,7 @@ namespace labcount {
 struct output_flags {
   std::string sort;  // empty: key, or count with --top (the N most-tested keys)
   std::uint64_t top = 0;
-  std::string format = "csv";
+  std::string format;  // empty: from the -o file's extension (.tsv, .json, .ndjson), else csv
 };
 
 struct run_flags {
@@ -59,8 +59,9 @@ void add_memory_flag(CLI::App& cmd, std::string& memory, const std::string& grou
 void add_device_flag(CLI::App& cmd, int& device, const std::string& group);             // --device
 void add_no_progress_flag(CLI::App& cmd, bool& no_progress, const std::string& group);  // --no-progress
 
-// Throws error(usage) for a bad --sort or --format word.
-output_options make_output_options(const output_flags& flags);
+// Throws error(usage) for a bad --sort or --format word. Without --format, the format `output_path` (the -o
+// argument) names by its extension: .tsv/.tab tsv, .json json, .ndjson/.jsonl ndjson; else csv.
+output_options make_output_options(const output_flags& flags, const std::string& output_path = "-");
 
 struct run_plan {
   count_request request;               // all but the inputs and the progress meter

@@ -18,8 +18,9 @@ output_format parse_output_format(std::string_view text) {
   if (word_is(text, "csv")) return output_format::csv;
   if (word_is(text, "tsv")) return output_format::tsv;
   if (word_is(text, "json")) return output_format::json;
+  if (word_is(text, "ndjson")) return output_format::ndjson;
   throw error(error_kind::usage, "unknown output format '" + std::string(text) + "'", {}, 0,
-              "choose one of: csv, tsv, json");
+              "choose one of: csv, tsv, json, ndjson (one JSON object per line)");
 }
 
 sort_order parse_sort_order(std::string_view text) {

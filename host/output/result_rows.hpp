@@ -8,7 +8,7 @@
 
 namespace labcount {
 
-enum class output_format { csv, tsv, json };
+enum class output_format { csv, tsv, json, ndjson };
 
 // key:   byte order (as memcmp, unsigned bytes; a prefix sorts before its extensions: "S1" < "S10" < "S2").
 // count: descending count, ties by key byte order.

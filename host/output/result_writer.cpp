@@ -246,11 +246,12 @@ void write_separated(output_file& out, std::span<const count_row> rows, std::str
 //   ]
 // One object per line: one JSON document that is still easy to grep, diff and stream. WithFile puts
 // the file first: {"file":"a.csv","SampleID":"S1","count":4}.
+// NDJSON (Lines): the same objects, each on a line of its own, without the array around them.
 template <bool WithFile>
-void write_json(output_file& out, std::span<const count_row> rows, std::string_view key_name) {
+void write_json(output_file& out, std::span<const count_row> rows, std::string_view key_name, bool lines) {
   chunked_writer writer(out);
   if (rows.empty()) {
-    writer.append("[]\n");
+    if (!lines) writer.append("[]\n");
     writer.flush();
     return;
   }
@@ -264,14 +265,14 @@ void write_json(output_file& out, std::span<const count_row> rows, std::string_v
   key_start.resize(static_cast<std::size_t>(end - key_start.data()));
   constexpr std::string_view count_name = ",\"count\":";
 
-  writer.append("[");
+  if (!lines) writer.append("[");
   for (std::size_t i = 0; i < rows.size(); ++i) {
     if (i + bytes::prefetch_distance < rows.size()) bytes::prefetch(rows[i + bytes::prefetch_distance].key.data());
     const count_row& row = rows[i];
     const std::size_t file_bytes = WithFile ? file_start.size() + json_max_bytes(row.file.size()) : 0;
     char* cursor = writer.reserve(2 + file_bytes + key_start.size() + json_max_bytes(row.key.size()) +
                                   count_name.size() + max_count_digits + 1);
-    cursor = put(cursor, i == 0 ? "\n" : ",\n");
+    cursor = put(cursor, lines ? (i == 0 ? "" : "\n") : (i == 0 ? "\n" : ",\n"));
     if constexpr (WithFile) {
       cursor = put(cursor, file_start);
       cursor = put_json_string(cursor, row.file);
@@ -283,7 +284,7 @@ void write_json(output_file& out, std::span<const count_row> rows, std::string_v
     *cursor++ = '}';
     writer.advance(cursor);
   }
-  writer.append("\n]\n");
+  writer.append(lines ? "\n" : "\n]\n");
   writer.flush();
 }
 
@@ -305,11 +306,14 @@ void write_rows(output_file& out, std::span<const count_row> rows, const output_
         write_separated<'\t', put_tsv_field, tsv_max_bytes, false>(out, rows, options.key_name);
       return;
     case output_format::json:
+    case output_format::ndjson: {
+      const bool lines = options.format == output_format::ndjson;
       if (with_file)
-        write_json<true>(out, rows, options.key_name);
+        write_json<true>(out, rows, options.key_name, lines);
       else
-        write_json<false>(out, rows, options.key_name);
+        write_json<false>(out, rows, options.key_name, lines);
       return;
+    }
   }
   LABCOUNT_EXPECTS(false, "unknown output_format");
 }
@@ -318,13 +322,14 @@ void write_table(output_file& out, std::span<const std::string_view> header, std
                  const std::function<void(std::size_t, std::vector<table_cell>&)>& fill, output_format format) {
   chunked_writer writer(out);
   std::vector<table_cell> cells;
-  if (format == output_format::json) {
+  if (format == output_format::json || format == output_format::ndjson) {
+    const bool lines = format == output_format::ndjson;
     if (num_rows == 0) {
-      writer.append("[]\n");
+      if (!lines) writer.append("[]\n");
       writer.flush();
       return;
     }
-    writer.append("[");
+    if (!lines) writer.append("[");
     for (std::size_t row = 0; row < num_rows; ++row) {
       cells.assign(header.size(), table_cell{});
       fill(row, cells);
@@ -332,7 +337,7 @@ void write_table(output_file& out, std::span<const std::string_view> header, std
       for (std::size_t c = 0; c < header.size(); ++c)
         bytes += json_max_bytes(header[c].size()) + json_max_bytes(cells[c].text.size()) + 2;
       char* cursor = writer.reserve(bytes);
-      cursor = put(cursor, row == 0 ? "\n{" : ",\n{");
+      cursor = put(cursor, lines ? (row == 0 ? "{" : "\n{") : (row == 0 ? "\n{" : ",\n{"));
       for (std::size_t c = 0; c < header.size(); ++c) {
         if (c != 0) *cursor++ = ',';
         cursor = put_json_string(cursor, header[c]);
@@ -342,7 +347,7 @@ void write_table(output_file& out, std::span<const std::string_view> header, std
       *cursor++ = '}';
       writer.advance(cursor);
     }
-    writer.append("\n]\n");
+    writer.append(lines ? "\n" : "\n]\n");
     writer.flush();
     return;
   }
@@ -379,6 +384,7 @@ std::string_view to_string(output_format format) noexcept {
     case output_format::csv: return "csv";
     case output_format::tsv: return "tsv";
     case output_format::json: return "json";
+    case output_format::ndjson: return "ndjson";
   }
   return "?";
 }
