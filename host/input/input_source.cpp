@@ -198,7 +198,7 @@ char detect_delimiter(const char* b, const char* e) {
 }  // namespace
 
 bool input_source::read_first_record(char& delimiter, bool consume, std::vector<std::string>& fields,
-                                     std::uint64_t& line) {
+                                     std::uint64_t& line, std::string* raw) {
   std::lock_guard lock(mutex_);
   LABCOUNT_EXPECTS(!started_, "read_first_record() must come before next_chunk()");
   fields.clear();
@@ -272,6 +272,7 @@ bool input_source::read_first_record(char& delimiter, bool consume, std::vector<
               : "quote the whole field and double the quotes inside it: \"say \"\"hi\"\"\"");
     }
     for (auto f : record.fields) fields.emplace_back(f);
+    if (raw != nullptr) raw->assign(b, record_end > b && record_end[-1] == '\r' ? record_end - 1 : record_end);
     line = line_;
     if (consume) {
       line_ += count_quotes_and_lines(b, record_end).lines + (record_end < e ? 1 : 0);

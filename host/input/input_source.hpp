@@ -74,7 +74,9 @@ class input_source {
   // delimiter used. With `consume`, chunks start after the record (a header); otherwise at it. Returns false
   // when the input holds no record. Call once, before next_chunk(). Throws error for an unparseable first
   // record.
-  bool read_first_record(char& delimiter, bool consume, std::vector<std::string>& fields, std::uint64_t& line);
+  // `raw`, when given, receives the record's bytes as written (without its line ending).
+  bool read_first_record(char& delimiter, bool consume, std::vector<std::string>& fields, std::uint64_t& line,
+                         std::string* raw = nullptr);
 
   // Thread-safe. The next chunk, or nothing at the end of the input.
   std::optional<chunk> next_chunk();

@@ -143,7 +143,7 @@ bool plan_input(const count_request& request, input_source& source, count_result
   bool has_record = false;
   char delimiter = request.delimiter;
   try {
-    has_record = source.read_first_record(delimiter, request.has_header, header, header_line);
+    has_record = source.read_first_record(delimiter, request.has_header, header, header_line, &plan.header_record);
   } catch (const error&) {
     source.check_intact();  // a shrunk file's zero pages are not the data's fault
     throw;
@@ -175,6 +175,10 @@ bool plan_input(const count_request& request, input_source& source, count_result
     result.key_name = request.has_header ? header[plan.options.key_field] : "key";
     named.key = true;
   }
+  if (request.has_header)
+    plan.header_key = header[plan.options.key_field];
+  else
+    plan.header_record.clear();  // the first row is data: nothing to compare rows with
   if (request.mode != value_mode::counts) {
     plan.options.value_field = resolve_key_column(request.time_column, header, request.has_header, source.name(),
                                                   header_line, "--time", &note);
@@ -222,8 +226,16 @@ count_result run_count(const count_request& request, count_backend& backend, thr
     if (!plan_input(request, source, result, plan, named)) return;
     bad_row_log bad_rows(request.on_bad_row, result.bad_rows, request.max_bad_rows);
     std::atomic<bool> stop{false};  // a worker threw or the run must stop: the others take no more chunks
+    std::uint64_t header_rows_before = 0;
+    for (const auto& w : workers) header_rows_before += w.header_rows();
     pool.run_workers([&](unsigned id) { workers[id].run(id, source, plan, bad_rows, global, backend, stop); });
     bad_row_log::summary found = bad_rows.finish(source);  // throws the input's first error
+    std::uint64_t header_rows = 0;
+    for (const auto& w : workers) header_rows += w.header_rows();
+    if (header_rows -= header_rows_before; header_rows != 0)
+      result.warnings.push_back(source.name() + ": left out " + format_count(header_rows) + " row" +
+                                (header_rows == 1 ? "" : "s") +
+                                " equal to the header (files joined with cat?): they are not data");
     result.bad_rows += found.bad_rows;
     for (auto& row : found.samples)
       if (result.bad_row_samples.size() < bad_row_sample_limit) result.bad_row_samples.push_back(std::move(row));

@@ -1,5 +1,7 @@
 #include "pipeline/parse_worker.hpp"
 
+#include <cstring>
+
 #include "util/errors.hpp"
 
 namespace labcount {
@@ -8,6 +10,11 @@ void parse_worker::run(unsigned id, input_source& source, const parse_plan& plan
                        shared_dictionary& global, count_backend& backend, std::atomic<bool>& stop) {
   codes_.resize(batch_rows);
   if (plan.mode != value_mode::counts) values_.resize(batch_rows);
+  header_code_ = -1;
+  if (!plan.header_record.empty() && !direct_) {
+    const std::uint32_t code = local_.find(plan.header_key, hash_key(plan.header_key));
+    if (code != key_dictionary::missing) header_code_ = code;
+  }
   try {
     while (!stop.load(std::memory_order_relaxed)) {
       std::optional<chunk> c;
@@ -80,16 +87,36 @@ void parse_worker::scan_chunk(unsigned id, const chunk& c, const parse_plan& pla
     }
     return !stop_at_first;
   };
-  auto push_code = [&](std::string_view key) __attribute__((always_inline)) {
+  // A row whose bytes are the header's (the header key is its key): the result of concatenating files.
+  auto is_header_row = [&](const char* record) __attribute__((noinline, cold)) {
+    const std::string& h = plan.header_record;
+    if (h.empty() || static_cast<std::size_t>(c.end - record) < h.size() ||
+        std::memcmp(record, h.data(), h.size()) != 0)
+      return false;
+    const char* after = record + h.size();
+    return after == c.end || *after == '\n' || (*after == '\r' && (after + 1 == c.end || after[1] == '\n'));
+  };
+  auto push_code = [&](std::string_view key, const char* record) __attribute__((always_inline)) {
     if (direct_) [[unlikely]] {
+      if (key == plan.header_key && is_header_row(record)) [[unlikely]] {
+        ++header_rows_;
+        return true;
+      }
       if (key.data() < c.begin || key.data() >= c.end) key = key_copies_.emplace_back(key);  // quoted
       keys_[batched_] = key;
       hashes_[batched_] = hash_key(key);
     } else {
       std::int64_t code;
       if (!last_key_.find(key, code)) {
+        const std::size_t known = local_.size();
         code = local_.encode(key);
+        if (local_.size() != known && key == plan.header_key && !plan.header_record.empty()) [[unlikely]]
+          header_code_ = code;
         last_key_.remember(key, code);
+      }
+      if (code == header_code_ && is_header_row(record)) [[unlikely]] {
+        ++header_rows_;
+        return true;
       }
       codes_[batched_] = static_cast<std::uint32_t>(code);
     }
@@ -97,21 +124,26 @@ void parse_worker::scan_chunk(unsigned id, const chunk& c, const parse_plan& pla
     return true;
   };
   // Plain counts get a callback without the time column, so their hot loop carries nothing of it.
-  auto on_key_count = [&](std::string_view key, std::string_view, const char*) __attribute__((always_inline)) {
-    return push_code(key);
+  auto on_key_count = [&](std::string_view key, std::string_view, const char* record) __attribute__((always_inline)) {
+    return push_code(key, record);
   };
   auto on_key_timed = [&](std::string_view key, std::string_view value, const char* record)
       __attribute__((always_inline)) {
     std::int64_t cached;
     if (!recent_times_.find(value, cached)) {
       timestamp t;
-      if (!plan.times->parse(value, t)) [[unlikely]]
+      if (!plan.times->parse(value, t)) [[unlikely]] {
+        if (key == plan.header_key && is_header_row(record)) {  // its time column holds the column's name
+          ++header_rows_;
+          return true;
+        }
         return on_bad_time(value, record);
+      }
       cached = plan.mode == value_mode::stats ? t : bucket_of(t, plan.bucket);
       recent_times_.remember(value, cached);
     }
     values_[batched_] = cached;
-    return push_code(key);
+    return push_code(key, record);
   };
   lines = plan.mode != value_mode::counts
               ? scan_records(c.begin, c.end, c.at_eof, options, scratch_, on_key_timed, on_bad)
@@ -146,6 +178,7 @@ void parse_worker::flush(unsigned id, const parse_plan& plan, shared_dictionary&
   batched_ = 0;
   if (local_.size() > private_dictionary_limit) {
     local_ = key_dictionary();
+    header_code_ = -1;
     last_key_.forget();
     local_to_global_ = {};
     direct_ = true;

@@ -39,6 +39,10 @@ struct parse_plan {
   value_mode mode = value_mode::counts;
   const time_parser* times = nullptr;     // stats and groups
   time_bucket bucket = time_bucket::day;  // groups
+  // With a header: its key field and its bytes as written, so that a row equal to the header inside the data
+  // (`cat a.csv b.csv`) is left out rather than counted as a key.
+  std::string header_key;
+  std::string header_record;
 };
 
 class parse_worker {
@@ -59,8 +63,9 @@ class parse_worker {
   void mark() noexcept { marked_rows_ = rows_, marked_bytes_ = bytes_; }
   void roll_back() noexcept;
 
-  std::uint64_t rows() const noexcept { return rows_; }    // rows handed to the backend
-  std::uint64_t bytes() const noexcept { return bytes_; }  // input bytes scanned
+  std::uint64_t rows() const noexcept { return rows_; }                // rows handed to the backend
+  std::uint64_t header_rows() const noexcept { return header_rows_; }  // rows equal to the header, left out
+  std::uint64_t bytes() const noexcept { return bytes_; }              // input bytes scanned
 
  private:
   void scan_chunk(unsigned id, const chunk& c, const parse_plan& plan, bad_row_log::chunk_findings& found,
@@ -88,6 +93,10 @@ class parse_worker {
   bad_row_log::chunk_findings found_;
   std::uint64_t rows_ = 0;
   std::uint64_t bytes_ = 0;
+  std::uint64_t header_rows_ = 0;
+  // The private code of the header's key, once a row with that key was seen (-1: none): only rows with
+  // this code are compared with the header.
+  std::int64_t header_code_ = -1;
   std::uint64_t marked_rows_ = 0;
   std::uint64_t marked_bytes_ = 0;
 };
