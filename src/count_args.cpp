@@ -19,6 +19,13 @@ void add_run_flags(CLI::App& cmd, run_flags& f) {
                  "Field delimiter: one character, or tab / \\t (default: detected from each header among , ; TAB |, "
                  "or an Excel 'sep=' first line)")
       ->group(input);
+  cmd.add_option("--skip", f.skip, "Leave out the first N lines of each input, before its header (a preamble)")
+      ->check(non_negative_number())
+      ->group(input);
+  cmd.add_option("--comment", f.comment,
+                 "Leave out the lines before the header that start with this character (e.g. '#': an "
+                 "instrument or LIMS preamble)")
+      ->group(input);
   cmd.add_option("--on-bad-row", f.on_bad_row,
                  "A row with the wrong number of fields or bad quoting: error (stop), skip (leave out, summary on "
                  "stderr), warn (leave out, list each)")
@@ -139,6 +146,13 @@ run_plan make_run_plan(const run_flags& f, const char* command) {
   request.key = f.key;
   request.has_header = !f.no_header;
   request.delimiter = f.delimiter.empty() ? '\0' : parse_delimiter(f.delimiter);
+  request.skip_lines = f.skip;
+  if (!f.comment.empty()) {
+    if (f.comment.size() != 1 || f.comment[0] == '"' || f.comment[0] == '\n' || f.comment[0] == '\r')
+      throw error(error_kind::usage, "invalid --comment '" + f.comment + "': it must be one character", "", 0,
+                  "e.g. --comment '#'");
+    request.comment = f.comment[0];
+  }
   request.on_bad_row = parse_bad_row_policy(f.on_bad_row);
   request.max_bad_rows = f.max_bad_rows;
   request.per_file = f.per_file;

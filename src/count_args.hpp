@@ -35,6 +35,8 @@ struct run_flags {
   std::string key = "SampleID";
   bool no_header = false;
   std::string delimiter;  // empty: detected from each input's header
+  std::size_t skip = 0;   // --skip N
+  std::string comment;    // --comment C
   bool recursive = false;
   bool per_file = false;
   std::string on_bad_row = "error";

@@ -239,6 +239,24 @@ bool input_source::read_first_record(char& delimiter, bool consume, std::vector<
   bool saw_hint = false;
   for (;;) {
     view(b, e);
+    if (map_ == nullptr && b == e && !eof_) {
+      fill(chunk_bytes_);
+      view(b, e);
+    }
+    if (b < e && (skip_lines_ > 0 || (comment_ != '\0' && *b == comment_))) {
+      // A preamble line ends at its LF whatever quotes it holds.
+      const char* lf;
+      while ((lf = static_cast<const char*>(std::memchr(b, '\n', static_cast<std::size_t>(e - b)))) == nullptr &&
+             map_ == nullptr && !eof_) {
+        if (static_cast<std::size_t>(e - b) > max_record_bytes_) record_too_long(line_);
+        fill(static_cast<std::size_t>(e - b) * 2 + chunk_bytes_);
+        view(b, e);
+      }
+      advance(lf != nullptr ? static_cast<std::size_t>(lf - b) + 1 : static_cast<std::size_t>(e - b));
+      ++line_;
+      if (skip_lines_ > 0) --skip_lines_;
+      continue;
+    }
     const char* record_end = find_end(b, e);
     while (map_ == nullptr && record_end == e && !eof_) {
       const std::size_t have = static_cast<std::size_t>(e - b);

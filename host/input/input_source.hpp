@@ -74,6 +74,12 @@ class input_source {
   // delimiter used. With `consume`, chunks start after the record (a header); otherwise at it. Returns false
   // when the input holds no record. Call once, before next_chunk(). Throws error for an unparseable first
   // record.
+  // Before the first record: skip `lines` lines first, and every line that starts with `comment` (not 0), as
+  // written, quotes and all (a LIMS or instrument preamble). Call before read_first_record.
+  void skip_leading(std::size_t lines, char comment) noexcept {
+    skip_lines_ = lines;
+    comment_ = comment;
+  }
   // `raw`, when given, receives the record's bytes as written (without its line ending).
   bool read_first_record(char& delimiter, bool consume, std::vector<std::string>& fields, std::uint64_t& line,
                          std::string* raw = nullptr);
@@ -113,6 +119,8 @@ class input_source {
   std::vector<std::shared_ptr<std::vector<char>>> spare_;  // buffers of released chunks, for reuse
   std::size_t pending_pos_ = 0;
   bool eof_ = false;
+  std::size_t skip_lines_ = 0;  // skip_leading
+  char comment_ = '\0';
 
   std::mutex mutex_;
   std::uint64_t next_index_ = 0;

@@ -142,6 +142,7 @@ bool plan_input(const count_request& request, input_source& source, count_result
   std::uint64_t header_line = 0;
   bool has_record = false;
   char delimiter = request.delimiter;
+  source.skip_leading(request.skip_lines, request.comment);
   try {
     has_record = source.read_first_record(delimiter, request.has_header, header, header_line, &plan.header_record);
   } catch (const error&) {

@@ -39,7 +39,9 @@ struct count_request {
   std::vector<std::string> inputs;  // "-" = standard input
   std::string key = "SampleID";     // a header name, or a 1-based column number
   bool has_header = true;
-  char delimiter = '\0';  // 0: detected per input from its header (input_source::read_first_record)
+  char delimiter = '\0';       // 0: detected per input from its header (input_source::read_first_record)
+  std::size_t skip_lines = 0;  // --skip: lines before the header (or first row) to leave out, per input
+  char comment = '\0';         // --comment: lines before the header that start with it are left out
   bad_row_policy on_bad_row = bad_row_policy::error;
   std::uint64_t max_bad_rows = no_bad_row_limit;        // skip/warn: past this many bad rows, stop (--max-bad-rows)
   std::size_t chunk_bytes = 0;                          // 0 = input_source::default_chunk_bytes
