@@ -97,6 +97,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!key_index && key_number <= first.header.size()) key_index = key_number - 1;
   const bool must_fail_at_start = first_record_bad || (has_records && (!key_index || named_key > 1));
   const auto ref = testing::reference_count(text, delimiter, has_header, key_index.value_or(0));
+  // A data row whose key is the header's may be the header repeated (`cat a.csv b.csv`), which labcount leaves
+  // out (golden cases pin that); the reference does not model it.
+  if (has_header && key_index && *key_index < first.header.size() && ref.counts.count(first.header[*key_index]) != 0)
+    return 0;
   const std::uint64_t first_bad_line = ref.first_bad_line.value_or(0);
   const std::uint64_t last_bad_line = ref.first_bad_line ? last_line_of_record(text, first_bad_line) : 0;
   // Odd quotes in all: the last record's quote never closes. That is an error of the input under every
