@@ -32,6 +32,7 @@
 #include "progress.hpp"
 #include "time/timestamp.hpp"
 #include "tools/generate.hpp"
+#include "util/bytes.hpp"
 #include "util/errors.hpp"
 #include "util/thread_pool.hpp"
 
@@ -81,7 +82,7 @@ class scratch_dir {
 
 // FNV-1a over the formatted output: enough to tell two outputs apart, and cheap next to the count itself.
 struct output_digest {
-  std::uint64_t hash = 14695981039346656037ULL;
+  std::uint64_t hash = bytes::fnv1a64_basis;
   std::uint64_t bytes = 0;
   friend bool operator==(const output_digest&, const output_digest&) = default;
 };
@@ -94,10 +95,7 @@ output_digest digest_file(const fs::path& path) {
   while (in) {
     in.read(buf, sizeof buf);
     const auto got = static_cast<std::size_t>(in.gcount());
-    for (std::size_t i = 0; i < got; ++i) {
-      d.hash ^= static_cast<unsigned char>(buf[i]);
-      d.hash *= 1099511628211ULL;
-    }
+    d.hash = bytes::fnv1a64(std::string_view(buf, got), d.hash);
     d.bytes += got;
   }
   return d;

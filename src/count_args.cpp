@@ -117,10 +117,7 @@ void add_no_progress_flag(CLI::App& cmd, bool& no_progress, const std::string& g
 namespace {
 
 output_format format_of_path(const std::string& path) {
-  const auto ends_with = [&](std::string_view suffix) {
-    return path.size() >= suffix.size() &&
-           bytes::equal_ignoring_case(std::string_view(path).substr(path.size() - suffix.size()), suffix);
-  };
+  const auto ends_with = [&](std::string_view suffix) { return bytes::ends_with_ignoring_case(path, suffix); };
   if (ends_with(".tsv") || ends_with(".tab")) return output_format::tsv;
   if (ends_with(".json")) return output_format::json;
   if (ends_with(".ndjson") || ends_with(".jsonl")) return output_format::ndjson;

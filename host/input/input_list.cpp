@@ -19,13 +19,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool ends_with_ci(const std::string& s, const std::string& suffix) {
-  if (s.size() < suffix.size()) return false;
-  // `suffix` is lower case; fold the name's letters.
-  return std::equal(suffix.rbegin(), suffix.rend(), s.rbegin(),
-                    [](char lower, char c) { return bytes::ascii_lower(c) == lower; });
-}
-
 bool is_temporary_output(const std::string& name) { return name.find(".labcount-tmp-") != std::string::npos; }
 
 // Every CSV file below `root`, by a walk of our own: a folder that cannot be read is reported, never
@@ -75,7 +68,7 @@ bool is_zip_file(const std::string& path) {
 
 bool is_csv_name(const std::string& name) noexcept {
   for (const char* suffix : {".csv", ".csv.gz", ".csv.zst", ".csv.bz2", ".csv.xz"})
-    if (ends_with_ci(name, suffix)) return true;
+    if (bytes::ends_with_ignoring_case(name, suffix)) return true;
   return false;
 }
 

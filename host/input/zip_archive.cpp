@@ -17,20 +17,13 @@
 namespace labcount {
 namespace {
 
-bool ends_with_ci(const std::string& s, const char* suffix) {
-  const std::size_t n = std::strlen(suffix);
-  if (s.size() < n) return false;
-  for (std::size_t i = 0; i < n; ++i)
-    if (bytes::ascii_lower(s[s.size() - n + i]) != suffix[i]) return false;
-  return true;
-}
-
 bool is_table_member(const std::string& name) {
   if (name.empty() || name.back() == '/') return false;  // a folder
   if (name.rfind("__MACOSX/", 0) == 0) return false;     // Finder's resource forks
   const std::string base = name.substr(name.find_last_of('/') + 1);
   if (base.rfind("._", 0) == 0) return false;  // AppleDouble files
-  return ends_with_ci(name, ".csv") || ends_with_ci(name, ".tsv") || ends_with_ci(name, ".txt");
+  return bytes::ends_with_ignoring_case(name, ".csv") || bytes::ends_with_ignoring_case(name, ".tsv") ||
+         bytes::ends_with_ignoring_case(name, ".txt");
 }
 
 #ifndef LABCOUNT_HAS_LIBZIP

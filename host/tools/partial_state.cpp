@@ -10,6 +10,7 @@
 #include <string_view>
 #include <utility>
 
+#include "util/bytes.hpp"
 #include "util/errors.hpp"
 #include "util/input_fd.hpp"
 
@@ -18,15 +19,6 @@ namespace {
 
 constexpr char magic[8] = {'\x89', 'L', 'C', 'P', '\r', '\n', '\x1a', '\n'};
 constexpr std::uint64_t format_version = 1;
-
-std::uint64_t fnv1a(std::string_view bytes) noexcept {
-  std::uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : bytes) {
-    h ^= c;
-    h *= 1099511628211ULL;
-  }
-  return h;
-}
 
 class encoder {
  public:
@@ -202,7 +194,7 @@ void write_partial(output_file& out, const partial_state& s) {
       value = p.bucket;
     }
   }
-  const std::uint64_t sum = fnv1a(e.bytes());
+  const std::uint64_t sum = bytes::fnv1a64(e.bytes());
   char trailer[8];
   for (int i = 0; i < 8; ++i) trailer[i] = static_cast<char>(sum >> (8 * i));
   e.raw(std::string_view(trailer, 8));
@@ -235,7 +227,7 @@ partial_state read_partial(const std::string& path) {
                 "a labcount partial state of version " + std::to_string(version) + " (this labcount reads version " +
                     std::to_string(format_version) + ")",
                 name, 0, "merge it with the labcount that made it, or count its inputs again");
-  if (fnv1a(body) != stored) d.corrupt("its checksum does not match (the file was cut short or changed)");
+  if (bytes::fnv1a64(body) != stored) d.corrupt("its checksum does not match (the file was cut short or changed)");
   partial_state s;
   s.table = static_cast<value_mode>(d.below(3, "the table"));
   s.bucket = static_cast<time_bucket>(d.below(5, "the time bucket"));

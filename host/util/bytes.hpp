@@ -41,6 +41,19 @@ constexpr bool equal_ignoring_case(std::string_view a, std::string_view b) noexc
   return true;
 }
 
+// Whether `s` ends with `suffix`, ASCII letters compared without case ("A.CSV.GZ" ends with ".csv.gz").
+constexpr bool ends_with_ignoring_case(std::string_view s, std::string_view suffix) noexcept {
+  return s.size() >= suffix.size() && equal_ignoring_case(s.substr(s.size() - suffix.size()), suffix);
+}
+
+// FNV-1a 64 of `data`, continuing from `hash` (so a stream can be hashed piece by piece): the checksum of
+// partial states and the digest bench compares outputs with.
+inline constexpr std::uint64_t fnv1a64_basis = 14695981039346656037ULL;  // 0xcbf29ce484222325
+constexpr std::uint64_t fnv1a64(std::string_view data, std::uint64_t hash = fnv1a64_basis) noexcept {
+  for (const char c : data) hash = (hash ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
+  return hash;
+}
+
 // The keys live scattered across the dictionary's storage, so the first touch of each one is a cache
 // miss; the sort and the writers ask for keys a few rows ahead to overlap those misses.
 [[gnu::always_inline]] inline void prefetch(const void* address) noexcept {
