@@ -215,8 +215,9 @@ partial_state read_partial(const std::string& path) {
   const std::string name = display_name(path);
   const std::string bytes = read_whole(path);
   decoder whole(bytes, name);
-  if (bytes.size() < sizeof magic + 8 || std::memcmp(bytes.data(), magic, sizeof magic) != 0)
+  if (bytes.size() < sizeof magic || std::memcmp(bytes.data(), magic, sizeof magic) != 0)
     whole.corrupt(bytes.size() < sizeof magic ? "it is too short" : "it does not start with the magic number");
+  if (bytes.size() < sizeof magic + 8) whole.corrupt("it ends early (no checksum)");
   const std::string_view body(bytes.data(), bytes.size() - 8);
   std::uint64_t stored = 0;
   for (int i = 0; i < 8; ++i)

@@ -189,6 +189,13 @@ TEST(PartialStates, DifferentOptionsAreAnErrorNamingTheDifference) {
   }
   partial_state counts = state(value_mode::counts, time_bucket::day, "counts");
   EXPECT_THROW(merge_partial(counts, "c.lcp", state(value_mode::stats, time_bucket::day, "s"), "s.lcp"), error);
+  // The magic number alone: cut short, and said so.
+  try {
+    read_partial(dir.write("magic_only.lcp", std::string("\x89LCP\r\n\x1a\n\x01", 9)));
+    FAIL();
+  } catch (const error& e) {
+    EXPECT_NE(std::string(e.what()).find("ends early"), std::string::npos) << e.what();
+  }
   EXPECT_FALSE(is_partial_file(csv));
   try {
     read_partial(csv);
