@@ -262,6 +262,10 @@ partial_state read_partial(const std::string& path) {
       s.files.push_back(std::move(fc));
     }
   } else {
+    // Values a run can make: buckets of some timestamp (seconds for --stats, whose pairs are per second).
+    const time_bucket unit = s.table == value_mode::stats ? time_bucket::second : s.bucket;
+    const std::int64_t lowest = bucket_of(std::numeric_limits<timestamp>::min(), unit);
+    const std::int64_t highest = bucket_of(std::numeric_limits<timestamp>::max(), unit);
     const std::uint64_t n = d.varint();
     if (n > body.size()) d.corrupt("more pairs than bytes");
     s.pairs.reserve(n);
@@ -276,6 +280,7 @@ partial_state read_partial(const std::string& path) {
       const group_count p{static_cast<std::uint32_t>(code), value, d.varint()};
       if (!s.pairs.empty() && !pair_less(s.pairs.back(), p)) d.corrupt("pairs are out of order");
       if (p.count == 0) d.corrupt("a pair without rows");
+      if (p.bucket < lowest || p.bucket > highest) d.corrupt("a time bucket no timestamp has");
       s.pairs.push_back(p);
     }
   }

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -189,6 +190,25 @@ TEST(PartialStates, DifferentOptionsAreAnErrorNamingTheDifference) {
   }
   partial_state counts = state(value_mode::counts, time_bucket::day, "counts");
   EXPECT_THROW(merge_partial(counts, "c.lcp", state(value_mode::stats, time_bucket::day, "s"), "s.lcp"), error);
+  // A well-formed state whose bucket no timestamp has (fuzz_partial: a week past 2^63 / 7 overflowed the writer).
+  partial_state odd;
+  odd.table = value_mode::groups;
+  odd.bucket = time_bucket::week;
+  odd.key_name = "SampleID";
+  odd.keys.encode("S1");
+  odd.pairs.push_back({0, std::numeric_limits<std::int64_t>::min() / 2, 1});
+  const std::string odd_path = (dir.path() / "odd.lcp").string();
+  {
+    output_file out(odd_path);
+    write_partial(out, odd);
+    out.commit();
+  }
+  try {
+    read_partial(odd_path);
+    FAIL() << "read a week no timestamp has";
+  } catch (const error& e) {
+    EXPECT_NE(std::string(e.what()).find("a time bucket no timestamp has"), std::string::npos) << e.what();
+  }
   // The magic number alone: cut short, and said so.
   try {
     read_partial(dir.write("magic_only.lcp", std::string("\x89LCP\r\n\x1a\n\x01", 9)));
