@@ -836,8 +836,12 @@ gpu_backend_tuning gpu_tuning_from_environment() {
   return tuning;
 }
 
+// --device, or for an MPI rank without it, the GPU of its place on the node (mpirun -np 4 on 4 GPUs: one each).
+int chosen_device(const backend_options& options, int num_devices) {
+  return options.node_rank >= 0 && num_devices > 0 ? options.node_rank % num_devices : options.device;
+}
+
 backend_status probe_gpu_backend(const backend_options& options, probe_detail detail) {
-  const int device = options.device;
   backend_status status;
   status.name = "gpu";
   int driver = 0;
@@ -851,6 +855,7 @@ backend_status probe_gpu_backend(const backend_options& options, probe_detail de
     status.why_not = std::move(problem);
     return status;
   }
+  const int device = chosen_device(options, num_devices);
 
   int previous = 0;
   cudaGetDevice(&previous);
@@ -879,12 +884,14 @@ std::unique_ptr<count_backend> make_gpu_backend(const backend_options& options, 
   const auto setup_start = clock_type::now();
   int num_devices = 0;
   std::string problem = cuda_problem(num_devices);
-  if (problem.empty() && (options.device < 0 || options.device >= num_devices))
-    problem = out_of_range(options.device, num_devices);
-  if (problem.empty()) problem = device_problem(options.device);
+  backend_options chosen = options;
+  chosen.device = chosen_device(options, num_devices);
+  if (problem.empty() && (chosen.device < 0 || chosen.device >= num_devices))
+    problem = out_of_range(chosen.device, num_devices);
+  if (problem.empty()) problem = device_problem(chosen.device);
   if (!problem.empty())
     throw error(error_kind::backend_unavailable, "GPU backend unavailable: " + problem, "", 0, gpu_backend_hint);
-  return std::make_unique<gpu_backend>(options, tuning, setup_start);
+  return std::make_unique<gpu_backend>(chosen, tuning, setup_start);
 }
 
 }  // namespace labcount

@@ -28,7 +28,7 @@ if [ -f "$build/CMakeCache.txt" ] && ! grep -qx "CMAKE_CXX_COMPILER:[A-Z]*=$cxx"
   rm -rf "$build"
 fi
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" \
-  -DLABCOUNT_ENABLE_CUDA=OFF -DLABCOUNT_BUILD_BENCH=OFF -DLABCOUNT_BUILD_FUZZ=ON
+  -DLABCOUNT_ENABLE_CUDA=OFF -DLABCOUNT_ENABLE_MPI=OFF -DLABCOUNT_BUILD_BENCH=OFF -DLABCOUNT_BUILD_FUZZ=ON
 cmake --build "$build" --parallel "$jobs" --target fuzzers
 
 # Seeds: the test data, behind each target's option bytes (see the comment at the top of each target).

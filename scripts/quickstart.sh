@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Quick start: install what labcount needs from Debian's packages (only what is missing), build it
-# (with the GPU backend when nvcc is found), generate the demo dataset and count it.
+# (with the GPU backend when nvcc is found, and the MPI plugin for mpirun/srun runs), generate the demo dataset and count it.
 #   bash scripts/quickstart.sh            # then: ctest --test-dir build --output-on-failure
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(cmake ninja-build g++ libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev libisal-dev libzstd-dev
-  libbz2-dev liblzma-dev libzip-dev)
+  libbz2-dev liblzma-dev libzip-dev libopenmpi-dev openmpi-bin)
 missing=()
 for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -60,7 +60,7 @@ if [ -f "$build/CMakeCache.txt" ] && ! grep -qx "CMAKE_CXX_COMPILER:[A-Z]*=$cxx"
   rm -rf "$build"
 fi
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER="$cxx" \
-  -DLABCOUNT_ENABLE_CUDA=OFF -DLABCOUNT_BUILD_BENCH=OFF -DLABCOUNT_BUILD_FUZZ=OFF \
+  -DLABCOUNT_ENABLE_CUDA=OFF -DLABCOUNT_ENABLE_MPI=OFF -DLABCOUNT_BUILD_BENCH=OFF -DLABCOUNT_BUILD_FUZZ=OFF \
   -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" -DCMAKE_CXX_FLAGS="$flags" \
   -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" -DCMAKE_SHARED_LINKER_FLAGS="-fsanitize=address,undefined"
 cmake --build "$build" --parallel "$jobs"

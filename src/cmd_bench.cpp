@@ -1,4 +1,5 @@
 #include "cmd_bench.hpp"
+#include "mpi_job.hpp"
 #include "parse_values.hpp"
 
 #include <sys/utsname.h>
@@ -607,7 +608,10 @@ CLI::App* setup_bench(CLI::App& parent) {
                 "Print one JSON object (machine, options, per-backend results) instead of a table");
   add_no_progress_flag(*cmd, opt->no_progress, "Messages");
   add_run_flags(*cmd, opt->run);
-  cmd->callback([opt] { run_bench(*opt); });
+  cmd->callback([opt] {
+    expect_single_process("bench");
+    run_bench(*opt);
+  });
   return cmd;
 }
 

@@ -14,6 +14,8 @@
 
 #include "backend_registry.hpp"
 #include "cli_options.hpp"
+#include "distributed/distributed_count.hpp"
+#include "mpi_job.hpp"
 #include "count_args.hpp"
 #include "input/input_list.hpp"
 #include "input/zip_archive.hpp"
@@ -41,6 +43,7 @@ struct count_options {
   bool timing = false;
   bool quiet = false;
   bool verbose = false;
+  bool device_given = false;  // --device on the command line (an MPI rank otherwise takes its node's GPU)
 };
 
 // The bytes the inputs take on disk (a ZIP archive once, however many of its members are inputs).
@@ -97,99 +100,49 @@ void report_skipped(const count_result& result, std::size_t num_inputs) {
   for (const auto& f : result.skipped_files) std::fprintf(stderr, "  %s\n", f.reason.c_str());
 }
 
-void run(const count_options& opt) {
-  if (opt.quiet && opt.verbose)
-    throw error(error_kind::usage, "--quiet and --verbose contradict each other", "", 0, "use one of them");
-  run_plan plan = make_run_plan(opt.run, "run");
-  count_request& request = plan.request;
-  if (opt.run.output.format.empty()) plan.output.format = make_output_options(opt.run.output, opt.output).format;
-  const output_options& out_opts = plan.output;
+// After the count: the output (a table, or a state with --partial) and what stderr says about the run.
+// `state`: an MPI job's merged state (the result then holds its report only).
+void write_and_report(const count_options& opt, const count_request& request, const output_options& out_opts,
+                      value_mode table, output_file& out, count_result result, std::optional<partial_state> state,
+                      std::vector<skipped_file> skipped_before, std::size_t num_inputs,
+                      std::chrono::steady_clock::time_point started) {
   const bool partial = !opt.partial.empty();
-  value_mode table = request.mode;
-  if (partial) {
-    if (opt.output != "-")
-      throw error(error_kind::usage, "--partial writes the run's state instead of the table: give -o or --partial", "",
-                  0, "count each part with --partial part1.lcp ..., then: labcount merge part*.lcp -o table.csv");
-    if (opt.run.output.top != 0)
-      throw error(error_kind::usage, "--top cannot be combined with --partial: a state keeps every key", "", 0,
-                  "give --top to labcount merge instead");
-    table = prepare_partial_request(request);
-    plan.backend.mode = request.mode;
-  }
-
-  // No input named: standard input when something is piped or redirected into it (`cat f.csv | labcount
-  // count`); a terminal or /dev/null there means the inputs were forgotten.
-  std::vector<std::string> inputs = opt.inputs;
-  if (inputs.empty()) {
-    struct stat st {};
-    if (::fstat(STDIN_FILENO, &st) != 0 || !(S_ISFIFO(st.st_mode) || S_ISREG(st.st_mode) || S_ISSOCK(st.st_mode)))
-      throw error(error_kind::usage, "no input given to `labcount count`", "", 0,
-                  "give CSV files or folders, e.g. labcount count samplesTests.csv, or pipe one in: "
-                  "cat samplesTests.csv | labcount count");
-    inputs = {"-"};
-    if (opt.verbose) std::fprintf(stderr, "labcount: no input named: reading standard input\n");
-  }
-  std::size_t stdin_uses = 0;
-  for (const auto& in : inputs) stdin_uses += in == "-";
-  if (stdin_uses > 1)
-    throw error(error_kind::usage, "standard input (-) is given more than once", "", 0, "give - once");
-
-  const unsigned threads = plan.threads;
-
-  // The output first: a bad -o path fails before any work, and its identity keeps it out of the inputs.
-  // It creates nothing until the result is written.
-  output_file out(partial ? opt.partial : opt.output);
-  expand_options expand;
-  expand.recursive = opt.run.recursive;
-  expand.skip_unreadable = request.on_bad_file == bad_file_policy::skip;
-  expand.has_output = out.names_existing_file(expand.output_device, expand.output_inode);
-  expand.output_name = opt.output;
-  expanded_inputs expanded = expand_inputs(inputs, expand);
-  request.inputs = std::move(expanded.paths);
-  if (opt.verbose)
-    for (const auto& note : expanded.notes) std::fprintf(stderr, "labcount: %s\n", printable(note).c_str());
-  if (!opt.quiet)
-    for (const auto& w : expanded.warnings) std::fprintf(stderr, "labcount: warning: %s\n", printable(w).c_str());
-  const std::size_t num_inputs = request.inputs.size() + expanded.skipped.size();
-  const std::uint64_t input_bytes = total_input_bytes(request.inputs);
-  selected_backend selected = select_backend(parse_backend_choice(opt.backend), input_bytes, plan.backend);
-  if (opt.verbose)
-    std::fprintf(stderr, "labcount: backend %s (%s), %u threads, %zu input%s\n", std::string(selected.name()).c_str(),
-                 selected.reason.c_str(), threads, request.inputs.size(), request.inputs.size() == 1 ? "" : "s");
-
-  thread_pool pool(threads);
-  const auto started = std::chrono::steady_clock::now();
-  count_result result;
-  if (!request.inputs.empty()) {
-    const bool show_progress = !opt.quiet && !opt.no_progress && progress_meter::stderr_is_terminal();
-    progress_meter progress(show_progress, input_bytes, request.inputs.size());
-    request.progress = progress.counters();
-    result = run_selected(
-        selected, request, plan.backend, pool,
-        [&](const std::string& warning) {
-          if (!opt.quiet) std::fprintf(stderr, "labcount: warning: %s\n", warning.c_str());
-        },
-        [&] { progress.restart(); });
-  }
-  result.skipped_files.insert(result.skipped_files.begin(), expanded.skipped.begin(), expanded.skipped.end());
-  if (result.rows == 0 && (result.bad_rows != 0 || !result.skipped_files.empty())) {
+  result.skipped_files.insert(result.skipped_files.begin(), skipped_before.begin(), skipped_before.end());
+  const std::uint64_t rows = state ? state->rows : result.rows;
+  if (rows == 0 && (result.bad_rows != 0 || !result.skipped_files.empty())) {
     report_bad_rows(result, request.on_bad_row, opt.quiet);
     report_skipped(result, num_inputs);
-    expect_rows_counted(result, request.on_bad_row, num_inputs);  // throws: nothing is written
+    count_result counted;
+    counted.bad_rows = result.bad_rows;
+    counted.skipped_files = result.skipped_files;
+    expect_rows_counted(counted, request.on_bad_row, num_inputs);  // throws: nothing is written
   }
 
   const auto output_started = std::chrono::steady_clock::now();
-  const std::size_t distinct_keys = result.dictionary.size();
-  if (partial)
+  std::size_t distinct_keys = state ? state->keys.size() : result.dictionary.size();
+  if (state && partial) {
+    write_partial(out, *state);
+  } else if (state) {
+    // The job's table: the merged state, as `labcount merge` turns states into it, with the job's report.
+    count_request table_request = request;
+    count_result whole = result_of(std::move(*state), table_request);
+    whole.bad_rows = result.bad_rows;
+    write_count_result(out, whole, table_request, out_opts);
+  } else if (partial) {
     write_partial(out, partial_of(std::move(result), request, table));  // moves the keys out of result
-  else
+  } else {
     write_count_result(out, result, request, out_opts);
+  }
   out.commit();
   if (opt.timing)
     std::fputs(format_phases(result, seconds(std::chrono::steady_clock::now() - output_started)).c_str(), stderr);
 
   if (!opt.quiet)
     for (const auto& w : result.warnings) std::fprintf(stderr, "labcount: warning: %s\n", printable(w).c_str());
+  if (!opt.quiet)
+    for (const auto& w : header_row_warnings(result.per_input))
+      std::fprintf(stderr, "labcount: warning: %s\n", printable(w).c_str());
+  result.rows = rows;
   report_bad_rows(result, request.on_bad_row, opt.quiet);
   report_skipped(result, num_inputs);
   if (opt.verbose) {
@@ -203,7 +156,7 @@ void run(const count_options& opt) {
     std::fprintf(stderr,
                  "labcount: %llu rows, %zu distinct keys, %.1f MB in %.3f s (parse+encode %.3f s, %.2f GB/s; "
                  "reduce %.3f s)\n",
-                 static_cast<unsigned long long>(result.rows), distinct_keys, result.bytes / 1e6, total, parse,
+                 static_cast<unsigned long long>(rows), distinct_keys, result.bytes / 1e6, total, parse,
                  parse > 0 ? result.bytes / parse / 1e9 : 0.0, seconds(result.finish_time));
     const auto& t = result.backend_time;
     if (t.transfer.count() + t.sort.count() + t.reduce.count() + t.setup.count() > 0)
@@ -211,6 +164,140 @@ void run(const count_options& opt) {
                    result.backend_name.c_str(), seconds(t.setup), seconds(t.transfer), seconds(t.sort),
                    seconds(t.reduce));
   }
+}
+
+// The end of an MPI job: rank 0 tells every rank how it ended (its error, or none), so that all exit alike.
+void agree_on_outcome(communicator& job, const std::optional<error>& failed) {
+  std::string outcome;
+  if (job.rank() == 0 && failed) outcome = std::to_string(static_cast<int>(failed->kind()));
+  outcome = job.broadcast(std::move(outcome), 0);
+  if (job.rank() != 0 && !outcome.empty())
+    throw error(static_cast<error_kind>(std::stoi(outcome)), "rank 0 failed to write the result");  // not printed
+}
+
+void run(const count_options& opt) {
+  if (opt.quiet && opt.verbose)
+    throw error(error_kind::usage, "--quiet and --verbose contradict each other", "", 0, "use one of them");
+  communicator* job = mpi_job();
+  run_flags flags = opt.run;
+  // An MPI rank shares its node: the node's cores divided among the ranks on it.
+  if (job != nullptr && flags.threads == 0)
+    flags.threads = std::max(1u, thread_pool::default_threads() / static_cast<unsigned>(job->local_size()));
+  run_plan plan = make_run_plan(flags, "run");
+  count_request& request = plan.request;
+  if (job != nullptr && !opt.device_given) plan.backend.node_rank = job->local_rank();
+  if (opt.run.output.format.empty()) plan.output.format = make_output_options(opt.run.output, opt.output).format;
+  const output_options& out_opts = plan.output;
+  const bool partial = !opt.partial.empty();
+  value_mode table = request.mode;
+  if (partial) {
+    if (opt.output != "-")
+      throw error(error_kind::usage, "--partial writes the run's state instead of the table: give -o or --partial", "",
+                  0, "count each part with --partial part1.lcp ..., then: labcount merge part*.lcp -o table.csv");
+    if (opt.run.output.top != 0)
+      throw error(error_kind::usage, "--top cannot be combined with --partial: a state keeps every key", "", 0,
+                  "give --top to labcount merge instead");
+  }
+  if (partial || job != nullptr) {
+    // An MPI job's ranks exchange partial states whatever it writes.
+    table = prepare_partial_request(request);
+    plan.backend.mode = request.mode;
+  }
+
+  // No input named: standard input when something is piped or redirected into it (`cat f.csv | labcount
+  // count`); a terminal or /dev/null there means the inputs were forgotten.
+  std::vector<std::string> inputs = opt.inputs;
+  if (inputs.empty() && job != nullptr)
+    throw error(error_kind::usage, "no input given to `labcount count` under MPI", "", 0,
+                "name the files or folders every rank can read, e.g. mpirun -np 4 labcount count /data/batch/ -r");
+  if (inputs.empty()) {
+    struct stat st {};
+    if (::fstat(STDIN_FILENO, &st) != 0 || !(S_ISFIFO(st.st_mode) || S_ISREG(st.st_mode) || S_ISSOCK(st.st_mode)))
+      throw error(error_kind::usage, "no input given to `labcount count`", "", 0,
+                  "give CSV files or folders, e.g. labcount count samplesTests.csv, or pipe one in: "
+                  "cat samplesTests.csv | labcount count");
+    inputs = {"-"};
+    if (opt.verbose) std::fprintf(stderr, "labcount: no input named: reading standard input\n");
+  }
+  std::size_t stdin_uses = 0;
+  for (const auto& in : inputs) stdin_uses += in == "-";
+  if (stdin_uses > 1)
+    throw error(error_kind::usage, "standard input (-) is given more than once", "", 0, "give - once");
+  if (stdin_uses != 0 && job != nullptr)
+    throw error(error_kind::usage, "standard input (-) cannot be counted under MPI: each rank has its own", "", 0,
+                "save it to a file every rank can read, and name the file");
+
+  const unsigned threads = plan.threads;
+  const bool speaks = reports_for_job();
+  const bool quiet = opt.quiet || !speaks;
+
+  // The output first: a bad -o path fails before any work, and its identity keeps it out of the inputs.
+  // It creates nothing until the result is written.
+  output_file out(partial ? opt.partial : opt.output);
+  expand_options expand;
+  expand.recursive = opt.run.recursive;
+  expand.skip_unreadable = request.on_bad_file == bad_file_policy::skip;
+  expand.has_output = out.names_existing_file(expand.output_device, expand.output_inode);
+  expand.output_name = opt.output;
+  expanded_inputs expanded = expand_inputs(inputs, expand);
+  request.inputs = std::move(expanded.paths);
+  if (opt.verbose && speaks)
+    for (const auto& note : expanded.notes) std::fprintf(stderr, "labcount: %s\n", printable(note).c_str());
+  if (!quiet)
+    for (const auto& w : expanded.warnings) std::fprintf(stderr, "labcount: warning: %s\n", printable(w).c_str());
+  const std::size_t num_inputs = request.inputs.size() + expanded.skipped.size();
+  const std::uint64_t input_bytes = total_input_bytes(request.inputs);
+  selected_backend selected = select_backend(parse_backend_choice(opt.backend), input_bytes, plan.backend);
+  if (opt.verbose)
+    std::fprintf(stderr, "labcount: %sbackend %s (%s), %u threads, %zu input%s\n",
+                 job != nullptr ? ("rank " + std::to_string(job->rank()) + ": ").c_str() : "",
+                 std::string(selected.name()).c_str(), selected.reason.c_str(), threads, request.inputs.size(),
+                 request.inputs.size() == 1 ? "" : "s");
+
+  thread_pool pool(threads);
+  const auto started = std::chrono::steady_clock::now();
+  const auto warn = [&, rank = job != nullptr ? "rank " + std::to_string(job->rank()) + ": " : std::string()](
+                        const std::string& warning) {
+    if (!opt.quiet) std::fprintf(stderr, "labcount: warning: %s%s\n", rank.c_str(), warning.c_str());
+  };
+  if (job != nullptr) {
+    // Every rank counts its share; rank 0 writes the job's result (distributed/distributed_count.hpp).
+    std::optional<job_result> done;
+    if (!request.inputs.empty())
+      done = count_on_ranks(*job, request, table, [&](const count_request& share) {
+        return run_selected(selected, share, plan.backend, pool, warn);
+      });
+    std::optional<error> failed;
+    if (speaks) {
+      try {
+        count_result report;
+        std::optional<partial_state> state;
+        if (done) {
+          report = std::move(done->report);
+          state = std::move(done->state);
+        }
+        count_request shown = request;
+        shown.mode = table;  // the table's mode, for the messages
+        write_and_report(opt, shown, out_opts, table, out, std::move(report), std::move(state), expanded.skipped,
+                         num_inputs, started);
+      } catch (const error& e) {
+        failed = e;
+      }
+    }
+    agree_on_outcome(*job, failed);
+    if (failed) throw *failed;
+    return;
+  }
+
+  count_result result;
+  if (!request.inputs.empty()) {
+    const bool show_progress = !opt.quiet && !opt.no_progress && progress_meter::stderr_is_terminal();
+    progress_meter progress(show_progress, input_bytes, request.inputs.size());
+    request.progress = progress.counters();
+    result = run_selected(selected, request, plan.backend, pool, warn, [&] { progress.restart(); });
+  }
+  write_and_report(opt, request, out_opts, table, out, std::move(result), std::nullopt, expanded.skipped, num_inputs,
+                   started);
 }
 
 }  // namespace
@@ -258,7 +345,10 @@ CLI::App* setup_count(CLI::App& parent) {
   cmd->add_flag("--timing", opt->timing,
                 "Print how long each phase took (read+parse+encode, transfer, sort, reduce, output) to stderr")
       ->group(messages);
-  cmd->callback([opt] { run(*opt); });
+  cmd->callback([opt, cmd] {
+    opt->device_given = cmd->count("--device") > 0;
+    run(*opt);
+  });
   return cmd;
 }
 

@@ -1,4 +1,5 @@
 #include "cmd_generate.hpp"
+#include "mpi_job.hpp"
 #include "parse_values.hpp"
 
 #include "cli_options.hpp"
@@ -76,7 +77,10 @@ CLI::App* setup_generate(CLI::App& parent) {
   cmd->add_option("-o,--output", args->output, "Output file, written atomically; - for stdout")
       ->type_name("FILE")
       ->capture_default_str();
-  cmd->callback([args] { run_generate(*args); });
+  cmd->callback([args] {
+    expect_single_process("generate");
+    run_generate(*args);
+  });
   return cmd;
 }
 

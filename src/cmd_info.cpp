@@ -4,6 +4,7 @@
 
 #include "backend_registry.hpp"
 #include "count_args.hpp"
+#include "mpi_job.hpp"
 #include "util/thread_pool.hpp"
 
 namespace labcount {
@@ -14,6 +15,7 @@ CLI::App* setup_info(CLI::App& parent) {
       parent.add_subcommand("info", "Show the version and which backends (CPU, GPU) can run here, and why not");
   add_device_flag(*cmd, *device, "Options");
   cmd->callback([device] {
+    if (!reports_for_job()) return;  // under mpirun: rank 0 speaks for the job
     std::printf("labcount %s\n", LABCOUNT_VERSION);
 #ifdef LABCOUNT_HAS_CUDA
     std::printf("build: C++20, with CUDA\n");
@@ -21,6 +23,11 @@ CLI::App* setup_info(CLI::App& parent) {
     std::printf("build: C++20, without CUDA\n");
 #endif
     std::printf("hardware threads: %u\n", thread_pool::default_threads());
+    if (const communicator* job = mpi_job())
+      std::printf("MPI: %s; this job: %d rank%s, %d on this node\n", job->library_version().c_str(), job->size(),
+                  job->size() == 1 ? "" : "s", job->local_size());
+    else
+      std::printf("MPI: %s (not launched by mpirun/srun: one process)\n", mpi_build_summary().c_str());
     std::printf("backends:\n");
     backend_options options;
     options.device = *device;

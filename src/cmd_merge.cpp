@@ -1,4 +1,5 @@
 #include "cmd_merge.hpp"
+#include "mpi_job.hpp"
 #include "parse_values.hpp"
 
 #include <algorithm>
@@ -101,7 +102,10 @@ CLI::App* setup_merge(CLI::App& parent) {
                   "tree)")
       ->group("Output");
   add_memory_flag(*cmd, opt->memory, "Execution");
-  cmd->callback([opt] { run(*opt); });
+  cmd->callback([opt] {
+    expect_single_process("merge");
+    run(*opt);
+  });
   return cmd;
 }
 

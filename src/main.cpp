@@ -11,11 +11,16 @@
 #include "cmd_generate.hpp"
 #include "cmd_info.hpp"
 #include "cmd_merge.hpp"
+#include "mpi_job.hpp"
 #include "util/errors.hpp"
 #include "util/signal_cleanup.hpp"
 
 int main(int argc, char** argv) {
   labcount::install_signal_cleanup();
+  // Under mpirun/srun: MPI_Finalize when main returns, whatever the outcome.
+  struct job_guard {
+    ~job_guard() { labcount::close_mpi_job(); }
+  } job_guard;
   CLI::App app{"labcount: count CSV rows per key (e.g. lab tests per SampleID), fast, on the CPU or a GPU"};
   app.set_version_flag("-V,--version", std::string("labcount ") + LABCOUNT_VERSION);
   app.require_subcommand(1);
@@ -28,6 +33,7 @@ int main(int argc, char** argv) {
   labcount::setup_merge(app);
   labcount::setup_bench(app);
   try {
+    labcount::open_mpi_job(argc, argv);
     labcount::check_command_word(app, argc, argv);
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -37,11 +43,13 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
+    if (!labcount::reports_for_job()) return e.get_exit_code() == 0 ? 0 : labcount::exit_usage_error;
     return labcount::report_parse_error(app, e);
   } catch (const labcount::error& e) {
     // A reader that went away (`| head`) ends the run quietly, as coreutils and ripgrep do.
     if (e.kind() == labcount::error_kind::broken_pipe) return labcount::exit_broken_pipe;
-    std::fprintf(stderr, "labcount: error: %s\n", e.what());
+    // Under MPI every rank ends with the job's error; rank 0 prints it, once.
+    if (labcount::reports_for_job()) std::fprintf(stderr, "labcount: error: %s\n", e.what());
     return labcount::exit_code_for(e.kind());
   } catch (const std::bad_alloc&) {
     std::fprintf(stderr, "labcount: error: out of memory\n  hint: use fewer --threads, or split the input\n");

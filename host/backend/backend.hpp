@@ -37,6 +37,7 @@ enum class probe_detail { chosen_device, every_device };
 struct backend_options {
   unsigned num_workers = 1;  // host threads calling consume() concurrently, with ids 0..num_workers-1
   int device = 0;            // --device N (GPU backends)
+  int node_rank = -1;        // an MPI rank without --device: its place on its node; it takes GPU node_rank % GPUs
   value_mode mode = value_mode::counts;
 };
 

@@ -129,6 +129,7 @@ input_source::input_source(std::string path, std::size_t chunk_bytes, std::atomi
         } else {
           map_ = static_cast<const char*>(map);
           map_size_ = size_;
+          end_ = size_;
           ::madvise(map, map_size_, MADV_SEQUENTIAL);
         }
       }
@@ -151,6 +152,15 @@ input_source::~input_source() {
 }
 
 std::string input_source::name() const { return display_name(path_); }
+
+void input_source::restrict_to(std::uint64_t begin, std::uint64_t end, std::uint64_t first_line) {
+  std::lock_guard lock(mutex_);
+  LABCOUNT_EXPECTS(map_ != nullptr && !started_, "a byte range of a mapped input, before its first chunk");
+  LABCOUNT_EXPECTS(pos_ <= begin && begin <= end && end <= map_size_, "a range after the header, within the file");
+  pos_ = static_cast<std::size_t>(begin);
+  end_ = static_cast<std::size_t>(end);
+  line_ = first_line;
+}
 
 void input_source::check_intact() const {
   if (map_ != nullptr && mapped_ranges[map_slot_].truncated.load(std::memory_order_acquire))
@@ -207,7 +217,7 @@ bool input_source::read_first_record(char& delimiter, bool consume, std::vector<
   auto view = [&](const char*& b, const char*& e) {
     if (map_ != nullptr) {
       b = map_ + pos_;
-      e = map_ + map_size_;
+      e = map_ + end_;
     } else {
       b = pending_->data() + pending_pos_;
       e = pending_->data() + pending_->size();
@@ -305,9 +315,9 @@ std::optional<chunk> input_source::next_chunk() {
   started_ = true;
   chunk c;
   if (map_ != nullptr) {
-    if (pos_ >= map_size_) return std::nullopt;
+    if (pos_ >= end_) return std::nullopt;
     const char* begin = map_ + pos_;
-    const char* file_end = map_ + map_size_;
+    const char* file_end = map_ + end_;
     std::size_t window = chunk_bytes_;
     const char* cut = nullptr;
     for (;;) {

@@ -17,6 +17,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "csv/csv_scanner.hpp"
@@ -94,6 +95,15 @@ class input_source {
   // numbers are resolved only for the rows that are reported (see count_pipeline.cpp).
   std::uint64_t first_data_line() const noexcept { return line_; }
 
+  // A memory-mapped input (a regular, uncompressed, UTF-8 file), whose bytes can be cut into ranges.
+  bool mapped() const noexcept { return map_ != nullptr; }
+  // Mapped: the whole file, and the offset of the first byte after the header (or of the first record).
+  std::string_view bytes() const noexcept { return {map_, map_size_}; }
+  std::uint64_t data_offset() const noexcept { return pos_; }
+  // Mapped, after read_first_record and before the first chunk: chunks cover only [begin, end), which must
+  // start and end at record boundaries (an MPI rank's share of the file); `first_line` is begin's line.
+  void restrict_to(std::uint64_t begin, std::uint64_t end, std::uint64_t first_line);
+
  private:
   bool fill(std::size_t want);  // streamed: read until pending_ holds `want` bytes or EOF; false at EOF
 
@@ -113,6 +123,7 @@ class input_source {
   int map_slot_ = -1;  // its entry in the SIGBUS handler's table
   std::size_t map_size_ = 0;
   std::size_t pos_ = 0;
+  std::size_t end_ = 0;  // chunks end here: map_size_, or the end of a range (restrict_to)
 
   // Streamed inputs: bytes read but not yet handed out.
   std::shared_ptr<std::vector<char>> pending_;

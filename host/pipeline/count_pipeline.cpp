@@ -101,6 +101,15 @@ std::uint32_t resolve_key_column(const std::string& key, const std::vector<std::
   throw error(error_kind::missing_key_column, "no column named '" + key + "' in the header", file, header_line, hint);
 }
 
+std::vector<std::string> header_row_warnings(const std::vector<input_tally>& per_input) {
+  std::vector<std::string> out;
+  for (const auto& in : per_input)
+    if (in.header_rows != 0)
+      out.push_back(in.file + ": left out " + format_count(in.header_rows) + " row" + (in.header_rows == 1 ? "" : "s") +
+                    " equal to the header (files joined with cat?): they are not data");
+  return out;
+}
+
 void expect_rows_counted(const count_result& result, bad_row_policy policy, std::size_t num_inputs) {
   if (result.rows != 0 || (result.bad_rows == 0 && result.skipped_files.empty())) return;
   if (result.skipped_files.size() >= num_inputs)
@@ -221,10 +230,20 @@ count_result run_count(const count_request& request, count_backend& backend, thr
   };
 
   // Counts one input into the backend; throws on bad data or I/O errors.
-  auto count_input = [&](const std::string& path) {
+  auto count_input = [&](std::size_t index) {
+    const std::string& path = request.inputs[index];
+    if (request.current_input != nullptr) *request.current_input = index;
     input_source source(path, chunk_bytes, request.progress.bytes, request.max_record_bytes);
+    result.per_input.push_back({index, source.name()});
     parse_plan plan;
-    if (!plan_input(request, source, result, plan, named)) return;
+    if (!plan_input(request, source, result, plan, named)) {
+      result.per_input.back().empty = true;
+      return;
+    }
+    if (index < request.ranges.size() && !request.ranges[index].whole) {
+      const auto& range = request.ranges[index];
+      source.restrict_to(range.begin, range.end, range.first_line);
+    }
     bad_row_log bad_rows(request.on_bad_row, result.bad_rows, request.max_bad_rows);
     std::atomic<bool> stop{false};  // a worker threw or the run must stop: the others take no more chunks
     std::uint64_t header_rows_before = 0;
@@ -233,10 +252,8 @@ count_result run_count(const count_request& request, count_backend& backend, thr
     bad_row_log::summary found = bad_rows.finish(source);  // throws the input's first error
     std::uint64_t header_rows = 0;
     for (const auto& w : workers) header_rows += w.header_rows();
-    if (header_rows -= header_rows_before; header_rows != 0)
-      result.warnings.push_back(source.name() + ": left out " + format_count(header_rows) + " row" +
-                                (header_rows == 1 ? "" : "s") +
-                                " equal to the header (files joined with cat?): they are not data");
+    result.per_input.back().header_rows = header_rows - header_rows_before;
+    result.per_input.back().bad_rows = found.bad_rows;
     result.bad_rows += found.bad_rows;
     for (auto& row : found.samples)
       if (result.bad_row_samples.size() < bad_row_sample_limit) result.bad_row_samples.push_back(std::move(row));
@@ -244,8 +261,8 @@ count_result run_count(const count_request& request, count_backend& backend, thr
 
   if (timed) {
     // Stats and groups: every input into one reduction (distinct times are a set union).
-    for (const auto& path : request.inputs) {
-      count_input(path);
+    for (std::size_t i = 0; i < request.inputs.size(); ++i) {
+      count_input(i);
       input_done();
     }
     reduction reduced = finish();
@@ -262,11 +279,12 @@ count_result run_count(const count_request& request, count_backend& backend, thr
   } else {
     // Counts: one reduction per input, so that a bad input can be left out whole (--on-bad-file skip) and
     // --per-file has each input's counts; the backend is reset between inputs.
-    for (const auto& path : request.inputs) {
+    for (std::size_t i = 0; i < request.inputs.size(); ++i) {
+      const std::string& path = request.inputs[i];
       for (auto& w : workers) w.mark();
       std::vector<std::uint64_t> counts;
       try {
-        count_input(path);
+        count_input(i);
         counts = finish().counts;
       } catch (const error& e) {
         // Only a bad input is left out; a stop of the whole run is not about one input.
@@ -276,6 +294,8 @@ count_result run_count(const count_request& request, count_backend& backend, thr
           throw;
         for (auto& w : workers) w.roll_back();  // forget its rows and the codes not handed over yet
         backend.reset();
+        if (!result.per_input.empty() && result.per_input.back().input == i)
+          result.per_input.pop_back();  // left out whole: its tallies with it
         result.skipped_files.push_back({display_name(path), e.what()});
         input_done();
         continue;

@@ -53,6 +53,25 @@ struct count_request {
   bool per_file = false;                                // also keep each input's counts
   bad_file_policy on_bad_file = bad_file_policy::error;
   run_progress progress;
+  // An MPI rank's share (distributed/): per input, the byte range it counts; empty, or `whole`: all of it.
+  // A range starts and ends at record boundaries of a mapped input; `first_line` is the line of its start.
+  struct input_range {
+    bool whole = true;
+    std::uint64_t begin = 0;
+    std::uint64_t end = 0;
+    std::uint64_t first_line = 0;
+  };
+  std::vector<input_range> ranges;
+  std::size_t* current_input = nullptr;  // not null: set to the index of the input being counted
+};
+
+// What one input gave, beyond its rows (count_result::per_input).
+struct input_tally {
+  std::size_t input = 0;          // its index in request.inputs
+  std::string file;               // its display name
+  bool empty = false;             // it holds no record (not even a header)
+  std::uint64_t bad_rows = 0;    // rows left out (skip, warn)
+  std::uint64_t header_rows = 0;  // rows equal to the header, left out (files joined with cat)
 };
 
 // The counts of one input (--per-file): (code, count) pairs with count > 0.
@@ -78,6 +97,7 @@ struct count_result {
   std::string time_name;                    // the time column's header name (stats, groups)
   std::vector<file_counts> per_file;        // with request.per_file, in input order
   std::vector<skipped_file> skipped_files;  // with --on-bad-file skip
+  std::vector<input_tally> per_input;       // per input counted, in input order
   std::string backend_name;
   backend_timings backend_time;  // over the whole run
 };
@@ -97,6 +117,9 @@ std::uint32_t resolve_key_column(const std::string& key, const std::vector<std::
 // never skipped). `backend` is made for request.mode with a worker per pool thread; it serves every input
 // (counts: finish() and reset() after each; stats and groups: one finish() at the end).
 count_result run_count(const count_request& request, count_backend& backend, thread_pool& pool);
+
+// The warnings for rows equal to the header that were left out, one per input that had them.
+std::vector<std::string> header_row_warnings(const std::vector<input_tally>& per_input);
 
 // Throws error(no_rows_counted) when bad rows or left-out inputs took every row: a run that dropped
 // data must never look like an empty table. `result` is run_count's, with every left-out input in

@@ -13,6 +13,7 @@
 #include "util/bytes.hpp"
 #include "util/errors.hpp"
 #include "util/input_fd.hpp"
+#include "util/varint.hpp"
 
 namespace labcount {
 namespace {
@@ -20,67 +21,10 @@ namespace {
 constexpr char magic[8] = {'\x89', 'L', 'C', 'P', '\r', '\n', '\x1a', '\n'};
 constexpr std::uint64_t format_version = 1;
 
-class encoder {
- public:
-  void varint(std::uint64_t v) {
-    while (v >= 0x80) {
-      out_.push_back(static_cast<char>(v | 0x80));
-      v >>= 7;
-    }
-    out_.push_back(static_cast<char>(v));
-  }
-  void zigzag(std::int64_t v) { varint((static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63)); }
-  void text(std::string_view s) {
-    varint(s.size());
-    out_.append(s);
-  }
-  void raw(std::string_view s) { out_.append(s); }
-  std::string& bytes() noexcept { return out_; }
-
- private:
-  std::string out_;
-};
-
-class decoder {
- public:
-  decoder(std::string_view bytes, const std::string& name) : in_(bytes), name_(name) {}
-  std::uint64_t varint() {
-    std::uint64_t v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      if (pos_ >= in_.size()) corrupt("it ends early");
-      const auto byte = static_cast<unsigned char>(in_[pos_++]);
-      v |= static_cast<std::uint64_t>(byte & 0x7F) << shift;
-      if ((byte & 0x80) == 0) return v;
-    }
-    corrupt("a number is too long");
-  }
-  std::int64_t zigzag() {
-    const std::uint64_t v = varint();
-    return static_cast<std::int64_t>((v >> 1) ^ (~(v & 1) + 1));
-  }
-  std::uint64_t below(std::uint64_t limit, const char* what) {
-    const std::uint64_t v = varint();
-    if (v >= limit) corrupt(std::string(what) + " is out of range");
-    return v;
-  }
-  std::string_view text() {
-    const std::uint64_t n = varint();
-    if (n > in_.size() - pos_) corrupt("it ends early");
-    const std::string_view s = in_.substr(pos_, n);
-    pos_ += n;
-    return s;
-  }
-  bool done() const noexcept { return pos_ == in_.size(); }
-  [[noreturn]] void corrupt(const std::string& why) const {
-    throw error(error_kind::bad_value, "not a valid labcount partial state: " + why, name_, 0,
-                "make it again with labcount count --partial; a copy may have been cut short or changed");
-  }
-
- private:
-  std::string_view in_;
-  std::size_t pos_ = 0;
-  const std::string& name_;
-};
+varint_decoder state_decoder(std::string_view bytes, const std::string& name) {
+  return varint_decoder(bytes, name, "labcount partial state",
+                        "make it again with labcount count --partial; a copy may have been cut short or changed");
+}
 
 std::string read_whole(const std::string& path) {
   const input_fd fd(path);
@@ -155,8 +99,8 @@ partial_state partial_of(count_result&& result, const count_request& request, va
   return s;
 }
 
-void write_partial(output_file& out, const partial_state& s) {
-  encoder e;
+std::string encode_partial(const partial_state& s) {
+  varint_encoder e;
   e.raw(std::string_view(magic, sizeof magic));
   e.varint(format_version);
   e.varint(static_cast<std::uint64_t>(s.table));
@@ -198,8 +142,10 @@ void write_partial(output_file& out, const partial_state& s) {
   char trailer[8];
   for (int i = 0; i < 8; ++i) trailer[i] = static_cast<char>(sum >> (8 * i));
   e.raw(std::string_view(trailer, 8));
-  out.write(e.bytes());
+  return std::move(e.bytes());
 }
+
+void write_partial(output_file& out, const partial_state& s) { out.write(encode_partial(s)); }
 
 bool is_partial_file(const std::string& path) {
   if (path == "-") return false;
@@ -211,10 +157,10 @@ bool is_partial_file(const std::string& path) {
   return got == static_cast<ssize_t>(sizeof magic) && std::memcmp(head, magic, sizeof magic) == 0;
 }
 
-partial_state read_partial(const std::string& path) {
-  const std::string name = display_name(path);
-  const std::string bytes = read_whole(path);
-  decoder whole(bytes, name);
+partial_state read_partial(const std::string& path) { return decode_partial(read_whole(path), display_name(path)); }
+
+partial_state decode_partial(std::string_view bytes, const std::string& name) {
+  const varint_decoder whole = state_decoder(bytes, name);
   if (bytes.size() < sizeof magic || std::memcmp(bytes.data(), magic, sizeof magic) != 0)
     whole.corrupt(bytes.size() < sizeof magic ? "it is too short" : "it does not start with the magic number");
   if (bytes.size() < sizeof magic + 8) whole.corrupt("it ends early (no checksum)");
@@ -222,7 +168,7 @@ partial_state read_partial(const std::string& path) {
   std::uint64_t stored = 0;
   for (int i = 0; i < 8; ++i)
     stored |= static_cast<std::uint64_t>(static_cast<unsigned char>(bytes[body.size() + i])) << (8 * i);
-  decoder d(body.substr(sizeof magic), name);
+  varint_decoder d = state_decoder(body.substr(sizeof magic), name);
   if (const std::uint64_t version = d.varint(); version != format_version)
     throw error(error_kind::bad_value,
                 "a labcount partial state of version " + std::to_string(version) + " (this labcount reads version " +
@@ -355,6 +301,40 @@ void merge_partial(partial_state& total, const std::string& total_name, partial_
     }
   }
   total.pairs = std::move(merged);
+}
+
+std::vector<partial_state> partition_partial(partial_state&& s, std::size_t parts) {
+  std::vector<partial_state> out(parts);
+  for (auto& p : out) {
+    p.table = s.table;
+    p.bucket = s.bucket;
+    p.per_file = s.per_file;
+    p.key_name = s.key_name;
+    p.time_name = s.time_name;
+  }
+  out[0].rows = s.rows;
+  // map[code]: the key's code in its part.
+  std::vector<std::uint32_t> map(s.keys.size());
+  std::vector<std::uint32_t> part_of(s.keys.size());
+  for (std::uint32_t code = 0; code < s.keys.size(); ++code) {
+    const std::string_view key = s.keys.key(code);
+    part_of[code] = static_cast<std::uint32_t>(bytes::fnv1a64(key) % parts);
+    map[code] = out[part_of[code]].keys.encode(key);
+  }
+  if (s.table == value_mode::counts && !s.per_file) {
+    for (auto& p : out) p.counts.assign(p.keys.size(), 0);
+    for (std::uint32_t code = 0; code < s.keys.size(); ++code) out[part_of[code]].counts[map[code]] = s.counts[code];
+  } else if (s.table == value_mode::counts) {
+    for (auto& f : s.files) {
+      for (auto& p : out) p.files.push_back({f.file, {}});
+      for (const auto& [code, count] : f.counts) out[part_of[code]].files.back().counts.emplace_back(map[code], count);
+    }
+  } else {
+    // Codes grow with first appearance in each part as in the whole, so (code, value) order survives.
+    for (const auto& pair : s.pairs) out[part_of[pair.code]].pairs.push_back({map[pair.code], pair.bucket, pair.count});
+  }
+  s = partial_state{};
+  return out;
 }
 
 count_result result_of(partial_state&& s, count_request& request) {

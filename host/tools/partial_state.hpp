@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "backend/values.hpp"
@@ -53,6 +54,14 @@ partial_state partial_of(count_result&& result, const count_request& request, va
 
 // Writes the state to `out` (not committed).
 void write_partial(output_file& out, const partial_state& state);
+// The bytes write_partial writes, and back (decode_partial checks them as read_partial does; `name` names
+// them in errors).
+std::string encode_partial(const partial_state& state);
+partial_state decode_partial(std::string_view bytes, const std::string& name);
+
+// Cuts a state into `parts` states by a hash of the key bytes (FNV-1a: the same part for a key in every
+// process), so that each part's keys can be merged by a different MPI rank. Part 0 carries the rows.
+std::vector<partial_state> partition_partial(partial_state&& state, std::size_t parts);
 
 // Whether the file at `path` starts with the state's magic number.
 bool is_partial_file(const std::string& path);

@@ -11,6 +11,7 @@
 
 #include <limits>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -132,6 +133,46 @@ TEST_P(PartialState, MergedPartsGiveTheBytesOfOneRun) {
   merge_partial(tree, left_path, read_partial(right_path), right_path);
   count_request tree_request;
   EXPECT_EQ(table(result_of(std::move(tree), tree_request), tree_request, (dir_.path() / "tree.csv").string()), whole);
+}
+
+// An MPI job cuts each rank's state by key hash and merges the cuts of one hash on one rank: the parts, encoded
+// and decoded as they travel, then merged in any order, give the table of the whole.
+TEST_P(PartialState, PartitionedByKeyAndMergedBackGiveTheWhole) {
+  std::mt19937_64 rng(7);
+  const std::string a = dir_.write("a.csv", lab_file(rng, 5000, 400));
+  const std::string b = dir_.write("b.csv", lab_file(rng, 3000, 400));
+  const count_request whole_request = request_for({a, b});
+  const std::string whole = table(run(whole_request), whole_request, (dir_.path() / "whole.csv").string());
+  for (const std::size_t ranks : {1u, 2u, 3u, 7u}) {
+    SCOPED_TRACE(ranks);
+    std::vector<std::vector<partial_state>> cut;  // cut[input][rank]
+    for (const auto& in : {a, b}) {
+      std::vector<partial_state> parts = partition_partial(state_of({in}, (dir_.path() / "s").string()), ranks);
+      ASSERT_EQ(parts.size(), ranks);
+      for (auto& p : parts) p = decode_partial(encode_partial(p), "part");
+      cut.push_back(std::move(parts));
+    }
+    // Each rank's keys are its own: no key in two parts.
+    std::set<std::string> seen;
+    std::size_t keys = 0;
+    for (std::size_t r = 0; r < ranks; ++r)
+      for (std::uint32_t code = 0; code < cut[0][r].keys.size(); ++code) {
+        seen.insert(std::string(cut[0][r].keys.key(code)));
+        ++keys;
+      }
+    EXPECT_EQ(seen.size(), keys);
+    // Merge per rank (input b first: any order), then the ranks' shares, last rank first.
+    std::vector<partial_state> shares;
+    for (std::size_t r = 0; r < ranks; ++r) {
+      partial_state share = std::move(cut[1][r]);
+      merge_partial(share, "b", std::move(cut[0][r]), "a");
+      shares.push_back(std::move(share));
+    }
+    partial_state total = std::move(shares.back());
+    for (std::size_t r = ranks - 1; r-- > 0;) merge_partial(total, "total", std::move(shares[r]), "share");
+    count_request total_request;
+    EXPECT_EQ(table(result_of(std::move(total), total_request), total_request, (dir_.path() / "t.csv").string()), whole);
+  }
 }
 
 TEST_P(PartialState, ADamagedStateIsAnErrorNamingIt) {

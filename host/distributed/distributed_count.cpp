@@ -1,0 +1,551 @@
+#include "distributed/distributed_count.hpp"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <limits>
+#include <numeric>
+#include <string>
+#include <tuple>
+#include <utility>
+
+#include "input/input_source.hpp"
+#include "input/zip_archive.hpp"
+#include "util/errors.hpp"
+#include "util/varint.hpp"
+
+namespace labcount {
+
+std::vector<std::vector<work_item>> deal_inputs(std::span<const input_size> inputs, int ranks) {
+  LABCOUNT_EXPECTS(ranks >= 1, "at least one rank");
+  const auto n = static_cast<std::size_t>(ranks);
+  std::vector<std::vector<work_item>> out(n);
+  std::vector<std::uint64_t> load(n, 0);
+  std::vector<std::size_t> whole;
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    if (!inputs[i].split || ranks == 1) {
+      whole.push_back(i);
+      continue;
+    }
+    for (std::size_t r = 0; r < n; ++r) {
+      out[r].push_back({i, static_cast<std::uint32_t>(r), static_cast<std::uint32_t>(n)});
+      load[r] += inputs[i].bytes / n;
+    }
+  }
+  std::stable_sort(whole.begin(), whole.end(),
+                   [&](std::size_t a, std::size_t b) { return inputs[a].bytes > inputs[b].bytes; });
+  for (const std::size_t i : whole) {
+    const auto r = static_cast<std::size_t>(std::min_element(load.begin(), load.end()) - load.begin());
+    out[r].push_back({i});
+    load[r] += std::max<std::uint64_t>(inputs[i].bytes, 1);  // empty files still spread
+  }
+  for (auto& items : out)
+    std::sort(items.begin(), items.end(), [](const work_item& a, const work_item& b) { return a.input < b.input; });
+  return out;
+}
+
+std::uint64_t record_start_at_or_after(std::string_view file, std::uint64_t data_begin, std::uint64_t pos,
+                                       std::uint64_t quotes_before) noexcept {
+  if (pos <= data_begin) return data_begin;
+  if (pos >= file.size()) return file.size();
+  bool in_quotes = (quotes_before & 1) != 0;
+  if (file[pos - 1] == '\n' && !in_quotes) return pos;
+  for (std::uint64_t q = pos; q < file.size(); ++q) {
+    if (file[q] == '"')
+      in_quotes = !in_quotes;
+    else if (file[q] == '\n' && !in_quotes)
+      return q + 1;
+  }
+  return file.size();
+}
+
+std::uint64_t split_min_bytes() {
+  if (const char* v = std::getenv("LABCOUNT_MPI_SPLIT_BYTES"); v != nullptr && *v != '\0') {
+    char* end = nullptr;
+    const unsigned long long n = std::strtoull(v, &end, 10);
+    if (end != v && *end == '\0') return std::max<unsigned long long>(n, 1);
+  }
+  return std::uint64_t{16} << 20;
+}
+
+namespace {
+
+// Where something happened, in input order: (input, part of it, line).
+using position = std::tuple<std::uint64_t, std::uint64_t, std::uint64_t>;
+constexpr std::uint64_t nowhere = std::numeric_limits<std::uint64_t>::max();
+
+struct rank_error {
+  position at{nowhere, nowhere, 0};
+  error_kind kind = error_kind::internal;
+  std::string description, file, hint;
+  std::uint64_t line = 0;
+  error make() const { return error(kind, description, file, line, hint); }
+};
+
+struct placed_row {
+  position at;
+  bad_row row;
+};
+
+struct placed_skip {
+  std::uint64_t input;
+  skipped_file skip;
+};
+
+struct placed_tally {
+  std::uint64_t part;
+  input_tally tally;  // tally.input: the job's input index
+};
+
+struct rank_report {
+  std::optional<rank_error> failed;
+  std::uint64_t rows = 0, bad_rows = 0, bytes = 0;
+  std::int64_t parse_ns = 0, finish_ns = 0;
+  std::string backend_name;
+  backend_timings backend_time;
+  bool counted = false;                 // it had inputs and counted them without an error
+  std::uint64_t named_input = nowhere;  // the first input that named the columns (one with a record)
+  std::string key_name, time_name;
+  std::vector<placed_row> samples;
+  std::vector<std::string> warnings, notes;
+  std::vector<placed_skip> skipped;
+  std::vector<placed_tally> tallies;
+};
+
+varint_decoder message_decoder(std::string_view bytes) {
+  return varint_decoder(bytes, "", "message between MPI ranks", "a labcount bug: please report it");
+}
+
+void put_error(varint_encoder& e, const rank_error& x) {
+  e.varint(std::get<0>(x.at));
+  e.varint(std::get<1>(x.at));
+  e.varint(std::get<2>(x.at));
+  e.varint(static_cast<std::uint64_t>(x.kind));
+  e.text(x.description);
+  e.text(x.file);
+  e.varint(x.line);
+  e.text(x.hint);
+}
+
+rank_error get_error(varint_decoder& d) {
+  rank_error x;
+  std::get<0>(x.at) = d.varint();
+  std::get<1>(x.at) = d.varint();
+  std::get<2>(x.at) = d.varint();
+  x.kind = static_cast<error_kind>(d.below(static_cast<std::uint64_t>(error_kind::internal) + 1, "an error kind"));
+  x.description = d.text();
+  x.file = d.text();
+  x.line = d.varint();
+  x.hint = d.text();
+  return x;
+}
+
+std::string encode_report(const rank_report& r) {
+  varint_encoder e;
+  e.varint(r.failed ? 1 : 0);
+  if (r.failed) put_error(e, *r.failed);
+  for (const std::uint64_t v : {r.rows, r.bad_rows, r.bytes}) e.varint(v);
+  for (const std::int64_t v :
+       {r.parse_ns, r.finish_ns, static_cast<std::int64_t>(r.backend_time.transfer.count()),
+        static_cast<std::int64_t>(r.backend_time.sort.count()), static_cast<std::int64_t>(r.backend_time.reduce.count()),
+        static_cast<std::int64_t>(r.backend_time.setup.count())})
+    e.zigzag(v);
+  e.text(r.backend_name);
+  e.varint(r.counted ? 1 : 0);
+  e.varint(r.named_input);
+  e.text(r.key_name);
+  e.text(r.time_name);
+  e.varint(r.samples.size());
+  for (const auto& s : r.samples) {
+    e.varint(std::get<0>(s.at));
+    e.varint(std::get<1>(s.at));
+    e.text(s.row.file);
+    e.varint(s.row.line);
+    e.varint(static_cast<std::uint64_t>(s.row.problem));
+    e.varint(s.row.fields);
+    e.varint(s.row.expected);
+    e.text(s.row.value);
+    e.text(s.row.expected_format);
+    e.varint(s.row.swallowed_lines);
+    e.varint(s.row.swallowed_bytes);
+  }
+  for (const auto* list : {&r.warnings, &r.notes}) {
+    e.varint(list->size());
+    for (const auto& s : *list) e.text(s);
+  }
+  e.varint(r.skipped.size());
+  for (const auto& s : r.skipped) {
+    e.varint(s.input);
+    e.text(s.skip.file);
+    e.text(s.skip.reason);
+  }
+  e.varint(r.tallies.size());
+  for (const auto& t : r.tallies) {
+    e.varint(t.tally.input);
+    e.varint(t.part);
+    e.text(t.tally.file);
+    e.varint(t.tally.empty ? 1 : 0);
+    e.varint(t.tally.bad_rows);
+    e.varint(t.tally.header_rows);
+  }
+  return std::move(e.bytes());
+}
+
+rank_report decode_report(std::string_view bytes) {
+  varint_decoder d = message_decoder(bytes);
+  rank_report r;
+  if (d.varint() == 1) r.failed = get_error(d);
+  r.rows = d.varint();
+  r.bad_rows = d.varint();
+  r.bytes = d.varint();
+  r.parse_ns = d.zigzag();
+  r.finish_ns = d.zigzag();
+  r.backend_time.transfer = std::chrono::nanoseconds(d.zigzag());
+  r.backend_time.sort = std::chrono::nanoseconds(d.zigzag());
+  r.backend_time.reduce = std::chrono::nanoseconds(d.zigzag());
+  r.backend_time.setup = std::chrono::nanoseconds(d.zigzag());
+  r.backend_name = d.text();
+  r.counted = d.varint() == 1;
+  r.named_input = d.varint();
+  r.key_name = d.text();
+  r.time_name = d.text();
+  for (std::uint64_t n = d.varint(); n > 0; --n) {
+    placed_row s;
+    std::get<0>(s.at) = d.varint();
+    std::get<1>(s.at) = d.varint();
+    s.row.file = d.text();
+    s.row.line = d.varint();
+    std::get<2>(s.at) = s.row.line;
+    s.row.problem = static_cast<row_problem>(d.below(static_cast<std::uint64_t>(row_problem::bad_timestamp) + 1, "a problem"));
+    s.row.fields = static_cast<std::uint32_t>(d.varint());
+    s.row.expected = static_cast<std::uint32_t>(d.varint());
+    s.row.value = d.text();
+    s.row.expected_format = d.text();
+    s.row.swallowed_lines = d.varint();
+    s.row.swallowed_bytes = d.varint();
+    r.samples.push_back(std::move(s));
+  }
+  for (auto* list : {&r.warnings, &r.notes})
+    for (std::uint64_t n = d.varint(); n > 0; --n) list->emplace_back(d.text());
+  for (std::uint64_t n = d.varint(); n > 0; --n) {
+    placed_skip s;
+    s.input = d.varint();
+    s.skip.file = d.text();
+    s.skip.reason = d.text();
+    r.skipped.push_back(std::move(s));
+  }
+  for (std::uint64_t n = d.varint(); n > 0; --n) {
+    placed_tally t;
+    t.tally.input = d.varint();
+    t.part = d.varint();
+    t.tally.file = d.text();
+    t.tally.empty = d.varint() == 1;
+    t.tally.bad_rows = d.varint();
+    t.tally.header_rows = d.varint();
+    r.tallies.push_back(std::move(t));
+  }
+  if (!d.done()) d.corrupt("bytes after the end");
+  return r;
+}
+
+// What rank 0 decided, for every rank: the error to stop with, or the column names to go on with.
+struct decision {
+  std::optional<rank_error> stop;
+  std::string key_name, time_name;
+};
+
+std::string encode_decision(const decision& x) {
+  varint_encoder e;
+  e.varint(x.stop ? 1 : 0);
+  if (x.stop) put_error(e, *x.stop);
+  e.text(x.key_name);
+  e.text(x.time_name);
+  return std::move(e.bytes());
+}
+
+decision decode_decision(std::string_view bytes) {
+  varint_decoder d = message_decoder(bytes);
+  decision x;
+  if (d.varint() == 1) x.stop = get_error(d);
+  x.key_name = d.text();
+  x.time_name = d.text();
+  return x;
+}
+
+// Facts about each input that every rank computes alike: its size and whether it is cut into ranges; for a
+// cut one, where its data starts and the line there.
+struct split_input {
+  std::size_t input = 0;
+  std::uint64_t data_begin = 0;
+  std::uint64_t first_line = 0;
+};
+
+std::vector<input_size> size_inputs(const count_request& request, int ranks, std::vector<split_input>& splits) {
+  const std::uint64_t min_bytes = split_min_bytes();
+  std::vector<input_size> sizes(request.inputs.size());
+  for (std::size_t i = 0; i < request.inputs.size(); ++i) {
+    const std::string& path = request.inputs[i];
+    struct stat st {};
+    if (path == "-" || ::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    sizes[i].bytes = static_cast<std::uint64_t>(st.st_size);
+    std::string archive, member;
+    // A file whose range cannot be left out alone stays whole: --on-bad-file skip leaves out whole inputs.
+    if (ranks == 1 || sizes[i].bytes < min_bytes || request.on_bad_file != bad_file_policy::error ||
+        split_zip_member_input(path, archive, member))
+      continue;
+    try {
+      input_source source(path, input_source::default_chunk_bytes, nullptr, request.max_record_bytes);
+      source.skip_leading(request.skip_lines, request.comment);
+      char delimiter = request.delimiter;
+      std::vector<std::string> header;
+      std::uint64_t line = 0;
+      if (!source.mapped() || !source.read_first_record(delimiter, request.has_header, header, line)) continue;
+      source.check_intact();
+      sizes[i].split = true;
+      splits.push_back({i, source.data_offset(), source.first_data_line()});
+    } catch (const error&) {
+      // Whole: the rank that counts it meets the error again and reports it as one process would.
+    }
+  }
+  return sizes;
+}
+
+}  // namespace
+
+std::optional<job_result> count_on_ranks(communicator& comm, const count_request& request, value_mode table,
+                                         const std::function<count_result(const count_request&)>& count_local) {
+  const int rank = comm.rank();
+  const auto ranks = static_cast<std::uint64_t>(comm.size());
+
+  // ---- The work split: the same on every rank, then the record boundaries of the split inputs.
+  std::vector<split_input> splits;
+  const std::vector<input_size> sizes = size_inputs(request, comm.size(), splits);
+  const std::vector<work_item> items = deal_inputs(sizes, comm.size())[static_cast<std::size_t>(rank)];
+
+  count_request local = request;
+  local.inputs.clear();
+  local.ranges.clear();
+  std::vector<std::uint64_t> counters(2 * splits.size(), 0);  // per split input: quotes, then LFs of the raw range
+  {
+    std::vector<std::uint64_t> raw_begin(splits.size()), raw_end(splits.size());
+    std::vector<std::string_view> files(splits.size());
+    std::vector<std::unique_ptr<input_source>> sources(splits.size());
+    for (std::size_t s = 0; s < splits.size(); ++s) {
+      // Open again: the bytes are needed for the boundaries (the page cache makes the second open cheap).
+      sources[s] = std::make_unique<input_source>(request.inputs[splits[s].input], input_source::default_chunk_bytes,
+                                                  nullptr, request.max_record_bytes);
+      files[s] = sources[s]->bytes();
+      const std::uint64_t begin = splits[s].data_begin, span = files[s].size() - begin;
+      const auto cut = [&](std::uint64_t k) {
+        return begin + span / ranks * k + span % ranks * k / ranks;  // floor(span * k / ranks), without overflow
+      };
+      raw_begin[s] = cut(static_cast<std::uint64_t>(rank));
+      raw_end[s] = cut(static_cast<std::uint64_t>(rank) + 1);
+      const quote_line_counts c = count_quotes_and_lines(files[s].data() + raw_begin[s], files[s].data() + raw_end[s]);
+      counters[2 * s] = c.quotes;
+      counters[2 * s + 1] = c.lines;
+    }
+    std::vector<std::uint64_t> before = counters;
+    comm.exclusive_sum(before);
+    std::size_t next_split = 0;
+    for (const work_item& item : items) {
+      local.inputs.push_back(request.inputs[item.input]);
+      count_request::input_range range;
+      if (item.parts > 1) {
+        while (splits[next_split].input != item.input) ++next_split;
+        const std::size_t s = next_split;
+        const std::uint64_t quotes_before = before[2 * s], lines_before = before[2 * s + 1];
+        range.whole = false;
+        range.begin = item.part == 0 ? splits[s].data_begin
+                                     : record_start_at_or_after(files[s], splits[s].data_begin, raw_begin[s], quotes_before);
+        range.end = item.part + 1 == item.parts ? files[s].size()
+                                                : record_start_at_or_after(files[s], splits[s].data_begin, raw_end[s],
+                                                                           quotes_before + counters[2 * s]);
+        range.first_line = splits[s].first_line + lines_before;
+        if (range.begin > raw_begin[s])
+          range.first_line += count_quotes_and_lines(files[s].data() + raw_begin[s], files[s].data() + range.begin).lines;
+      }
+      local.ranges.push_back(range);
+    }
+  }
+
+  // ---- This rank's share.
+  rank_report mine;
+  count_result result;
+  std::size_t current = 0;
+  local.current_input = &current;
+  const auto place = [&](std::size_t local_index) {
+    return local_index < items.size() ? std::pair<std::uint64_t, std::uint64_t>(items[local_index].input, items[local_index].part)
+                                      : std::pair<std::uint64_t, std::uint64_t>(0, 0);
+  };
+  try {
+    if (!items.empty()) result = count_local(local);
+  } catch (const error& e) {
+    const auto [input, part] = place(current);
+    mine.failed = rank_error{{input, part, e.line()}, e.kind(), e.description(), e.file(), e.hint(), e.line()};
+  } catch (const std::bad_alloc&) {
+    const auto [input, part] = place(current);
+    mine.failed = rank_error{{input, part, 0}, error_kind::internal, "out of memory on MPI rank " + std::to_string(rank),
+                             "", "use fewer --threads, or more ranks", 0};
+  }
+  if (!mine.failed && !items.empty()) {
+    mine.counted = true;
+    mine.rows = result.rows;
+    mine.bad_rows = result.bad_rows;
+    mine.bytes = result.bytes;
+    mine.parse_ns = result.parse_time.count();
+    mine.finish_ns = result.finish_time.count();
+    mine.backend_name = result.backend_name;
+    mine.backend_time = result.backend_time;
+    mine.key_name = result.key_name;
+    mine.time_name = result.time_name;
+    for (const auto& t : result.per_input) {
+      placed_tally p{items[t.input].part, t};
+      p.tally.input = items[t.input].input;
+      if (!t.empty && mine.named_input == nowhere) mine.named_input = p.tally.input;
+      mine.tallies.push_back(std::move(p));
+    }
+    // A bad row's input: the one of that name among this rank's items (its samples are in input order).
+    std::size_t at = 0;
+    for (auto& row : result.bad_row_samples) {
+      while (at + 1 < items.size() && display_name(local.inputs[at]) != row.file) ++at;
+      mine.samples.push_back({{items[at].input, items[at].part, row.line}, std::move(row)});
+    }
+    mine.warnings = std::move(result.warnings);
+    mine.notes = std::move(result.notes);
+    for (auto& s : result.skipped_files) {
+      std::size_t i = 0;
+      while (i + 1 < items.size() && display_name(local.inputs[i]) != s.file) ++i;
+      mine.skipped.push_back({items.empty() ? 0 : items[i].input, std::move(s)});
+    }
+  }
+
+  // ---- Rank 0 decides: the first error in input order, or the job goes on with the first input's names.
+  std::vector<std::string> reports = gather(comm, encode_report(mine));
+  job_result job;
+  decision decided;
+  if (rank == 0) {
+    std::vector<rank_report> all;
+    for (const auto& bytes : reports) all.push_back(decode_report(bytes));
+    std::optional<rank_error> first;
+    for (auto& r : all)
+      if (r.failed && (!first || r.failed->at < first->at)) first = r.failed;
+    // --max-bad-rows counts the bad rows of the whole job, in input order.
+    std::vector<placed_tally> tallies;
+    for (const auto& r : all) tallies.insert(tallies.end(), r.tallies.begin(), r.tallies.end());
+    std::sort(tallies.begin(), tallies.end(), [](const placed_tally& a, const placed_tally& b) {
+      return std::pair(a.tally.input, a.part) < std::pair(b.tally.input, b.part);
+    });
+    std::uint64_t bad = 0;
+    for (const auto& t : tallies) {
+      bad += t.tally.bad_rows;
+      if (bad > request.max_bad_rows) {
+        const position at{t.tally.input, t.part, nowhere};
+        if (!first || at < first->at)
+          first = rank_error{at, error_kind::too_many_bad_rows,
+                             "more than " + format_count(request.max_bad_rows) + " bad row" +
+                                 (request.max_bad_rows == 1 ? "" : "s") + " (--max-bad-rows " +
+                                 std::to_string(request.max_bad_rows) + "); stopped",
+                             t.tally.file,
+                             "fix the input, or raise --max-bad-rows (the first bad rows are listed with --on-bad-row warn)", 0};
+        break;
+      }
+    }
+    decided.stop = first;
+    const rank_report* namer = nullptr;
+    for (const auto& r : all)
+      if (r.counted && (namer == nullptr || r.named_input < namer->named_input)) namer = &r;
+    if (namer != nullptr) {
+      decided.key_name = namer->key_name;
+      decided.time_name = namer->time_name;
+    }
+    if (!first) {
+      // The report of the whole job, in input order.
+      count_result& rep = job.report;
+      std::vector<placed_row> samples;
+      std::vector<placed_skip> skipped;
+      for (auto& r : all) {
+        rep.rows += r.rows;
+        rep.bad_rows += r.bad_rows;
+        rep.bytes += r.bytes;
+        rep.parse_time = std::max(rep.parse_time, std::chrono::nanoseconds(r.parse_ns));
+        rep.finish_time = std::max(rep.finish_time, std::chrono::nanoseconds(r.finish_ns));
+        rep.backend_time.transfer = std::max(rep.backend_time.transfer, r.backend_time.transfer);
+        rep.backend_time.sort = std::max(rep.backend_time.sort, r.backend_time.sort);
+        rep.backend_time.reduce = std::max(rep.backend_time.reduce, r.backend_time.reduce);
+        rep.backend_time.setup = std::max(rep.backend_time.setup, r.backend_time.setup);
+        if (rep.backend_name.empty()) rep.backend_name = r.backend_name;
+        for (auto& s : r.samples) samples.push_back(std::move(s));
+        for (auto& w : r.warnings)
+          if (std::find(rep.warnings.begin(), rep.warnings.end(), w) == rep.warnings.end()) rep.warnings.push_back(w);
+        for (auto& n : r.notes)
+          if (std::find(rep.notes.begin(), rep.notes.end(), n) == rep.notes.end()) rep.notes.push_back(n);
+        for (auto& s : r.skipped) skipped.push_back(std::move(s));
+      }
+      std::stable_sort(samples.begin(), samples.end(), [](const auto& a, const auto& b) { return a.at < b.at; });
+      for (auto& s : samples)
+        if (rep.bad_row_samples.size() < bad_row_sample_limit) rep.bad_row_samples.push_back(std::move(s.row));
+      std::stable_sort(skipped.begin(), skipped.end(), [](const auto& a, const auto& b) { return a.input < b.input; });
+      for (auto& s : skipped) rep.skipped_files.push_back(std::move(s.skip));
+      for (auto& t : tallies) {
+        if (!rep.per_input.empty() && rep.per_input.back().input == t.tally.input) {
+          rep.per_input.back().bad_rows += t.tally.bad_rows;
+          rep.per_input.back().header_rows += t.tally.header_rows;
+          rep.per_input.back().empty = rep.per_input.back().empty && t.tally.empty;
+        } else {
+          rep.per_input.push_back(std::move(t.tally));
+        }
+      }
+    }
+  }
+  decided = decode_decision(comm.broadcast(rank == 0 ? encode_decision(decided) : std::string(), 0));
+  if (decided.stop) throw decided.stop->make();
+
+  // ---- The exchange: each rank merges one share of the keys, then rank 0 merges the shares.
+  std::vector<std::string> send(ranks);
+  if (!items.empty()) {
+    result.key_name = decided.key_name;
+    result.time_name = decided.time_name;
+    partial_state state = partial_of(std::move(result), request, table);
+    std::vector<partial_state> parts = partition_partial(std::move(state), ranks);
+    for (std::size_t r = 0; r < ranks; ++r) send[r] = encode_partial(parts[r]);
+  }
+  std::vector<std::string> received = comm.all_to_all(std::move(send));
+  std::optional<partial_state> share;
+  for (std::size_t r = 0; r < ranks; ++r) {
+    if (received[r].empty()) continue;
+    partial_state part = decode_partial(received[r], "the state of MPI rank " + std::to_string(r));
+    std::string().swap(received[r]);
+    if (!share)
+      share = std::move(part);
+    else
+      merge_partial(*share, "MPI rank " + std::to_string(rank), std::move(part), "MPI rank " + std::to_string(r));
+  }
+  std::vector<std::string> shares = gather(comm, share ? encode_partial(*share) : std::string());
+  share.reset();
+  if (rank != 0) return std::nullopt;
+  bool have = false;
+  for (std::size_t r = 0; r < ranks; ++r) {
+    if (shares[r].empty()) continue;
+    partial_state part = decode_partial(shares[r], "the share of MPI rank " + std::to_string(r));
+    std::string().swap(shares[r]);
+    if (!have) {
+      job.state = std::move(part);
+      have = true;
+    } else {
+      merge_partial(job.state, "MPI rank 0", std::move(part), "MPI rank " + std::to_string(r));
+    }
+  }
+  if (!have) {
+    // No rank counted anything (every input left out): an empty state of the right shape.
+    job.state.table = table;
+    job.state.bucket = request.bucket;
+    job.state.per_file = request.per_file;
+    job.state.key_name = decided.key_name;
+    job.state.time_name = table == value_mode::counts ? std::string() : decided.time_name;
+  }
+  return job;
+}
+
+}  // namespace labcount

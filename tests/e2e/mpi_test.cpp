@@ -1,0 +1,271 @@
+// `mpirun -np N labcount count ...` against one process: the same output bytes, the same messages (printed
+// once, by rank 0) and the same exit code, for N = 1..4, in every mode, with bad rows under every policy,
+// with inputs cut into byte ranges whose boundaries fall inside quoted multi-line fields, and with an input
+// one rank cannot read. ctest label `mpi`; every test skips where mpirun or the MPI plugin is missing.
+//
+// LABCOUNT_MPI_SPLIT_BYTES=1 makes every plain file a split one (so the small files here are cut into one
+// range per rank); LABCOUNT_MPI_PIECE_BYTES makes the exchange send its messages in small pieces.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "support/temp_file.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using labcount::testing::read_file;
+using labcount::testing::temp_dir;
+
+const fs::path data_dir = LABCOUNT_TEST_DATA_DIR;
+
+struct run_result {
+  int exit_code = -1;
+  std::string out;  // the -o file ("<none>" when it was not written)
+  std::string err;  // stderr, without mpirun's own notices
+};
+
+std::string quoted(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+bool have_mpi() {
+  static const bool found = [] {
+    if (std::system("command -v mpirun >/dev/null 2>&1") != 0) return false;
+    const fs::path plugin = fs::path(LABCOUNT_BINARY).parent_path() / "liblabcount_mpi.so";
+    return fs::exists(plugin);
+  }();
+  return found;
+}
+
+#define SKIP_WITHOUT_MPI()                                                                           \
+  do {                                                                                               \
+    if (!have_mpi()) GTEST_SKIP() << "mpirun or liblabcount_mpi.so missing (install libopenmpi-dev " \
+                                     "openmpi-bin and build with -DLABCOUNT_ENABLE_MPI=ON)";         \
+  } while (0)
+
+// mpirun's notices ("Primary job terminated normally, but 1 process returned a non-zero exit code"):
+// framed by lines of dashes. They are the launcher's, not labcount's.
+std::string without_launcher_notices(const std::string& err) {
+  std::istringstream in(err);
+  std::string line, out;
+  bool inside = false;
+  while (std::getline(in, line)) {
+    if (line.rfind("-----", 0) == 0) {
+      inside = !inside;
+      continue;
+    }
+    if (!inside) out += line + "\n";
+  }
+  return out;
+}
+
+// `labcount args...` (ranks == 0: one process; else mpirun -np ranks), writing -o to a fresh file.
+run_result run(int ranks, const std::vector<std::string>& args, const fs::path& cwd, const std::string& env = "") {
+  temp_dir capture;
+  const std::string out_path = (capture.path() / "out").string();
+  const std::string err_path = (capture.path() / "err").string();
+  std::string cmd = "cd " + quoted(cwd.string()) + " && env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 " +
+                    "OMPI_MCA_mpi_yield_when_idle=1 " + env + " timeout 120 ";
+  if (ranks > 0) cmd += "mpirun --oversubscribe -np " + std::to_string(ranks) + " ";
+  cmd += quoted(LABCOUNT_BINARY);
+  for (const auto& a : args) cmd += " " + quoted(a);
+  cmd += " -o " + quoted(out_path) + " </dev/null 2>" + quoted(err_path);
+  const int status = std::system(cmd.c_str());
+  run_result r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = fs::exists(out_path) ? read_file(out_path) : "<none>";
+  r.err = without_launcher_notices(read_file(err_path));
+  return r;
+}
+
+// One process, then 1..4 ranks: every output byte, message and exit code the same.
+void expect_same_on_ranks(const std::vector<std::string>& args, const fs::path& cwd,
+                          const std::string& env = "LABCOUNT_MPI_SPLIT_BYTES=1", std::vector<int> ranks = {1, 2, 3, 4}) {
+  const run_result one = run(0, args, cwd);
+  for (int n : ranks) {
+    SCOPED_TRACE("mpirun -np " + std::to_string(n) + " " + env);
+    const run_result many = run(n, args, cwd, env);
+    EXPECT_EQ(many.exit_code, one.exit_code);
+    // (Not EXPECT_EQ: gtest's line diff of two large tables takes quadratic memory.)
+    EXPECT_TRUE(many.out == one.out) << "outputs differ: " << many.out.size() << " vs " << one.out.size()
+                                     << " bytes; first bytes:\n"
+                                     << many.out.substr(0, 300) << "\nvs\n"
+                                     << one.out.substr(0, 300);
+    EXPECT_EQ(many.err, one.err);
+  }
+}
+
+std::vector<std::string> with(std::vector<std::string> args, const std::vector<std::string>& more) {
+  args.insert(args.end(), more.begin(), more.end());
+  return args;
+}
+
+const std::vector<std::vector<std::string>> modes = {
+    {}, {"--stats"}, {"--per", "day"}, {"--per", "month"}, {"--per-file"}, {"--sort", "count", "--top", "5"},
+    {"--format", "json"}};
+
+// A file of quoted multi-line keys and time fields: most of its bytes are inside quotes, so the raw cuts
+// between ranks fall inside quoted fields and between the CR and LF of line ends.
+std::string quoted_multiline(std::size_t rows, std::size_t pad) {
+  std::string s = "TestTime,SampleID,Note\r\n";
+  for (std::size_t i = 0; i < rows; ++i) {
+    s += "\"8/" + std::to_string(10 + i % 20) + "/2004 " + std::to_string(i % 24) + ":15\",";
+    s += "\"S" + std::to_string(i % 37) + (i % 3 == 0 ? "\nsecond line\r\nthird, with \"\"quotes\"\"" : "") + "\",";
+    s += "\"" + std::string(pad + i % 7, 'x') + (i % 2 == 0 ? "\n" : ",") + "\"\r\n";
+  }
+  return s;
+}
+
+TEST(Mpi, RealShapedDataEveryMode) {
+  SKIP_WITHOUT_MPI();
+  temp_dir tmp;
+  const std::string gen = (tmp.path() / "gen.csv").string();
+  ASSERT_EQ(std::system((quoted(LABCOUNT_BINARY) + " generate --rows 20000 --samples 300 --seed 3 -o " + quoted(gen)).c_str()),
+            0);
+  for (const auto& mode : modes) {
+    SCOPED_TRACE(mode.empty() ? "counts" : mode[0]);
+    expect_same_on_ranks(with({"count", "gen.csv"}, mode), tmp.path());
+  }
+}
+
+TEST(Mpi, QuotesStraddleEveryRankBoundary) {
+  SKIP_WITHOUT_MPI();
+  temp_dir tmp;
+  // Several paddings shift every cut to another byte of the quoted fields.
+  for (std::size_t pad = 0; pad < 6; ++pad) {
+    SCOPED_TRACE("pad " + std::to_string(pad));
+    tmp.write("q.csv", quoted_multiline(300, pad));
+    expect_same_on_ranks({"count", "q.csv"}, tmp.path(), "LABCOUNT_MPI_SPLIT_BYTES=1", {2, 3, 4});
+    expect_same_on_ranks({"count", "q.csv", "--stats"}, tmp.path(), "LABCOUNT_MPI_SPLIT_BYTES=1", {3});
+  }
+}
+
+TEST(Mpi, ManyFilesSomeSplitSomeWhole) {
+  SKIP_WITHOUT_MPI();
+  temp_dir tmp;
+  tmp.write("a.csv", quoted_multiline(2000, 3));  // large: cut into ranges
+  tmp.write("b.csv", "SampleID,TestTime\nS1,8/10/2004 1:15\nS2,8/11/2004 1:15\n");
+  tmp.write("c.csv", "TestTime,SampleID\n");  // a header alone
+  tmp.write("d.csv", "");                     // empty: a warning
+  tmp.write("e.csv", quoted_multiline(500, 1));
+  for (const auto& mode : modes) {
+    SCOPED_TRACE(mode.empty() ? "counts" : mode[0]);
+    expect_same_on_ranks(with({"count", "a.csv", "b.csv", "c.csv", "d.csv", "e.csv"}, mode), tmp.path(),
+                         "LABCOUNT_MPI_SPLIT_BYTES=20000");
+  }
+}
+
+TEST(Mpi, OverAMillionKeys) {
+  SKIP_WITHOUT_MPI();
+  temp_dir tmp;
+  std::string s = "TestTime,SampleID\n";
+  for (long i = 0; i < 1'100'000; ++i) s += "8/10/2004 1:15,K" + std::to_string(i * 7919 % 1'100'003) + "\n";
+  tmp.write("keys.csv", s);
+  // Small pieces: the exchange's messages (megabytes) go in many rounds.
+  expect_same_on_ranks({"count", "keys.csv"}, tmp.path(), "LABCOUNT_MPI_SPLIT_BYTES=1 LABCOUNT_MPI_PIECE_BYTES=65537",
+                       {2, 4});
+  expect_same_on_ranks({"count", "keys.csv", "--stats"}, tmp.path(), "LABCOUNT_MPI_SPLIT_BYTES=1", {3});
+}
+
+TEST(Mpi, BadRowsUnderEveryPolicy) {
+  SKIP_WITHOUT_MPI();
+  temp_dir tmp;
+  std::string s = "TestTime,SampleID\n";
+  for (int i = 0; i < 4000; ++i) {
+    if (i % 450 == 449)
+      s += "8/10/2004 1:15,S1,extra\n";  // too many fields: bad rows spread over every rank's range
+    else if (i % 700 == 699)
+      s += "13/45/2004 1:15,S2\n";  // a bad timestamp (--stats)
+    else
+      s += "8/" + std::to_string(10 + i % 9) + "/2004 1:15,S" + std::to_string(i % 50) + "\n";
+  }
+  tmp.write("bad.csv", s);
+  tmp.write("good.csv", "TestTime,SampleID\n8/10/2004 1:15,S1\n");
+  for (const auto& policy : {"error", "skip", "warn"}) {
+    for (const auto& mode : std::vector<std::vector<std::string>>{{}, {"--stats"}, {"--per", "day"}}) {
+      SCOPED_TRACE(std::string(policy) + (mode.empty() ? "" : " " + mode[0]));
+      expect_same_on_ranks(with({"count", "good.csv", "bad.csv", "--on-bad-row", policy}, mode), tmp.path());
+    }
+  }
+  // --max-bad-rows counts the bad rows of the whole job, though no rank alone passes it.
+  for (const auto& limit : {"3", "8", "100"}) {
+    SCOPED_TRACE(std::string("--max-bad-rows ") + limit);
+    expect_same_on_ranks({"count", "bad.csv", "good.csv", "--on-bad-row", "warn", "--max-bad-rows", limit}, tmp.path());
+  }
+}
+
+TEST(Mpi, AnInputOneRankCannotRead) {
+  SKIP_WITHOUT_MPI();
+  temp_dir tmp;
+  for (int i = 0; i < 5; ++i)
+    tmp.write("f" + std::to_string(i) + ".csv", "SampleID\nS" + std::to_string(i) + "\nS9\n");
+  // gzip's magic number, then garbage: the rank dealt it fails to read it.
+  tmp.write("f5.csv.gz", std::string("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03garbage, not deflate", 30));
+  const std::vector<std::string> inputs = {"count", "f0.csv", "f1.csv", "f5.csv.gz", "f2.csv", "f3.csv", "f4.csv"};
+  expect_same_on_ranks(inputs, tmp.path());
+  expect_same_on_ranks(with(inputs, {"--on-bad-file", "skip"}), tmp.path());
+  expect_same_on_ranks(with(inputs, {"--on-bad-file", "skip", "--per-file"}), tmp.path());
+}
+
+TEST(Mpi, ErrorsArePrintedOnceWithOneExitCode) {
+  SKIP_WITHOUT_MPI();
+  temp_dir tmp;
+  tmp.write("t.csv", "SampleID\nS1\n");
+  const run_result missing_column = run(3, {"count", "t.csv", "--key", "Sample"}, tmp.path());
+  EXPECT_EQ(missing_column.exit_code, 1);
+  EXPECT_EQ(missing_column.err, run(0, {"count", "t.csv", "--key", "Sample"}, tmp.path()).err);
+  const run_result piped = run(2, {"count", "-"}, tmp.path());
+  EXPECT_EQ(piped.exit_code, 2);
+  EXPECT_NE(piped.err.find("standard input (-) cannot be counted under MPI"), std::string::npos) << piped.err;
+  EXPECT_EQ(piped.err.find("labcount: error:"), piped.err.rfind("labcount: error:")) << "printed once: " << piped.err;
+  const run_result merge = run(2, {"merge", "t.csv"}, tmp.path());
+  EXPECT_EQ(merge.exit_code, 2);
+  EXPECT_NE(merge.err.find("runs as one process"), std::string::npos) << merge.err;
+}
+
+TEST(Mpi, PartialStatesOfAJobMergeLikeTheWhole) {
+  SKIP_WITHOUT_MPI();
+  temp_dir tmp;
+  tmp.write("a.csv", quoted_multiline(800, 2));
+  tmp.write("b.csv", quoted_multiline(300, 5));
+  for (const auto& mode : std::vector<std::vector<std::string>>{{}, {"--stats"}, {"--per", "day"}, {"--per-file"}}) {
+    SCOPED_TRACE(mode.empty() ? "counts" : mode[0]);
+    const run_result whole = run(0, with({"count", "a.csv", "b.csv"}, mode), tmp.path());
+    ASSERT_EQ(whole.exit_code, 0) << whole.err;
+    const std::string state = (tmp.path() / "job.lcp").string();
+    std::vector<std::string> args = with({"count", "a.csv", "b.csv", "--partial", state}, mode);
+    std::string cmd = "cd " + quoted(tmp.path().string()) +
+                      " && env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_mpi_yield_when_idle=1 "
+                      "LABCOUNT_MPI_SPLIT_BYTES=1 "
+                      "timeout 120 mpirun --oversubscribe -np 3 " +
+                      quoted(LABCOUNT_BINARY);
+    for (const auto& a : args) cmd += " " + quoted(a);
+    ASSERT_EQ(std::system((cmd + " </dev/null").c_str()), 0);
+    const run_result merged = run(0, {"merge", "job.lcp"}, tmp.path());
+    EXPECT_EQ(merged.exit_code, 0) << merged.err;
+    EXPECT_EQ(merged.out, whole.out);
+  }
+}
+
+TEST(Mpi, InfoSaysTheJob) {
+  SKIP_WITHOUT_MPI();
+  temp_dir tmp;
+  const std::string cmd = "env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 timeout 60 mpirun "
+                          "--oversubscribe -np 2 " +
+                          quoted(LABCOUNT_BINARY) + " info </dev/null >" + quoted((tmp.path() / "info").string());
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  const std::string info = read_file((tmp.path() / "info").string());
+  EXPECT_NE(info.find("this job: 2 ranks"), std::string::npos) << info;
+  EXPECT_EQ(info.find("build: "), info.rfind("build: ")) << "printed by rank 0 only: " << info;
+}
+
+}  // namespace
