@@ -3,6 +3,8 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <limits>
 #include <numeric>
@@ -317,6 +319,12 @@ std::optional<job_result> count_on_ranks(communicator& comm, const count_request
                                          const std::function<count_result(const count_request&)>& count_local) {
   const int rank = comm.rank();
   const auto ranks = static_cast<std::uint64_t>(comm.size());
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto mark = [&](const char* what) {
+    if (std::getenv("LABCOUNT_MPI_TRACE"))
+      std::fprintf(stderr, "rank %d %s %.3f\n", rank, what,
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  };
 
   // ---- The work split: the same on every rank, then the record boundaries of the split inputs.
   std::vector<split_input> splits;
@@ -370,6 +378,7 @@ std::optional<job_result> count_on_ranks(communicator& comm, const count_request
     }
   }
 
+  mark("split");
   // ---- This rank's share.
   rank_report mine;
   count_result result;
@@ -421,6 +430,7 @@ std::optional<job_result> count_on_ranks(communicator& comm, const count_request
     }
   }
 
+  mark("counted");
   // ---- Rank 0 decides: the first error in input order, or the job goes on with the first input's names.
   std::vector<std::string> reports = gather(comm, encode_report(mine));
   job_result job;
@@ -502,41 +512,44 @@ std::optional<job_result> count_on_ranks(communicator& comm, const count_request
   decided = decode_decision(comm.broadcast(rank == 0 ? encode_decision(decided) : std::string(), 0));
   if (decided.stop) throw decided.stop->make();
 
+  mark("decided");
   // ---- The exchange: each rank merges one share of the keys, then rank 0 merges the shares.
   std::vector<std::string> send(ranks);
   if (!items.empty()) {
     result.key_name = decided.key_name;
     result.time_name = decided.time_name;
-    partial_state state = partial_of(std::move(result), request, table);
-    std::vector<partial_state> parts = partition_partial(std::move(state), ranks);
-    for (std::size_t r = 0; r < ranks; ++r) send[r] = encode_partial(parts[r]);
+    send = encode_partitioned(partial_of(std::move(result), request, table), ranks);
   }
+  mark("partitioned");
   std::vector<std::string> received = comm.all_to_all(std::move(send));
+  mark("exchanged");
   std::optional<partial_state> share;
   for (std::size_t r = 0; r < ranks; ++r) {
     if (received[r].empty()) continue;
-    partial_state part = decode_partial(received[r], "the state of MPI rank " + std::to_string(r));
-    std::string().swap(received[r]);
+    const std::string from = "the state of MPI rank " + std::to_string(r);
     if (!share)
-      share = std::move(part);
+      share = decode_partial(received[r], from);
     else
-      merge_partial(*share, "MPI rank " + std::to_string(rank), std::move(part), "MPI rank " + std::to_string(r));
+      merge_encoded(*share, "MPI rank " + std::to_string(rank), received[r], from);
+    std::string().swap(received[r]);
   }
+  mark("merged");
   std::vector<std::string> shares = gather(comm, share ? encode_partial(*share) : std::string());
+  mark("gathered");
   share.reset();
   if (rank != 0) return std::nullopt;
   bool have = false;
   for (std::size_t r = 0; r < ranks; ++r) {
     if (shares[r].empty()) continue;
-    partial_state part = decode_partial(shares[r], "the share of MPI rank " + std::to_string(r));
+    const std::string from = "the share of MPI rank " + std::to_string(r);
+    if (!have)
+      job.state = decode_partial(shares[r], from);
+    else
+      merge_encoded(job.state, "MPI rank 0", shares[r], from);  // disjoint keys: appended
+    have = true;
     std::string().swap(shares[r]);
-    if (!have) {
-      job.state = std::move(part);
-      have = true;
-    } else {
-      merge_partial(job.state, "MPI rank 0", std::move(part), "MPI rank " + std::to_string(r));
-    }
   }
+  mark("final merge");
   if (!have) {
     // No rank counted anything (every input left out): an empty state of the right shape.
     job.state.table = table;

@@ -49,13 +49,6 @@ const char* table_name(value_mode m) {
   return "?";
 }
 
-// Keys of `part` into `total`'s dictionary: map[part code] = total code.
-std::vector<std::uint32_t> recode(key_dictionary& total, const key_dictionary& part) {
-  std::vector<std::uint32_t> map(part.size());
-  for (std::uint32_t code = 0; code < part.size(); ++code) map[code] = total.encode(part.key(code), part.hash(code));
-  return map;
-}
-
 void add_checked(std::uint64_t& total, std::uint64_t add, const std::string& name) {
   if (total > std::numeric_limits<std::uint64_t>::max() - add)
     throw error(error_kind::bad_value, "a count passes 2^64 - 1 when merged", name, 0, "merge fewer parts at a time");
@@ -99,51 +92,87 @@ partial_state partial_of(count_result&& result, const count_request& request, va
   return s;
 }
 
-std::string encode_partial(const partial_state& s) {
-  varint_encoder e;
-  e.raw(std::string_view(magic, sizeof magic));
-  e.varint(format_version);
-  e.varint(static_cast<std::uint64_t>(s.table));
-  e.varint(static_cast<std::uint64_t>(s.bucket));
-  e.varint(s.per_file ? 1 : 0);
-  e.text(s.key_name);
-  e.text(s.time_name);
-  e.varint(s.rows);
-  e.varint(s.keys.size());
-  for (std::uint32_t code = 0; code < s.keys.size(); ++code) e.text(s.keys.key(code));
+namespace {
+
+// Which of `parts` a key goes to: the top bits of its dictionary hash (hash_key: the same in every process),
+// by multiply-shift, so that the low bits, which place keys in the receiver's table, stay spread.
+std::size_t part_of_hash(std::uint64_t hash, std::size_t parts) {
+  return static_cast<std::size_t>(((hash >> 32) * parts) >> 32);
+}
+
+}  // namespace
+
+std::vector<std::string> encode_partitioned(const partial_state& s, std::size_t parts) {
+  LABCOUNT_EXPECTS(parts >= 1, "at least one part");
+  const std::uint32_t num_keys = s.keys.size();
+  std::vector<std::uint32_t> part(num_keys, 0), code_in_part(num_keys);
+  std::vector<std::uint64_t> keys_in(parts, 0);
+  for (std::uint32_t code = 0; code < num_keys; ++code) {
+    if (parts > 1) part[code] = static_cast<std::uint32_t>(part_of_hash(s.keys.hash(code), parts));
+    code_in_part[code] = static_cast<std::uint32_t>(keys_in[part[code]]++);
+  }
+  std::vector<varint_encoder> e(parts);
+  for (std::size_t p = 0; p < parts; ++p) {
+    e[p].raw(std::string_view(magic, sizeof magic));
+    e[p].varint(format_version);
+    e[p].varint(static_cast<std::uint64_t>(s.table));
+    e[p].varint(static_cast<std::uint64_t>(s.bucket));
+    e[p].varint(s.per_file ? 1 : 0);
+    e[p].text(s.key_name);
+    e[p].text(s.time_name);
+    e[p].varint(p == 0 ? s.rows : 0);  // the rows are a total: part 0 carries them
+    e[p].varint(keys_in[p]);
+  }
+  for (std::uint32_t code = 0; code < num_keys; ++code) e[part[code]].text(s.keys.key(code));
+  // Codes keep their order within a part, so (code, value) order and code order survive the cut.
+  std::vector<std::uint64_t> n(parts);
   if (s.table == value_mode::counts && !s.per_file) {
-    for (std::uint32_t code = 0; code < s.keys.size(); ++code) e.varint(s.counts[code]);
+    for (std::uint32_t code = 0; code < num_keys; ++code) e[part[code]].varint(s.counts[code]);
   } else if (s.table == value_mode::counts) {
-    e.varint(s.files.size());
+    for (auto& x : e) x.varint(s.files.size());
+    std::vector<std::uint32_t> previous(parts);
     for (const auto& f : s.files) {
-      e.text(f.file);
-      e.varint(f.counts.size());
-      std::uint32_t previous = 0;
+      std::fill(n.begin(), n.end(), 0);
+      for (const auto& entry : f.counts) ++n[part[entry.first]];
+      for (std::size_t p = 0; p < parts; ++p) {
+        e[p].text(f.file);
+        e[p].varint(n[p]);
+        previous[p] = 0;
+      }
       for (const auto& [code, count] : f.counts) {
-        e.varint(code - previous);
-        e.varint(count);
-        previous = code;
+        const std::uint32_t p = part[code], c = code_in_part[code];
+        e[p].varint(c - previous[p]);
+        e[p].varint(count);
+        previous[p] = c;
       }
     }
   } else {
-    e.varint(s.pairs.size());
-    std::uint32_t code = 0;
-    std::int64_t value = 0;
-    for (const auto& p : s.pairs) {
-      e.varint(p.code - code);
-      if (p.code != code) value = 0;  // values are deltas within one code
-      e.zigzag(static_cast<std::int64_t>(static_cast<std::uint64_t>(p.bucket) - static_cast<std::uint64_t>(value)));
-      e.varint(p.count);
-      code = p.code;
-      value = p.bucket;
+    for (const auto& pair : s.pairs) ++n[part[pair.code]];
+    for (std::size_t p = 0; p < parts; ++p) e[p].varint(n[p]);
+    std::vector<std::uint32_t> code(parts, 0);
+    std::vector<std::int64_t> value(parts, 0);
+    for (const auto& pair : s.pairs) {
+      const std::uint32_t p = part[pair.code], c = code_in_part[pair.code];
+      e[p].varint(c - code[p]);
+      if (c != code[p]) value[p] = 0;  // values are deltas within one code
+      e[p].zigzag(static_cast<std::int64_t>(static_cast<std::uint64_t>(pair.bucket) - static_cast<std::uint64_t>(value[p])));
+      e[p].varint(pair.count);
+      code[p] = c;
+      value[p] = pair.bucket;
     }
   }
-  const std::uint64_t sum = bytes::fnv1a64(e.bytes());
-  char trailer[8];
-  for (int i = 0; i < 8; ++i) trailer[i] = static_cast<char>(sum >> (8 * i));
-  e.raw(std::string_view(trailer, 8));
-  return std::move(e.bytes());
+  std::vector<std::string> out(parts);
+  for (std::size_t p = 0; p < parts; ++p) {
+    const std::uint64_t sum = bytes::fnv1a64(e[p].bytes());
+    char trailer[8];
+    for (int i = 0; i < 8; ++i) trailer[i] = static_cast<char>(sum >> (8 * i));
+    e[p].raw(std::string_view(trailer, 8));
+    out[p] = std::move(e[p].bytes());
+  }
+  return out;
 }
+
+std::string encode_partial(const partial_state& s) { return std::move(encode_partitioned(s, 1)[0]); }
 
 void write_partial(output_file& out, const partial_state& s) { out.write(encode_partial(s)); }
 
@@ -159,7 +188,23 @@ bool is_partial_file(const std::string& path) {
 
 partial_state read_partial(const std::string& path) { return decode_partial(read_whole(path), display_name(path)); }
 
-partial_state decode_partial(std::string_view bytes, const std::string& name) {
+namespace {
+
+// A state as decoded, its keys still views into the bytes (or into a state's dictionary): what a merge
+// needs, without a dictionary of its own.
+struct state_view {
+  value_mode table = value_mode::counts;
+  time_bucket bucket = time_bucket::day;
+  bool per_file = false;
+  std::string key_name, time_name;
+  std::uint64_t rows = 0;
+  std::vector<std::string_view> keys;
+  std::vector<std::uint64_t> counts;
+  std::vector<file_counts> files;
+  std::vector<group_count> pairs;
+};
+
+state_view decode_view(std::string_view bytes, const std::string& name) {
   const varint_decoder whole = state_decoder(bytes, name);
   if (bytes.size() < sizeof magic || std::memcmp(bytes.data(), magic, sizeof magic) != 0)
     whole.corrupt(bytes.size() < sizeof magic ? "it is too short" : "it does not start with the magic number");
@@ -175,7 +220,7 @@ partial_state decode_partial(std::string_view bytes, const std::string& name) {
                     std::to_string(format_version) + ")",
                 name, 0, "merge it with the labcount that made it, or count its inputs again");
   if (bytes::fnv1a64(body) != stored) d.corrupt("its checksum does not match (the file was cut short or changed)");
-  partial_state s;
+  state_view s;
   s.table = static_cast<value_mode>(d.below(3, "the table"));
   s.bucket = static_cast<time_bucket>(d.below(5, "the time bucket"));
   s.per_file = d.below(2, "the per-file flag") == 1;
@@ -184,9 +229,9 @@ partial_state decode_partial(std::string_view bytes, const std::string& name) {
   s.time_name = d.text();
   s.rows = d.varint();
   const std::uint64_t num_keys = d.varint();
-  if (num_keys > body.size()) d.corrupt("more keys than bytes");
-  for (std::uint64_t i = 0; i < num_keys; ++i)
-    if (s.keys.encode(d.text()) != i) d.corrupt("a key is listed twice");
+  if (num_keys > body.size() || num_keys > std::numeric_limits<std::uint32_t>::max()) d.corrupt("more keys than bytes");
+  s.keys.reserve(num_keys);
+  for (std::uint64_t i = 0; i < num_keys; ++i) s.keys.push_back(d.text());
   if (s.table == value_mode::counts && !s.per_file) {
     s.counts.resize(num_keys);
     for (auto& c : s.counts) c = d.varint();
@@ -234,8 +279,7 @@ partial_state decode_partial(std::string_view bytes, const std::string& name) {
   return s;
 }
 
-void merge_partial(partial_state& total, const std::string& total_name, partial_state&& part,
-                   const std::string& part_name) {
+void merge_view(partial_state& total, const std::string& total_name, state_view&& part, const std::string& part_name) {
   const auto differ = [&](const std::string& what, const std::string& a, const std::string& b) {
     throw error(error_kind::usage,
                 "the partial states were made with different options: " + what + " is " + a + " in " +
@@ -251,7 +295,9 @@ void merge_partial(partial_state& total, const std::string& total_name, partial_
   if (total.time_name != part.time_name)
     differ("the time column", "'" + total.time_name + "'", "'" + part.time_name + "'");
   add_checked(total.rows, part.rows, part_name);
-  const std::vector<std::uint32_t> map = recode(total.keys, part.keys);
+  // map[part code] = total code
+  std::vector<std::uint32_t> map(part.keys.size());
+  for (std::size_t code = 0; code < map.size(); ++code) map[code] = total.keys.encode(part.keys[code]);
   if (total.table == value_mode::counts && !total.per_file) {
     total.counts.resize(total.keys.size(), 0);
     for (std::uint32_t code = 0; code < map.size(); ++code)
@@ -286,6 +332,15 @@ void merge_partial(partial_state& total, const std::string& total_name, partial_
     return;
   }
   for (auto& p : part.pairs) p.code = map[p.code];
+  // Disjoint keys whose codes all come after the total's (an MPI share into the job's state): appending keeps
+  // the order; otherwise sort and merge.
+  const bool after = !map.empty() && map[0] >= (total.pairs.empty() ? 0 : total.pairs.back().code + 1) &&
+                     std::is_sorted(map.begin(), map.end());
+  if (after || total.pairs.empty()) {
+    if (!after) std::sort(part.pairs.begin(), part.pairs.end(), pair_less);
+    total.pairs.insert(total.pairs.end(), part.pairs.begin(), part.pairs.end());
+    return;
+  }
   std::sort(part.pairs.begin(), part.pairs.end(), pair_less);
   std::vector<group_count> merged;
   merged.reserve(total.pairs.size() + part.pairs.size());
@@ -303,38 +358,45 @@ void merge_partial(partial_state& total, const std::string& total_name, partial_
   total.pairs = std::move(merged);
 }
 
-std::vector<partial_state> partition_partial(partial_state&& s, std::size_t parts) {
-  std::vector<partial_state> out(parts);
-  for (auto& p : out) {
-    p.table = s.table;
-    p.bucket = s.bucket;
-    p.per_file = s.per_file;
-    p.key_name = s.key_name;
-    p.time_name = s.time_name;
-  }
-  out[0].rows = s.rows;
-  // map[code]: the key's code in its part.
-  std::vector<std::uint32_t> map(s.keys.size());
-  std::vector<std::uint32_t> part_of(s.keys.size());
-  for (std::uint32_t code = 0; code < s.keys.size(); ++code) {
-    const std::string_view key = s.keys.key(code);
-    part_of[code] = static_cast<std::uint32_t>(bytes::fnv1a64(key) % parts);
-    map[code] = out[part_of[code]].keys.encode(key);
-  }
-  if (s.table == value_mode::counts && !s.per_file) {
-    for (auto& p : out) p.counts.assign(p.keys.size(), 0);
-    for (std::uint32_t code = 0; code < s.keys.size(); ++code) out[part_of[code]].counts[map[code]] = s.counts[code];
-  } else if (s.table == value_mode::counts) {
-    for (auto& f : s.files) {
-      for (auto& p : out) p.files.push_back({f.file, {}});
-      for (const auto& [code, count] : f.counts) out[part_of[code]].files.back().counts.emplace_back(map[code], count);
-    }
-  } else {
-    // Codes grow with first appearance in each part as in the whole, so (code, value) order survives.
-    for (const auto& pair : s.pairs) out[part_of[pair.code]].pairs.push_back({map[pair.code], pair.bucket, pair.count});
-  }
-  s = partial_state{};
-  return out;
+}  // namespace
+
+partial_state decode_partial(std::string_view bytes, const std::string& name) {
+  state_view v = decode_view(bytes, name);
+  partial_state s;
+  s.table = v.table;
+  s.bucket = v.bucket;
+  s.per_file = v.per_file;
+  s.key_name = std::move(v.key_name);
+  s.time_name = std::move(v.time_name);
+  s.rows = v.rows;
+  for (std::size_t i = 0; i < v.keys.size(); ++i)
+    if (s.keys.encode(v.keys[i]) != i) state_decoder(bytes, name).corrupt("a key is listed twice");
+  s.counts = std::move(v.counts);
+  s.files = std::move(v.files);
+  s.pairs = std::move(v.pairs);
+  return s;
+}
+
+void merge_partial(partial_state& total, const std::string& total_name, partial_state&& part,
+                   const std::string& part_name) {
+  state_view v;
+  v.table = part.table;
+  v.bucket = part.bucket;
+  v.per_file = part.per_file;
+  v.key_name = std::move(part.key_name);
+  v.time_name = std::move(part.time_name);
+  v.rows = part.rows;
+  v.keys.reserve(part.keys.size());
+  for (std::uint32_t code = 0; code < part.keys.size(); ++code) v.keys.push_back(part.keys.key(code));
+  v.counts = std::move(part.counts);
+  v.files = std::move(part.files);
+  v.pairs = std::move(part.pairs);
+  merge_view(total, total_name, std::move(v), part_name);
+}
+
+void merge_encoded(partial_state& total, const std::string& total_name, std::string_view bytes,
+                   const std::string& part_name) {
+  merge_view(total, total_name, decode_view(bytes, part_name), part_name);
 }
 
 count_result result_of(partial_state&& s, count_request& request) {

@@ -59,9 +59,10 @@ void write_partial(output_file& out, const partial_state& state);
 std::string encode_partial(const partial_state& state);
 partial_state decode_partial(std::string_view bytes, const std::string& name);
 
-// Cuts a state into `parts` states by a hash of the key bytes (FNV-1a: the same part for a key in every
-// process), so that each part's keys can be merged by a different MPI rank. Part 0 carries the rows.
-std::vector<partial_state> partition_partial(partial_state&& state, std::size_t parts);
+// The state cut into `parts` by a hash of the key bytes (hash_key: the same part for a key in every process),
+// each part encoded as encode_partial encodes a state: what an MPI rank sends each rank, to merge its share of
+// the keys. Part 0 carries the rows. Codes keep their order within a part.
+std::vector<std::string> encode_partitioned(const partial_state& state, std::size_t parts);
 
 // Whether the file at `path` starts with the state's magic number.
 bool is_partial_file(const std::string& path);
@@ -72,6 +73,12 @@ partial_state read_partial(const std::string& path);
 // Adds `part` (read from `part_name`) into `total`. States made with other options (table, bucket, per-file,
 // key or time column) are error(usage) naming the difference and both files.
 void merge_partial(partial_state& total, const std::string& total_name, partial_state&& part,
+                   const std::string& part_name);
+
+// merge_partial(total, total_name, decode_partial(bytes, part_name), part_name), without building the part's
+// own dictionary: its keys go straight into total's. (Keys listed twice in `bytes` are not detected: for
+// states made by this process's peers, not for files.)
+void merge_encoded(partial_state& total, const std::string& total_name, std::string_view bytes,
                    const std::string& part_name);
 
 // The count_result and count_request that write_count_result turns into the table of `state`.
