@@ -318,6 +318,7 @@ CLI::App* setup_count(CLI::App& parent) {
       "  labcount count samplesTests.csv --per day        # SampleID,day,count\n"
       "  labcount count p1.csv --stats --partial p1.lcp   # a mergeable state: labcount merge p*.lcp\n"
       "  labcount count lims_export.csv --comment '#'     # leave out a '#' preamble before the header\n"
+      "  mpirun -np 8 labcount count /data/2024/ -r -o counts.csv   # one MPI job: same bytes, rank 0 writes\n"
       "\nOutput: a CSV header '<key column>,count' and one row per distinct key, ordered by key bytes\n"
       "(--sort count: most first). Counts are summed over all inputs. Keys are kept byte for byte.\n"
       "Exit codes: 0 ok, 1 bad input data (or every row left out), 2 bad command line, 3 file error,\n"

@@ -320,10 +320,12 @@ std::optional<job_result> count_on_ranks(communicator& comm, const count_request
   const int rank = comm.rank();
   const auto ranks = static_cast<std::uint64_t>(comm.size());
   const auto t0 = std::chrono::steady_clock::now();
-  const auto mark = [&](const char* what) {
-    if (std::getenv("LABCOUNT_MPI_TRACE"))
-      std::fprintf(stderr, "rank %d %s %.3f\n", rank, what,
-                   std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  // LABCOUNT_MPI_TRACE=1: each rank says on stderr when each step ended, and what it sent (bench/mpi_scaling.sh).
+  const bool trace = std::getenv("LABCOUNT_MPI_TRACE") != nullptr;
+  const auto mark = [&](const char* what, const std::string& more = {}) {
+    if (trace)
+      std::fprintf(stderr, "labcount: rank %d: %s at %.3f s%s\n", rank, what,
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), more.c_str());
   };
 
   // ---- The work split: the same on every rank, then the record boundaries of the split inputs.
@@ -514,32 +516,47 @@ std::optional<job_result> count_on_ranks(communicator& comm, const count_request
 
   mark("decided");
   // ---- The exchange: each rank merges one share of the keys, then rank 0 merges the shares.
-  std::vector<std::string> send(ranks);
+  std::optional<partial_state> share;
   if (!items.empty()) {
     result.key_name = decided.key_name;
     result.time_name = decided.time_name;
-    send = encode_partitioned(partial_of(std::move(result), request, table), ranks);
+    share = partial_of(std::move(result), request, table);
   }
-  mark("partitioned");
-  std::vector<std::string> received = comm.all_to_all(std::move(send));
-  mark("exchanged");
-  std::optional<partial_state> share;
-  for (std::size_t r = 0; r < ranks; ++r) {
-    if (received[r].empty()) continue;
-    const std::string from = "the state of MPI rank " + std::to_string(r);
-    if (!share)
-      share = decode_partial(received[r], from);
-    else
-      merge_encoded(*share, "MPI rank " + std::to_string(rank), received[r], from);
-    std::string().swap(received[r]);
+  if (ranks > 1) {
+    std::vector<std::string> send(ranks);
+    if (share) {
+      send = encode_partitioned(*share, ranks);
+      std::uint64_t sent = 0;
+      for (std::size_t r = 0; r < ranks; ++r)
+        if (r != static_cast<std::size_t>(rank)) sent += send[r].size();
+      mark("partitioned", "; sends " + std::to_string(sent) + " bytes for " + std::to_string(share->keys.size()) +
+                              " keys, " +
+                              std::to_string(share->table == value_mode::counts ? share->keys.size() : share->pairs.size()) +
+                              " pairs");
+      share.reset();
+    }
+    std::vector<std::string> received = comm.all_to_all(std::move(send));
+    mark("exchanged");
+    for (std::size_t r = 0; r < ranks; ++r) {
+      if (received[r].empty()) continue;
+      const std::string from = "the state of MPI rank " + std::to_string(r);
+      if (!share)
+        share = decode_partial(received[r], from);
+      else
+        merge_encoded(*share, "MPI rank " + std::to_string(rank), received[r], from);
+      std::string().swap(received[r]);
+    }
   }
-  mark("merged");
-  std::vector<std::string> shares = gather(comm, share ? encode_partial(*share) : std::string());
+  // Rank 0 keeps its own share as it is; the others send theirs.
+  std::string share_bytes = share && rank != 0 ? encode_partial(*share) : std::string();
+  mark("merged", "; sends rank 0 its share: " + std::to_string(share_bytes.size()) + " bytes, " +
+                     std::to_string(share ? share->keys.size() : 0) + " keys");
+  std::vector<std::string> shares = gather(comm, std::move(share_bytes));
   mark("gathered");
-  share.reset();
   if (rank != 0) return std::nullopt;
-  bool have = false;
-  for (std::size_t r = 0; r < ranks; ++r) {
+  bool have = share.has_value();
+  if (have) job.state = std::move(*share);
+  for (std::size_t r = 1; r < ranks; ++r) {
     if (shares[r].empty()) continue;
     const std::string from = "the share of MPI rank " + std::to_string(r);
     if (!have)
