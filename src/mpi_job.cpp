@@ -1,7 +1,9 @@
 #include "mpi_job.hpp"
 
+#include <cstdlib>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "util/errors.hpp"
 
@@ -21,7 +23,15 @@ void close_mpi_job() noexcept { job().reset(); }
 
 communicator* mpi_job() noexcept { return job().get(); }
 
-bool reports_for_job() noexcept { return job() == nullptr || job()->rank() == 0; }
+bool reports_for_job() noexcept {
+  if (job() != nullptr) return job()->rank() == 0;
+  // Launched, but MPI could not start (a build without the plugin): the launcher's rank, so that its error
+  // is printed once, not once per rank.
+  if (!launched_by_mpi()) return true;
+  for (const char* name : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK"})
+    if (const char* rank = std::getenv(name); rank != nullptr && *rank != '\0') return std::string_view(rank) == "0";
+  return true;
+}
 
 void expect_single_process(const char* command) {
   if (job() == nullptr || job()->size() == 1) return;

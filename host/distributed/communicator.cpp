@@ -33,17 +33,22 @@ std::string executable_dir() {
 // ../lib/labcount (an install). RTLD_GLOBAL: Open MPI loads its own components, which need libmpi's symbols.
 void* load_plugin(std::string& why) {
   std::vector<std::string> candidates;
-  if (const char* p = std::getenv("LABCOUNT_MPI_PLUGIN"); p != nullptr && *p != '\0') candidates.emplace_back(p);
-  const std::string dir = executable_dir();
-  candidates.push_back(dir + "/liblabcount_mpi.so");
-  candidates.push_back(dir + "/../lib/labcount/liblabcount_mpi.so");
+  if (const char* p = std::getenv("LABCOUNT_MPI_PLUGIN"); p != nullptr && *p != '\0') {
+    candidates.emplace_back(p);  // only this one
+  } else {
+    const std::string dir = executable_dir();
+    candidates.push_back(dir + "/liblabcount_mpi.so");
+    candidates.push_back(dir + "/../lib/labcount/liblabcount_mpi.so");
+  }
   for (const auto& path : candidates) {
     if (::access(path.c_str(), F_OK) != 0) continue;
     if (void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_GLOBAL)) return handle;
     why = std::string("cannot load ") + path + ": " + ::dlerror();
     return nullptr;
   }
-  why = "this labcount was built without MPI (no liblabcount_mpi.so beside it)";
+  why = std::getenv("LABCOUNT_MPI_PLUGIN") != nullptr && *std::getenv("LABCOUNT_MPI_PLUGIN") != '\0'
+            ? std::string("LABCOUNT_MPI_PLUGIN names no file: ") + std::getenv("LABCOUNT_MPI_PLUGIN")
+            : "this labcount was built without MPI (no liblabcount_mpi.so beside it)";
   return nullptr;
 }
 

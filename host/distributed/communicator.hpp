@@ -51,7 +51,8 @@ std::vector<std::string> gather(communicator& comm, std::string bytes, int root 
 // stay one process.
 bool launched_by_mpi();
 
-// MPI_Init_thread through the plugin when launched_by_mpi(), else nullptr. Throws error(not_built_in) when
+// MPI_Init_thread through the plugin when launched_by_mpi(), else nullptr. The plugin is LABCOUNT_MPI_PLUGIN when
+// set, else liblabcount_mpi.so beside the executable or in ../lib/labcount. Throws error(not_built_in) when
 // launched but this build has no MPI plugin (or it cannot be loaded), naming the fix. The communicator
 // calls MPI_Finalize when it is destroyed.
 std::unique_ptr<communicator> open_launched_communicator(int& argc, char**& argv);

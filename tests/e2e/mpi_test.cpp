@@ -227,6 +227,12 @@ TEST(Mpi, ErrorsArePrintedOnceWithOneExitCode) {
   EXPECT_EQ(piped.exit_code, 2);
   EXPECT_NE(piped.err.find("standard input (-) cannot be counted under MPI"), std::string::npos) << piped.err;
   EXPECT_EQ(piped.err.find("labcount: error:"), piped.err.rfind("labcount: error:")) << "printed once: " << piped.err;
+  // Launched, but without the plugin: one error, exit 4 on every rank.
+  const run_result no_plugin = run(3, {"count", "t.csv"}, tmp.path(), "LABCOUNT_MPI_PLUGIN=/nonexistent/plugin.so");
+  EXPECT_EQ(no_plugin.exit_code, 4);
+  EXPECT_NE(no_plugin.err.find("started by an MPI launcher, but LABCOUNT_MPI_PLUGIN names no file"), std::string::npos)
+      << no_plugin.err;
+  EXPECT_EQ(no_plugin.err.find("labcount: error:"), no_plugin.err.rfind("labcount: error:")) << no_plugin.err;
   const run_result merge = run(2, {"merge", "t.csv"}, tmp.path());
   EXPECT_EQ(merge.exit_code, 2);
   EXPECT_NE(merge.err.find("runs as one process"), std::string::npos) << merge.err;
