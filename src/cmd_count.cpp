@@ -166,15 +166,6 @@ void write_and_report(const count_options& opt, const count_request& request, co
   }
 }
 
-// The end of an MPI job: rank 0 tells every rank how it ended (its error, or none), so that all exit alike.
-void agree_on_outcome(communicator& job, const std::optional<error>& failed) {
-  std::string outcome;
-  if (job.rank() == 0 && failed) outcome = std::to_string(static_cast<int>(failed->kind()));
-  outcome = job.broadcast(std::move(outcome), 0);
-  if (job.rank() != 0 && !outcome.empty())
-    throw error(static_cast<error_kind>(std::stoi(outcome)), "rank 0 failed to write the result");  // not printed
-}
-
 void run(const count_options& opt) {
   if (opt.quiet && opt.verbose)
     throw error(error_kind::usage, "--quiet and --verbose contradict each other", "", 0, "use one of them");
@@ -233,21 +224,42 @@ void run(const count_options& opt) {
 
   // The output first: a bad -o path fails before any work, and its identity keeps it out of the inputs.
   // It creates nothing until the result is written.
-  output_file out(partial ? opt.partial : opt.output);
-  expand_options expand;
-  expand.recursive = opt.run.recursive;
-  expand.skip_unreadable = request.on_bad_file == bad_file_policy::skip;
-  expand.has_output = out.names_existing_file(expand.output_device, expand.output_inode);
-  expand.output_name = opt.output;
-  expanded_inputs expanded = expand_inputs(inputs, expand);
-  request.inputs = std::move(expanded.paths);
+  // Under MPI each rank does this on its own node: a failure on one rank (its -o folder, its view of the
+  // inputs, its GPU) is agreed on, so that every rank stops with it rather than some waiting for the others.
+  std::unique_ptr<output_file> out_file;
+  expanded_inputs expanded;
+  selected_backend selected;
+  std::uint64_t input_bytes = 0;
+  std::optional<error> setup_failed;
+  try {
+    out_file = std::make_unique<output_file>(partial ? opt.partial : opt.output);
+    expand_options expand;
+    expand.recursive = opt.run.recursive;
+    expand.skip_unreadable = request.on_bad_file == bad_file_policy::skip;
+    expand.has_output = out_file->names_existing_file(expand.output_device, expand.output_inode);
+    expand.output_name = opt.output;
+    expanded = expand_inputs(inputs, expand);
+    request.inputs = std::move(expanded.paths);
+    input_bytes = total_input_bytes(request.inputs);
+    selected = select_backend(parse_backend_choice(opt.backend), input_bytes, plan.backend);
+  } catch (const error& e) {
+    if (job == nullptr) throw;
+    setup_failed = e;
+  }
+  if (job != nullptr) {
+    agree_on_error(*job, setup_failed);
+    std::vector<std::uint64_t> n = {request.inputs.size(), ~std::uint64_t{request.inputs.size()}};
+    job->all_max(n);
+    if (n[0] != request.inputs.size() || ~n[1] != request.inputs.size())
+      throw error(error_kind::io, "the MPI ranks see different inputs (a folder differs between nodes?)", "", 0,
+                  "name inputs that every rank sees alike (a shared file system)");
+  }
+  output_file& out = *out_file;
   if (opt.verbose && speaks)
     for (const auto& note : expanded.notes) std::fprintf(stderr, "labcount: %s\n", printable(note).c_str());
   if (!quiet)
     for (const auto& w : expanded.warnings) std::fprintf(stderr, "labcount: warning: %s\n", printable(w).c_str());
   const std::size_t num_inputs = request.inputs.size() + expanded.skipped.size();
-  const std::uint64_t input_bytes = total_input_bytes(request.inputs);
-  selected_backend selected = select_backend(parse_backend_choice(opt.backend), input_bytes, plan.backend);
   if (opt.verbose)
     std::fprintf(stderr, "labcount: %sbackend %s (%s), %u threads, %zu input%s\n",
                  job != nullptr ? ("rank " + std::to_string(job->rank()) + ": ").c_str() : "",
@@ -282,10 +294,14 @@ void run(const count_options& opt) {
                          num_inputs, started);
       } catch (const error& e) {
         failed = e;
+      } catch (const std::bad_alloc&) {
+        failed = error(error_kind::internal, "out of memory on MPI rank 0 (it holds every key to write the table)", "",
+                       0, "use a machine with more memory for rank 0, or --partial states merged in a tree");
+      } catch (const std::exception& e) {
+        failed = error(error_kind::internal, std::string("MPI rank 0: ") + e.what());
       }
     }
-    agree_on_outcome(*job, failed);
-    if (failed) throw *failed;
+    agree_on_error(*job, failed);  // every rank ends with rank 0's outcome
     return;
   }
 

@@ -14,6 +14,7 @@
 
 #include "input/input_source.hpp"
 #include "input/zip_archive.hpp"
+#include "util/bytes.hpp"
 #include "util/errors.hpp"
 #include "util/varint.hpp"
 
@@ -279,6 +280,7 @@ decision decode_decision(std::string_view bytes) {
 // cut one, where its data starts and the line there.
 struct split_input {
   std::size_t input = 0;
+  std::uint64_t size = 0;  // the file's size when it was planned: every rank cuts the same bytes
   std::uint64_t data_begin = 0;
   std::uint64_t first_line = 0;
 };
@@ -305,7 +307,7 @@ std::vector<input_size> size_inputs(const count_request& request, int ranks, std
       if (!source.mapped() || !source.read_first_record(delimiter, request.has_header, header, line)) continue;
       source.check_intact();
       sizes[i].split = true;
-      splits.push_back({i, source.data_offset(), source.first_data_line()});
+      splits.push_back({i, source.bytes().size(), source.data_offset(), source.first_data_line()});
     } catch (const error&) {
       // Whole: the rank that counts it meets the error again and reports it as one process would.
     }
@@ -313,7 +315,48 @@ std::vector<input_size> size_inputs(const count_request& request, int ranks, std
   return sizes;
 }
 
+// The bytes of a split input as planned (its first split.size bytes), mapped for as long as `source` lives.
+std::string_view planned_bytes(const count_request& request, const split_input& split,
+                               std::unique_ptr<input_source>& source) {
+  const std::string& path = request.inputs[split.input];
+  source = std::make_unique<input_source>(path, input_source::default_chunk_bytes, nullptr, request.max_record_bytes);
+  if (!source->mapped() || source->bytes().size() < split.size)
+    throw error(error_kind::io, "the input changed while the MPI job was starting (it shrank, or cannot be mapped)",
+                display_name(path), 0, "count a copy that no other program is writing");
+  return source->bytes().substr(0, split.size);
+}
+
+// A digest of what a rank planned: the ranks must agree on it, or their byte ranges would not fit together.
+std::uint64_t plan_digest(const std::vector<input_size>& sizes, const std::vector<split_input>& splits) {
+  varint_encoder e;
+  for (const auto& s : sizes) {
+    e.varint(s.bytes);
+    e.varint(s.split ? 1 : 0);
+  }
+  for (const auto& s : splits)
+    for (const std::uint64_t v : {std::uint64_t{s.input}, s.size, s.data_begin, s.first_line}) e.varint(v);
+  return bytes::fnv1a64(e.bytes());
+}
+
 }  // namespace
+
+void agree_on_error(communicator& comm, const std::optional<error>& mine) {
+  varint_encoder e;
+  e.varint(mine ? 1 : 0);
+  if (mine) put_error(e, rank_error{{0, 0, 0}, mine->kind(), mine->description(), mine->file(), mine->hint(), mine->line()});
+  std::vector<std::string> all = gather(comm, std::move(e.bytes()));
+  std::string first;  // rank 0: the first rank's error (by rank), as sent
+  for (const auto& bytes : all)
+    if (!bytes.empty() && bytes[0] == 1) {
+      first = bytes;
+      break;
+    }
+  first = comm.broadcast(std::move(first), 0);
+  if (first.empty()) return;
+  varint_decoder d = message_decoder(first);
+  d.varint();
+  throw get_error(d).make();
+}
 
 std::optional<job_result> count_on_ranks(communicator& comm, const count_request& request, value_mode table,
                                          const std::function<count_result(const count_request&)>& count_local) {
@@ -328,36 +371,50 @@ std::optional<job_result> count_on_ranks(communicator& comm, const count_request
                    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), more.c_str());
   };
 
-  // ---- The work split: the same on every rank, then the record boundaries of the split inputs.
+  // ---- The work split: the same on every rank (checked), then the record boundaries of the split inputs.
   std::vector<split_input> splits;
-  const std::vector<input_size> sizes = size_inputs(request, comm.size(), splits);
-  const std::vector<work_item> items = deal_inputs(sizes, comm.size())[static_cast<std::size_t>(rank)];
-
-  count_request local = request;
-  local.inputs.clear();
-  local.ranges.clear();
-  std::vector<std::uint64_t> counters(2 * splits.size(), 0);  // per split input: quotes, then LFs of the raw range
-  {
-    std::vector<std::uint64_t> raw_begin(splits.size()), raw_end(splits.size());
-    std::vector<std::string_view> files(splits.size());
-    std::vector<std::unique_ptr<input_source>> sources(splits.size());
+  std::vector<input_size> sizes;
+  std::vector<std::uint64_t> counters;  // per split input: quotes, then LFs of this rank's raw range
+  std::vector<std::uint64_t> raw_begin, raw_end;
+  const auto cut = [&](const split_input& split, std::uint64_t k) {
+    const std::uint64_t span = split.size - split.data_begin;
+    return split.data_begin + span / ranks * k + span % ranks * k / ranks;  // floor(span * k / ranks)
+  };
+  std::optional<error> failed;
+  try {
+    sizes = size_inputs(request, comm.size(), splits);
+    counters.assign(2 * splits.size(), 0);
     for (std::size_t s = 0; s < splits.size(); ++s) {
-      // Open again: the bytes are needed for the boundaries (the page cache makes the second open cheap).
-      sources[s] = std::make_unique<input_source>(request.inputs[splits[s].input], input_source::default_chunk_bytes,
-                                                  nullptr, request.max_record_bytes);
-      files[s] = sources[s]->bytes();
-      const std::uint64_t begin = splits[s].data_begin, span = files[s].size() - begin;
-      const auto cut = [&](std::uint64_t k) {
-        return begin + span / ranks * k + span % ranks * k / ranks;  // floor(span * k / ranks), without overflow
-      };
-      raw_begin[s] = cut(static_cast<std::uint64_t>(rank));
-      raw_end[s] = cut(static_cast<std::uint64_t>(rank) + 1);
-      const quote_line_counts c = count_quotes_and_lines(files[s].data() + raw_begin[s], files[s].data() + raw_end[s]);
+      std::unique_ptr<input_source> source;  // one mapping at a time: their number is bounded
+      const std::string_view file = planned_bytes(request, splits[s], source);
+      raw_begin.push_back(cut(splits[s], static_cast<std::uint64_t>(rank)));
+      raw_end.push_back(cut(splits[s], static_cast<std::uint64_t>(rank) + 1));
+      const quote_line_counts c = count_quotes_and_lines(file.data() + raw_begin[s], file.data() + raw_end[s]);
       counters[2 * s] = c.quotes;
       counters[2 * s + 1] = c.lines;
     }
-    std::vector<std::uint64_t> before = counters;
-    comm.exclusive_sum(before);
+  } catch (const error& e) {
+    failed = e;
+  } catch (const std::exception& e) {
+    failed = error(error_kind::internal, std::string("MPI rank ") + std::to_string(rank) + ": " + e.what());
+  }
+  agree_on_error(comm, failed);
+  // Every rank must have cut the same bytes (a file that grew between two ranks' looks would not fit).
+  std::vector<std::uint64_t> digest = {plan_digest(sizes, splits), ~plan_digest(sizes, splits), counters.size()};
+  std::vector<std::uint64_t> agreed = digest;
+  comm.all_max(agreed);
+  if (agreed[0] != digest[0] || agreed[1] != digest[1] || agreed[2] != digest[2])
+    throw error(error_kind::io, "the MPI ranks see different inputs (a file changed while the job was starting?)", "",
+                0, "count files that no other program is writing, from a folder every rank sees alike");
+  std::vector<std::uint64_t> before = counters;
+  comm.exclusive_sum(before);
+  const std::vector<work_item> items = deal_inputs(sizes, comm.size())[static_cast<std::size_t>(rank)];
+
+  // This rank's items and the byte range of each split one (inside the try below: an error is the rank's).
+  count_request local = request;
+  local.inputs.clear();
+  local.ranges.clear();
+  const auto plan_items = [&] {
     std::size_t next_split = 0;
     for (const work_item& item : items) {
       local.inputs.push_back(request.inputs[item.input]);
@@ -365,20 +422,22 @@ std::optional<job_result> count_on_ranks(communicator& comm, const count_request
       if (item.parts > 1) {
         while (splits[next_split].input != item.input) ++next_split;
         const std::size_t s = next_split;
+        std::unique_ptr<input_source> source;
+        const std::string_view file = planned_bytes(request, splits[s], source);
         const std::uint64_t quotes_before = before[2 * s], lines_before = before[2 * s + 1];
         range.whole = false;
         range.begin = item.part == 0 ? splits[s].data_begin
-                                     : record_start_at_or_after(files[s], splits[s].data_begin, raw_begin[s], quotes_before);
-        range.end = item.part + 1 == item.parts ? files[s].size()
-                                                : record_start_at_or_after(files[s], splits[s].data_begin, raw_end[s],
-                                                                           quotes_before + counters[2 * s]);
+                                     : record_start_at_or_after(file, splits[s].data_begin, raw_begin[s], quotes_before);
+        range.end = item.part + 1 == item.parts
+                        ? file.size()
+                        : record_start_at_or_after(file, splits[s].data_begin, raw_end[s], quotes_before + counters[2 * s]);
         range.first_line = splits[s].first_line + lines_before;
         if (range.begin > raw_begin[s])
-          range.first_line += count_quotes_and_lines(files[s].data() + raw_begin[s], files[s].data() + range.begin).lines;
+          range.first_line += count_quotes_and_lines(file.data() + raw_begin[s], file.data() + range.begin).lines;
       }
       local.ranges.push_back(range);
     }
-  }
+  };
 
   mark("split");
   // ---- This rank's share.
@@ -391,6 +450,7 @@ std::optional<job_result> count_on_ranks(communicator& comm, const count_request
                                       : std::pair<std::uint64_t, std::uint64_t>(0, 0);
   };
   try {
+    plan_items();
     if (!items.empty()) result = count_local(local);
   } catch (const error& e) {
     const auto [input, part] = place(current);
@@ -399,6 +459,10 @@ std::optional<job_result> count_on_ranks(communicator& comm, const count_request
     const auto [input, part] = place(current);
     mine.failed = rank_error{{input, part, 0}, error_kind::internal, "out of memory on MPI rank " + std::to_string(rank),
                              "", "use fewer --threads, or more ranks", 0};
+  } catch (const std::exception& e) {
+    const auto [input, part] = place(current);
+    mine.failed = rank_error{{input, part, 0}, error_kind::internal, "MPI rank " + std::to_string(rank) + ": " + e.what(),
+                             "", "", 0};
   }
   if (!mine.failed && !items.empty()) {
     mine.counted = true;

@@ -25,6 +25,7 @@
 
 #include "distributed/communicator.hpp"
 #include "pipeline/count_pipeline.hpp"
+#include "util/errors.hpp"
 #include "tools/partial_state.hpp"
 
 namespace labcount {
@@ -60,6 +61,10 @@ struct job_result {
   partial_state state;  // the whole job's, as merge would make it from every rank's --partial
   count_result report;  // rows, bad rows and their samples, warnings, notes, skipped inputs, per input, timings
 };
+
+// Collective: when any rank has an error, every rank throws the first of them (by rank); rank 0 prints it.
+// For the steps where ranks may fail alone (their own file system, memory, GPU) before the next collective.
+void agree_on_error(communicator& comm, const std::optional<error>& mine);
 
 // Runs `request` (prepared with prepare_partial_request, for `table`) on every rank of `comm`; every rank
 // calls it with the same request. `count_local` counts a rank's share (a request with its inputs and

@@ -164,6 +164,20 @@ TEST(Mpi, ManyFilesSomeSplitSomeWhole) {
   }
 }
 
+// More split inputs than a process maps at once (64): each is mapped in turn, and with --no-header too.
+TEST(Mpi, ManySplitInputs) {
+  SKIP_WITHOUT_MPI();
+  temp_dir tmp;
+  std::vector<std::string> args = {"count"};
+  for (int i = 0; i < 70; ++i) {
+    const std::string name = "p" + std::to_string(i) + ".csv";
+    tmp.write(name, "SampleID\nS" + std::to_string(i % 9) + "\nS1\n\"S" + std::to_string(i % 4) + "\"\n");
+    args.push_back(name);
+  }
+  expect_same_on_ranks(args, tmp.path(), "LABCOUNT_MPI_SPLIT_BYTES=1", {2, 3});
+  expect_same_on_ranks(with(args, {"--no-header", "--per-file"}), tmp.path(), "LABCOUNT_MPI_SPLIT_BYTES=1", {2});
+}
+
 TEST(Mpi, OverAMillionKeys) {
   SKIP_WITHOUT_MPI();
   temp_dir tmp;
