@@ -518,13 +518,10 @@ std::optional<job_result> count_on_ranks(communicator& comm, const count_request
       bad += t.tally.bad_rows;
       if (bad > request.max_bad_rows) {
         const position at{t.tally.input, t.part, nowhere};
-        if (!first || at < first->at)
-          first = rank_error{at, error_kind::too_many_bad_rows,
-                             "more than " + format_count(request.max_bad_rows) + " bad row" +
-                                 (request.max_bad_rows == 1 ? "" : "s") + " (--max-bad-rows " +
-                                 std::to_string(request.max_bad_rows) + "); stopped",
-                             t.tally.file,
-                             "fix the input, or raise --max-bad-rows (the first bad rows are listed with --on-bad-row warn)", 0};
+        if (!first || at < first->at) {
+          const error e = too_many_bad_rows(request.max_bad_rows, t.tally.file);
+          first = rank_error{at, e.kind(), e.description(), e.file(), e.hint(), e.line()};
+        }
         break;
       }
     }

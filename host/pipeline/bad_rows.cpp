@@ -93,6 +93,13 @@ void bad_row_log::record_too_long_at(std::uint64_t index) {
   note_error_chunk(index);
 }
 
+error too_many_bad_rows(std::uint64_t max_bad_rows, const std::string& file) {
+  return error(error_kind::too_many_bad_rows,
+               "more than " + format_count(max_bad_rows) + " bad row" + (max_bad_rows == 1 ? "" : "s") +
+                   " (--max-bad-rows " + std::to_string(max_bad_rows) + "); stopped",
+               file, 0, "fix the input, or raise --max-bad-rows (the first bad rows are listed with --on-bad-row warn)");
+}
+
 bad_row_log::summary bad_row_log::finish(const input_source& source) {
   source.check_intact();  // before any error about bytes that may have been zeros
   std::stable_sort(rows_.begin(), rows_.end(),
@@ -122,11 +129,7 @@ bad_row_log::summary bad_row_log::finish(const input_source& source) {
     throw error(error_kind_for(row.problem), describe(row), row.file, row.line, hint_for(row));
   }
   if (bad_before_ + count_ > max_bad_rows_)
-    throw error(error_kind::too_many_bad_rows,
-                "more than " + format_count(max_bad_rows_) + " bad row" + (max_bad_rows_ == 1 ? "" : "s") +
-                    " (--max-bad-rows " + std::to_string(max_bad_rows_) + "); stopped",
-                source.name(), 0,
-                "fix the input, or raise --max-bad-rows (the first bad rows are listed with --on-bad-row warn)");
+    throw too_many_bad_rows(max_bad_rows_, source.name());
   summary out;
   out.bad_rows = count_;
   for (auto& b : rows_) {

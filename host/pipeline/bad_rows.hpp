@@ -51,6 +51,10 @@ struct bad_row {
 std::string describe(const bad_row& row);
 std::string hint_for(const bad_row& row);
 
+class error;
+// The error for passing --max-bad-rows in `file` (one process, or the whole of an MPI job).
+error too_many_bad_rows(std::uint64_t max_bad_rows, const std::string& file);
+
 class input_source;
 
 class bad_row_log {
