@@ -44,6 +44,8 @@ class key_dictionary {
   std::string_view key(std::uint32_t code) const noexcept {
     return {arena_.data() + offsets_[code], static_cast<std::size_t>(offsets_[code + 1] - offsets_[code])};
   }
+  // Starts loading where key(code) is, for a caller about to read many keys out of code order.
+  void prefetch(std::uint32_t code) const noexcept { bytes::prefetch(&offsets_[code]); }
   // The hash of key(code), kept so that growing and re-encoding elsewhere need not hash the bytes again.
   std::uint64_t hash(std::uint32_t code) const noexcept { return hashes_[code]; }
   std::size_t size() const noexcept { return offsets_.size() - 1; }

@@ -21,16 +21,14 @@ void write_count_result(output_file& out, const count_result& result, const coun
     write_groups(out, rows, request.bucket, options);
     return;
   }
-  std::vector<count_row> rows;
-  if (request.per_file) {
-    options.with_file_column = true;
-    for (const auto& f : result.per_file)
-      for (const auto& [code, count] : f.counts) rows.push_back({result.dictionary.key(code), count, f.file});
-  } else {
-    rows.reserve(result.dictionary.size());
-    for (std::uint32_t code = 0; code < result.dictionary.size(); ++code)
-      if (result.counts[code] != 0) rows.push_back({result.dictionary.key(code), result.counts[code]});
+  if (!request.per_file) {
+    write_rows(out, ordered_table(result.dictionary, result.counts, options.order, options.top), options);
+    return;
   }
+  std::vector<count_row> rows;
+  options.with_file_column = true;
+  for (const auto& f : result.per_file)
+    for (const auto& [code, count] : f.counts) rows.push_back({result.dictionary.key(code), count, f.file});
   order_rows(rows, options);
   write_rows(out, rows, options);
 }

@@ -208,10 +208,21 @@ char* put_json_string(char* out, std::string_view text) noexcept {
   return out;
 }
 
+// The rows a writer reads, in output order: count_row values here, or an ordered_table (row_order.hpp).
+// row(i) is a count_row either way; prefetch_ahead(i) starts loading what the rows after i need.
+struct row_list {
+  std::span<const count_row> rows;
+  std::size_t size() const noexcept { return rows.size(); }
+  const count_row& row(std::size_t i) const noexcept { return rows[i]; }
+  void prefetch_ahead(std::size_t i) const noexcept {
+    if (i + bytes::prefetch_distance < rows.size()) bytes::prefetch(rows[i + bytes::prefetch_distance].key.data());
+  }
+};
+
 //   SampleID,count        SampleID<TAB>count        file,SampleID,count (WithFile)
 //   S1,4                  S1<TAB>4                  a.csv,S1,4
-template <char Separator, auto PutField, auto MaxFieldBytes, bool WithFile>
-void write_separated(output_file& out, std::span<const count_row> rows, std::string_view key_name) {
+template <char Separator, auto PutField, auto MaxFieldBytes, bool WithFile, class Rows>
+void write_separated(output_file& out, const Rows& rows, std::string_view key_name) {
   chunked_writer writer(out);
   char* cursor = writer.reserve(MaxFieldBytes(key_name.size()) + 12);
   if constexpr (WithFile) {
@@ -222,8 +233,8 @@ void write_separated(output_file& out, std::span<const count_row> rows, std::str
   *cursor++ = Separator;
   writer.advance(put(cursor, "count\n"));
   for (std::size_t i = 0; i < rows.size(); ++i) {
-    if (i + bytes::prefetch_distance < rows.size()) bytes::prefetch(rows[i + bytes::prefetch_distance].key.data());
-    const count_row& row = rows[i];
+    rows.prefetch_ahead(i);
+    const count_row& row = rows.row(i);
     if constexpr (WithFile) {
       cursor = writer.reserve(MaxFieldBytes(row.file.size()) + MaxFieldBytes(row.key.size()) + max_count_digits + 3);
       cursor = PutField(cursor, row.file);
@@ -247,10 +258,10 @@ void write_separated(output_file& out, std::span<const count_row> rows, std::str
 // One object per line: one JSON document that is still easy to grep, diff and stream. WithFile puts
 // the file first: {"file":"a.csv","SampleID":"S1","count":4}.
 // NDJSON (Lines): the same objects, each on a line of its own, without the array around them.
-template <bool WithFile>
-void write_json(output_file& out, std::span<const count_row> rows, std::string_view key_name, bool lines) {
+template <bool WithFile, class Rows>
+void write_json(output_file& out, const Rows& rows, std::string_view key_name, bool lines) {
   chunked_writer writer(out);
-  if (rows.empty()) {
+  if (rows.size() == 0) {
     if (!lines) writer.append("[]\n");
     writer.flush();
     return;
@@ -267,8 +278,8 @@ void write_json(output_file& out, std::span<const count_row> rows, std::string_v
 
   if (!lines) writer.append("[");
   for (std::size_t i = 0; i < rows.size(); ++i) {
-    if (i + bytes::prefetch_distance < rows.size()) bytes::prefetch(rows[i + bytes::prefetch_distance].key.data());
-    const count_row& row = rows[i];
+    rows.prefetch_ahead(i);
+    const count_row& row = rows.row(i);
     const std::size_t file_bytes = WithFile ? file_start.size() + json_max_bytes(row.file.size()) : 0;
     char* cursor = writer.reserve(2 + file_bytes + key_start.size() + json_max_bytes(row.key.size()) +
                                   count_name.size() + max_count_digits + 1);
@@ -288,9 +299,8 @@ void write_json(output_file& out, std::span<const count_row> rows, std::string_v
   writer.flush();
 }
 
-}  // namespace
-
-void write_rows(output_file& out, std::span<const count_row> rows, const output_options& options) {
+template <class Rows>
+void write_rows_of(output_file& out, const Rows& rows, const output_options& options) {
   const bool with_file = options.with_file_column;
   switch (options.format) {
     case output_format::csv:
@@ -316,6 +326,17 @@ void write_rows(output_file& out, std::span<const count_row> rows, const output_
     }
   }
   LABCOUNT_EXPECTS(false, "unknown output_format");
+}
+
+}  // namespace
+
+void write_rows(output_file& out, std::span<const count_row> rows, const output_options& options) {
+  write_rows_of(out, row_list{rows}, options);
+}
+
+void write_rows(output_file& out, const ordered_table& table, const output_options& options) {
+  LABCOUNT_EXPECTS(!options.with_file_column, "an ordered_table has no file column");
+  write_rows_of(out, table, options);
 }
 
 void write_table(output_file& out, std::span<const std::string_view> header, std::size_t num_rows,

@@ -26,6 +26,8 @@ namespace labcount {
 
 // Writes the header and the rows to out in options.format; the caller commits.
 void write_rows(output_file& out, std::span<const count_row> rows, const output_options& options);
+// The same bytes for a count table ordered straight from its dictionary.
+void write_rows(output_file& out, const ordered_table& table, const output_options& options);
 
 // A generic table in the same formats, for outputs with more columns (--stats, --per): row by row,
 // `fill(i, cells)` sets the cells of row i. Text cells are quoted/escaped per format; number cells are

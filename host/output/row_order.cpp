@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <limits>
 #include <numeric>
 #include <unordered_map>
@@ -12,123 +13,171 @@
 namespace labcount {
 namespace {
 
-// Byte order (std::string_view::compare is memcmp on unsigned bytes, shorter prefix first). Keys are
-// distinct in a count result; the count tie-break only keeps the order total if they are not.
-struct by_key {
-  bool operator()(const count_row& a, const count_row& b) const noexcept {
-    int c = a.key.compare(b.key);
-    if (c != 0) return c < 0;
-    return a.count > b.count;
-  }
+// What the sort reads of the rows it orders: row i's key and count, and a prefetch of both. Two kinds
+// of rows are ordered: count_row values (merge, --per-file, the --stats/--per tables) and a count
+// table straight from its dictionary (codes[i] is row i), which saves building 10 M count_rows.
+struct row_values {
+  std::span<const count_row> rows;
+  std::size_t size() const noexcept { return rows.size(); }
+  std::string_view key(std::uint32_t i) const noexcept { return rows[i].key; }
+  std::uint64_t count(std::uint32_t i) const noexcept { return rows[i].count; }
+  void prefetch_row(std::uint32_t i) const noexcept { bytes::prefetch(&rows[i]); }
 };
 
-struct by_count_desc {
-  bool operator()(const count_row& a, const count_row& b) const noexcept {
-    if (a.count != b.count) return a.count > b.count;
-    return a.key < b.key;
-  }
+struct dictionary_rows {
+  const key_dictionary& dictionary;
+  std::span<const std::uint64_t> counts;
+  std::span<const std::uint32_t> codes;
+  std::size_t size() const noexcept { return codes.size(); }
+  std::string_view key(std::uint32_t i) const noexcept { return dictionary.key(codes[i]); }
+  std::uint64_t count(std::uint32_t i) const noexcept { return counts[codes[i]]; }
+  void prefetch_row(std::uint32_t i) const noexcept { dictionary.prefetch(codes[i]); }
 };
 
-// The sort behind order_rows: an MSD string sort on 8-byte chunks of the keys.
+// The sort behind every order: an MSD radix sort on 16-byte chunks of the keys.
 //
-//   keys [S10 S2 S1] -> entries (chunk "S10", tail 3) (chunk "S2", tail 2) (chunk "S1", tail 2)
-//   sort the entries by (chunk, tail)                 -> [S1 S10 S2]
-//   a run with equal chunks whose keys go on (tail 9) -> sorted again on their next 8 bytes
+//   keys [S10 S2 S1] -> entries ("S10", tail 3) ("S2", tail 2) ("S1", tail 2)
+//   radix sort the entries by (chunk, tail)            -> [S1 S10 S2]
+//   a run with equal chunks whose keys go on (tail 17) -> sorted again on their next 16 bytes
 //
-// Comparing cached integers instead of strings is what makes 10 M rows fast: with the keys scattered in
-// memory, a comparator that reads them takes a cache miss on nearly every call (std::sort makes ~n log n
-// calls), while filling the chunks reads each key once per 8 bytes of common prefix.
-struct sort_entry {
-  // The key's 8 bytes from `depth` on, zero-padded, big-endian: integer order is byte order.
-  std::uint64_t chunk;
-  // Key bytes left from `depth`: 0..8 when the key ends within the chunk, 9 when it goes on. With equal
-  // chunks the shorter key is a prefix of the longer one, so it sorts first; equal tails <= 8 mean
-  // equal keys.
-  std::uint32_t tail;
-  std::uint32_t row;
-};
+// Sorting the bytes held in the entries instead of comparing strings is what makes 10 M rows fast: the
+// keys lie scattered in memory (in first-seen order), so a comparator that reads them misses the cache
+// on nearly every call, while loading the chunks reads each key once per 16 bytes of common prefix
+// (once, for keys up to 16 bytes), in the order the rows come.
 
-constexpr std::uint32_t tail_goes_on = 9;
+// Word w (0, 1) of an entry's bytes as a big-endian integer: integer order is byte order.
+std::uint64_t word(const sort_entry& entry, unsigned w) noexcept {
+  return __builtin_bswap64(bytes::load<std::uint64_t>(entry.bytes + 8 * w));
+}
 
-bool operator<(const sort_entry& a, const sort_entry& b) noexcept {
-  if (a.chunk != b.chunk) return a.chunk < b.chunk;
+bool entry_less(const sort_entry& a, const sort_entry& b) noexcept {
+  if (const std::uint64_t x = word(a, 0), y = word(b, 0); x != y) return x < y;
+  if (const std::uint64_t x = word(a, 1), y = word(b, 1); x != y) return x < y;
   return a.tail < b.tail;
 }
 
-bool same_group(const sort_entry& a, const sort_entry& b) noexcept { return a.chunk == b.chunk && a.tail == b.tail; }
-
-// (chunk, tail) as 9 digits, most significant first.
-constexpr unsigned num_digits = 9;
-
-unsigned digit_of(const sort_entry& entry, unsigned digit) noexcept {
-  return digit < 8 ? static_cast<unsigned>(entry.chunk >> (56 - 8 * digit)) & 0xFF : entry.tail;
+bool same_group(const sort_entry& a, const sort_entry& b) noexcept {
+  return a.tail == b.tail && bytes::equal(a.bytes, b.bytes, sizeof a.bytes);
 }
 
-// In-place MSD radix sort (American flag sort) of entries by (chunk, tail), from `digit` on: the
-// entries are 16 bytes and the sort touches no key, so each digit is two sequential passes.
-void radix_sort(std::span<sort_entry> range, unsigned digit) {
-  // Below this size the histogram costs more than it saves.
-  constexpr std::size_t small_range = 64;
-  for (; digit < num_digits; ++digit) {
-    if (range.size() <= small_range) {
-      std::sort(range.begin(), range.end());
-      return;
-    }
-    std::array<std::size_t, 256> bucket_size{};
-    for (const sort_entry& entry : range) ++bucket_size[digit_of(entry, digit)];
-    if (bucket_size[digit_of(range[0], digit)] == range.size()) continue;  // one bucket: next digit
+// (bytes, tail) as 17 digits, most significant first.
+constexpr unsigned num_digits = sizeof(sort_entry::bytes) + 1;
 
-    std::array<std::size_t, 256> bucket_end{};
-    std::array<std::size_t, 256> next{};
+unsigned digit_of(const sort_entry& entry, unsigned digit) noexcept {
+  return digit < sizeof entry.bytes ? static_cast<unsigned char>(entry.bytes[digit]) : entry.tail & 0xFF;
+}
+
+// The first digit from `digit` on where the entries of `range` (not empty) differ, or num_digits: one
+// pass that skips every shared digit at once (the "S000" of "S00012345").
+unsigned first_varying_digit(std::span<const sort_entry> range, unsigned digit) noexcept {
+  const std::uint64_t w0 = word(range[0], 0);
+  const std::uint64_t w1 = word(range[0], 1);
+  const std::uint32_t tail = range[0].tail;
+  std::uint64_t differ0 = 0;
+  std::uint64_t differ1 = 0;
+  std::uint32_t differ_tail = 0;
+  for (const sort_entry& entry : range) {
+    differ0 |= word(entry, 0) ^ w0;
+    differ1 |= word(entry, 1) ^ w1;
+    differ_tail |= entry.tail ^ tail;
+  }
+  unsigned first = num_digits;
+  if (differ0 != 0)
+    first = static_cast<unsigned>(__builtin_clzll(differ0)) / 8;
+  else if (differ1 != 0)
+    first = 8 + static_cast<unsigned>(__builtin_clzll(differ1)) / 8;
+  else if (differ_tail != 0)
+    first = num_digits - 1;
+  return first < digit ? digit : first;
+}
+
+// MSD radix sort of `from` by (bytes, tail), from `digit` on, through `other` (as large): each digit
+// is a histogram pass and a scatter into the other buffer, both sequential, and the buckets go on from
+// there, so the buffers swap roles at every level. The sorted entries end in `other` when
+// result_in_other, else in `from`.
+void radix_sort(std::span<sort_entry> from, std::span<sort_entry> other, unsigned digit, bool result_in_other) {
+  // Below this size the histogram costs more than it saves.
+  constexpr std::size_t small_range = 48;
+  if (from.size() > small_range) digit = first_varying_digit(from, digit);
+  if (digit < num_digits && from.size() > small_range) {
+    std::array<std::size_t, 256> bucket_size{};
+    for (const sort_entry& entry : from) ++bucket_size[digit_of(entry, digit)];
+
+    std::array<std::size_t, 256> next;
     std::size_t offset = 0;
     for (unsigned b = 0; b < 256; ++b) {
       next[b] = offset;
       offset += bucket_size[b];
-      bucket_end[b] = offset;
     }
-    // Swap each entry straight into its bucket; every swap puts at least one entry in place.
-    for (unsigned b = 0; b < 256; ++b) {
-      while (next[b] < bucket_end[b]) {
-        sort_entry entry = range[next[b]];
-        unsigned d = digit_of(entry, digit);
-        while (d != b) {
-          std::swap(entry, range[next[d]++]);
-          d = digit_of(entry, digit);
-        }
-        range[next[b]++] = entry;
-      }
-    }
+    for (const sort_entry& entry : from) other[next[digit_of(entry, digit)]++] = entry;
+    offset = 0;
     for (unsigned b = 0; b < 256; ++b) {
       const std::size_t size = bucket_size[b];
-      if (size > 1) radix_sort(range.subspan(bucket_end[b] - size, size), digit + 1);
+      if (size > 1)
+        radix_sort(other.subspan(offset, size), from.subspan(offset, size), digit + 1, !result_in_other);
+      else if (size == 1 && !result_in_other)
+        from[offset] = other[offset];
+      offset += size;
     }
     return;
   }
+  if (digit < num_digits) std::sort(from.begin(), from.end(), entry_less);
+  if (result_in_other) std::copy(from.begin(), from.end(), other.begin());
 }
 
 void load_chunk(sort_entry& entry, std::string_view key, std::size_t depth) noexcept {
+  constexpr std::size_t chunk = sizeof entry.bytes;
   const std::size_t left = key.size() - depth;
-  const std::size_t take = left < 8 ? left : 8;
-  unsigned char bytes[8] = {};
-  std::memcpy(bytes, key.data() + depth, take);
-  std::uint64_t chunk = 0;
-  for (unsigned char b : bytes) chunk = chunk << 8 | b;
-  entry.chunk = chunk;
-  entry.tail = left > 8 ? tail_goes_on : static_cast<std::uint32_t>(left);
+  const std::size_t take = left < chunk ? left : chunk;
+  std::memset(entry.bytes, 0, chunk);
+  if (take != 0) std::memcpy(entry.bytes, key.data() + depth, take);  // data() may be null when empty
+  entry.tail = (left > chunk ? sort_entry::goes_on : static_cast<std::uint32_t>(left)) +
+               (depth > 0 ? sort_entry::reloaded : 0);
 }
 
-// Loads the chunks at `depth` for a range whose keys all share their first `depth` bytes; returns
-// whether they all came out equal (then the range needs no sort at this depth).
-bool load_chunks(std::span<sort_entry> range, std::span<const count_row> rows, std::size_t depth) noexcept {
+// Loads the chunks at `depth` for a range whose keys all share their first `depth` bytes.
+template <class Rows>
+void load_chunks(std::span<sort_entry> range, const Rows& rows, std::size_t depth) noexcept {
   const std::size_t size = range.size();
   for (std::size_t i = 0; i < size; ++i) {
-    if (i + 2 * bytes::prefetch_distance < size) bytes::prefetch(&rows[range[i + 2 * bytes::prefetch_distance].row]);
+    if (i + 2 * bytes::prefetch_distance < size) rows.prefetch_row(range[i + 2 * bytes::prefetch_distance].row);
     if (i + bytes::prefetch_distance < size)
-      bytes::prefetch(rows[range[i + bytes::prefetch_distance].row].key.data() + depth);
-    load_chunk(range[i], rows[range[i].row].key, depth);
+      bytes::prefetch(rows.key(range[i + bytes::prefetch_distance].row).data() + depth);
+    load_chunk(range[i], rows.key(range[i].row), depth);
   }
-  for (std::size_t i = 1; i < size; ++i)
-    if (!same_group(range[i], range[0])) return false;
+}
+
+// Splits a range too large for the scratch buffer in place, by its first varying digit (an American
+// flag sort step: each swap puts one entry into its bucket), and calls bucket(begin, end) for each
+// bucket of more than one entry, offsets within range. Returns false when the entries all share
+// every digit (they form one group).
+template <class Bucket>
+bool split_in_place(std::span<sort_entry> range, Bucket bucket) {
+  const unsigned digit = first_varying_digit(range, 0);
+  if (digit == num_digits) return false;
+  std::array<std::size_t, 256> bucket_size{};
+  for (const sort_entry& entry : range) ++bucket_size[digit_of(entry, digit)];
+  std::array<std::size_t, 256> bucket_end{};
+  std::array<std::size_t, 256> next{};
+  std::size_t offset = 0;
+  for (unsigned b = 0; b < 256; ++b) {
+    next[b] = offset;
+    offset += bucket_size[b];
+    bucket_end[b] = offset;
+  }
+  for (unsigned b = 0; b < 256; ++b) {
+    while (next[b] < bucket_end[b]) {
+      sort_entry entry = range[next[b]];
+      unsigned d = digit_of(entry, digit);
+      while (d != b) {
+        std::swap(entry, range[next[d]++]);
+        d = digit_of(entry, digit);
+      }
+      range[next[b]++] = entry;
+    }
+  }
+  for (unsigned b = 0; b < 256; ++b)
+    if (bucket_size[b] > 1) bucket(bucket_end[b] - bucket_size[b], bucket_end[b]);
   return true;
 }
 
@@ -136,107 +185,95 @@ struct pending_range {
   std::size_t begin;
   std::size_t end;
   std::size_t depth;  // every key in the range shares its first `depth` bytes
+  bool loaded;        // the entries hold the bytes from `depth` (else they are loaded first)
 };
 
-// Sorts each pending range of entries by the bytes of its keys from the range's depth on.
-void sort_ranges_by_key(std::span<sort_entry> entries, std::span<const count_row> rows,
+// The scratch buffer of a sort of n entries: an eighth of them (at least all of a small sort), so
+// that a large table costs 1.125x its entries rather than 2x; larger ranges are split in place first.
+std::size_t scratch_size(std::size_t n) noexcept {
+  constexpr std::size_t small_sort = std::size_t{1} << 16;
+  return n <= small_sort ? n : std::max(small_sort, n / 8);
+}
+
+// Sorts each pending range of entries by the bytes of its keys from the range's depth on; equal keys
+// (which a count result does not have, but the order stays total) by descending count.
+template <class Rows>
+void sort_ranges_by_key(std::span<sort_entry> entries, std::span<sort_entry> scratch, const Rows& rows,
                         std::vector<pending_range>& pending) {
-  // Below this size one comparator sort is cheaper than another round of chunk loading.
-  constexpr std::size_t small_range = 16;
-  auto by_count_of_row = [&](const sort_entry& a, const sort_entry& b) {
-    return rows[a.row].count > rows[b.row].count;
-  };
+  auto by_count = [](const sort_entry& a, const sort_entry& b) { return a.count > b.count; };
   while (!pending.empty()) {
     const pending_range next = pending.back();
     pending.pop_back();
-    std::span<sort_entry> range = entries.subspan(next.begin, next.end - next.begin);
-    if (range.size() <= small_range) {
-      std::sort(range.begin(), range.end(),
-                [&](const sort_entry& a, const sort_entry& b) { return by_key{}(rows[a.row], rows[b.row]); });
-      continue;
-    }
-    if (load_chunks(range, rows, next.depth)) {
-      if (range[0].tail == tail_goes_on)
-        pending.push_back({next.begin, next.end, next.depth + 8});
+    const std::size_t size = next.end - next.begin;
+    std::span<sort_entry> range = entries.subspan(next.begin, size);
+    if (!next.loaded) load_chunks(range, rows, next.depth);
+    // A group: entries equal in every digit, whose keys go on (sorted on their next bytes) or are equal.
+    auto group = [&](std::size_t begin, std::size_t end) {
+      if ((range[begin].tail & ~sort_entry::reloaded) == sort_entry::goes_on)
+        pending.push_back({next.begin + begin, next.begin + end, next.depth + sizeof(sort_entry::bytes), false});
       else
-        std::sort(range.begin(), range.end(), by_count_of_row);  // duplicate keys
+        std::sort(range.begin() + static_cast<std::ptrdiff_t>(begin), range.begin() + static_cast<std::ptrdiff_t>(end),
+                  by_count);
+    };
+    if (size > scratch.size()) {
+      const bool split = split_in_place(range, [&](std::size_t begin, std::size_t end) {
+        pending.push_back({next.begin + begin, next.begin + end, next.depth, true});
+      });
+      if (!split) group(0, size);
       continue;
     }
-    radix_sort(range, 0);
-    for (std::size_t run = 0; run < range.size();) {
+    radix_sort(range, scratch.first(size), 0, false);
+    for (std::size_t run = 0; run < size;) {
       std::size_t run_end = run + 1;
-      while (run_end < range.size() && same_group(range[run_end], range[run])) ++run_end;
-      if (run_end - run > 1) {
-        if (range[run].tail == tail_goes_on)
-          pending.push_back({next.begin + run, next.begin + run_end, next.depth + 8});
-        else
-          std::sort(range.begin() + run, range.begin() + run_end, by_count_of_row);
-      }
+      while (run_end < size && same_group(range[run_end], range[run])) ++run_end;
+      if (run_end - run > 1) group(run, run_end);
       run = run_end;
     }
   }
 }
 
-std::vector<sort_entry> sorted_entries(std::span<const count_row> rows, sort_order order) {
-  std::vector<sort_entry> entries(rows.size());
-  std::vector<pending_range> pending;
-  if (order == sort_order::key) {
-    for (std::size_t i = 0; i < rows.size(); ++i) entries[i].row = static_cast<std::uint32_t>(i);
-    pending.push_back({0, rows.size(), 0});
-  } else {
-    // Descending count as an ascending integer, then each run of equal counts by key.
-    constexpr std::uint64_t max_count = std::numeric_limits<std::uint64_t>::max();
-    for (std::size_t i = 0; i < rows.size(); ++i)
-      entries[i] = {max_count - rows[i].count, 0, static_cast<std::uint32_t>(i)};
-    radix_sort(entries, 0);
-    for (std::size_t run = 0; run < entries.size();) {
-      std::size_t run_end = run + 1;
-      while (run_end < entries.size() && entries[run_end].chunk == entries[run].chunk) ++run_end;
-      if (run_end - run > 1) pending.push_back({run, run_end, 0});
-      run = run_end;
-    }
-  }
-  sort_ranges_by_key(entries, rows, pending);
-  return entries;
-}
-
-// The orders with a file column. Only the top selection compares strings; the sorts reuse the per-key
-// sort above, so per-file results sort as fast as plain ones.
-struct by_file_key {
-  bool operator()(const count_row& a, const count_row& b) const noexcept {
-    if (int c = a.file.compare(b.file); c != 0) return c < 0;
-    return by_key{}(a, b);
-  }
-};
-
-struct by_count_desc_file_key {
-  bool operator()(const count_row& a, const count_row& b) const noexcept {
-    if (a.count != b.count) return a.count > b.count;
-    if (int c = a.file.compare(b.file); c != 0) return c < 0;
-    return a.key < b.key;
-  }
-};
-
-// A stable LSD radix sort of entries by chunk, one byte at a time, skipping the bytes that all chunks
-// share (counts are mostly small, so usually one or two passes).
-void stable_sort_by_chunk(std::vector<sort_entry>& entries) {
+// A stable LSD radix sort of entries by descending count, one byte at a time, skipping the bytes that
+// all counts share (counts are mostly small, so usually one or two passes): run after the key sort, it
+// gives descending count with ties in key order.
+void stable_sort_by_count(std::vector<sort_entry>& entries, std::vector<sort_entry>& scratch) {
   if (entries.empty()) return;
+  // ~count is max - count: ascending ~count is descending count.
   std::array<std::array<std::size_t, 256>, 8> bucket_size{};
   for (const sort_entry& entry : entries)
-    for (unsigned byte = 0; byte < 8; ++byte) ++bucket_size[byte][(entry.chunk >> (8 * byte)) & 0xFF];
-  std::vector<sort_entry> buffer(entries.size());
+    for (unsigned byte = 0; byte < 8; ++byte) ++bucket_size[byte][(~entry.count >> (8 * byte)) & 0xFF];
   for (unsigned byte = 0; byte < 8; ++byte) {
     const unsigned shift = 8 * byte;
-    if (bucket_size[byte][(entries[0].chunk >> shift) & 0xFF] == entries.size()) continue;
+    if (bucket_size[byte][(~entries[0].count >> shift) & 0xFF] == entries.size()) continue;
     std::array<std::size_t, 256> next{};
     std::size_t offset = 0;
     for (unsigned b = 0; b < 256; ++b) {
       next[b] = offset;
       offset += bucket_size[byte][b];
     }
-    for (const sort_entry& entry : entries) buffer[next[(entry.chunk >> shift) & 0xFF]++] = entry;
-    entries.swap(buffer);
+    for (const sort_entry& entry : entries) scratch[next[(~entry.count >> shift) & 0xFF]++] = entry;
+    entries.swap(scratch);
   }
+}
+
+// The entries of `rows` in output order: by key (and by descending count for equal keys), or by
+// descending count with ties by key. Row i's entry starts with its key's first bytes and its count.
+template <class Rows>
+std::vector<sort_entry> sorted_entries(const Rows& rows, sort_order order) {
+  std::vector<sort_entry> entries(rows.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    entries[i].row = static_cast<std::uint32_t>(i);
+    entries[i].count = rows.count(entries[i].row);
+  }
+  load_chunks(std::span<sort_entry>(entries), rows, 0);
+  std::vector<sort_entry> scratch(scratch_size(rows.size()));
+  std::vector<pending_range> pending;
+  if (!entries.empty()) pending.push_back({0, entries.size(), 0, true});
+  sort_ranges_by_key(std::span<sort_entry>(entries), scratch, rows, pending);
+  if (order == sort_order::count) {
+    scratch.resize(entries.size());
+    stable_sort_by_count(entries, scratch);
+  }
+  return entries;
 }
 
 // The entries of rows with a file column, in (file, key) or (count, file, key) order:
@@ -275,54 +312,38 @@ std::vector<sort_entry> sorted_entries_with_file(std::span<const count_row> rows
   std::partial_sum(bucket_begin.begin(), bucket_begin.end(), bucket_begin.begin());
   std::vector<std::size_t> next(bucket_begin.begin(), bucket_begin.end() - 1);
   std::vector<sort_entry> entries(rows.size());
-  for (std::size_t i = 0; i < rows.size(); ++i) entries[next[file_of_row[i]]++].row = static_cast<std::uint32_t>(i);
+  std::vector<sort_entry> scratch(scratch_size(rows.size()));
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    sort_entry& entry = entries[next[file_of_row[i]]++];
+    entry.row = static_cast<std::uint32_t>(i);
+    entry.count = rows[i].count;
+  }
+  const row_values values{rows};
+  load_chunks(std::span<sort_entry>(entries), values, 0);
   std::vector<pending_range> pending;
   for (std::size_t bucket = 0; bucket < files.size(); ++bucket)
     if (bucket_begin[bucket + 1] - bucket_begin[bucket] > 1)
-      pending.push_back({bucket_begin[bucket], bucket_begin[bucket + 1], 0});
-  sort_ranges_by_key(entries, rows, pending);
-  if (order == sort_order::key) return entries;
-
-  constexpr std::uint64_t max_count = std::numeric_limits<std::uint64_t>::max();
-  for (std::size_t i = 0; i < entries.size(); ++i) {
-    if (i + bytes::prefetch_distance < entries.size())
-      bytes::prefetch(&rows[entries[i + bytes::prefetch_distance].row]);
-    entries[i].chunk = max_count - rows[entries[i].row].count;
+      pending.push_back({bucket_begin[bucket], bucket_begin[bucket + 1], 0, true});
+  sort_ranges_by_key(std::span<sort_entry>(entries), scratch, values, pending);
+  if (order == sort_order::count) {
+    scratch.resize(entries.size());
+    stable_sort_by_count(entries, scratch);
   }
-  stable_sort_by_chunk(entries);
   return entries;
-}
-
-template <class Compare>
-void select_top(std::vector<count_row>& rows, std::uint64_t top, Compare compare) {
-  // O(n) selection; only the `top` survivors are then sorted.
-  auto middle = rows.begin() + static_cast<std::ptrdiff_t>(top);
-  std::nth_element(rows.begin(), middle, rows.end(), compare);
-  rows.resize(static_cast<std::size_t>(top));
 }
 
 }  // namespace
 
 void order_rows(std::vector<count_row>& rows, const output_options& options) {
   LABCOUNT_EXPECTS(rows.size() <= std::numeric_limits<std::uint32_t>::max(), "order_rows indexes rows with 32 bits");
-  if (options.top != 0 && options.top < rows.size()) {
-    if (options.with_file_column && options.order == sort_order::key)
-      select_top(rows, options.top, by_file_key{});
-    else if (options.with_file_column)
-      select_top(rows, options.top, by_count_desc_file_key{});
-    else if (options.order == sort_order::key)
-      select_top(rows, options.top, by_key{});
-    else
-      select_top(rows, options.top, by_count_desc{});
-  }
-  const std::vector<sort_entry> entries =
-      options.with_file_column ? sorted_entries_with_file(rows, options.order) : sorted_entries(rows, options.order);
+  const std::vector<sort_entry> entries = options.with_file_column ? sorted_entries_with_file(rows, options.order)
+                                                                   : sorted_entries(row_values{rows}, options.order);
+  const std::size_t kept = options.top != 0 && options.top < entries.size() ? options.top : entries.size();
   // A gather into a second vector, not an in-place cycle walk: the gather's loads are independent, so
   // prefetching overlaps their cache misses, where a cycle walk waits for each miss in turn (3x slower).
-  std::vector<count_row> sorted(rows.size());
-  for (std::size_t i = 0; i < entries.size(); ++i) {
-    if (i + bytes::prefetch_distance < entries.size())
-      bytes::prefetch(&rows[entries[i + bytes::prefetch_distance].row]);
+  std::vector<count_row> sorted(kept);
+  for (std::size_t i = 0; i < kept; ++i) {
+    if (i + bytes::prefetch_distance < kept) bytes::prefetch(&rows[entries[i + bytes::prefetch_distance].row]);
     sorted[i] = rows[entries[i].row];
   }
   rows = std::move(sorted);
@@ -330,10 +351,31 @@ void order_rows(std::vector<count_row>& rows, const output_options& options) {
 
 std::vector<std::uint32_t> output_order(std::span<const count_row> rows, sort_order order) {
   LABCOUNT_EXPECTS(rows.size() <= std::numeric_limits<std::uint32_t>::max(), "output_order indexes rows with 32 bits");
-  const std::vector<sort_entry> entries = sorted_entries(rows, order);
+  const std::vector<sort_entry> entries = sorted_entries(row_values{rows}, order);
   std::vector<std::uint32_t> indices(entries.size());
   for (std::size_t i = 0; i < entries.size(); ++i) indices[i] = entries[i].row;
   return indices;
+}
+
+ordered_table::ordered_table(const key_dictionary& dictionary, std::span<const std::uint64_t> counts,
+                             sort_order order, std::uint64_t top)
+    : dictionary_(dictionary) {
+  codes_.reserve(dictionary.size());
+  for (std::uint32_t code = 0; code < dictionary.size(); ++code)
+    if (counts[code] != 0) codes_.push_back(code);
+  entries_ = sorted_entries(dictionary_rows{dictionary, counts, codes_}, order);
+  if (top != 0 && top < entries_.size()) entries_.resize(static_cast<std::size_t>(top));
+}
+
+void ordered_table::prefetch_ahead(std::size_t i) const noexcept {
+  if (i + 2 * bytes::prefetch_distance < entries_.size()) {
+    const sort_entry& entry = entries_[i + 2 * bytes::prefetch_distance];
+    if (entry.tail > 16) dictionary_.prefetch(codes_[entry.row]);
+  }
+  if (i + bytes::prefetch_distance < entries_.size()) {
+    const sort_entry& entry = entries_[i + bytes::prefetch_distance];
+    if (entry.tail > 16) bytes::prefetch(dictionary_.key(codes_[entry.row]).data());
+  }
 }
 
 std::string_view to_string(sort_order order) noexcept {

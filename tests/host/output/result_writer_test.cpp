@@ -187,10 +187,12 @@ TEST(OrderRows, TopKeepsTheFirstRowsAfterSorting) {
 }
 
 // Random keys of the shapes that stress the chunked sort: long shared prefixes, lengths around the
-// 8-byte chunk boundaries, embedded NULs (equal to the padding), high bytes, duplicates, skewed counts.
+// 8- and 16-byte chunk boundaries, embedded NULs (equal to the padding), high bytes, duplicates, skewed counts.
 std::vector<std::string> random_keys(std::size_t num_keys, std::mt19937_64& rng) {
   const std::vector<std::string> prefixes{
-      "", "S", "SAMPLE-0", "SAMPLE-00000000", "\0\0\0\0\0\0\0\0"s, "\xFF\xFF\xFF\xFF\xFF\xFF\xFF"};
+      "", "S", "SAMPLE-0", "SAMPLE-00000000", "SAMPLE-000000000", "SAMPLE-0000000000000000000000000",
+      "\0\0\0\0\0\0\0\0"s, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"s, "\xFF\xFF\xFF\xFF\xFF\xFF\xFF",
+      "\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF"};
   std::vector<std::string> keys;
   for (std::size_t i = 0; i < num_keys; ++i) {
     std::string key = prefixes[rng() % prefixes.size()];
@@ -222,6 +224,61 @@ TEST(OrderRows, MatchesReferenceSortOnRandomKeys) {
         if (top != 0 && top < expected.size()) expected.resize(top);
         EXPECT_EQ(as_pairs(ordered(rows, order, top)), as_pairs(expected))
             << "rows " << num_rows << ", order " << to_string(order) << ", top " << top;
+      }
+    }
+  }
+}
+
+// Past 64 Ki rows the sort splits ranges larger than its scratch buffer in place first (and again
+// for a bucket still too large, as the shared prefixes make some): the same order as the reference.
+TEST(OrderRows, MatchesReferenceSortPastTheInPlaceSplit) {
+  std::mt19937_64 rng(77);
+  const std::vector<std::string> keys = random_keys(300'000, rng);
+  std::vector<count_row> rows;
+  for (const std::string& key : keys) rows.push_back({key, rng() % 3 == 0 ? rng() : rng() % 7});
+  for (sort_order order : {sort_order::key, sort_order::count}) {
+    std::vector<count_row> expected = rows;
+    std::sort(expected.begin(), expected.end(), order == sort_order::key ? reference_key_less : reference_count_less);
+    EXPECT_EQ(as_pairs(ordered(rows, order)), as_pairs(expected)) << to_string(order);
+  }
+}
+
+// A count table ordered straight from its dictionary (what `count` writes): the rows and bytes of
+// order_rows + write_rows on count_rows of the keys with a count, at every size the sort treats
+// differently, with keys up to and past the 16 bytes an entry holds, and keys of count 0 left out.
+TEST(OrderedTable, SameRowsAndBytesAsOrderRows) {
+  std::mt19937_64 rng(5);
+  for (std::size_t num_keys : {0, 1, 2, 47, 49, 1000, 70'000, 200'000}) {
+    key_dictionary dictionary;
+    for (const std::string& key : random_keys(num_keys, rng)) dictionary.encode(key);
+    std::vector<std::uint64_t> counts(dictionary.size());
+    std::vector<count_row> rows;
+    for (std::uint32_t code = 0; code < dictionary.size(); ++code) {
+      counts[code] = rng() % 5 == 0 ? 0 : (rng() % 9 == 0 ? rng() : 1 + rng() % 6);
+      if (counts[code] != 0) rows.push_back({dictionary.key(code), counts[code]});
+    }
+    for (sort_order order : {sort_order::key, sort_order::count}) {
+      for (std::uint64_t top : {std::uint64_t{0}, std::uint64_t{1}, std::uint64_t{num_keys / 3}}) {
+        const ordered_table table(dictionary, counts, order, top);
+        const std::vector<count_row> expected = ordered(rows, order, top);
+        std::vector<count_row> got;
+        for (std::size_t i = 0; i < table.size(); ++i) got.push_back(table.row(i));
+        ASSERT_EQ(as_pairs(got), as_pairs(expected)) << num_keys << " keys, " << to_string(order) << ", top " << top;
+        if (num_keys > 1000 && top != 0) continue;
+        for (output_format format : {output_format::csv, output_format::tsv, output_format::json, output_format::ndjson}) {
+          output_options options;
+          options.format = format;
+          const labcount::testing::temp_dir dir;
+          const std::filesystem::path path = dir.path() / "table.out";
+          {
+            output_file out(path.string());
+            write_rows(out, table, options);
+            out.commit();
+          }
+          std::ifstream in(path, std::ios::binary);
+          const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+          EXPECT_EQ(bytes, written(std::span<const count_row>(expected), options)) << to_string(format);
+        }
       }
     }
   }
