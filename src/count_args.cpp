@@ -78,8 +78,8 @@ void add_run_flags(CLI::App& cmd, run_flags& f) {
 
 void add_output_flags(CLI::App& cmd, output_flags& f, const std::string& group) {
   cmd.add_option("--sort", f.sort,
-                 "Output order: key (byte order) or count (descending, ties by key); default key, or count with "
-                 "--top")
+                 "Output order: key (byte order), count (largest first, ties by key), count-asc (smallest first) or "
+                 "natural (numbers in keys by value: S2 before S10); default key, or count with --top")
       ->group(group);
   cmd.add_option("--top", f.top, "Only the first N rows after sorting (0: all); alone, the N largest counts")
       ->check(non_negative_number())

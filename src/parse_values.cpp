@@ -26,8 +26,11 @@ output_format parse_output_format(std::string_view text) {
 sort_order parse_sort_order(std::string_view text) {
   if (word_is(text, "key")) return sort_order::key;
   if (word_is(text, "count")) return sort_order::count;
+  if (word_is(text, "count-asc")) return sort_order::count_asc;
+  if (word_is(text, "natural")) return sort_order::natural;
   throw error(error_kind::usage, "unknown sort order '" + std::string(text) + "'", {}, 0,
-              "choose one of: key (byte order of the keys), count (largest count first)");
+              "choose one of: key (byte order of the keys), count (largest count first), count-asc (smallest "
+              "first), natural (numbers in keys by value: S2 before S10)");
 }
 
 time_bucket parse_time_bucket(std::string_view text) {

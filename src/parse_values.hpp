@@ -18,7 +18,7 @@ char parse_delimiter(const std::string& text);                 // --delimiter: o
 bad_row_policy parse_bad_row_policy(std::string_view text);    // --on-bad-row error|skip|warn
 bad_file_policy parse_bad_file_policy(std::string_view text);  // --on-bad-file error|skip
 output_format parse_output_format(std::string_view text);      // --format csv|tsv|json
-sort_order parse_sort_order(std::string_view text);            // --sort key|count
+sort_order parse_sort_order(std::string_view text);            // --sort key|count|count-asc|natural
 time_bucket parse_time_bucket(std::string_view text);          // --per hour|day|week|month
 backend_choice parse_backend_choice(std::string_view text);    // --backend auto|cpu|gpu
 

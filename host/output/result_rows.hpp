@@ -10,11 +10,16 @@ namespace labcount {
 
 enum class output_format { csv, tsv, json, ndjson };
 
-// key:   byte order (as memcmp, unsigned bytes; a prefix sorts before its extensions: "S1" < "S10" < "S2").
-// count: descending count, ties by key byte order.
-// With a file column, key orders by file bytes, then key bytes; count by descending count, then file,
+// key:       byte order (as memcmp, unsigned bytes; a prefix sorts before its extensions: "S1" < "S10" < "S2").
+// count:     descending count, ties by key byte order.
+// count_asc: ascending count (the least-tested keys first), ties by key byte order.
+// natural:   runs of ASCII digits compare by their number, other bytes as in key: "S2" < "S10" < "S10a";
+//            keys equal as numbers ("S01", "S1") by byte order.
+// With a file column, the key orders go by file bytes, then key; the count orders by count, then file,
 // then key.
-enum class sort_order { key, count };
+enum class sort_order { key, count, count_asc, natural };
+
+constexpr bool by_count(sort_order order) noexcept { return order == sort_order::count || order == sort_order::count_asc; }
 
 struct count_row {
   std::string_view key;  // must outlive the row (points into the dictionary's storage)

@@ -232,31 +232,75 @@ void sort_ranges_by_key(std::span<sort_entry> entries, std::span<sort_entry> scr
   }
 }
 
-// A stable LSD radix sort of entries by descending count, one byte at a time, skipping the bytes that
-// all counts share (counts are mostly small, so usually one or two passes): run after the key sort, it
-// gives descending count with ties in key order.
-void stable_sort_by_count(std::vector<sort_entry>& entries, std::vector<sort_entry>& scratch) {
+// A stable LSD radix sort of entries by count (descending for sort_order::count, else ascending), one
+// byte at a time, skipping the bytes that all counts share (counts are mostly small, so usually one or
+// two passes): run after the key sort, it leaves ties in key order. Scratch as large as entries.
+void stable_sort_by_count(std::vector<sort_entry>& entries, std::vector<sort_entry>& scratch, sort_order order) {
   if (entries.empty()) return;
+  scratch.resize(entries.size());
   // ~count is max - count: ascending ~count is descending count.
+  const std::uint64_t flip = order == sort_order::count ? ~std::uint64_t{0} : 0;
   std::array<std::array<std::size_t, 256>, 8> bucket_size{};
   for (const sort_entry& entry : entries)
-    for (unsigned byte = 0; byte < 8; ++byte) ++bucket_size[byte][(~entry.count >> (8 * byte)) & 0xFF];
+    for (unsigned byte = 0; byte < 8; ++byte) ++bucket_size[byte][((entry.count ^ flip) >> (8 * byte)) & 0xFF];
   for (unsigned byte = 0; byte < 8; ++byte) {
     const unsigned shift = 8 * byte;
-    if (bucket_size[byte][(~entries[0].count >> shift) & 0xFF] == entries.size()) continue;
+    if (bucket_size[byte][((entries[0].count ^ flip) >> shift) & 0xFF] == entries.size()) continue;
     std::array<std::size_t, 256> next{};
     std::size_t offset = 0;
     for (unsigned b = 0; b < 256; ++b) {
       next[b] = offset;
       offset += bucket_size[byte][b];
     }
-    for (const sort_entry& entry : entries) scratch[next[(~entry.count >> shift) & 0xFF]++] = entry;
+    for (const sort_entry& entry : entries) scratch[next[((entry.count ^ flip) >> shift) & 0xFF]++] = entry;
     entries.swap(scratch);
   }
 }
 
-// The entries of `rows` in output order: by key (and by descending count for equal keys), or by
-// descending count with ties by key. Row i's entry starts with its key's first bytes and its count.
+// Natural order (sort_order::natural): compares runs of ASCII digits by their value (leading zeros
+// aside: fewer significant digits is smaller, then digit by digit), other bytes unsigned, a prefix
+// first; keys equal so (S01, S1) by byte order. A comparison sort: natural keys are not byte strings.
+int natural_compare(std::string_view a, std::string_view b) noexcept {
+  auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
+  std::size_t i = 0;
+  std::size_t j = 0;
+  while (i < a.size() && j < b.size()) {
+    if (is_digit(a[i]) && is_digit(b[j])) {
+      std::size_t i_end = i;
+      std::size_t j_end = j;
+      while (i_end < a.size() && is_digit(a[i_end])) ++i_end;
+      while (j_end < b.size() && is_digit(b[j_end])) ++j_end;
+      std::size_t i_lead = i;
+      std::size_t j_lead = j;
+      while (i_lead + 1 < i_end && a[i_lead] == '0') ++i_lead;
+      while (j_lead + 1 < j_end && b[j_lead] == '0') ++j_lead;
+      if (i_end - i_lead != j_end - j_lead) return i_end - i_lead < j_end - j_lead ? -1 : 1;
+      if (int c = a.substr(i_lead, i_end - i_lead).compare(b.substr(j_lead, j_end - j_lead)); c != 0) return c;
+      i = i_end;
+      j = j_end;
+      continue;
+    }
+    if (a[i] != b[j]) return static_cast<unsigned char>(a[i]) < static_cast<unsigned char>(b[j]) ? -1 : 1;
+    ++i;
+    ++j;
+  }
+  if (i < a.size() || j < b.size()) return i < a.size() ? 1 : -1;
+  return 0;
+}
+
+template <class Rows>
+void sort_naturally(std::span<sort_entry> entries, const Rows& rows) {
+  std::sort(entries.begin(), entries.end(), [&](const sort_entry& x, const sort_entry& y) {
+    const std::string_view a = rows.key(x.row);
+    const std::string_view b = rows.key(y.row);
+    if (int c = natural_compare(a, b); c != 0) return c < 0;
+    if (int c = a.compare(b); c != 0) return c < 0;
+    return x.count > y.count;
+  });
+}
+
+// The entries of `rows` in output order: by key (and by descending count for equal keys), naturally,
+// or by count with ties by key. Row i's entry starts with its key's first bytes and its count.
 template <class Rows>
 std::vector<sort_entry> sorted_entries(const Rows& rows, sort_order order) {
   std::vector<sort_entry> entries(rows.size());
@@ -265,14 +309,16 @@ std::vector<sort_entry> sorted_entries(const Rows& rows, sort_order order) {
     entries[i].count = rows.count(entries[i].row);
   }
   load_chunks(std::span<sort_entry>(entries), rows, 0);
-  std::vector<sort_entry> scratch(scratch_size(rows.size()));
-  std::vector<pending_range> pending;
-  if (!entries.empty()) pending.push_back({0, entries.size(), 0, true});
-  sort_ranges_by_key(std::span<sort_entry>(entries), scratch, rows, pending);
-  if (order == sort_order::count) {
-    scratch.resize(entries.size());
-    stable_sort_by_count(entries, scratch);
+  std::vector<sort_entry> scratch;
+  if (order == sort_order::natural) {
+    sort_naturally(std::span<sort_entry>(entries), rows);
+  } else {
+    scratch.resize(scratch_size(rows.size()));
+    std::vector<pending_range> pending;
+    if (!entries.empty()) pending.push_back({0, entries.size(), 0, true});
+    sort_ranges_by_key(std::span<sort_entry>(entries), scratch, rows, pending);
   }
+  if (by_count(order)) stable_sort_by_count(entries, scratch, order);
   return entries;
 }
 
@@ -321,14 +367,17 @@ std::vector<sort_entry> sorted_entries_with_file(std::span<const count_row> rows
   const row_values values{rows};
   load_chunks(std::span<sort_entry>(entries), values, 0);
   std::vector<pending_range> pending;
-  for (std::size_t bucket = 0; bucket < files.size(); ++bucket)
-    if (bucket_begin[bucket + 1] - bucket_begin[bucket] > 1)
-      pending.push_back({bucket_begin[bucket], bucket_begin[bucket + 1], 0, true});
-  sort_ranges_by_key(std::span<sort_entry>(entries), scratch, values, pending);
-  if (order == sort_order::count) {
-    scratch.resize(entries.size());
-    stable_sort_by_count(entries, scratch);
+  for (std::size_t bucket = 0; bucket < files.size(); ++bucket) {
+    const std::size_t begin = bucket_begin[bucket];
+    const std::size_t end = bucket_begin[bucket + 1];
+    if (end - begin < 2) continue;
+    if (order == sort_order::natural)
+      sort_naturally(std::span<sort_entry>(entries).subspan(begin, end - begin), values);
+    else
+      pending.push_back({begin, end, 0, true});
   }
+  sort_ranges_by_key(std::span<sort_entry>(entries), scratch, values, pending);
+  if (by_count(order)) stable_sort_by_count(entries, scratch, order);
   return entries;
 }
 
@@ -382,6 +431,8 @@ std::string_view to_string(sort_order order) noexcept {
   switch (order) {
     case sort_order::key: return "key";
     case sort_order::count: return "count";
+    case sort_order::count_asc: return "count-asc";
+    case sort_order::natural: return "natural";
   }
   return "?";
 }

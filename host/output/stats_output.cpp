@@ -62,11 +62,11 @@ void write_stats(output_file& out, std::vector<stats_row>& all_rows, const outpu
 void write_groups(output_file& out, std::vector<group_row>& all_rows, time_bucket bucket,
                   const output_options& options) {
   // A key has a row per bucket: rows of one key (and, by count, one count) go by bucket.
-  const bool by_count = options.order == sort_order::count;
+  const bool count_first = by_count(options.order);
   const std::vector<std::uint32_t> order_of = order(
       all_rows, options.order, options.top,
-      [by_count](const group_row& a, const group_row& b) {
-        return a.key == b.key && (!by_count || a.count == b.count);
+      [count_first](const group_row& a, const group_row& b) {
+        return a.key == b.key && (!count_first || a.count == b.count);
       },
       [](const group_row& a, const group_row& b) { return a.bucket < b.bucket; });
   const std::string_view header[] = {options.key_name, bucket_column_name(bucket), "count"};

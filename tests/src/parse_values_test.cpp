@@ -19,9 +19,12 @@ TEST(ParseOptions, AcceptsTheDocumentedNames) {
   EXPECT_EQ(parse_output_format("json"), output_format::json);
   EXPECT_EQ(parse_sort_order("key"), sort_order::key);
   EXPECT_EQ(parse_sort_order("count"), sort_order::count);
+  EXPECT_EQ(parse_sort_order("count-asc"), sort_order::count_asc);
+  EXPECT_EQ(parse_sort_order("natural"), sort_order::natural);
   for (output_format format : {output_format::csv, output_format::tsv, output_format::json})
     EXPECT_EQ(parse_output_format(to_string(format)), format);
-  for (sort_order order : {sort_order::key, sort_order::count}) EXPECT_EQ(parse_sort_order(to_string(order)), order);
+  for (sort_order order : {sort_order::key, sort_order::count, sort_order::count_asc, sort_order::natural})
+    EXPECT_EQ(parse_sort_order(to_string(order)), order);
 }
 
 TEST(ParseOptions, WordsAreMatchedWithoutCase) {

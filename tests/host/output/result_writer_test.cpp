@@ -100,6 +100,54 @@ bool reference_count_less(const count_row& a, const count_row& b) {
   return a.key < b.key;
 }
 
+bool reference_count_asc_less(const count_row& a, const count_row& b) {
+  if (a.count != b.count) return a.count < b.count;
+  return a.key < b.key;
+}
+
+// Natural order as tokens: each non-digit byte is a token of its own, ranked by its value doubled; a
+// run of digits is one token ranked between '/' and ':' (96 = 2 * '0'), then by its significant digits
+// (how many, then which). Vectors of tokens compare lexicographically, a prefix first.
+using natural_token = std::tuple<int, std::size_t, std::string>;
+std::vector<natural_token> natural_tokens(std::string_view key) {
+  std::vector<natural_token> tokens;
+  for (std::size_t i = 0; i < key.size();) {
+    const auto c = static_cast<unsigned char>(key[i]);
+    if (c < '0' || c > '9') {
+      tokens.emplace_back(2 * c, 0, "");
+      ++i;
+      continue;
+    }
+    std::size_t end = i;
+    while (end < key.size() && key[end] >= '0' && key[end] <= '9') ++end;
+    std::string digits(key.substr(i, end - i));
+    digits.erase(0, std::min(digits.find_first_not_of('0'), digits.size() - 1));
+    tokens.emplace_back(2 * '0', digits.size(), digits);
+    i = end;
+  }
+  return tokens;
+}
+
+bool reference_natural_less(const count_row& a, const count_row& b) {
+  const auto x = natural_tokens(a.key);
+  const auto y = natural_tokens(b.key);
+  if (x != y) return x < y;
+  if (a.key != b.key) return a.key < b.key;
+  return a.count > b.count;
+}
+
+bool (*reference_less(sort_order order))(const count_row&, const count_row&) {
+  switch (order) {
+    case sort_order::key: return reference_key_less;
+    case sort_order::count: return reference_count_less;
+    case sort_order::count_asc: return reference_count_asc_less;
+    case sort_order::natural: return reference_natural_less;
+  }
+  return nullptr;
+}
+
+constexpr sort_order all_orders[] = {sort_order::key, sort_order::count, sort_order::count_asc, sort_order::natural};
+
 std::vector<std::pair<std::string, std::uint64_t>> as_pairs(const std::vector<count_row>& rows) {
   std::vector<std::pair<std::string, std::uint64_t>> pairs;
   for (const count_row& row : rows) pairs.emplace_back(std::string(row.key), row.count);
@@ -216,11 +264,10 @@ TEST(OrderRows, MatchesReferenceSortOnRandomKeys) {
     const std::vector<std::string> keys = random_keys(num_rows, rng);
     std::vector<count_row> rows;
     for (const std::string& key : keys) rows.push_back({key, rng() % 4 == 0 ? rng() : rng() % 5});
-    for (sort_order order : {sort_order::key, sort_order::count}) {
+    for (sort_order order : all_orders) {
       for (std::uint64_t top : {std::uint64_t{0}, std::uint64_t{1}, std::uint64_t{10}, std::uint64_t{num_rows / 2}}) {
         std::vector<count_row> expected = rows;
-        std::sort(expected.begin(), expected.end(),
-                  order == sort_order::key ? reference_key_less : reference_count_less);
+        std::sort(expected.begin(), expected.end(), reference_less(order));
         if (top != 0 && top < expected.size()) expected.resize(top);
         EXPECT_EQ(as_pairs(ordered(rows, order, top)), as_pairs(expected))
             << "rows " << num_rows << ", order " << to_string(order) << ", top " << top;
@@ -236,9 +283,10 @@ TEST(OrderRows, MatchesReferenceSortPastTheInPlaceSplit) {
   const std::vector<std::string> keys = random_keys(300'000, rng);
   std::vector<count_row> rows;
   for (const std::string& key : keys) rows.push_back({key, rng() % 3 == 0 ? rng() : rng() % 7});
-  for (sort_order order : {sort_order::key, sort_order::count}) {
+  // (natural is a comparison sort: it has no split)
+  for (sort_order order : {sort_order::key, sort_order::count, sort_order::count_asc}) {
     std::vector<count_row> expected = rows;
-    std::sort(expected.begin(), expected.end(), order == sort_order::key ? reference_key_less : reference_count_less);
+    std::sort(expected.begin(), expected.end(), reference_less(order));
     EXPECT_EQ(as_pairs(ordered(rows, order)), as_pairs(expected)) << to_string(order);
   }
 }
@@ -257,7 +305,7 @@ TEST(OrderedTable, SameRowsAndBytesAsOrderRows) {
       counts[code] = rng() % 5 == 0 ? 0 : (rng() % 9 == 0 ? rng() : 1 + rng() % 6);
       if (counts[code] != 0) rows.push_back({dictionary.key(code), counts[code]});
     }
-    for (sort_order order : {sort_order::key, sort_order::count}) {
+    for (sort_order order : all_orders) {
       for (std::uint64_t top : {std::uint64_t{0}, std::uint64_t{1}, std::uint64_t{num_keys / 3}}) {
         const ordered_table table(dictionary, counts, order, top);
         const std::vector<count_row> expected = ordered(rows, order, top);
@@ -282,6 +330,19 @@ TEST(OrderedTable, SameRowsAndBytesAsOrderRows) {
       }
     }
   }
+}
+
+TEST(OrderRows, NaturalOrderReadsNumbersInKeys) {
+  std::vector<count_row> rows{{"S10", 1}, {"S2", 1}, {"S1", 1}, {"S01", 1}, {"S10a", 1}, {"R100", 1}, {"S", 1},
+                              {"S2-10", 1}, {"S2-9", 1}, {"s1", 1}, {"S0", 1}, {"S00", 1}};
+  EXPECT_EQ(keys_of(ordered(rows, sort_order::natural)),
+            (std::vector<std::string>{"R100", "S", "S0", "S00", "S01", "S1", "S2", "S2-9", "S2-10", "S10", "S10a", "s1"}));
+}
+
+TEST(OrderRows, CountAscendingPutsTheLeastTestedFirst) {
+  std::vector<count_row> rows{{"b", 5}, {"a", 2}, {"c", 2}, {"d", 9}};
+  EXPECT_EQ(keys_of(ordered(rows, sort_order::count_asc)), (std::vector<std::string>{"a", "c", "b", "d"}));
+  EXPECT_EQ(keys_of(ordered(rows, sort_order::count_asc, 1)), (std::vector<std::string>{"a"}));
 }
 
 TEST(OrderRows, DoesNotDependOnInputOrder) {
@@ -462,10 +523,17 @@ bool reference_file_key_less(const count_row& a, const count_row& b) {
   return a.count > b.count;
 }
 
-bool reference_count_file_key_less(const count_row& a, const count_row& b) {
-  if (a.count != b.count) return a.count > b.count;
+
+// Every order with a file column: the count orders by count, file, key; the key orders by file, then
+// as without a file.
+bool reference_with_file_less(sort_order order, const count_row& a, const count_row& b) {
+  if (by_count(order)) {
+    if (a.count != b.count) return order == sort_order::count ? a.count > b.count : a.count < b.count;
+    if (a.file != b.file) return a.file < b.file;
+    return a.key < b.key;
+  }
   if (a.file != b.file) return a.file < b.file;
-  return a.key < b.key;
+  return reference_less(order)(a, b);
 }
 
 using file_row = std::tuple<std::string, std::string, std::uint64_t>;
@@ -576,11 +644,11 @@ TEST(OrderRowsWithFile, MatchesReferenceSortOnRandomRows) {
     for (std::size_t i = 0; i < num_rows; ++i) files.push_back(file_names[rng() % file_names.size()]);
     std::vector<count_row> rows;
     for (std::size_t i = 0; i < num_rows; ++i) rows.push_back({keys[i], rng() % 4 == 0 ? rng() : rng() % 5, files[i]});
-    for (sort_order order : {sort_order::key, sort_order::count}) {
+    for (sort_order order : all_orders) {
       for (std::uint64_t top : {std::uint64_t{0}, std::uint64_t{1}, std::uint64_t{10}, std::uint64_t{num_rows / 2}}) {
         std::vector<count_row> expected = rows;
         std::sort(expected.begin(), expected.end(),
-                  order == sort_order::key ? reference_file_key_less : reference_count_file_key_less);
+                  [order](const count_row& a, const count_row& b) { return reference_with_file_less(order, a, b); });
         if (top != 0 && top < expected.size()) expected.resize(top);
         EXPECT_EQ(as_file_rows(ordered_with_file(rows, order, top)), as_file_rows(expected))
             << "rows " << num_rows << ", order " << to_string(order) << ", top " << top;
