@@ -232,7 +232,7 @@ void run(const count_options& opt) {
   std::uint64_t input_bytes = 0;
   std::optional<error> setup_failed;
   try {
-    out_file = std::make_unique<output_file>(partial ? opt.partial : opt.output);
+    out_file = partial ? open_partial_output(opt.partial) : std::make_unique<output_file>(opt.output);
     expand_options expand;
     expand.recursive = opt.run.recursive;
     expand.skip_unreadable = request.on_bad_file == bad_file_policy::skip;

@@ -38,7 +38,9 @@ void merge_states(const merge_options& opt) {
   partial_state total = read_partial(opt.inputs.front());
   for (std::size_t i = 1; i < opt.inputs.size(); ++i)
     merge_partial(total, opt.inputs.front(), read_partial(opt.inputs[i]), opt.inputs[i]);
-  output_file out(opt.partial.empty() ? opt.output : opt.partial);
+  std::unique_ptr<output_file> out_file =
+      opt.partial.empty() ? std::make_unique<output_file>(opt.output) : open_partial_output(opt.partial);
+  output_file& out = *out_file;
   if (!opt.partial.empty()) {
     write_partial(out, total);
   } else {

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "input/input_source.hpp"
+#include "output/output_compress.hpp"
 #include "util/bytes.hpp"
 #include "util/errors.hpp"
 #include "util/thread_pool.hpp"
@@ -91,7 +92,8 @@ void add_output_flags(CLI::App& cmd, output_flags& f, const std::string& group) 
 }
 
 void add_output_file_flag(CLI::App& cmd, std::string& path, const std::string& group) {
-  cmd.add_option("-o,--output", path, "Output file (default: standard output); replaced only when the run succeeds")
+  cmd.add_option("-o,--output", path, "Output file (default: standard output); replaced only when the run succeeds; a name ending in .gz or "
+                 ".zst is written compressed (counts.csv.gz)")
       ->group(group);
 }
 
@@ -116,7 +118,9 @@ void add_no_progress_flag(CLI::App& cmd, bool& no_progress, const std::string& g
 
 namespace {
 
-output_format format_of_path(const std::string& path) {
+output_format format_of_path(const std::string& compressed_path) {
+  // "counts.json.gz" is gzipped JSON.
+  const std::string_view path = strip_compression_suffix(compressed_path);
   const auto ends_with = [&](std::string_view suffix) { return bytes::ends_with_ignoring_case(path, suffix); };
   if (ends_with(".tsv") || ends_with(".tab")) return output_format::tsv;
   if (ends_with(".json")) return output_format::json;
@@ -125,6 +129,13 @@ output_format format_of_path(const std::string& path) {
 }
 
 }  // namespace
+
+std::unique_ptr<output_file> open_partial_output(const std::string& path) {
+  if (output_compression_of(path) != compression::none)
+    throw error(error_kind::usage, "a --partial state is written uncompressed, so it cannot be named " + path, "", 0,
+                "name it e.g. part1.lcp (states are compact: about 5 bytes per key); merge reads them as they are");
+  return std::make_unique<output_file>(path, output_file::by_name::plain);
+}
 
 output_options make_output_options(const output_flags& f, const std::string& output_path) {
   output_options out;

@@ -65,6 +65,10 @@ void add_no_progress_flag(CLI::App& cmd, bool& no_progress, const std::string& g
 // argument) names by its extension: .tsv/.tab tsv, .json json, .ndjson/.jsonl ndjson; else csv.
 output_options make_output_options(const output_flags& flags, const std::string& output_path = "-");
 
+// The output of --partial: written as it is (merge reads states uncompressed), so a .gz or .zst name
+// is a usage error rather than a file whose name lies about its bytes.
+std::unique_ptr<output_file> open_partial_output(const std::string& path);
+
 struct run_plan {
   count_request request;               // all but the inputs and the progress meter
   std::unique_ptr<time_parser> times;  // request.times points here (stats, groups)

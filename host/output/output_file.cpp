@@ -56,7 +56,7 @@ std::string random_suffix() {
 
 }  // namespace
 
-output_file::output_file(std::string path) : path_(std::move(path)) {
+output_file::output_file(std::string path, by_name mode) : path_(std::move(path)) {
   if (path_.empty())
     throw error(error_kind::usage, "the output path is empty", "", 0,
                 "give -o a file name, or leave -o out to write to standard output");
@@ -64,6 +64,8 @@ output_file::output_file(std::string path) : path_(std::move(path)) {
     file_ = stdout;
     return;
   }
+  if (const compression c = output_compression_of(path_); mode == by_name::compress && c != compression::none)
+    compressor_ = make_compressor(c, path_);
   // Follow symlinks by hand: a link is kept and its final target replaced; a descriptor path is used
   // as the descriptor; anything that is not a regular file is written in place.
   std::string at = path_;
@@ -198,14 +200,24 @@ void output_file::fail_write(int err) {
                                           : "check the output's folder and permissions, or choose another -o path");
 }
 
-void output_file::write(std::string_view bytes) {
+void output_file::write_raw(std::string_view bytes) {
   if (bytes.empty()) return;
   if (file_ == nullptr) open_temporary();
   if (std::fwrite(bytes.data(), 1, bytes.size(), file_) != bytes.size()) fail_write(errno);
 }
 
+void output_file::write(std::string_view bytes) {
+  if (bytes.empty()) return;
+  if (compressor_ == nullptr) return write_raw(bytes);
+  compressor_->compress(bytes, [this](std::string_view compressed) { write_raw(compressed); });
+}
+
 void output_file::commit() {
   if (committed_) return;
+  if (compressor_ != nullptr) {  // the stream's end (an empty table is still a valid, empty .gz)
+    compressor_->finish([this](std::string_view compressed) { write_raw(compressed); });
+    compressor_.reset();
+  }
   if (is_stdout()) {
     if (std::fflush(stdout) != 0) fail_write(errno);
     committed_ = true;

@@ -16,6 +16,9 @@
 // temporary file. Until commit() the old output is untouched; a signal or an exception removes the
 // temporary file (see signal_cleanup.hpp). Write errors (disk full, /dev/full, EIO) are error(io)
 // naming the output; a broken pipe is error(broken_pipe), which main ends quietly.
+//
+// A path ending in .gz or .zst is written compressed (output_compress.hpp), unless the caller asks for
+// the bytes as they are (a --partial state, which merge reads uncompressed).
 #pragma once
 
 #include <sys/types.h>
@@ -25,13 +28,16 @@
 #include <string>
 #include <string_view>
 
+#include "output/output_compress.hpp"
 #include "util/signal_cleanup.hpp"
 
 namespace labcount {
 
 class output_file {
  public:
-  explicit output_file(std::string path);  // throws error(io) naming the path and the fix
+  enum class by_name { compress, plain };
+  // throws error(io) naming the path and the fix
+  explicit output_file(std::string path, by_name mode = by_name::compress);
   ~output_file();
   output_file(const output_file&) = delete;
   output_file& operator=(const output_file&) = delete;
@@ -49,6 +55,7 @@ class output_file {
 
  private:
   void open_temporary();  // at the first write: the temporary file, with the final mode
+  void write_raw(std::string_view bytes);
   [[noreturn]] void fail_write(int err);
 
   std::string path_;    // as given
@@ -64,6 +71,7 @@ class output_file {
   int direct_fd_ = -1;  // in-place outputs other than stdout
   std::FILE* file_ = nullptr;
   std::unique_ptr<char[]> buffer_;  // stdio buffer of this file (never shared between instances)
+  std::unique_ptr<output_compressor> compressor_;  // for a .gz or .zst path
   cleanup_slot cleanup_;
   bool committed_ = false;
 };

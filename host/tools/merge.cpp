@@ -12,6 +12,8 @@
 
 #include "csv/csv_scanner.hpp"
 #include "util/errors.hpp"
+#include "input/byte_reader.hpp"
+#include "input/decompress.hpp"
 #include "util/input_fd.hpp"
 
 namespace labcount {
@@ -28,12 +30,37 @@ std::string join_columns(const std::vector<std::string>& columns) {
   return printable(out, 80);
 }
 
+// The bytes of an input as count wrote them: decompressed when its first bytes say gzip, zstd, bzip2
+// or xz (`count -o counts.csv.gz`), as for count's own inputs.
+std::unique_ptr<byte_reader> open_output_of_count(const input_fd& input, const std::string& name) {
+  std::string magic(compression_magic_bytes, '\0');
+  std::size_t got = 0;
+  while (got < magic.size()) {
+    const ssize_t n = ::read(input.get(), magic.data() + got, magic.size() - got);
+    if (n == 0) break;
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw error(error_kind::io, std::string("cannot read: ") + std::strerror(errno), name, 0,
+                  "check that it is a readable file");
+    }
+    got += static_cast<std::size_t>(n);
+  }
+  magic.resize(got);
+  const compression c = compression_of(reinterpret_cast<const unsigned char*>(magic.data()), magic.size());
+  std::unique_ptr<byte_reader> raw = make_fd_reader(input.get(), name, std::move(magic), nullptr);
+  return c == compression::none ? std::move(raw) : make_decompressor(c, std::move(raw), name);
+}
+
 // Hands out the records of one input, LF-terminated by the parity rule (find_record_end), reading it
 // in blocks so that memory stays at one block plus the longest record.
 class record_reader {
  public:
   record_reader(const std::string& path, const std::string& name, std::size_t max_record_bytes)
-      : name_(name), max_record_bytes_(max_record_bytes), input_(path), buffer_(initial_buffer_bytes) {}
+      : name_(name),
+        max_record_bytes_(max_record_bytes),
+        input_(path),
+        reader_(open_output_of_count(input_, name)),
+        buffer_(initial_buffer_bytes) {}
   record_reader(const record_reader&) = delete;
   record_reader& operator=(const record_reader&) = delete;
 
@@ -91,25 +118,15 @@ class record_reader {
           "a record longer than " + format_bytes(max_record_bytes_) + " (no line break, or a quote that never closes?)",
           name_, next_line_, "check the file's line breaks and quoting, or raise --memory if such records are real");
     if (filled_ == buffer_.size()) buffer_.resize(std::min(2 * buffer_.size(), max_record_bytes_ + 1));
-    for (;;) {
-      const ssize_t got = ::read(input_.get(), buffer_.data() + filled_, buffer_.size() - filled_);
-      if (got > 0) {
-        filled_ += static_cast<std::size_t>(got);
-        return;
-      }
-      if (got == 0) {
-        eof_ = true;
-        return;
-      }
-      if (errno != EINTR)
-        throw error(error_kind::io, std::string("cannot read: ") + std::strerror(errno), name_, 0,
-                    "check that it is a readable file");
-    }
+    const std::size_t got = reader_->read(buffer_.data() + filled_, buffer_.size() - filled_);
+    filled_ += got;
+    eof_ = got == 0;
   }
 
   std::string name_;
   std::size_t max_record_bytes_;
   input_fd input_;
+  std::unique_ptr<byte_reader> reader_;
   std::vector<char> buffer_;
   std::size_t begin_ = 0;    // the next record starts here
   std::size_t scanned_ = 0;  // bytes before this hold no end of the record at begin_

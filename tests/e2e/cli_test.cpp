@@ -1125,6 +1125,43 @@ TEST(CliNoClobber, OutputNamingAnInputIsRefusedAndTheInputKept) {
   }
 }
 
+// `-o counts.csv.gz` / `.zst`: the table compressed, which gzip itself reads back (where installed)
+// and merge reads as it reads the plain table; the format comes from the name inside the suffix; a
+// --partial state is never compressed, so such a name is refused before any work.
+TEST(CliCompressedOutput, GzipAndZstdOutputsReadBackAsThePlainTable) {
+  temp_dir tmp;
+  const std::string plain = read_file(expected_dir / "seed.csv");
+  for (const std::string name : {"counts.csv.gz", "counts.csv.zst"}) {
+    SCOPED_TRACE(name);
+    const fs::path out = tmp.path() / name;
+    const run_result r = run_labcount({"count", "seed_crlf.csv", "-o", out.string()});
+    ASSERT_EQ(r.exit_code, 0) << describe_run(r);
+    EXPECT_NE(read_file(out), plain);
+    const run_result back = run_labcount({"merge", out.string()});
+    ASSERT_EQ(back.exit_code, 0) << describe_run(back);
+    EXPECT_EQ(back.out, plain);
+  }
+  if (std::system("gzip --version > /dev/null 2>&1") == 0) {
+    const std::string command = "gzip -dc '" + (tmp.path() / "counts.csv.gz").string() + "' > '" +
+                                (tmp.path() / "gunzipped.csv").string() + "'";
+    ASSERT_EQ(std::system(command.c_str()), 0);
+    EXPECT_EQ(read_file(tmp.path() / "gunzipped.csv"), plain);
+  }
+  const fs::path json = tmp.path() / "counts.json.gz";
+  ASSERT_EQ(run_labcount({"count", "seed_crlf.csv", "-o", json.string()}).exit_code, 0);
+  const run_result as_json = run_labcount({"count", "seed_crlf.csv", "--format", "json"});
+  const fs::path unzipped = tmp.path() / "counts.json";
+  if (std::system("gzip --version > /dev/null 2>&1") == 0) {
+    const std::string command = "gzip -dc '" + json.string() + "' > '" + unzipped.string() + "'";
+    ASSERT_EQ(std::system(command.c_str()), 0);
+    EXPECT_EQ(read_file(unzipped), as_json.out);
+  }
+  const run_result state = run_labcount({"count", "seed_crlf.csv", "--partial", (tmp.path() / "p.lcp.gz").string()});
+  EXPECT_EQ(state.exit_code, 2) << describe_run(state);
+  EXPECT_NE(state.err.find("uncompressed"), std::string::npos) << state.err;
+  EXPECT_FALSE(fs::exists(tmp.path() / "p.lcp.gz"));
+}
+
 // ---- The other commands ---------------------------------------------------------------------------
 
 // The lines of `labcount info` that start with "  NAME ".

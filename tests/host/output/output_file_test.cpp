@@ -16,7 +16,9 @@
 #include <stdexcept>
 #include <string>
 
+#include "input/decompress.hpp"
 #include "util/errors.hpp"
+#include "util/input_fd.hpp"
 #include "util/signal_cleanup.hpp"
 
 namespace labcount {
@@ -251,6 +253,51 @@ TEST(OutputFile, DashIsStandardOutput) {
   output_file out("-");
   EXPECT_TRUE(out.is_stdout());
   out.commit();  // flushes stdout; nothing to rename
+}
+
+// What a reader of a compressed input (the decompressor count and merge use) gets back from a file.
+std::string decompressed(const fs::path& path, compression expected) {
+  const std::string bytes = read_file(path);
+  EXPECT_EQ(compression_of(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size()), expected) << path;
+  const input_fd fd(path.string());
+  auto reader = make_decompressor(expected, make_fd_reader(fd.get(), path.string(), "", nullptr), path.string());
+  std::string out;
+  char block[4096];
+  while (const std::size_t got = reader->read(block, sizeof block)) out.append(block, got);
+  return out;
+}
+
+// A .gz or .zst name is written compressed: written in pieces of every size, across the compressors'
+// buffers, it reads back byte exact; an empty output is still a valid (empty) stream.
+TEST(OutputFile, GzipAndZstdNamesAreWrittenCompressed) {
+  temp_dir dir;
+  std::string expected;
+  for (int i = 0; i < 200'000; ++i) expected += "S" + std::to_string(i * 7919 % 100'003) + "," + std::to_string(i % 97) + "\n";
+  for (const auto& [name, kind] : {std::pair{"t.csv.gz", compression::gzip}, std::pair{"T.CSV.ZST", compression::zstd}}) {
+    if (!compression_supported(kind)) GTEST_SKIP() << "built without " << compression_name(kind);
+    {
+      output_file out((dir.path() / name).string());
+      for (std::size_t at = 0, piece = 1; at < expected.size(); at += piece, piece = piece * 3 % 70'001 + 1)
+        out.write(std::string_view(expected).substr(at, piece));
+      out.commit();
+    }
+    EXPECT_EQ(decompressed(dir.path() / name, kind), expected) << name;
+    const fs::path empty = dir.path() / (std::string("empty-") + name);
+    {
+      output_file out(empty.string());
+      out.commit();
+    }
+    EXPECT_EQ(decompressed(empty, kind), "") << name;
+  }
+}
+
+TEST(OutputFile, PlainKeepsTheBytesWhateverTheName) {
+  temp_dir dir;
+  const fs::path path = dir.path() / "state.lcp.gz";
+  output_file out(path.string(), output_file::by_name::plain);
+  out.write("LCPS raw");
+  out.commit();
+  EXPECT_EQ(read_file(path), "LCPS raw");
 }
 
 }  // namespace
