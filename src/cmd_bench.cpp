@@ -55,6 +55,7 @@ struct bench_options {
   run_flags run;  // the flags bench shares with count: it measures the run count makes
   bool json = false;
   bool no_progress = false;
+  message_flags messages;
 };
 
 double seconds(clock_type::duration d) { return std::chrono::duration<double>(d).count(); }
@@ -498,7 +499,7 @@ void run_bench(const bench_options& opt) {
   if (names.empty())
     throw error(error_kind::backend_unavailable, "no backend can run here", "", 0, "run `labcount info` for details");
 
-  const bool show_progress = !opt.no_progress && progress_meter::stderr_is_terminal();
+  const bool show_progress = !opt.no_progress && !opt.messages.quiet && progress_meter::stderr_is_terminal();
   scratch_dir scratch;
   const bench_input input = prepare_input(opt, scratch, show_progress);
   request.inputs = input.paths;
@@ -532,6 +533,11 @@ void run_bench(const bench_options& opt) {
         std::fflush(stderr);
       }
       run_sample sample = run_once(request, selected, b_opts, pool, out_opts, sink_path);
+      if (opt.messages.verbose) {
+        if (show_progress) std::fprintf(stderr, "\r\033[K");
+        std::fprintf(stderr, "labcount bench: %s %s %u: %.3f s\n", name.c_str(), i < opt.warmup ? "warm-up" : "run",
+                     i < opt.warmup ? i + 1 : i - opt.warmup + 1, sample.wall);
+      }
       if (i == 0) {
         r.first_setup = sample.phases.setup;
         r.digest = sample.digest;
@@ -607,8 +613,11 @@ CLI::App* setup_bench(CLI::App& parent) {
   cmd->add_flag("--json", opt->json,
                 "Print one JSON object (machine, options, per-backend results) instead of a table");
   add_no_progress_flag(*cmd, opt->no_progress, "Messages");
+  add_message_flags(*cmd, opt->messages, "Messages", "No progress on stderr (the results still go to stdout)",
+                    "Print each run's wall time on stderr as it ends");
   add_run_flags(*cmd, opt->run);
   cmd->callback([opt] {
+    check_message_flags(opt->messages);
     expect_single_process("bench");
     run_bench(*opt);
   });

@@ -41,8 +41,7 @@ struct count_options {
   std::string partial;  // --partial FILE: the mergeable state instead of the table
   bool no_progress = false;
   bool timing = false;
-  bool quiet = false;
-  bool verbose = false;
+  message_flags messages;
   bool device_given = false;  // --device on the command line (an MPI rank otherwise takes its node's GPU)
 };
 
@@ -110,7 +109,7 @@ void write_and_report(const count_options& opt, const count_request& request, co
   result.skipped_files.insert(result.skipped_files.begin(), skipped_before.begin(), skipped_before.end());
   const std::uint64_t rows = state ? state->rows : result.rows;
   if (rows == 0 && (result.bad_rows != 0 || !result.skipped_files.empty())) {
-    report_bad_rows(result, request.on_bad_row, opt.quiet);
+    report_bad_rows(result, request.on_bad_row, opt.messages.quiet);
     report_skipped(result, num_inputs);
     count_result counted;
     counted.bad_rows = result.bad_rows;
@@ -137,15 +136,15 @@ void write_and_report(const count_options& opt, const count_request& request, co
   if (opt.timing)
     std::fputs(format_phases(result, seconds(std::chrono::steady_clock::now() - output_started)).c_str(), stderr);
 
-  if (!opt.quiet)
+  if (!opt.messages.quiet)
     for (const auto& w : result.warnings) std::fprintf(stderr, "labcount: warning: %s\n", printable(w).c_str());
-  if (!opt.quiet)
+  if (!opt.messages.quiet)
     for (const auto& w : header_row_warnings(result.per_input))
       std::fprintf(stderr, "labcount: warning: %s\n", printable(w).c_str());
   result.rows = rows;
-  report_bad_rows(result, request.on_bad_row, opt.quiet);
+  report_bad_rows(result, request.on_bad_row, opt.messages.quiet);
   report_skipped(result, num_inputs);
-  if (opt.verbose) {
+  if (opt.messages.verbose) {
     constexpr std::size_t shown_notes = 20;  // one per input: a directory of thousands would flood the terminal
     for (std::size_t i = 0; i < result.notes.size() && i < shown_notes; ++i)
       std::fprintf(stderr, "labcount: %s\n", printable(result.notes[i]).c_str());
@@ -167,8 +166,7 @@ void write_and_report(const count_options& opt, const count_request& request, co
 }
 
 void run(const count_options& opt) {
-  if (opt.quiet && opt.verbose)
-    throw error(error_kind::usage, "--quiet and --verbose contradict each other", "", 0, "use one of them");
+  check_message_flags(opt.messages);
   communicator* job = mpi_job();
   run_flags flags = opt.run;
   // An MPI rank shares its node: the node's cores divided among the ranks on it.
@@ -208,7 +206,7 @@ void run(const count_options& opt) {
                   "give CSV files or folders, e.g. labcount count samplesTests.csv, or pipe one in: "
                   "cat samplesTests.csv | labcount count");
     inputs = {"-"};
-    if (opt.verbose) std::fprintf(stderr, "labcount: no input named: reading standard input\n");
+    if (opt.messages.verbose) std::fprintf(stderr, "labcount: no input named: reading standard input\n");
   }
   std::size_t stdin_uses = 0;
   for (const auto& in : inputs) stdin_uses += in == "-";
@@ -220,7 +218,7 @@ void run(const count_options& opt) {
 
   const unsigned threads = plan.threads;
   const bool speaks = reports_for_job();
-  const bool quiet = opt.quiet || !speaks;
+  const bool quiet = opt.messages.quiet || !speaks;
 
   // The output first: a bad -o path fails before any work, and its identity keeps it out of the inputs.
   // It creates nothing until the result is written.
@@ -255,12 +253,12 @@ void run(const count_options& opt) {
                   "name inputs that every rank sees alike (a shared file system)");
   }
   output_file& out = *out_file;
-  if (opt.verbose && speaks)
+  if (opt.messages.verbose && speaks)
     for (const auto& note : expanded.notes) std::fprintf(stderr, "labcount: %s\n", printable(note).c_str());
   if (!quiet)
     for (const auto& w : expanded.warnings) std::fprintf(stderr, "labcount: warning: %s\n", printable(w).c_str());
   const std::size_t num_inputs = request.inputs.size() + expanded.skipped.size();
-  if (opt.verbose)
+  if (opt.messages.verbose)
     std::fprintf(stderr, "labcount: %sbackend %s (%s), %u threads, %zu input%s\n",
                  job != nullptr ? ("rank " + std::to_string(job->rank()) + ": ").c_str() : "",
                  std::string(selected.name()).c_str(), selected.reason.c_str(), threads, request.inputs.size(),
@@ -270,7 +268,7 @@ void run(const count_options& opt) {
   const auto started = std::chrono::steady_clock::now();
   const auto warn = [&, rank = job != nullptr ? "rank " + std::to_string(job->rank()) + ": " : std::string()](
                         const std::string& warning) {
-    if (!opt.quiet) std::fprintf(stderr, "labcount: warning: %s%s\n", rank.c_str(), warning.c_str());
+    if (!opt.messages.quiet) std::fprintf(stderr, "labcount: warning: %s%s\n", rank.c_str(), warning.c_str());
   };
   if (job != nullptr) {
     // Every rank counts its share; rank 0 writes the job's result (distributed/distributed_count.hpp).
@@ -307,7 +305,7 @@ void run(const count_options& opt) {
 
   count_result result;
   if (!request.inputs.empty()) {
-    const bool show_progress = !opt.quiet && !opt.no_progress && progress_meter::stderr_is_terminal();
+    const bool show_progress = !opt.messages.quiet && !opt.no_progress && progress_meter::stderr_is_terminal();
     progress_meter progress(show_progress, input_bytes, request.inputs.size());
     request.progress = progress.counters();
     result = run_selected(selected, request, plan.backend, pool, warn, [&] { progress.restart(); });
@@ -355,10 +353,8 @@ CLI::App* setup_count(CLI::App& parent) {
       ->group("Execution");
   const std::string messages = "Messages";
   add_no_progress_flag(*cmd, opt->no_progress, messages);
-  cmd->add_flag("-q,--quiet", opt->quiet, "No warnings or summaries on stderr (errors are still printed)")
-      ->group(messages);
-  cmd->add_flag("-v,--verbose", opt->verbose, "Say which backend ran and why, and how long each phase took")
-      ->group(messages);
+  add_message_flags(*cmd, opt->messages, messages, "No warnings or summaries on stderr (errors are still printed)",
+                    "Say which backend ran and why, and how long each phase took");
   cmd->add_flag("--timing", opt->timing,
                 "Print how long each phase took (read+parse+encode, transfer, sort, reduce, output) to stderr")
       ->group(messages);

@@ -3,8 +3,11 @@
 #include "parse_values.hpp"
 
 #include "cli_options.hpp"
+#include "count_args.hpp"
 
+#include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <limits>
 #include <memory>
 #include <string>
@@ -25,6 +28,7 @@ struct generate_args {
   std::uint64_t seed = generate_options{}.seed;
   bool lf = false;
   std::string output = "-";
+  message_flags messages;
 };
 
 void run_generate(const generate_args& args) {
@@ -37,9 +41,15 @@ void run_generate(const generate_args& args) {
   options.seed = args.seed;
   options.crlf = !args.lf;
   validate(options);
+  const auto start = std::chrono::steady_clock::now();
   output_file out(args.output);
   generate_csv(options, out);
   out.commit();
+  if (args.messages.verbose)
+    std::fprintf(stderr, "labcount: generated %llu rows of %u samples (skew %g, seed %llu) in %.3f s\n",
+                 static_cast<unsigned long long>(options.rows), options.samples, options.skew,
+                 static_cast<unsigned long long>(options.seed),
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
 }
 
 }  // namespace
@@ -77,7 +87,10 @@ CLI::App* setup_generate(CLI::App& parent) {
   cmd->add_option("-o,--output", args->output, "Output file, written atomically; - for stdout")
       ->type_name("FILE")
       ->capture_default_str();
+  add_message_flags(*cmd, args->messages, "Messages", "Nothing on stderr but errors (generate prints nothing else)",
+                    "Say what was generated and how long it took");
   cmd->callback([args] {
+    check_message_flags(args->messages);
     expect_single_process("generate");
     run_generate(*args);
   });

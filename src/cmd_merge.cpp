@@ -3,6 +3,8 @@
 #include "parse_values.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,11 +27,22 @@ struct merge_options {
   std::string output = "-";
   std::string partial;
   std::string memory = default_memory;
+  message_flags messages;
 };
+
+// -v: what was merged, on stderr.
+void say_merged(const merge_options& opt, std::size_t n, const char* what,
+                std::chrono::steady_clock::time_point start) {
+  if (!opt.messages.verbose) return;
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::fprintf(stderr, "labcount: merged %zu input%s: %zu %s in %.3f s\n", opt.inputs.size(),
+               opt.inputs.size() == 1 ? "" : "s", n, what, seconds);
+}
 
 // Partial states (count --partial): summed, or set-united for --stats, into the table one count over every
 // part's inputs would write, or into one state again (--partial), so merges can run as a tree.
 void merge_states(const merge_options& opt) {
+  const auto start = std::chrono::steady_clock::now();
   for (const auto& in : opt.inputs)
     if (!is_partial_file(in))
       throw error(error_kind::usage,
@@ -41,6 +54,7 @@ void merge_states(const merge_options& opt) {
   std::unique_ptr<output_file> out_file =
       opt.partial.empty() ? std::make_unique<output_file>(opt.output) : open_partial_output(opt.partial);
   output_file& out = *out_file;
+  const std::size_t keys = total.keys.size();
   if (!opt.partial.empty()) {
     write_partial(out, total);
   } else {
@@ -49,6 +63,7 @@ void merge_states(const merge_options& opt) {
     write_count_result(out, result, request, make_output_options(opt.output_format, opt.output));
   }
   out.commit();
+  say_merged(opt, keys, "distinct keys", start);
 }
 
 void run(const merge_options& opt) {
@@ -61,6 +76,7 @@ void run(const merge_options& opt) {
 
   // Open the output before the work so a bad -o path fails fast; it is only replaced on success, so
   // -o may name one of the inputs.
+  const auto start = std::chrono::steady_clock::now();
   output_file out(opt.output);
   const merge_result result = merge_counts(opt.inputs, static_cast<std::size_t>(parse_memory(opt.memory) / 2));
   std::vector<count_row> rows = result.rows();
@@ -69,6 +85,7 @@ void run(const merge_options& opt) {
   order_rows(rows, out_opts);
   write_rows(out, rows, out_opts);
   out.commit();
+  say_merged(opt, rows.size(), "table rows", start);
 }
 
 }  // namespace
@@ -104,7 +121,10 @@ CLI::App* setup_merge(CLI::App& parent) {
                   "tree)")
       ->group("Output");
   add_memory_flag(*cmd, opt->memory, "Execution");
+  add_message_flags(*cmd, opt->messages, "Messages", "Nothing on stderr but errors (merge prints no warnings today)",
+                    "Say what was merged and how long it took");
   cmd->callback([opt] {
+    check_message_flags(opt->messages);
     expect_single_process("merge");
     run(*opt);
   });

@@ -116,6 +116,17 @@ void add_no_progress_flag(CLI::App& cmd, bool& no_progress, const std::string& g
   cmd.add_flag("--no-progress", no_progress, "No progress line on stderr (it only shows on a terminal)")->group(group);
 }
 
+void add_message_flags(CLI::App& cmd, message_flags& f, const std::string& group, const std::string& quiet_help,
+                       const std::string& verbose_help) {
+  cmd.add_flag("-q,--quiet", f.quiet, quiet_help)->group(group);
+  cmd.add_flag("-v,--verbose", f.verbose, verbose_help)->group(group);
+}
+
+void check_message_flags(const message_flags& f) {
+  if (f.quiet && f.verbose)
+    throw error(error_kind::usage, "--quiet and --verbose contradict each other", "", 0, "use one of them");
+}
+
 namespace {
 
 output_format format_of_path(const std::string& compressed_path) {

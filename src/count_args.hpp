@@ -61,6 +61,16 @@ void add_memory_flag(CLI::App& cmd, std::string& memory, const std::string& grou
 void add_device_flag(CLI::App& cmd, int& device, const std::string& group);             // --device
 void add_no_progress_flag(CLI::App& cmd, bool& no_progress, const std::string& group);  // --no-progress
 
+// -q/--quiet and -v/--verbose, which every command takes; the help says what each does for that command.
+// Both at once is a usage error (check_message_flags, called first thing in the command's run).
+struct message_flags {
+  bool quiet = false;
+  bool verbose = false;
+};
+void add_message_flags(CLI::App& cmd, message_flags& flags, const std::string& group, const std::string& quiet_help,
+                       const std::string& verbose_help);
+void check_message_flags(const message_flags& flags);
+
 // Throws error(usage) for a bad --sort or --format word. Without --format, the format `output_path` (the -o
 // argument) names by its extension: .tsv/.tab tsv, .json json, .ndjson/.jsonl ndjson; else csv.
 output_options make_output_options(const output_flags& flags, const std::string& output_path = "-");

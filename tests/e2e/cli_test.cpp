@@ -1164,6 +1164,60 @@ TEST(CliCompressedOutput, GzipAndZstdOutputsReadBackAsThePlainTable) {
 
 // ---- The other commands ---------------------------------------------------------------------------
 
+// -q and -v are accepted by every command; -v says something, -q with -v is a usage error everywhere.
+TEST(CliMessages, EveryCommandTakesQuietAndVerbose) {
+  temp_dir tmp;
+  const std::string table = (tmp.path() / "t.csv").string();
+  ASSERT_EQ(run_labcount({"count", "seed_crlf.csv", "-o", table}).exit_code, 0);
+  const std::vector<std::vector<std::string>> commands{
+      {"count", "seed_crlf.csv"},
+      {"merge", table},
+      {"generate", "--rows", "10"},
+      {"info"},
+      {"bench", "--generate", "1000", "--repeat", "1", "--warmup", "0", "--backends", "cpu"},
+  };
+  for (const auto& command : commands) {
+    SCOPED_TRACE(command[0]);
+    for (const std::string flag : {"-q", "--quiet", "-v", "--verbose"}) {
+      std::vector<std::string> args = command;
+      args.push_back(flag);
+      const run_result r = run_labcount(args);
+      EXPECT_EQ(r.exit_code, 0) << flag << describe_run(r);
+      if (flag == "-q") {
+        EXPECT_EQ(r.err, "") << flag;
+      }
+      if (flag == "-v" && command[0] != "info") {
+        EXPECT_NE(r.err, "") << flag;
+      }
+    }
+    std::vector<std::string> both = command;
+    both.insert(both.end(), {"-q", "-v"});
+    const run_result r = run_labcount(both);
+    EXPECT_EQ(r.exit_code, 2) << describe_run(r);
+    EXPECT_NE(r.err.find("contradict"), std::string::npos) << r.err;
+  }
+}
+
+// `info --json` is one JSON object with the facts `info` prints.
+TEST(CliInfo, JsonIsOneObjectWithTheBackends) {
+  const run_result r = run_labcount({"info", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << describe_run(r);
+  ASSERT_FALSE(r.out.empty());
+  EXPECT_EQ(r.out.front(), '{');
+  EXPECT_EQ(r.out.substr(r.out.size() - 2), "}\n");
+  for (const std::string field : {"\"version\":", "\"cuda\":", "\"hardware_threads\":", "\"mpi\":{",
+                                  "\"compressed_inputs\":{", "\"backends\":[", "\"name\":\"cpu\",\"available\":true"})
+    EXPECT_NE(r.out.find(field), std::string::npos) << field << " in " << r.out;
+  if (std::system("python3 -c pass > /dev/null 2>&1") == 0) {
+    temp_dir tmp;
+    write_file(tmp.path() / "info.json", r.out);
+    const std::string check = "python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if "
+                              "d[\"backends\"][0][\"name\"]==\"cpu\" else 1)' '" +
+                              (tmp.path() / "info.json").string() + "'";
+    EXPECT_EQ(std::system(check.c_str()), 0) << r.out;
+  }
+}
+
 // The lines of `labcount info` that start with "  NAME ".
 std::string backend_line(const std::string& info, const std::string& name) {
   std::istringstream lines(info);
