@@ -94,7 +94,7 @@ input_source::input_source(std::string path, std::size_t chunk_bytes, std::atomi
   if (std::string archive, member; split_zip_member_input(path_, archive, member)) {
     // A member of a ZIP archive (input_fd opened the archive: the path ends at the NUL): streamed.
     pending_ = std::make_shared<std::vector<char>>();
-    reader_ = make_text_reader(open_zip_member(fd_, member, name(), progress_), name());
+    reader_ = make_text_reader(open_zip_member(fd_, member, name(), progress_), name(), &lone_cr_);
     return;
   }
   const bool regular = S_ISREG(st.st_mode) && path_ != "-";
@@ -131,6 +131,13 @@ input_source::input_source(std::string path, std::size_t chunk_bytes, std::atomi
           map_size_ = size_;
           end_ = size_;
           ::madvise(map, map_size_, MADV_SEQUENTIAL);
+          if (ends_records_in_lone_cr(map_, map_size_)) {  // old Mac line breaks: read through the text reader
+            ::munmap(map, map_size_);
+            unregister_mapping(map_slot_);
+            map_ = nullptr;
+            map_size_ = 0;
+            end_ = 0;
+          }
         }
       }
     }
@@ -139,7 +146,8 @@ input_source::input_source(std::string path, std::size_t chunk_bytes, std::atomi
     pending_ = std::make_shared<std::vector<char>>();
     reader_ = make_fd_reader(fd_, name(), std::move(sniffed), progress_);
     reader_ = make_decompressor(compression_, std::move(reader_), name());
-    reader_ = make_text_reader(std::move(reader_), name());  // UTF-16 with a BOM -> UTF-8, after decompression
+    // UTF-16 with a BOM -> UTF-8, after decompression; lone CR line ends -> LF
+    reader_ = make_text_reader(std::move(reader_), name(), &lone_cr_);
     if (regular && size_ == 0) eof_ = true;                  // empty file
   }
 }

@@ -53,6 +53,8 @@ class input_source {
   std::string name() const;                                    // for messages: "<stdin>" for "-"
   std::uint64_t size_bytes() const noexcept { return size_; }  // 0 when unknown (pipes)
   bool compressed() const noexcept { return compression_ != compression::none; }
+  // Its records end in lone CRs (old Mac line breaks), read as LFs (utf16.hpp: ends_records_in_lone_cr).
+  bool lone_cr_line_ends() const noexcept { return lone_cr_; }
   compression compression_format() const noexcept { return compression_; }
 
   // Throws error(io) naming the file when it shrank while it was mapped (see input_source.cpp); call
@@ -113,6 +115,7 @@ class input_source {
   std::size_t max_record_bytes_;
   compression compression_ = compression::none;
   utf16_order utf16_ = utf16_order::none;  // a regular file that starts with a UTF-16 BOM is streamed, not mapped
+  bool lone_cr_ = false;                   // so is one whose records end in lone CRs
   std::unique_ptr<byte_reader> reader_;    // streamed inputs
   input_fd input_{path_};                  // after path_: it opens it
   int fd_ = input_.get();

@@ -15,8 +15,8 @@ namespace {
 // The bytes already read to look at them, then the rest of the stream.
 class prefixed_reader final : public byte_reader {
  public:
-  prefixed_reader(std::string prefix, std::unique_ptr<byte_reader> rest)
-      : prefix_(std::move(prefix)), rest_(std::move(rest)) {}
+  prefixed_reader(std::string prefix, std::unique_ptr<byte_reader> rest, std::exception_ptr error_after_prefix = {})
+      : prefix_(std::move(prefix)), rest_(std::move(rest)), after_prefix_(std::move(error_after_prefix)) {}
   // The prefix and, in the same call, what the stream gives next: a caller sees the reads it would have seen
   // without the look ahead (an error after the prefix is raised at the next call, as the decoders do).
   std::size_t read(char* out, std::size_t n) override {
@@ -27,6 +27,10 @@ class prefixed_reader final : public byte_reader {
       std::memcpy(out, prefix_.data() + pos_, take);
       pos_ += take;
       if (take == n) return take;
+    }
+    if (after_prefix_) {  // the read that filled the prefix failed: after the prefix, as it would have
+      if (take != 0) return take;
+      std::rethrow_exception(std::exchange(after_prefix_, nullptr));
     }
     try {
       return take + rest_->read(out + take, n - take);
@@ -41,7 +45,28 @@ class prefixed_reader final : public byte_reader {
   std::string prefix_;
   std::size_t pos_ = 0;
   std::unique_ptr<byte_reader> rest_;
+  std::exception_ptr after_prefix_;
   std::exception_ptr pending_error_;
+};
+
+// Each CR outside quotes as an LF; the quote parity carries across reads.
+class lone_cr_reader final : public byte_reader {
+ public:
+  explicit lone_cr_reader(std::unique_ptr<byte_reader> in) : in_(std::move(in)) {}
+  std::size_t read(char* out, std::size_t n) override {
+    const std::size_t got = in_->read(out, n);
+    for (std::size_t i = 0; i < got; ++i) {
+      if (out[i] == '"')
+        in_quotes_ = !in_quotes_;
+      else if (out[i] == '\r' && !in_quotes_)
+        out[i] = '\n';
+    }
+    return got;
+  }
+
+ private:
+  std::unique_ptr<byte_reader> in_;
+  bool in_quotes_ = false;
 };
 
 class utf16_reader final : public byte_reader {
@@ -177,7 +202,7 @@ utf16_order utf16_order_of(const unsigned char* b, std::size_t size) noexcept {
   return utf16_order::none;
 }
 
-std::unique_ptr<byte_reader> make_text_reader(std::unique_ptr<byte_reader> in, std::string name) {
+std::unique_ptr<byte_reader> make_text_reader(std::unique_ptr<byte_reader> in, std::string name, bool* lone_cr) {
   std::string head;
   head.resize(4);
   std::size_t have = 0;
@@ -188,9 +213,40 @@ std::unique_ptr<byte_reader> make_text_reader(std::unique_ptr<byte_reader> in, s
   }
   head.resize(have);
   const utf16_order order = utf16_order_of(reinterpret_cast<const unsigned char*>(head.data()), head.size());
-  auto replayed = std::make_unique<prefixed_reader>(std::move(head), std::move(in));
-  if (order == utf16_order::none) return replayed;
-  return std::make_unique<utf16_reader>(std::move(replayed), order == utf16_order::big_endian, std::move(name));
+  std::unique_ptr<byte_reader> text = std::make_unique<prefixed_reader>(std::move(head), std::move(in));
+  if (order != utf16_order::none)
+    text = std::make_unique<utf16_reader>(std::move(text), order == utf16_order::big_endian, std::move(name));
+
+  // The first window of text decides the line ends; an error within it comes after the bytes before it.
+  std::string window(line_end_window, '\0');
+  std::size_t filled = 0;
+  std::exception_ptr failed;
+  try {
+    while (filled < window.size()) {
+      const std::size_t got = text->read(window.data() + filled, window.size() - filled);
+      if (got == 0) break;
+      filled += got;
+    }
+  } catch (const error&) {
+    failed = std::current_exception();
+  }
+  window.resize(filled);
+  const bool cr = ends_records_in_lone_cr(window.data(), window.size());
+  if (lone_cr != nullptr) *lone_cr = cr;
+  text = std::make_unique<prefixed_reader>(std::move(window), std::move(text), std::move(failed));
+  if (cr) text = std::make_unique<lone_cr_reader>(std::move(text));
+  return text;
+}
+
+bool ends_records_in_lone_cr(const char* text, std::size_t size) noexcept {
+  const std::size_t n = std::min(size, line_end_window);
+  if (std::memchr(text, '\n', n) != nullptr) return false;
+  bool in_quotes = false;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (text[i] == '"') in_quotes = !in_quotes;
+    if (text[i] == '\r' && !in_quotes) return true;
+  }
+  return false;
 }
 
 }  // namespace labcount

@@ -173,6 +173,8 @@ bool plan_input(const count_request& request, input_source& source, count_result
   plan.times = request.times;
   plan.bucket = request.bucket;
   plan.options.delimiter = delimiter;
+  if (source.lone_cr_line_ends())
+    add_note(result, source.name() + ": records end in a lone CR (old Mac line breaks): read as line ends");
   if (request.delimiter == '\0')
     result.notes.push_back(source.name() + ": delimiter " + delimiter_name(delimiter) + " (detected from the " +
                            (request.has_header ? "header" : "first row") + ")");

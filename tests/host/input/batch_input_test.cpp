@@ -7,6 +7,7 @@
 
 #include "input/decompress.hpp"
 #include "input/input_list.hpp"
+#include "input/utf16.hpp"
 #include "input/zip_archive.hpp"
 #include "pipeline/count_pipeline.hpp"
 #include "support/temp_file.hpp"
@@ -230,6 +231,43 @@ TEST(Utf16Input, SameCountsAsUtf8AtAnyChunkSize) {
     const auto cut = dir.write("cut.csv", utf16.substr(0, utf16.size() - 1));
     EXPECT_THROW(run({cut}), error);
   }
+}
+
+// Old Mac line breaks: records ending in lone CRs count as the same text with CRLF, mapped file or
+// streamed (gzip), at any chunk size, past the 64 KiB window that decides it; a CR inside quotes stays
+// part of the key. A file with any LF in that window keeps today's reading (a lone CR is data).
+TEST(LoneCrInput, SameCountsAsCrlfAtAnyChunkSize) {
+  std::string cr = "TestTime,SampleID\r";
+  std::string crlf = "TestTime,SampleID\r\n";
+  const std::string keys[] = {"S1", "\"S\r2\"", "S3", "\"a,b\""};
+  for (int i = 0; i < 20'000; ++i) {
+    cr += "8/10/2004 1:15," + keys[(i * 7) % 4] + "\r";
+    crlf += "8/10/2004 1:15," + keys[(i * 7) % 4] + "\r\n";
+  }
+  ASSERT_GT(cr.size(), line_end_window);
+  testing::temp_dir dir;
+  const auto reference = dir.write("crlf.csv", crlf);
+  const auto mapped = dir.write("cr.csv", cr);
+  const counts_map expected = totals(run({reference}));
+  ASSERT_EQ(expected.size(), 4u);
+  EXPECT_EQ(expected.count("S\r2"), 1u);
+  for (std::size_t chunk : {std::size_t{1}, std::size_t{4093}, std::size_t{0}}) {
+    count_request request;
+    request.chunk_bytes = chunk;
+    EXPECT_EQ(totals(run({mapped}, request)), expected) << "chunk " << chunk;
+  }
+  const auto packed = dir.path() / "cr.csv.gz";
+  if (std::system(("gzip -c '" + mapped + "' > '" + packed.string() + "'").c_str()) == 0) {
+    EXPECT_EQ(totals(run({packed.string()})), expected);
+  }
+
+  EXPECT_TRUE(ends_records_in_lone_cr("a\rb\r", 4));
+  EXPECT_FALSE(ends_records_in_lone_cr("a\rb\n", 4));      // an LF: not an old Mac file
+  EXPECT_FALSE(ends_records_in_lone_cr("\"a\rb\"", 5));    // the only CR is inside quotes
+  EXPECT_FALSE(ends_records_in_lone_cr("one record", 10));  // no line break at all
+  // A lone CR inside a CRLF file is still data, as before (the LF decides).
+  const auto mixed = dir.write("mixed.csv", "TestTime,SampleID\r\n8/10/2004 1:15,S\r1\r\n");
+  EXPECT_EQ(totals(run({mixed})), (counts_map{{"S\r1", 1}}));
 }
 
 TEST(ZipInput, AnArchiveExpandsToItsTableMembersInArchiveOrder) {
