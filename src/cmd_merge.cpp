@@ -103,16 +103,19 @@ CLI::App* setup_merge(CLI::App& parent) {
       "  labcount merge p1.lcp p2.lcp -o stats.csv           # = labcount count part1.csv part2.csv --stats\n"
       "  labcount merge p1.lcp p2.lcp --partial p12.lcp      # merge in a tree\n"
       "\nInputs: partial states of `labcount count --partial` (every mode: counts, --per-file, --per, --stats;\n"
-      "all made with the same options), or CSV outputs of `labcount count` (its default --format csv), all\n"
-      "with the same header: '<key>,count', or 'file,<key>,count' from count --per-file (then summed per file\n"
-      "and key). Count CSV parts without --top (a cut output lacks rows); --stats and --per need states.\n"
+      "all made with the same options), or tables of `labcount count` in any format it writes (CSV, TSV,\n"
+      "JSON, NDJSON; gzip/zstd-compressed too; formats may mix), all with the same columns: '<key>,count',\n"
+      "or 'file,<key>,count' from count --per-file (then summed per file and key). Count the parts without\n"
+      "--top (a cut output lacks rows); --stats and --per need states. JSON keys come back as JSON wrote them\n"
+      "(bytes that were not UTF-8 are U+FFFD there): for byte-exact keys use CSV or TSV.\n"
       "\nOutput: as count's: a header, then one row per key with the summed count, ordered by key bytes\n"
       "(--sort count: most first). Keys are kept byte for byte.\n"
       "-o may name one of the inputs (merge total.csv new.csv -o total.csv): every input is read before\n"
       "the output replaces anything.\n"
       "Exit codes: 0 ok, 1 bad input data, 2 bad command line, 3 file error.");
   cmd->add_option("inputs", opt->inputs,
-                  "Partial states (count --partial) or CSV outputs of labcount count; - reads standard input")
+                  "Partial states (count --partial) or tables of labcount count (CSV, TSV, JSON, NDJSON, plain or "
+                  "compressed); - reads standard input")
       ->required();
   add_output_flags(*cmd, opt->output_format, "Output");
   add_output_file_flag(*cmd, opt->output, "Output");

@@ -8,6 +8,7 @@
 #include <charconv>
 #include <cstring>
 #include <limits>
+#include <span>
 #include <string_view>
 
 #include "csv/csv_scanner.hpp"
@@ -73,12 +74,15 @@ class record_reader {
       const char* limit = buffer_.data() + filled_;
       const char* from = buffer_.data() + scanned_;
       const char* lf = limit;
-      if (odd_quotes_) {  // inside a quoted field: no LF ends the record before the next quote
+      if (plain_lines_) {  // TSV and JSON outputs: no quoting, a record is a line
+        const void* at = std::memchr(from, '\n', static_cast<std::size_t>(limit - from));
+        lf = at == nullptr ? limit : static_cast<const char*>(at);
+      } else if (odd_quotes_) {  // inside a quoted field: no LF ends the record before the next quote
         const void* quote = std::memchr(from, '"', static_cast<std::size_t>(limit - from));
         from = quote == nullptr ? limit : static_cast<const char*>(quote) + 1;
         odd_quotes_ = quote == nullptr;
       }
-      if (!odd_quotes_) {
+      if (!plain_lines_ && !odd_quotes_) {
         lf = find_record_end(from, limit);
         if (lf == limit) odd_quotes_ = (count_quotes(from, limit) & 1) != 0;
       }
@@ -99,6 +103,10 @@ class record_reader {
 
   // The physical line the last record started on.
   std::uint64_t line() const noexcept { return line_; }
+
+  // From the next record on, records are lines: TSV escapes its line breaks and JSON strings never hold
+  // a raw one, while their quotes (a TSV key a"b, JSON's \") follow no parity rule.
+  void read_plain_lines() noexcept { plain_lines_ = true; }
 
  private:
   static constexpr std::size_t initial_buffer_bytes = std::size_t{1} << 20;
@@ -131,6 +139,7 @@ class record_reader {
   std::size_t begin_ = 0;    // the next record starts here
   std::size_t scanned_ = 0;  // bytes before this hold no end of the record at begin_
   bool odd_quotes_ = false;  // the quotes in [begin_, scanned_) are odd in number
+  bool plain_lines_ = false;
   std::size_t filled_ = 0;   // bytes of buffer_ holding input
   bool eof_ = false;
   std::uint64_t line_ = 0;
@@ -140,7 +149,7 @@ class record_reader {
 bool is_blank(std::string_view record) noexcept { return record.empty() || record == "\r"; }
 
 constexpr const char* count_output_hint =
-    "merge reads the CSV files that `labcount count` writes (its default --format csv), unchanged";
+    "merge reads the tables that `labcount count` writes (CSV, TSV, JSON or NDJSON, plain or compressed), unchanged";
 
 // The columns of a count output: "<key>,count", or "file,<key>,count" from count --per-file.
 struct layout {
@@ -160,9 +169,9 @@ struct layout {
               "without --stats");
 }
 
-layout parse_layout(const parsed_record& header, std::string_view raw, const std::string& name) {
+layout parse_layout(std::span<const std::string_view> header, std::string_view raw, const std::string& name) {
   layout result;
-  for (std::string_view field : header.fields) result.columns.emplace_back(field);
+  for (std::string_view field : header) result.columns.emplace_back(field);
   const auto& columns = result.columns;
   if (columns.size() == 2 && columns[1] == "count") {
     result.key_name = columns[0];
@@ -178,9 +187,7 @@ layout parse_layout(const parsed_record& header, std::string_view raw, const std
   std::string what = "not an output of labcount count: header '" + printable(raw, 80) +
                      "' is neither '<key>,count' nor 'file,<key>,count'";
   std::string hint = count_output_hint;
-  if (!raw.empty() && raw.front() == '[') {
-    hint = "this looks like a --format json output: " + hint;
-  } else if (columns.size() == 1 && raw.find('\t') != std::string_view::npos) {
+  if (columns.size() == 1 && raw.find('\t') != std::string_view::npos) {
     hint = "this looks like a --format tsv output: " + hint;
   } else if (!columns.empty() && columns.back() != "count") {
     what += " (its last column must be count)";
@@ -219,6 +226,161 @@ std::uint64_t parse_count(std::string_view text, const std::string& name, std::u
               "the last field of each row is its count, digits only (e.g. S1,42); " + std::string(count_output_hint));
 }
 
+
+// The three table formats count writes, told apart by the header: JSON starts with '[' (an array, one
+// object per line) or '{' (NDJSON); TSV is a header with a tab and no comma; CSV is the rest.
+enum class table_format { csv, tsv, json };
+
+table_format format_of_header(std::string_view header) noexcept {
+  const std::size_t start = header.find_first_not_of(" \t");
+  if (start != std::string_view::npos && (header[start] == '[' || header[start] == '{')) return table_format::json;
+  if (header.find('\t') != std::string_view::npos && header.find(',') == std::string_view::npos)
+    return table_format::tsv;
+  return table_format::csv;
+}
+
+std::string_view without_cr(std::string_view line) noexcept {
+  return !line.empty() && line.back() == '\r' ? line.substr(0, line.size() - 1) : line;
+}
+
+std::string_view trimmed(std::string_view text) noexcept {
+  const std::size_t begin = text.find_first_not_of(" \t\r");
+  if (begin == std::string_view::npos) return {};
+  return text.substr(begin, text.find_last_not_of(" \t\r") + 1 - begin);
+}
+
+// A TSV line as count writes it (linear TSV: \\ \t \n \r escaped), its fields unescaped into `out`.
+void split_tsv(std::string_view line, std::vector<std::string>& out) {
+  out.clear();
+  out.emplace_back();
+  line = without_cr(line);
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (c == '\t') {
+      out.emplace_back();
+    } else if (c == '\\' && i + 1 < line.size()) {
+      const char e = line[++i];
+      out.back() += e == 't' ? '\t' : e == 'n' ? '\n' : e == 'r' ? '\r' : e;  // \\ and unknown escapes: the byte
+    } else {
+      out.back() += c;
+    }
+  }
+}
+
+void put_utf8(std::uint32_t c, std::string& out) {
+  if (c < 0x80) {
+    out += static_cast<char>(c);
+  } else if (c < 0x800) {
+    out += static_cast<char>(0xC0 | (c >> 6));
+    out += static_cast<char>(0x80 | (c & 0x3F));
+  } else if (c < 0x10000) {
+    out += static_cast<char>(0xE0 | (c >> 12));
+    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (c & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (c >> 18));
+    out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (c & 0x3F));
+  }
+}
+
+// One line of count's JSON: a flat object {"name":value,...}, with a ',' before or after it (the array
+// form) or neither (NDJSON). Names and string values are unescaped (RFC 8259, \uXXXX pairs included);
+// other values (the count) are their text. Returns what is wrong, or an empty string.
+std::string parse_json_line(std::string_view line, std::vector<std::string>& names, std::vector<std::string>& values) {
+  names.clear();
+  values.clear();
+  line = trimmed(line);
+  if (!line.empty() && line.front() == ',') line = trimmed(line.substr(1));
+  if (!line.empty() && line.back() == ',') line = trimmed(line.substr(0, line.size() - 1));
+  if (line.size() < 2 || line.front() != '{' || line.back() != '}') return "not a JSON object on one line";
+  std::size_t i = 1;
+  const std::size_t end = line.size() - 1;
+  auto skip_space = [&] {
+    while (i < end && (line[i] == ' ' || line[i] == '\t')) ++i;
+  };
+  auto hex4 = [&](std::uint32_t& value) {
+    if (i + 4 > end) return false;
+    value = 0;
+    for (int k = 0; k < 4; ++k) {
+      const char h = line[i++];
+      int digit = -1;
+      if (h >= '0' && h <= '9') digit = h - '0';
+      if (h >= 'a' && h <= 'f') digit = h - 'a' + 10;
+      if (h >= 'A' && h <= 'F') digit = h - 'A' + 10;
+      if (digit < 0) return false;
+      value = value * 16 + static_cast<std::uint32_t>(digit);
+    }
+    return true;
+  };
+  auto string = [&](std::string& out) -> std::string {
+    if (i >= end || line[i] != '"') return "a string was expected";
+    ++i;
+    for (;;) {
+      if (i >= end) return "a string that never closes";
+      const char c = line[i++];
+      if (c == '"') return {};
+      if (c != '\\') {
+        out += c;
+        continue;
+      }
+      if (i >= end) return "a string that never closes";
+      const char e = line[i++];
+      switch (e) {
+        case '"': out += '"'; break;
+        case '\\': out += '\\'; break;
+        case '/': out += '/'; break;
+        case 'b': out += '\b'; break;
+        case 'f': out += '\f'; break;
+        case 'n': out += '\n'; break;
+        case 'r': out += '\r'; break;
+        case 't': out += '\t'; break;
+        case 'u': {
+          std::uint32_t c1 = 0;
+          if (!hex4(c1)) return "a bad \\u escape";
+          if (c1 >= 0xD800 && c1 <= 0xDBFF) {
+            std::uint32_t c2 = 0;
+            if (i + 2 > end || line[i] != '\\' || line[i + 1] != 'u') return "an unpaired surrogate escape";
+            i += 2;
+            if (!hex4(c2) || c2 < 0xDC00 || c2 > 0xDFFF) return "an unpaired surrogate escape";
+            c1 = 0x10000 + ((c1 - 0xD800) << 10) + (c2 - 0xDC00);
+          } else if (c1 >= 0xDC00 && c1 <= 0xDFFF) {
+            return "an unpaired surrogate escape";
+          }
+          put_utf8(c1, out);
+          break;
+        }
+        default: return std::string("an unknown escape \\") + e;
+      }
+    }
+  };
+  skip_space();
+  while (i < end) {
+    names.emplace_back();
+    if (std::string why = string(names.back()); !why.empty()) return why + " (a name)";
+    skip_space();
+    if (i >= end || line[i] != ':') return "':' was expected after a name";
+    ++i;
+    skip_space();
+    values.emplace_back();
+    if (i < end && line[i] == '"') {
+      if (std::string why = string(values.back()); !why.empty()) return why;
+    } else {
+      const std::size_t start = i;
+      while (i < end && line[i] != ',' && line[i] != ' ' && line[i] != '\t') ++i;
+      values.back().assign(line.substr(start, i - start));
+    }
+    skip_space();
+    if (i < end) {
+      if (line[i] != ',') return "',' was expected between fields";
+      ++i;
+      skip_space();
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 class merger {
@@ -235,60 +397,138 @@ class merger {
                     std::string("the input is empty; ") + count_output_hint);
       if (reader.line() == 1 && record.starts_with(utf8_bom)) record.remove_prefix(utf8_bom.size());
     } while (is_blank(record));
-    parse(record, name, reader.line());
-    layout input_layout = parse_layout(scratch_, record, name);
+
+    const table_format format = format_of_header(record);
+    std::uint64_t line = reader.line();
+    bool first_object_is_a_row = false;
+    bool json_array = false;  // then a ']' must close it
+    if (format == table_format::csv) {
+      parse(record, name, line);
+    } else {
+      reader.read_plain_lines();
+      if (format == table_format::tsv) {
+        split_tsv(record, owned_);
+      } else {
+        std::string_view first = trimmed(record);
+        if (first == "[]") return expect_only_blank_lines(reader, name);  // an empty table: no header to match
+        if (first == "[") {
+          json_array = true;
+          do {
+            if (!reader.next(record))
+              throw error(error_kind::bad_value, "the JSON array never closes (no ']')", name, line,
+                          "the file was cut off? count writes '[', one object per line, then ']'");
+          } while (is_blank(record));
+          line = reader.line();
+          if (trimmed(record) == "]") return expect_only_blank_lines(reader, name);
+        }
+        parse_json(record, name, line);
+        owned_ = names_;  // the first object's names are the header; it is also the first row
+        first_object_is_a_row = true;
+      }
+      set_fields_from_owned();
+    }
+    layout input_layout = parse_layout(fields_, record, name);
     if (first_name_.empty()) {
       first_name_ = name;
       layout_ = std::move(input_layout);
       result_.key_name_ = layout_.key_name;
       result_.per_file_ = layout_.per_file;
     } else {
-      check_same_layout(layout_, first_name_, input_layout, name, reader.line());
+      check_same_layout(layout_, first_name_, input_layout, name, line);
     }
 
-    const std::size_t num_columns = layout_.columns.size();
+    if (first_object_is_a_row) {
+      owned_ = values_;
+      set_fields_from_owned();
+      add_row(name, line);
+    }
     while (reader.next(record)) {
       if (is_blank(record)) continue;
-      const std::uint64_t line = reader.line();
-      parse(record, name, line);
-      if (scratch_.fields.size() != num_columns)
-        throw error(scratch_.fields.size() < num_columns ? error_kind::too_few_fields : error_kind::too_many_fields,
-                    "expected " + std::to_string(num_columns) + " fields (" + join_columns(layout_.columns) +
-                        "), found " + std::to_string(scratch_.fields.size()),
-                    name, line,
-                    "a key with a comma, quote or line break must be quoted, as count writes it; " +
-                        std::string(count_output_hint));
-      const std::uint64_t count = parse_count(scratch_.fields.back(), name, line);
-      std::uint32_t code;
-      if (result_.per_file_) {
-        const std::uint32_t file_code = result_.files_.encode(scratch_.fields[0]);
-        entry_.assign(reinterpret_cast<const char*>(&file_code), sizeof file_code);
-        entry_.append(scratch_.fields[1]);
-        code = result_.entries_.encode(entry_);
-      } else {
-        code = result_.entries_.encode(scratch_.fields[0]);
+      line = reader.line();
+      switch (format) {
+        case table_format::csv: parse(record, name, line); break;
+        case table_format::tsv:
+          split_tsv(record, owned_);
+          set_fields_from_owned();
+          break;
+        case table_format::json:
+          if (trimmed(record) == "]") return expect_only_blank_lines(reader, name);
+          parse_json(record, name, line);
+          if (names_ != layout_.columns)
+            throw error(error_kind::bad_value,
+                        "the object's fields differ from the first object's (" + join_columns(layout_.columns) + ")",
+                        name, line, "merge reads the JSON that `labcount count --format json` writes, unchanged");
+          owned_ = values_;
+          set_fields_from_owned();
+          break;
       }
-      if (code == result_.counts_.size()) result_.counts_.push_back(0);
-      std::uint64_t& total = result_.counts_[code];
-      if (count > std::numeric_limits<std::uint64_t>::max() - total)
-        throw error(error_kind::bad_value,
-                    "the total count of " +
-                        (result_.per_file_ ? "file '" + printable(scratch_.fields[0], 80) + "', " : std::string()) +
-                        "key '" + printable(scratch_.fields[num_columns - 2], 80) + "' passes the largest count, " +
-                        std::to_string(std::numeric_limits<std::uint64_t>::max()),
-                    name, line, "are these really outputs of labcount count, each given once?");
-      total += count;
-      ++result_.rows_read_;
+      add_row(name, line);
     }
+    if (json_array)
+      throw error(error_kind::bad_value, "the JSON array never closes (no ']')", name, line,
+                  "the file was cut off? count writes '[', one object per line, then ']'");
   }
 
  private:
+  // The row in fields_: checked, and its count added to its (file, key).
+  void add_row(const std::string& name, std::uint64_t line) {
+    const std::size_t num_columns = layout_.columns.size();
+    if (fields_.size() != num_columns)
+      throw error(fields_.size() < num_columns ? error_kind::too_few_fields : error_kind::too_many_fields,
+                  "expected " + std::to_string(num_columns) + " fields (" + join_columns(layout_.columns) +
+                      "), found " + std::to_string(fields_.size()),
+                  name, line,
+                  "a key with a comma, quote or line break must be quoted, as count writes it; " +
+                      std::string(count_output_hint));
+    const std::uint64_t count = parse_count(fields_.back(), name, line);
+    std::uint32_t code;
+    if (result_.per_file_) {
+      const std::uint32_t file_code = result_.files_.encode(fields_[0]);
+      entry_.assign(reinterpret_cast<const char*>(&file_code), sizeof file_code);
+      entry_.append(fields_[1]);
+      code = result_.entries_.encode(entry_);
+    } else {
+      code = result_.entries_.encode(fields_[0]);
+    }
+    if (code == result_.counts_.size()) result_.counts_.push_back(0);
+    std::uint64_t& total = result_.counts_[code];
+    if (count > std::numeric_limits<std::uint64_t>::max() - total)
+      throw error(error_kind::bad_value,
+                  "the total count of " +
+                      (result_.per_file_ ? "file '" + printable(fields_[0], 80) + "', " : std::string()) + "key '" +
+                      printable(fields_[num_columns - 2], 80) + "' passes the largest count, " +
+                      std::to_string(std::numeric_limits<std::uint64_t>::max()),
+                  name, line, "are these really outputs of labcount count, each given once?");
+    total += count;
+    ++result_.rows_read_;
+  }
+
+  void set_fields_from_owned() {
+    fields_.assign(owned_.begin(), owned_.end());
+  }
+
+  void parse_json(std::string_view record, const std::string& name, std::uint64_t line) {
+    if (std::string why = parse_json_line(record, names_, values_); !why.empty())
+      throw error(error_kind::bad_value, "not a row of count's JSON output: " + why, name, line,
+                  "merge reads the JSON that `labcount count --format json` (or ndjson) writes: one object per line");
+  }
+
+  // After a JSON array's ']': nothing but blank lines.
+  static void expect_only_blank_lines(record_reader& reader, const std::string& name) {
+    std::string_view rest;
+    while (reader.next(rest))
+      if (!is_blank(rest) && !trimmed(rest).empty())
+        throw error(error_kind::bad_value, "text after the end of the JSON array", name, reader.line(),
+                    "merge reads one JSON table per file, as count writes it");
+  }
+
   void parse(std::string_view record, const std::string& name, std::uint64_t line) {
     parse_record(record.data(), record.data() + record.size(), ',', scratch_);
     if (scratch_.problem != row_problem::none)
       throw error(error_kind_for(scratch_.problem), describe(scratch_.problem), name, line,
                   "count writes RFC 4180 CSV: a quoted field closes, and a quote inside it is doubled (\"\"); " +
                       std::string(count_output_hint));
+    fields_ = scratch_.fields;
   }
 
   merge_result& result_;
@@ -296,6 +536,10 @@ class merger {
   std::string first_name_;
   layout layout_;
   parsed_record scratch_;
+  std::vector<std::string> owned_;  // TSV and JSON fields, unescaped
+  std::vector<std::string> names_;  // JSON: the current object's names and values
+  std::vector<std::string> values_;
+  std::vector<std::string_view> fields_;  // the current record's fields (views into scratch_ or owned_)
   std::string entry_;
 };
 

@@ -4,10 +4,12 @@
 //   -> merge_counts -> key_name "SampleID", rows [(S1,3) (S2,1) (S3,4)]
 //   -> order_rows + write_rows, as count does: the bytes of counting both parts in one run
 //
-// per input:  read the header: "<key>,count", or "file,<key>,count" (count --per-file); every input
-//             must have the same one
-// per row:    parse it with parse_record (RFC 4180, so quoted keys come back byte exact), check the
-//             count, add it to the entry of its (file, key): one dictionary code, counts[code] += count
+// per input:  decompressed when its first bytes say so; its format from the header: CSV, TSV (a tab, no
+//             comma), JSON ('[' then one object per line) or NDJSON ('{'); then the columns:
+//             "<key>,count", or "file,<key>,count" (count --per-file); every input must have the same
+// per row:    parse it (CSV: parse_record, RFC 4180, so quoted keys come back byte exact; TSV: linear-TSV
+//             escapes; JSON: RFC 8259 strings), check the count, add it to the entry of its (file, key):
+//             one dictionary code, counts[code] += count
 //
 // Entries live in a key_dictionary with a counts vector rather than an unordered_map<string, uint64_t>:
 // the key bytes go to one arena instead of one heap node (and, past 15 bytes, one more allocation) per

@@ -267,8 +267,8 @@ TEST_F(MergeCounts, HeadersOfOtherFilesAreRefused) {
       {"a,b,count\nx,y,1\n", "neither"},
       {"SampleID,count,extra\nS1,1,x\n", "last column must be count"},
       {"count\n1\n", "neither"},
-      {"SampleID\tcount\nS1\t1\n", "--format tsv"},
-      {"[\n{\"SampleID\":\"S1\",\"count\":1}\n]\n", "--format json"},
+      {"TestTime\tSampleID\n1\tS1\n", "last column must be count"},                  // TSV
+      {"[\n{\"TestTime\":\"1\",\"SampleID\":\"S1\"}\n]\n", "last column must be count"},  // JSON
   };
   for (const auto& [bytes, says] : cases) {
     SCOPED_TRACE(bytes);
@@ -525,6 +525,59 @@ TEST(MergeCli, MergingAnOutputWithItselfDoublesItsCounts) {
   const run_result r = run_labcount({"merge", input, input});
   ASSERT_EQ(r.exit_code, 0) << describe(r);
   EXPECT_EQ(r.out, "SampleID,count\nS1,6\n\"a,b\",4\n");
+}
+
+// Every table format count writes reads back as the CSV table: TSV (escapes), JSON and NDJSON (string
+// escapes, \u pairs), compressed too, with keys that hold quotes, commas, tabs, line breaks, backslashes,
+// non-ASCII text and the empty key; formats mix in one merge; an empty JSON table adds nothing.
+TEST(MergeCli, TsvJsonAndNdjsonOutputsMergeLikeTheCsv) {
+  temp_dir dir;
+  const auto input = dir.write("in.csv",
+                               "TestTime,SampleID\n8/10/2004 1:15,\"a,\"\"b\"\"\"\n8/10/2004 1:15,\"t\tab\"\n"
+                               "8/10/2004 1:15,\"line\nbreak\r\"\n8/10/2004 1:15,back\\slash\n8/10/2004 1:15,\xC3\xA9t\xC3\xA9\n"
+                               "8/10/2004 1:15,\xF0\x9F\xA7\xAA\n8/10/2004 1:15,\"\"\n8/10/2004 1:15,S1\n8/10/2004 1:16,S1\n");
+  const run_result csv = run_labcount({"count", input});
+  ASSERT_EQ(csv.exit_code, 0) << describe(csv);
+  std::vector<std::string> parts;
+  for (const std::string format : {"tsv", "json", "ndjson"}) {
+    for (const std::string suffix : {"", ".gz"}) {
+      const std::string part = dir.path() / ("part." + format + suffix);
+      const run_result written = run_labcount({"count", input, "--format", format, "-o", part});
+      ASSERT_EQ(written.exit_code, 0) << describe(written);
+      const run_result back = run_labcount({"merge", part});
+      ASSERT_EQ(back.exit_code, 0) << format << suffix << describe(back);
+      EXPECT_EQ(back.out, csv.out) << format << suffix;
+      parts.push_back(part);
+    }
+  }
+  const auto empty_json = dir.write("empty.json", "[]\n");
+  const auto csv_part = dir.write("part.csv", csv.out);
+  std::vector<std::string> mixed{"merge", empty_json, csv_part};
+  mixed.insert(mixed.end(), parts.begin(), parts.end());
+  const run_result all = run_labcount(mixed);
+  ASSERT_EQ(all.exit_code, 0) << describe(all);
+  std::vector<std::string> seven{"merge"};
+  for (int i = 0; i < 7; ++i) seven.push_back(csv_part);
+  EXPECT_EQ(all.out, run_labcount(seven).out);
+}
+
+TEST(MergeCli, BadJsonAndMismatchedFormatsNameTheFileAndLine) {
+  temp_dir dir;
+  const auto cut = dir.write("cut.json", "[\n{\"SampleID\":\"S1\",\"count\":2},\n{\"SampleID\":\"S2\",\"cou");
+  const run_result r = run_labcount({"merge", cut});
+  EXPECT_EQ(r.exit_code, 1) << describe(r);
+  EXPECT_NE(r.err.find("cut.json:3"), std::string::npos) << r.err;
+  const auto unclosed = dir.write("unclosed.json", "[\n{\"SampleID\":\"S1\",\"count\":2},\n");
+  EXPECT_NE(run_labcount({"merge", unclosed}).err.find("never closes"), std::string::npos);
+  const auto other_key = dir.write("other.ndjson", "{\"Sample\":\"S1\",\"count\":2}\n");
+  const auto csv = dir.write("a.csv", "SampleID,count\nS1,1\n");
+  const run_result mixed = run_labcount({"merge", csv, other_key});
+  EXPECT_EQ(mixed.exit_code, 1) << describe(mixed);
+  EXPECT_NE(mixed.err.find("differs from header"), std::string::npos) << mixed.err;
+  const auto bad_escape = dir.write("esc.ndjson", "{\"SampleID\":\"S\\u12G4\",\"count\":2}\n");
+  EXPECT_NE(run_labcount({"merge", bad_escape}).err.find("\\u escape"), std::string::npos);
+  const auto stats_tsv = dir.write("stats.tsv", "SampleID\tcount\tfirst_test\tlast_test\tactive_days\trepeats\n");
+  EXPECT_NE(run_labcount({"merge", stats_tsv}).err.find("--stats outputs is not supported"), std::string::npos);
 }
 
 TEST(MergeCli, StandardInputAndOutputFile) {
