@@ -8,17 +8,11 @@ void write_count_result(output_file& out, const count_result& result, const coun
                         output_options options) {
   options.key_name = result.key_name;
   if (request.mode == value_mode::stats) {
-    std::vector<stats_row> rows;
-    for (std::uint32_t code = 0; code < result.dictionary.size(); ++code)
-      if (result.stats[code].count != 0) rows.push_back({result.dictionary.key(code), result.stats[code]});
-    write_stats(out, rows, options);
+    write_stats(out, result.dictionary, result.stats, options);
     return;
   }
   if (request.mode == value_mode::groups) {
-    std::vector<group_row> rows;
-    rows.reserve(result.groups.size());
-    for (const auto& g : result.groups) rows.push_back({result.dictionary.key(g.code), g.bucket, g.count});
-    write_groups(out, rows, request.bucket, options);
+    write_groups(out, result.dictionary, result.groups, request.bucket, options);
     return;
   }
   if (!request.per_file) {

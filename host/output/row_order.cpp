@@ -409,6 +409,7 @@ std::vector<std::uint32_t> output_order(std::span<const count_row> rows, sort_or
 ordered_table::ordered_table(const key_dictionary& dictionary, std::span<const std::uint64_t> counts,
                              sort_order order, std::uint64_t top)
     : dictionary_(dictionary) {
+  LABCOUNT_EXPECTS(counts.size() >= dictionary.size(), "ordered_table needs a count per code");
   codes_.reserve(dictionary.size());
   for (std::uint32_t code = 0; code < dictionary.size(); ++code)
     if (counts[code] != 0) codes_.push_back(code);
@@ -425,6 +426,48 @@ void ordered_table::prefetch_ahead(std::size_t i) const noexcept {
     const sort_entry& entry = entries_[i + bytes::prefetch_distance];
     if (entry.tail > 16) bytes::prefetch(dictionary_.key(codes_[entry.row]).data());
   }
+}
+
+std::vector<std::uint32_t> ordered_groups(const key_dictionary& dictionary, std::span<const group_count> groups,
+                                          sort_order order, std::uint64_t top) {
+  LABCOUNT_EXPECTS(groups.size() <= std::numeric_limits<std::uint32_t>::max(), "ordered_groups indexes with 32 bits");
+  // The rows in (code, bucket) order, as backends and merges hand them out (sorted here if not).
+  std::vector<std::uint32_t> by_code(groups.size());
+  std::iota(by_code.begin(), by_code.end(), 0u);
+  const auto code_bucket_less = [&](std::uint32_t a, std::uint32_t b) {
+    return groups[a].code != groups[b].code ? groups[a].code < groups[b].code : groups[a].bucket < groups[b].bucket;
+  };
+  if (!std::is_sorted(by_code.begin(), by_code.end(), code_bucket_less))
+    std::sort(by_code.begin(), by_code.end(), code_bucket_less);
+
+  // Each key's place: the keys with rows, in key (or natural) order, then the rows of key k at its offset.
+  std::vector<std::uint64_t> rows_of(dictionary.size(), 0);
+  for (const group_count& g : groups) ++rows_of[g.code];
+  const ordered_table keys(dictionary, rows_of, order == sort_order::natural ? sort_order::natural : sort_order::key, 0);
+  std::vector<std::uint64_t>& next = rows_of;  // reused: rows_of[code] becomes the code's next output slot
+  std::uint64_t offset = 0;
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    const std::uint32_t code = keys.code(i);
+    const std::uint64_t n = next[code];
+    next[code] = offset;
+    offset += n;
+  }
+  std::vector<std::uint32_t> ordered(groups.size());
+  for (const std::uint32_t row : by_code) ordered[next[groups[row].code]++] = row;
+
+  if (by_count(order) && !ordered.empty()) {
+    // Stable LSD by count over the (key, bucket) order: ties keep it.
+    std::vector<sort_entry> entries(ordered.size());
+    for (std::size_t i = 0; i < ordered.size(); ++i) {
+      entries[i].row = ordered[i];
+      entries[i].count = groups[ordered[i]].count;
+    }
+    std::vector<sort_entry> scratch;
+    stable_sort_by_count(entries, scratch, order);
+    for (std::size_t i = 0; i < entries.size(); ++i) ordered[i] = entries[i].row;
+  }
+  if (top != 0 && top < ordered.size()) ordered.resize(static_cast<std::size_t>(top));
+  return ordered;
 }
 
 std::string_view to_string(sort_order order) noexcept {

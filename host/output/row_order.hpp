@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "backend/values.hpp"
 #include "encode/dictionary.hpp"
 #include "output/result_rows.hpp"
 
@@ -53,6 +54,7 @@ class ordered_table {
     if (entry.tail <= 16) return {std::string_view(entry.bytes, entry.tail), entry.count};
     return {dictionary_.key(codes_[entry.row]), entry.count};
   }
+  std::uint32_t code(std::size_t i) const noexcept { return codes_[entries_[i].row]; }
   // Starts loading the key of a row a few rows after i, when it is not held inline.
   void prefetch_ahead(std::size_t i) const noexcept;
 
@@ -61,6 +63,12 @@ class ordered_table {
   std::vector<std::uint32_t> codes_;  // entry.row -> code
   std::vector<sort_entry> entries_;
 };
+
+// The output order of a --per table, as indices into `groups` (one row per (code, bucket)): key orders by
+// the key, then the bucket; count orders by the count, then key, then bucket. The first `top` (0: all).
+// Keys are ordered once per key (not per row), and the rows follow by a counting sort on the key's rank.
+std::vector<std::uint32_t> ordered_groups(const key_dictionary& dictionary, std::span<const group_count> groups,
+                                          sort_order order, std::uint64_t top);
 
 std::string_view to_string(sort_order order) noexcept;
 

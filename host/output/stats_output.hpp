@@ -4,6 +4,9 @@
 //               S00802,519,2004-08-10T01:15:00,2004-09-09T19:50:00,31,253
 //   --per day:  SampleID,day,count
 //               S00802,2004-08-10,12
+//
+// Both are ordered straight from the result's dictionary (row_order.hpp: ordered_table, ordered_groups),
+// without a row object per key or per (key, bucket).
 #pragma once
 
 #include <span>
@@ -11,25 +14,19 @@
 #include <vector>
 
 #include "backend/backend.hpp"
+#include "encode/dictionary.hpp"
 #include "output/result_writer.hpp"
 #include "time/timestamp.hpp"
 
 namespace labcount {
 
-struct stats_row {
-  std::string_view key;
-  key_stats stats;
-};
-
-struct group_row {
-  std::string_view key;
-  std::int64_t bucket;
-  std::uint64_t count;
-};
-
-// Orders per options (key: key bytes; count: count descending, ties by key), keeps options.top, writes.
-void write_stats(output_file& out, std::vector<stats_row>& rows, const output_options& options);
-// Orders per options (key: key bytes then bucket; count: count descending, then key, then bucket).
-void write_groups(output_file& out, std::vector<group_row>& rows, time_bucket bucket, const output_options& options);
+// One row per code with stats[code].count > 0, ordered per options (key: key bytes; count: count
+// descending, ties by key; ...), the first options.top, written.
+void write_stats(output_file& out, const key_dictionary& dictionary, std::span<const key_stats> stats,
+                 const output_options& options);
+// One row per (code, bucket) of `groups`, ordered per options (key orders: key then bucket; count
+// orders: count, then key, then bucket).
+void write_groups(output_file& out, const key_dictionary& dictionary, std::span<const group_count> groups,
+                  time_bucket bucket, const output_options& options);
 
 }  // namespace labcount

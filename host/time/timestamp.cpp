@@ -204,13 +204,17 @@ bool time_parser::parse_custom(std::string_view text, timestamp& out) const noex
 }
 
 std::string format_iso(timestamp t) {
+  std::string out;
+  append_iso(out, t);
+  return out;
+}
+
+void append_iso(std::string& out, timestamp t) {
   const std::int64_t days = day_of(t);
   // From the remainder, not t - days * seconds_per_day: for t near INT64_MIN, days * seconds_per_day is below
   // INT64_MIN (signed overflow).
   const std::int64_t remainder = t % seconds_per_day;  // (-seconds_per_day, seconds_per_day), sign of t
   const auto second_of_day = static_cast<unsigned>(remainder < 0 ? remainder + seconds_per_day : remainder);
-  std::string out;
-  out.reserve(20);
   append_date(out, civil_from_days(days));
   out.push_back('T');
   append_padded(out, second_of_day / 3600, 2);
@@ -218,7 +222,6 @@ std::string format_iso(timestamp t) {
   append_padded(out, second_of_day / 60 % 60, 2);
   out.push_back(':');
   append_padded(out, second_of_day % 60, 2);
-  return out;
 }
 
 std::int64_t bucket_of(timestamp t, time_bucket b) noexcept {
@@ -238,9 +241,13 @@ std::int64_t bucket_of(timestamp t, time_bucket b) noexcept {
 
 std::string format_bucket(std::int64_t bucket, time_bucket b) {
   std::string out;
-  out.reserve(16);
+  append_bucket(out, bucket, b);
+  return out;
+}
+
+void append_bucket(std::string& out, std::int64_t bucket, time_bucket b) {
   switch (b) {
-    case time_bucket::second: return format_iso(bucket);
+    case time_bucket::second: append_iso(out, bucket); return;
     case time_bucket::hour: {
       const std::int64_t days = floor_div(bucket, 24);
       append_date(out, civil_from_days(days));
@@ -268,7 +275,6 @@ std::string format_bucket(std::int64_t bucket, time_bucket b) {
       break;
     }
   }
-  return out;
 }
 
 const char* bucket_column_name(time_bucket b) noexcept {

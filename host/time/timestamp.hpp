@@ -65,6 +65,7 @@ class time_parser {
 
 // "2004-08-10T01:15:00". Years 0000-9999 have 4 digits; outside them the year has a sign or more digits.
 std::string format_iso(timestamp t);
+void append_iso(std::string& out, timestamp t);  // the same, appended (a table reuses one string)
 
 // second is the time itself (not a --per word): the (key, time) pairs a --stats partial state keeps.
 enum class time_bucket { second, hour, day, week, month };
@@ -75,6 +76,7 @@ std::int64_t bucket_of(timestamp t, time_bucket b) noexcept;
 // second "2004-08-10T01:15:00", hour "2004-08-10T01", day "2004-08-10", week "2004-W33" (ISO week-numbering
 // year), month "2004-08".
 std::string format_bucket(std::int64_t bucket, time_bucket b);
+void append_bucket(std::string& out, std::int64_t bucket, time_bucket b);
 // The output column's name: "time", "hour", "day", "week", "month".
 const char* bucket_column_name(time_bucket b) noexcept;
 
