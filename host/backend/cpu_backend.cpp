@@ -7,6 +7,7 @@
 //   groups: a hash map (code, bucket) -> rows per worker, fed by runs of equal (code, bucket), merged
 //           and sorted at the end.
 #include <algorithm>
+#include <array>
 #include <limits>
 #include <span>
 #include <thread>
@@ -108,6 +109,15 @@ class pair_table {
   }
   void add_packed(std::span<const std::uint64_t> words) { packed_.add_batch(words); }
 
+  // The packed pairs as their words (code high, value + offset low: word order is (code, value) order),
+  // and the rest as (code, value, count).
+  template <class Packed, class Wide>  // packed(word, count), wide(code, value, count)
+  void for_each_split(Packed&& packed, Wide&& wide) const {
+    packed_.for_each(packed);
+    for (const auto& [pair, count] : wide_) wide(pair.first, pair.second, count);
+  }
+  std::int64_t offset() const noexcept { return offset_; }
+
   template <class Fn>  // fn(code, value, count)
   void for_each(Fn&& fn) const {
     packed_.for_each([&](std::uint64_t key, std::uint64_t count) {
@@ -128,6 +138,33 @@ class pair_table {
   word_table<Counted> packed_;
   std::unordered_map<std::pair<std::uint32_t, std::int64_t>, std::uint64_t, pair_hash> wide_;
 };
+
+// A stable LSD radix sort of items by a 64-bit key, 8 bits a pass, skipping the bytes every key shares
+// (a (code, day) word varies in about four): the sort of sort_by_key + reduce_by_key, which the workers'
+// pair tables are merged with at the end, instead of probing one global table at random per pair.
+template <class Item, class KeyOf>
+void radix_sort_by_key(std::vector<Item>& items, KeyOf key_of) {
+  if (items.size() < 2) return;
+  std::array<std::array<std::size_t, 256>, 8> bucket_size{};
+  for (const Item& item : items) {
+    const std::uint64_t key = key_of(item);
+    for (unsigned byte = 0; byte < 8; ++byte) ++bucket_size[byte][(key >> (8 * byte)) & 0xFF];
+  }
+  std::vector<Item> scratch;
+  for (unsigned byte = 0; byte < 8; ++byte) {
+    const unsigned shift = 8 * byte;
+    if (bucket_size[byte][(key_of(items[0]) >> shift) & 0xFF] == items.size()) continue;
+    if (scratch.empty()) scratch.resize(items.size());
+    std::array<std::size_t, 256> next{};
+    std::size_t offset = 0;
+    for (unsigned b = 0; b < 256; ++b) {
+      next[b] = offset;
+      offset += bucket_size[byte][b];
+    }
+    for (const Item& item : items) scratch[next[(key_of(item) >> shift) & 0xFF]++] = item;
+    items.swap(scratch);
+  }
+}
 
 constexpr std::int64_t bucket_offset = std::int64_t{1} << 31;
 constexpr std::int64_t no_time = std::numeric_limits<std::int64_t>::min();
@@ -266,7 +303,6 @@ class cpu_backend final : public count_backend {
 
   std::vector<key_stats> finish_stats(std::size_t num_codes) override {
     std::vector<key_stats> stats(num_codes);
-    pair_table<false> distinct;  // the union of the workers' distinct (code, time) pairs
     for (const auto& w : per_worker_) {
       const std::size_t n = std::min(w.keys.size(), num_codes);
       for (std::size_t code = 0; code < n; ++code) {
@@ -277,29 +313,82 @@ class cpu_backend final : public count_backend {
         s.last = s.count == 0 ? k.last : std::max(s.last, k.last);
         s.count += k.count;
       }
-      w.times.for_each([&](std::uint32_t code, std::int64_t time, std::uint64_t) { distinct.add(code, time, 1); });
     }
-    pair_table<false> days(bucket_offset);
+    // The distinct (code, time) pairs: every worker's set, sorted and made unique (a pair two workers saw
+    // is one), each worker's set freed once read. Rare pairs that do not pack go the slow way.
+    std::vector<std::uint64_t> words;
+    std::vector<std::pair<std::uint32_t, std::int64_t>> wide;
+    std::size_t total = 0;
+    for (const auto& w : per_worker_) total += w.times.size();
+    words.reserve(total);
+    for (auto& w : per_worker_) {
+      w.times.for_each_split([&](std::uint64_t word, std::uint64_t) { words.push_back(word); },
+                             [&](std::uint32_t code, std::int64_t time, std::uint64_t) { wide.emplace_back(code, time); });
+      w.times = pair_table<false>();
+    }
+    radix_sort_by_key(words, [](std::uint64_t word) { return word; });
+    words.erase(std::unique(words.begin(), words.end()), words.end());
+    const std::int64_t offset = pair_table<false>().offset();
     std::vector<std::uint64_t> distinct_times(num_codes, 0);
-    distinct.for_each([&](std::uint32_t code, std::int64_t time, std::uint64_t) {
+    // Per code, its times come in order: a day change is a new active day.
+    std::uint32_t last_code = ~std::uint32_t{0};
+    std::int64_t last_day = 0;
+    auto add_time = [&](std::uint32_t code, std::int64_t time) {
       if (code >= num_codes) return;  // codes the caller did not ask for
       ++distinct_times[code];
-      days.add(code, day_of(time), 1);
-    });
-    days.for_each([&](std::uint32_t code, std::int64_t, std::uint64_t) { ++stats[code].active_days; });
+      const std::int64_t day = day_of(time);
+      if (code != last_code || day != last_day) ++stats[code].active_days;
+      last_code = code;
+      last_day = day;
+    };
+    if (wide.empty()) {
+      for (const std::uint64_t word : words)
+        add_time(static_cast<std::uint32_t>(word >> 32), static_cast<std::int64_t>(word & 0xffffffffULL) - offset);
+    } else {  // times before 1970 or after 2106: all pairs as (code, time), sorted together
+      for (const std::uint64_t word : words)
+        wide.emplace_back(static_cast<std::uint32_t>(word >> 32), static_cast<std::int64_t>(word & 0xffffffffULL) - offset);
+      words = {};
+      std::sort(wide.begin(), wide.end());
+      wide.erase(std::unique(wide.begin(), wide.end()), wide.end());
+      for (const auto& [code, time] : wide) add_time(code, time);
+    }
     for (std::size_t code = 0; code < num_codes; ++code) stats[code].repeats = stats[code].count - distinct_times[code];
     return stats;
   }
 
   std::vector<group_count> finish_groups() override {
+    // Every worker's (code, bucket) -> rows, sorted by the packed word and summed where workers share a
+    // pair; each worker's table freed once read. Pairs that do not pack (rare) are merged the slow way.
+    struct keyed_rows {
+      std::uint64_t word;
+      std::uint64_t rows;
+    };
+    std::vector<keyed_rows> items;
     pair_table<true> total(bucket_offset);
+    std::size_t size = 0;
     for (auto& w : per_worker_) {
       w.end_run();
-      w.groups.for_each(
-          [&](std::uint32_t code, std::int64_t bucket, std::uint64_t rows) { total.add(code, bucket, rows); });
+      size += w.groups.size();
     }
+    items.reserve(size);
+    for (auto& w : per_worker_) {
+      w.groups.for_each_split([&](std::uint64_t word, std::uint64_t rows) { items.push_back({word, rows}); },
+                              [&](std::uint32_t code, std::int64_t bucket, std::uint64_t rows) { total.add(code, bucket, rows); });
+      w.groups = pair_table<true>(bucket_offset);
+    }
+    radix_sort_by_key(items, [](const keyed_rows& item) { return item.word; });
     std::vector<group_count> groups;
-    groups.reserve(total.size());
+    groups.reserve(items.size() + total.size());
+    for (std::size_t i = 0; i < items.size();) {
+      std::uint64_t rows = 0;
+      const std::uint64_t word = items[i].word;
+      for (; i < items.size() && items[i].word == word; ++i) rows += items[i].rows;
+      groups.push_back({static_cast<std::uint32_t>(word >> 32),
+                        static_cast<std::int64_t>(word & 0xffffffffULL) - bucket_offset, rows});
+    }
+    items = {};
+    if (total.size() == 0) return groups;  // already in (code, bucket) order
+    // The wide pairs are disjoint from the packed ones (a pair packs or not by its value alone).
     total.for_each([&](std::uint32_t code, std::int64_t bucket, std::uint64_t rows) {
       groups.push_back({code, bucket, rows});
     });
