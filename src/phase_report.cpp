@@ -53,7 +53,7 @@ std::string format_phases(const count_result& result, double output_seconds) {
   add_line(out, "transfer", p.transfer, overlap);
   add_line(out, "sort", p.sort, overlap);
   add_line(out, "reduce", p.reduce, overlap);
-  add_line(out, "finish", p.finish, device ? "wait for the device, merge, copy back" : "sum the per-worker histograms");
+  add_line(out, "finish", p.finish, device ? "wait for the device, merge, copy back" : "merge the workers' tables (counts: sum; --stats, --per: sort and reduce)");
   add_line(out, "output", p.output, "order + format + write");
   add_line(out, "total", p.total(), "setup + read+parse+encode + finish + output");
   return out;

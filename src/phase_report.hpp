@@ -18,7 +18,7 @@ struct phase_seconds {
   double transfer = 0;  // host<->device copies (GPU)
   double sort = 0;      // device sort (GPU)
   double reduce = 0;    // device reduce_by_key and merges (GPU)
-  double finish = 0;    // backend finish(): CPU sums its per-worker histograms; GPU drains, merges, copies back
+  double finish = 0;    // backend finish(): CPU merges its per-worker tables; GPU drains, merges, copies back
   double output = 0;    // order + format + write of the result
   double total() const noexcept { return setup + parse + finish + output; }
 };
