@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "util/errors.hpp"
+#include "util/utf8.hpp"
 
 namespace labcount {
 namespace {
@@ -127,28 +128,7 @@ class utf16_reader final : public byte_reader {
     return produced_;
   }
 
-  static std::size_t utf8(std::uint32_t c, char* out) noexcept {
-    if (c < 0x80) {
-      out[0] = static_cast<char>(c);
-      return 1;
-    }
-    if (c < 0x800) {
-      out[0] = static_cast<char>(0xC0 | (c >> 6));
-      out[1] = static_cast<char>(0x80 | (c & 0x3F));
-      return 2;
-    }
-    if (c < 0x10000) {
-      out[0] = static_cast<char>(0xE0 | (c >> 12));
-      out[1] = static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-      out[2] = static_cast<char>(0x80 | (c & 0x3F));
-      return 3;
-    }
-    out[0] = static_cast<char>(0xF0 | (c >> 18));
-    out[1] = static_cast<char>(0x80 | ((c >> 12) & 0x3F));
-    out[2] = static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-    out[3] = static_cast<char>(0x80 | (c & 0x3F));
-    return 4;
-  }
+  static std::size_t utf8(std::uint32_t c, char* out) noexcept { return encode_utf8(c, out); }
 
   std::uint32_t unit(std::size_t at) const noexcept {
     const auto a = static_cast<unsigned char>(buffer_[pos_ + at]);

@@ -16,6 +16,7 @@
 #include "input/byte_reader.hpp"
 #include "input/decompress.hpp"
 #include "util/input_fd.hpp"
+#include "util/utf8.hpp"
 
 namespace labcount {
 namespace {
@@ -268,21 +269,8 @@ void split_tsv(std::string_view line, std::vector<std::string>& out) {
 }
 
 void put_utf8(std::uint32_t c, std::string& out) {
-  if (c < 0x80) {
-    out += static_cast<char>(c);
-  } else if (c < 0x800) {
-    out += static_cast<char>(0xC0 | (c >> 6));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  } else if (c < 0x10000) {
-    out += static_cast<char>(0xE0 | (c >> 12));
-    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (c >> 18));
-    out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  }
+  char bytes[4];
+  out.append(bytes, encode_utf8(c, bytes));
 }
 
 // One line of count's JSON: a flat object {"name":value,...}, with a ',' before or after it (the array
