@@ -578,40 +578,55 @@ CLI::App* setup_bench(CLI::App& parent) {
       "agree");
   cmd->footer(
       "Examples:\n"
-      "  labcount bench samplesTests.csv                  # every available backend, 1 warm-up + 5 timed runs\n"
-      "  labcount bench --generate 100M --samples 100k    # generated data (a temporary file, removed afterwards)\n"
+      "  labcount bench samplesTests.csv                  # every backend here: 1 warm-up, 5 timed runs\n"
+      "  labcount bench --generate 100M --samples 100k    # generated data (a temporary file)\n"
       "  labcount bench big.csv --backends cpu --threads 1 --repeat 3 --json > cpu-1t.json\n"
       "\nEach run is what `labcount count` does: read, parse, encode, reduce, order and format the output (to a\n"
       "discarded file). The table has median and min wall time, rows/s, input GB/s, the median of each phase and the\n"
       "speed-up over the CPU backend; --json gives the same as one JSON object with the machine and the options.\n"
       "Exit codes: 0 ok, 1 the backends' outputs differ, 2 bad command line, 3 file error, 4 a backend named in\n"
       "--backends cannot run here.");
-  cmd->add_option("inputs", opt->inputs, "CSV files (plain or gzip), or directories with --recursive");
+  cmd->add_option("inputs", opt->inputs,
+                  "CSV files (as count reads them: plain, compressed or ZIP), or directories with --recursive")
+      ->option_text("FILE...");
+  const std::string generated = "Generated input";
   cmd->add_option("--generate", opt->generate_rows,
                   "Bench on N generated rows (as `labcount generate --rows N`) instead of files; suffixes k, M, G "
                   "are powers of 1000")
-      ->type_name("N")
-      ->group("Generated input");
-  cmd->add_option("--samples", opt->generate_samples, "With --generate: distinct sample ids (suffixes as --generate)")
-      ->type_name("N")
-      ->capture_default_str()
-      ->group("Generated input");
-  cmd->add_option("--skew", opt->skew, "With --generate: Zipf exponent of sample popularity (0 = uniform)")
-      ->type_name("X")
-      ->capture_default_str()
-      ->group("Generated input");
-  cmd->add_option("--seed", opt->seed, "With --generate: random seed")->capture_default_str()->group("Generated input");
+      ->option_text("N")
+      ->group(generated);
+  cmd->add_option("--samples", opt->generate_samples,
+                  "With --generate: distinct sample ids (default " + opt->generate_samples + "; suffixes as --generate)")
+      ->option_text("N")
+      ->group(generated);
+  cmd->add_option("--skew", opt->skew,
+                  "With --generate: Zipf exponent of sample popularity (0 = uniform; default " +
+                      CLI::detail::to_string(opt->skew) + ")")
+      ->option_text("X")
+      ->group(generated);
+  cmd->add_option("--seed", opt->seed, "With --generate: random seed (default " + std::to_string(opt->seed) + ")")
+      ->option_text("N")
+      ->group(generated);
+  const std::string runs = "Runs";
   cmd->add_option("--backends", opt->backends,
                   "Comma-separated backends to run, e.g. cpu,gpu (default: every one usable here; naming one that "
-                  "cannot run is an error that says why)");
-  cmd->add_option("--warmup", opt->warmup, "Untimed runs per backend before the timed ones")
+                  "cannot run is an error that says why)")
+      ->option_text("NAME[,NAME...]")
+      ->group(runs);
+  cmd->add_option("--warmup", opt->warmup,
+                  "Untimed runs per backend before the timed ones, 0 to 1000 (default " +
+                      std::to_string(opt->warmup) + ")")
       ->check(CLI::Range(0u, 1000u))
-      ->capture_default_str();
-  cmd->add_option("--repeat", opt->repeat, "Timed runs per backend (the table shows their median and min)")
+      ->option_text("N")
+      ->group(runs);
+  cmd->add_option("--repeat", opt->repeat,
+                  "Timed runs per backend; the table shows their median and min (default " +
+                      std::to_string(opt->repeat) + ")")
       ->check(CLI::Range(1u, 100000u))
-      ->capture_default_str();
-  cmd->add_flag("--json", opt->json,
-                "Print one JSON object (machine, options, per-backend results) instead of a table");
+      ->option_text("N")
+      ->group(runs);
+  cmd->add_flag("--json", opt->json, "Print one JSON object (machine, options, per-backend results) instead of a table")
+      ->group(runs);
   add_no_progress_flag(*cmd, opt->no_progress, "Messages");
   add_message_flags(*cmd, opt->messages, "Messages", "No progress on stderr (the results still go to stdout)",
                     "Print each run's wall time on stderr as it ends");

@@ -322,7 +322,7 @@ CLI::App* setup_count(CLI::App& parent) {
   cmd->footer(
       "Examples:\n"
       "  labcount count samplesTests.csv\n"
-      "  labcount count samplesTests.zip                  # the CSV files inside a ZIP (also .gz .zst .bz2 .xz)\n"
+      "  labcount count samplesTests.zip                  # the CSV files in a ZIP (also .gz .zst .bz2 .xz)\n"
       "  cat tests.csv | labcount count --top 10          # standard input; the 10 most-tested samples\n"
       "  labcount count a.csv b.csv --key SampleID -o counts.csv\n"
       "  labcount count - < tests.csv\n"
@@ -332,24 +332,26 @@ CLI::App* setup_count(CLI::App& parent) {
       "  labcount count samplesTests.csv --per day        # SampleID,day,count\n"
       "  labcount count p1.csv --stats --partial p1.lcp   # a mergeable state: labcount merge p*.lcp\n"
       "  labcount count lims_export.csv --comment '#'     # leave out a '#' preamble before the header\n"
-      "  mpirun -np 8 labcount count /data/2024/ -r -o counts.csv   # one MPI job: same bytes, rank 0 writes\n"
+      "  mpirun -np 8 labcount count /data/2024/ -r -o counts.csv   # one MPI job, the same bytes\n"
       "\nOutput: a CSV header '<key column>,count' and one row per distinct key, ordered by key bytes\n"
       "(--sort count: most first). Counts are summed over all inputs. Keys are kept byte for byte.\n"
       "Exit codes: 0 ok, 1 bad input data (or every row left out), 2 bad command line, 3 file error,\n"
       "4 backend or feature not available here, 5 the GPU failed while counting.");
   cmd->add_option("inputs", opt->inputs,
                   "CSV files (plain, compressed, or ZIP archives: recognised by content), directories with "
-                  "--recursive, or - for standard input (the default when something is piped in)");
+                  "--recursive, or - for standard input (the default when something is piped in)")
+      ->option_text("FILE...");
   add_run_flags(*cmd, opt->run);
   add_output_file_flag(*cmd, opt->output, "Output");
   cmd->add_option("--partial", opt->partial,
                   "Write the run's mergeable state to FILE instead of a table, for `labcount merge` (every mode: "
                   "counts, --per-file, --per, --stats)")
+      ->option_text("FILE")
       ->group("Output");
   cmd->add_option("--backend", opt->backend,
-                  "auto: the CPU for plain counts; the GPU for --stats/--per from 256 MiB when one is usable (on a GPU "
-                  "failure: a warning, then the CPU); cpu; gpu")
-      ->capture_default_str()
+                  "auto (the default): the CPU for plain counts, the GPU for --stats/--per from 256 MiB when one is "
+                  "usable (if it fails: a warning, then the CPU); cpu; gpu (an error when no GPU is usable)")
+      ->option_text("auto|cpu|gpu")
       ->group("Execution");
   const std::string messages = "Messages";
   add_no_progress_flag(*cmd, opt->no_progress, messages);

@@ -67,26 +67,29 @@ CLI::App* setup_generate(CLI::App& parent) {
       "  labcount generate --rows 886413 --samples 1243 -o demo.csv   # the real file's size\n"
       "  labcount generate --rows 100M --samples 10k --skew 0 -o uniform.csv\n"
       "  labcount generate --rows 10 --lf                              # a peek, to stdout");
-  cmd->add_option("--rows", args->rows, "Number of data rows; suffixes k, M, G, T are powers of 1000 (e.g. 100M)")
-      ->type_name("N")
-      ->capture_default_str();
+  const std::string options = "Options";
+  cmd->add_option("--rows", args->rows,
+                  "Number of data rows; suffixes k, M, G, T are powers of 1000, e.g. 100M (default " + args->rows + ")")
+      ->option_text("N")
+      ->group(options);
   cmd->add_option("--samples", args->samples,
-                  "Number of distinct sample ids to draw from (some may not appear when rows are "
-                  "few); at most 10M; suffixes as for --rows")
-      ->type_name("N")
-      ->capture_default_str();
+                  "Number of distinct sample ids to draw from (some may not appear when rows are few); at most 10M; "
+                  "suffixes as for --rows (default " + args->samples + ")")
+      ->option_text("N")
+      ->group(options);
   cmd->add_option("--skew", args->skew,
-                  "Zipf exponent of sample popularity: 0 = uniform, 0.65 = like the real file, "
-                  "larger = a few samples dominate; 0..10")
-      ->type_name("X")
-      ->capture_default_str();
-  cmd->add_option("--seed", args->seed, "Random seed; a different seed gives different data")
-      ->type_name("N")
-      ->capture_default_str();
-  cmd->add_flag("--lf", args->lf, "End lines with LF instead of the real file's CRLF");
-  cmd->add_option("-o,--output", args->output, "Output file, written atomically; - for stdout")
-      ->type_name("FILE")
-      ->capture_default_str();
+                  "Zipf exponent of sample popularity: 0 = uniform, 0.65 = like the real file (the default), larger = "
+                  "a few samples dominate; 0 to 10")
+      ->option_text("X")
+      ->group(options);
+  cmd->add_option("--seed", args->seed,
+                  "Random seed; a different seed gives different data (default " + std::to_string(args->seed) + ")")
+      ->option_text("N")
+      ->group(options);
+  cmd->add_flag("--lf", args->lf, "End lines with LF instead of the real file's CRLF")->group(options);
+  cmd->add_option("-o,--output", args->output, "Output file, written atomically (default: standard output)")
+      ->option_text("FILE")
+      ->group(options);
   add_message_flags(*cmd, args->messages, "Messages", "Nothing on stderr but errors (generate prints nothing else)",
                     "Say what was generated and how long it took");
   cmd->callback([args] {

@@ -116,12 +116,14 @@ CLI::App* setup_merge(CLI::App& parent) {
   cmd->add_option("inputs", opt->inputs,
                   "Partial states (count --partial) or tables of labcount count (CSV, TSV, JSON, NDJSON, plain or "
                   "compressed); - reads standard input")
-      ->required();
+      ->required()
+      ->option_text("FILE...");
   add_output_flags(*cmd, opt->output_format, "Output");
   add_output_file_flag(*cmd, opt->output, "Output");
   cmd->add_option("--partial", opt->partial,
                   "With partial states as inputs: write the merged state to FILE instead of the table (merge in a "
                   "tree)")
+      ->option_text("FILE")
       ->group("Output");
   add_memory_flag(*cmd, opt->memory, "Execution");
   add_message_flags(*cmd, opt->messages, "Messages", "Nothing on stderr but errors (merge prints no warnings today)",

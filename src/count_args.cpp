@@ -13,53 +13,61 @@ namespace labcount {
 void add_run_flags(CLI::App& cmd, run_flags& f) {
   const std::string input = "Input";
   cmd.add_flag("-r,--recursive", f.recursive,
-               "Count every *.csv file (also .csv.gz, .zst, .bz2, .xz) below the given directories")
+               "Count every *.csv file (also .csv.gz, .zst, .bz2, .xz) below the given directories, in path order")
       ->group(input);
   cmd.add_flag("--no-header", f.no_header, "The input has no header row (then --key must be a number)")->group(input);
   cmd.add_option("-d,--delimiter", f.delimiter,
-                 "Field delimiter: one character, or tab / \\t (default: detected from each header among , ; TAB |, "
-                 "or an Excel 'sep=' first line)")
+                 "Field delimiter: one character, or tab (default: detected from each header among , ; TAB |, or "
+                 "an Excel 'sep=' first line; --verbose says which)")
+      ->option_text("C")
       ->group(input);
   cmd.add_option("--skip", f.skip, "Leave out the first N lines of each input, before its header (a preamble)")
       ->check(non_negative_number())
+      ->option_text("N")
       ->group(input);
   cmd.add_option("--comment", f.comment,
-                 "Leave out the lines before the header that start with this character (e.g. '#': an "
-                 "instrument or LIMS preamble)")
+                 "Leave out the lines before the header that start with this character (e.g. '#': an instrument "
+                 "or LIMS preamble)")
+      ->option_text("C")
       ->group(input);
   cmd.add_option("--on-bad-row", f.on_bad_row,
-                 "A row with the wrong number of fields or bad quoting: error (stop), skip (leave out, summary on "
-                 "stderr), warn (leave out, list each)")
-      ->capture_default_str()
+                 "A row with the wrong number of fields, bad quoting or a bad time: stop with an error (the "
+                 "default), skip it (a summary on stderr), or warn (skip it and list it)")
+      ->option_text("error|skip|warn")
       ->group(input);
   cmd.add_option("--max-bad-rows", f.max_bad_rows,
                  "With --on-bad-row skip or warn: stop with exit 1 once more than N rows are bad (default: no "
                  "limit)")
       ->check(non_negative_number())
+      ->option_text("N")
       ->group(input);
   cmd.add_option("--on-bad-file", f.on_bad_file,
-                 "An input that cannot be read or has bad data: error (stop, write nothing) or skip (leave it out "
-                 "whole and list it at the end)")
-      ->capture_default_str()
+                 "An input that cannot be read or has bad data: stop and write nothing (the default), or leave it "
+                 "out whole and list it at the end")
+      ->option_text("error|skip")
       ->group(input);
 
   const std::string key_and_time = "Key and time";
-  cmd.add_option("-k,--key", f.key, "Key column: a header name, or a 1-based column number")
-      ->capture_default_str()
+  cmd.add_option("-k,--key", f.key,
+                 "Key column: a header name or a 1-based number (default SampleID)")
+      ->option_text("COL")
       ->group(key_and_time);
   cmd.add_flag("--stats", f.time.stats,
                "Per key also: first_test, last_test (ISO 8601), active_days (distinct days with a test), repeats "
                "(rows whose key and time equal an earlier row's)")
       ->group(key_and_time);
-  cmd.add_option("--per", f.time.per, "Count per key per time bucket: hour, day, week (ISO) or month")
+  cmd.add_option("--per", f.time.per, "Count per key per time bucket (an ISO week runs Monday to Sunday)")
+      ->option_text("hour|day|week|month")
       ->group(key_and_time);
   f.time.column_option =
-      cmd.add_option("--time", f.time.column, "Timestamp column for --stats/--per: a header name or 1-based number")
-          ->capture_default_str()
+      cmd.add_option("--time", f.time.column,
+                     "Timestamp column for --stats and --per: a header name or a 1-based number (default TestTime)")
+          ->option_text("COL")
           ->group(key_and_time);
   cmd.add_option("--time-format", f.time.format,
-                 "Timestamp format in strftime notation (default: M/D/YYYY H:MM[:SS] or ISO 8601), e.g. "
-                 "'%d.%m.%Y %H:%M'")
+                 "Timestamp format in strftime notation, e.g. '%d.%m.%Y %H:%M' (default: M/D/YYYY H:MM[:SS] or ISO "
+                 "8601)")
+      ->option_text("FMT")
       ->group(key_and_time);
 
   const std::string output = "Output";
@@ -67,48 +75,56 @@ void add_run_flags(CLI::App& cmd, run_flags& f) {
   add_output_flags(cmd, f.output, output);
 
   const std::string execution = "Execution";
-  cmd.add_option("-j,--threads", f.threads, "Host threads (default: all hardware threads)")
+  cmd.add_option("-j,--threads", f.threads, "Host threads, 1 to 1024 (default: all hardware threads)")
       ->check(CLI::Range(1u, 1024u))
+      ->option_text("N")
       ->group(execution);
   add_device_flag(cmd, f.device, execution);
   add_memory_flag(cmd, f.memory, execution);
-  cmd.add_option("--chunk-size", f.chunk_bytes, "Bytes per parse chunk (tuning; default from --memory, at most 4 MiB)")
+  cmd.add_option("--chunk-size", f.chunk_bytes,
+                 "Bytes per parse chunk (tuning; default from --memory and --threads, at most 4 MiB)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 34))
+      ->option_text("BYTES")
       ->group(execution);
 }
 
 void add_output_flags(CLI::App& cmd, output_flags& f, const std::string& group) {
   cmd.add_option("--sort", f.sort,
-                 "Output order: key (byte order), count (largest first, ties by key), count-asc (smallest first) or "
-                 "natural (numbers in keys by value: S2 before S10); default key, or count with --top")
+                 "Output order: key (byte order; the default), count (largest first, ties by key), count-asc "
+                 "(smallest first) or natural (numbers in keys by value: S2 before S10); with --top alone: count")
+      ->option_text("key|count|count-asc|natural")
       ->group(group);
   cmd.add_option("--top", f.top, "Only the first N rows after sorting (0: all); alone, the N largest counts")
       ->check(non_negative_number())
+      ->option_text("N")
       ->group(group);
   cmd.add_option("-f,--format", f.format,
-                 "Output format: csv, tsv, json or ndjson (one JSON object per line); default: from the -o file's "
-                 "extension (.tsv, .json, .ndjson), else csv")
+                 "Output format (ndjson: one JSON object per line); default: from the -o file's extension (.tsv, "
+                 ".json, .ndjson), else csv")
+      ->option_text("csv|tsv|json|ndjson")
       ->group(group);
 }
 
 void add_output_file_flag(CLI::App& cmd, std::string& path, const std::string& group) {
-  cmd.add_option("-o,--output", path, "Output file (default: standard output); replaced only when the run succeeds; a name ending in .gz or "
-                 ".zst is written compressed (counts.csv.gz)")
+  cmd.add_option("-o,--output", path,
+                 "Output file (default: standard output), replaced only when the run succeeds; a name ending in .gz "
+                 "or .zst is written compressed (-o counts.csv.gz)")
+      ->option_text("FILE")
       ->group(group);
 }
 
 void add_memory_flag(CLI::App& cmd, std::string& memory, const std::string& group) {
   cmd.add_option("--memory", memory,
-                 "Cap on the buffers for input data (e.g. 512M, 4G): one record may take half of it; the key "
-                 "dictionary comes on top")
-      ->capture_default_str()
+                 "Cap on the buffers for input data, e.g. 512M or 4G (default 1G): one record may take half of it; "
+                 "the key dictionary comes on top")
+      ->option_text("SIZE")
       ->group(group);
 }
 
 void add_device_flag(CLI::App& cmd, int& device, const std::string& group) {
-  cmd.add_option("--device", device, "GPU number, from 0 (`labcount info` lists them)")
+  cmd.add_option("--device", device, "GPU number, from 0 (default 0; `labcount info` lists them)")
       ->check(non_negative_number())
-      ->capture_default_str()
+      ->option_text("N")
       ->group(group);
 }
 

@@ -11,7 +11,9 @@
 #include "cmd_generate.hpp"
 #include "cmd_info.hpp"
 #include "cmd_merge.hpp"
+#include "help_format.hpp"
 #include "mpi_job.hpp"
+#include "shell_docs.hpp"
 #include "util/errors.hpp"
 #include "util/signal_cleanup.hpp"
 
@@ -21,10 +23,17 @@ int main(int argc, char** argv) {
   struct job_guard {
     ~job_guard() { labcount::close_mpi_job(); }
   } job_guard;
-  CLI::App app{"labcount: count CSV rows per key (e.g. lab tests per SampleID), fast, on the CPU or a GPU"};
+  CLI::App app{"labcount: count CSV rows per key (e.g. lab tests per SampleID), fast, on the CPU or a GPU",
+               "labcount"};
+  // Before the subcommands: they take their formatter from the app when they are added.
+  app.formatter(std::make_shared<labcount::help_formatter>(labcount::help_width()));
   app.set_version_flag("-V,--version", std::string("labcount ") + LABCOUNT_VERSION);
   app.require_subcommand(1);
-  app.footer("Run `labcount COMMAND --help` for a command's options.");
+  app.footer(
+      "labcount reads CSV files (plain, compressed or inside ZIP archives), turns each row's key into a dense "
+      "integer and counts rows per key on a CPU thread pool or a GPU; --stats and --per add per-key time "
+      "statistics, and merge puts a batch counted in parts back together.\n"
+      "Run `labcount COMMAND --help` for a command's options.");
   // A repeated single-value option takes its last value (`--key A --key B` is --key B), as most tools do.
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   labcount::setup_count(app);
@@ -32,6 +41,7 @@ int main(int argc, char** argv) {
   labcount::setup_info(app);
   labcount::setup_merge(app);
   labcount::setup_bench(app);
+  labcount::setup_shell_docs(app);
   try {
     labcount::open_mpi_job(argc, argv);
     labcount::check_command_word(app, argc, argv);

@@ -50,6 +50,14 @@ backend_choice parse_backend_choice(std::string_view text) {
               "use --backend auto, cpu or gpu (`labcount info` lists what this machine has)");
 }
 
+shell_kind parse_shell(std::string_view text) {
+  if (word_is(text, "bash")) return shell_kind::bash;
+  if (word_is(text, "zsh")) return shell_kind::zsh;
+  if (word_is(text, "fish")) return shell_kind::fish;
+  throw error(error_kind::usage, "no completion for the shell '" + std::string(text) + "'", "", 0,
+              "use labcount completion bash, zsh or fish");
+}
+
 bad_file_policy parse_bad_file_policy(std::string_view text) {
   if (word_is(text, "error")) return bad_file_policy::error;
   if (word_is(text, "skip")) return bad_file_policy::skip;

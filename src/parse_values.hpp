@@ -10,6 +10,7 @@
 #include "output/result_writer.hpp"
 #include "pipeline/bad_rows.hpp"
 #include "pipeline/count_pipeline.hpp"
+#include "shell_docs.hpp"
 #include "time/timestamp.hpp"
 
 namespace labcount {
@@ -21,6 +22,7 @@ output_format parse_output_format(std::string_view text);      // --format csv|t
 sort_order parse_sort_order(std::string_view text);            // --sort key|count|count-asc|natural
 time_bucket parse_time_bucket(std::string_view text);          // --per hour|day|week|month
 backend_choice parse_backend_choice(std::string_view text);    // --backend auto|cpu|gpu
+shell_kind parse_shell(std::string_view text);                  // completion bash|zsh|fish
 
 // A row count: "886413", "10k", "1.5M", "1G", "2T" (decimal suffixes: these are rows, not bytes).
 std::uint64_t parse_count(const std::string& option, const std::string& text);
