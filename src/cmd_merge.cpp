@@ -80,7 +80,7 @@ void run(const merge_options& opt) {
   output_file out(opt.output);
   const merge_result result = merge_counts(opt.inputs, static_cast<std::size_t>(parse_memory(opt.memory) / 2));
   std::vector<count_row> rows = result.rows();
-  out_opts.key_name = result.key_name();
+  out_opts.key_names = result.key_names();
   out_opts.with_file_column = result.per_file();
   order_rows(rows, out_opts);
   write_rows(out, rows, out_opts);
@@ -105,8 +105,9 @@ CLI::App* setup_merge(CLI::App& parent) {
       "\nInputs: partial states of `labcount count --partial` (every mode: counts, --per-file, --per, --stats;\n"
       "all made with the same options), or tables of `labcount count` in any format it writes (CSV, TSV,\n"
       "JSON, NDJSON; gzip/zstd-compressed too; formats may mix), all with the same columns: '<key>,count',\n"
-      "or 'file,<key>,count' from count --per-file (then summed per file and key). Count the parts without\n"
-      "--top (a cut output lacks rows); --stats and --per need states. JSON keys come back as JSON wrote them\n"
+      "or 'file,<key>,count' from count --per-file (then summed per file and key), where <key> may be several\n"
+      "columns (--key A,B; the key and bucket of a --per table). Count the parts without --top (a cut output\n"
+      "lacks rows); --stats needs states. JSON keys come back as JSON wrote them\n"
       "(bytes that were not UTF-8 are U+FFFD there): for byte-exact keys use CSV or TSV.\n"
       "\nOutput: as count's: a header, then one row per key with the summed count, ordered by key bytes\n"
       "(--sort count: most first). Keys are kept byte for byte.\n"

@@ -26,8 +26,8 @@ void add_run_flags(CLI::App& cmd, run_flags& f) {
       ->option_text("N")
       ->group(input);
   cmd.add_option("--comment", f.comment,
-                 "Leave out the lines before the header that start with this character (e.g. '#': an instrument "
-                 "or LIMS preamble)")
+                 "Leave out the lines that start with this character, before the header and among the rows "
+                 "(e.g. '#' in instrument and LIMS exports)")
       ->option_text("C")
       ->group(input);
   cmd.add_option("--on-bad-row", f.on_bad_row,
@@ -49,8 +49,9 @@ void add_run_flags(CLI::App& cmd, run_flags& f) {
 
   const std::string key_and_time = "Key and time";
   cmd.add_option("-k,--key", f.key,
-                 "Key column: a header name or a 1-based number (default SampleID)")
-      ->option_text("COL")
+                 "Key column: a header name or a 1-based number (default SampleID); several, comma-separated, "
+                 "count per combination (--key SampleID,Assay)")
+      ->option_text("COL[,COL...]")
       ->group(key_and_time);
   cmd.add_flag("--stats", f.time.stats,
                "Per key also: first_test, last_test (ISO 8601), active_days (distinct days with a test), repeats "

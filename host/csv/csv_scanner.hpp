@@ -12,6 +12,8 @@
 // quotes are re-read by parse_record(), which unescapes and validates them strictly.
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <bit>
 #include <cstdint>
 #include <cstring>
@@ -22,6 +24,8 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+
+#include "csv/key_tuple.hpp"
 
 namespace labcount {
 
@@ -42,17 +46,29 @@ error_kind error_kind_for(row_problem problem) noexcept;
 
 inline constexpr std::uint32_t no_field = 0xffffffffu;
 
+// The most columns one key may have (--key A,B,...).
+inline constexpr std::size_t max_key_parts = 16;
+
 struct scan_options {
   char delimiter = ',';
-  std::uint32_t key_field = 0;           // 0-based index of the key field
+  std::uint32_t key_field = 0;  // 0-based index of the key field (the first part's, for a composite key)
+  // A composite key (--key SampleID,Assay): its fields in key order, key_tuple-encoded into one key
+  // (encode/key_tuple.hpp). key_parts 1: the key is key_field's bytes as they are.
+  std::uint32_t key_parts = 1;
+  std::array<std::uint32_t, max_key_parts> key_fields{};
   std::uint32_t value_field = no_field;  // 0-based index of a second field to extract (--time), if any
   std::uint32_t num_fields = 1;          // fields every row must have (from the header)
+  // --comment: a record whose first byte is `comment` is a comment line, left out (never a bad row).
+  bool skip_comments = false;
+  char comment = '\0';
 };
 
 // One record parsed the slow, strict way. Field views point into the record or into `scratch`.
 struct parsed_record {
   std::vector<std::string_view> fields;
   std::string scratch;  // unescaped bytes of quoted fields
+  std::string key;      // a composite key, encoded (the view on_key gets points here)
+  std::vector<const char*> field_ends;  // a composite key's scan: where each field up to its last part ends
   row_problem problem = row_problem::none;
   const char* problem_at = nullptr;  // where the problem was found
 };
@@ -130,15 +146,10 @@ inline std::uint64_t prefix_xor(std::uint64_t x) noexcept {
 
 }  // namespace detail
 
-// Scans the records of [begin, end), which must start at a record start. Every record must end with an
-// LF, except the input's last one when `at_eof`. Returns the number of LF bytes scanned (for line
-// numbers; partial if on_bad stopped the scan). Calls
-//   on_key(std::string_view key, std::string_view value, const char* record_begin)  for each good record
-//     (value is the value_field's text, empty without one); it returns false to stop scanning,
-//   on_bad(row_problem, const char* where, const char* record_begin, std::uint32_t num_fields)
-// for each bad one; on_bad returns false to stop scanning. Blank lines are skipped.
-// `scratch` is reused between calls to hold parsed quoted records.
-template <class OnKey, class OnBad>
+// The scan loop of scan_records (below), for a key of one column or of several.
+namespace detail {
+
+template <bool Composite, class OnKey, class OnBad>
 std::uint64_t scan_records(const char* begin, const char* end, bool at_eof, const scan_options& options,
                            parsed_record& scratch, OnKey&& on_key, OnBad&& on_bad) {
   const std::uint32_t key_field = options.key_field;
@@ -156,10 +167,33 @@ std::uint64_t scan_records(const char* begin, const char* end, bool at_eof, cons
   std::uint64_t quotes_at_record = 0;  // quotes before record_begin
   std::uint64_t in_quote_carry = 0;    // all ones when the previous block ended inside quotes
   std::uint64_t lines = 0;
+  // A composite key: where each field ends, up to the last one of the key (the rest are not looked at).
+  std::uint32_t tracked = 0;
+  const char** field_ends = nullptr;
+  if constexpr (Composite) {
+    for (std::uint32_t k = 0; k < options.key_parts; ++k) tracked = std::max(tracked, options.key_fields[k] + 1);
+    scratch.field_ends.resize(tracked);
+    field_ends = scratch.field_ends.data();
+  }
+  // The composite key of the record just scanned, encoded into scratch.key.
+  auto composite_key = [&](const char* record_end, bool has_cr) -> std::string_view {
+    scratch.key.clear();
+    for (std::uint32_t k = 0; k < options.key_parts; ++k) {
+      const std::uint32_t field = options.key_fields[k];
+      const char* part_begin = field == 0 ? record_begin : field_ends[field - 1] + 1;
+      const char* part_end = field_ends[field];
+      if (has_cr && part_end == record_end) --part_end;
+      key_tuple::append_part(scratch.key, std::string_view(part_begin, static_cast<std::size_t>(part_end - part_begin)),
+                             k == 0);
+    }
+    return scratch.key;
+  };
 
   // Returns false to stop.
   auto finish_record = [&](const char* record_end, std::uint64_t record_quotes) __attribute__((always_inline))->bool {
     const std::uint32_t fields = field_index;
+    if (options.skip_comments && record_end > record_begin && *record_begin == options.comment) [[unlikely]]
+      return true;
     if (record_quotes != 0) {
       parse_record(record_begin, record_end, options.delimiter, scratch);
       if (scratch.problem != row_problem::none)
@@ -169,16 +203,27 @@ std::uint64_t scan_records(const char* begin, const char* end, bool at_eof, cons
       if (parsed_fields != num_fields)
         return on_bad(parsed_fields < num_fields ? row_problem::too_few_fields : row_problem::too_many_fields,
                       record_begin, record_begin, parsed_fields);
-      return on_key(scratch.fields[key_field],
-                    value_field == no_field ? std::string_view() : scratch.fields[value_field], record_begin);
+      std::string_view key = scratch.fields[key_field];
+      if constexpr (Composite) {
+        scratch.key.clear();
+        for (std::uint32_t k = 0; k < options.key_parts; ++k)
+          key_tuple::append_part(scratch.key, scratch.fields[options.key_fields[k]], k == 0);
+        key = scratch.key;
+      }
+      return on_key(key, value_field == no_field ? std::string_view() : scratch.fields[value_field], record_begin);
     }
     const bool has_cr = record_end > record_begin && record_end[-1] == '\r';
     if (record_end - record_begin == static_cast<std::ptrdiff_t>(has_cr)) return true;  // blank line
     if (fields != num_fields)
       return on_bad(fields < num_fields ? row_problem::too_few_fields : row_problem::too_many_fields, record_begin,
                     record_begin, fields);
-    std::string_view key(key_begin, static_cast<std::size_t>(key_end - key_begin));
-    if (has_cr && key_end == record_end) key.remove_suffix(1);
+    std::string_view key;
+    if constexpr (Composite) {
+      key = composite_key(record_end, has_cr);
+    } else {
+      key = std::string_view(key_begin, static_cast<std::size_t>(key_end - key_begin));
+      if (has_cr && key_end == record_end) key.remove_suffix(1);
+    }
     std::string_view value;
     if (value_field != no_field) {
       value = std::string_view(value_begin, static_cast<std::size_t>(value_end - value_begin));
@@ -210,7 +255,9 @@ std::uint64_t scan_records(const char* begin, const char* end, bool at_eof, cons
       const int bit = std::countr_zero(structural);
       structural &= structural - 1;
       const char* at = block + bit;
-      if (field_index == key_field) {
+      if constexpr (Composite) {
+        if (field_index < tracked) field_ends[field_index] = at;
+      } else if (field_index == key_field) {
         key_begin = field_begin;
         key_end = at;
       }
@@ -236,7 +283,9 @@ std::uint64_t scan_records(const char* begin, const char* end, bool at_eof, cons
   }
   if (record_begin < end && at_eof) {
     // The input's last record, without a final LF.
-    if (field_index == key_field) {
+    if constexpr (Composite) {
+      if (field_index < tracked) field_ends[field_index] = end;
+    } else if (field_index == key_field) {
       key_begin = field_begin;
       key_end = end;
     }
@@ -248,6 +297,29 @@ std::uint64_t scan_records(const char* begin, const char* end, bool at_eof, cons
     finish_record(end, quotes_before_block - quotes_at_record);
   }
   return lines;
+}
+
+}  // namespace detail
+
+// Scans the records of [begin, end), which must start at a record start. Every record must end with an
+// LF, except the input's last one when `at_eof`. Returns the number of LF bytes scanned (for line
+// numbers; partial if on_bad stopped the scan). Calls
+//   on_key(std::string_view key, std::string_view value, const char* record_begin)  for each good record
+//     (value is the value_field's text, empty without one); it returns false to stop scanning,
+//   on_bad(row_problem, const char* where, const char* record_begin, std::uint32_t num_fields)
+// for each bad one; on_bad returns false to stop scanning. Blank lines are skipped, and so are comment
+// lines (options.skip_comments): a record that starts with the comment character, whatever it holds. Quotes
+// in a comment line still count for record boundaries (the parity rule holds everywhere), so a comment with
+// an unbalanced quote runs on to the line that balances it.
+// `scratch` is reused between calls to hold parsed quoted records.
+// A composite key (options.key_parts > 1) is key_tuple-encoded into scratch.key, which `key` then views; it
+// takes a scan loop of its own, so the one-column loop carries nothing of it.
+template <class OnKey, class OnBad>
+std::uint64_t scan_records(const char* begin, const char* end, bool at_eof, const scan_options& options,
+                           parsed_record& scratch, OnKey&& on_key, OnBad&& on_bad) {
+  if (options.key_parts > 1)
+    return detail::scan_records<true>(begin, end, at_eof, options, scratch, on_key, on_bad);
+  return detail::scan_records<false>(begin, end, at_eof, options, scratch, on_key, on_bad);
 }
 
 }  // namespace labcount

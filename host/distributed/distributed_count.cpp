@@ -109,7 +109,8 @@ struct rank_report {
   backend_timings backend_time;
   bool counted = false;                 // it had inputs and counted them without an error
   std::uint64_t named_input = nowhere;  // the first input that named the columns (one with a record)
-  std::string key_name, time_name;
+  std::vector<std::string> key_names;
+  std::string time_name;
   std::vector<placed_row> samples;
   std::vector<std::string> warnings, notes;
   std::vector<placed_skip> skipped;
@@ -118,6 +119,17 @@ struct rank_report {
 
 varint_decoder message_decoder(std::string_view bytes) {
   return varint_decoder(bytes, "", "message between MPI ranks", "a labcount bug: please report it");
+}
+
+void put_names(varint_encoder& e, const std::vector<std::string>& names) {
+  e.varint(names.size());
+  for (const auto& name : names) e.text(name);
+}
+
+std::vector<std::string> get_names(varint_decoder& d) {
+  std::vector<std::string> names(d.below(max_key_parts + 1, "key columns"));
+  for (auto& name : names) name = d.text();
+  return names;
 }
 
 void put_error(varint_encoder& e, const rank_error& x) {
@@ -157,7 +169,7 @@ std::string encode_report(const rank_report& r) {
   e.text(r.backend_name);
   e.varint(r.counted ? 1 : 0);
   e.varint(r.named_input);
-  e.text(r.key_name);
+  put_names(e, r.key_names);
   e.text(r.time_name);
   e.varint(r.samples.size());
   for (const auto& s : r.samples) {
@@ -170,6 +182,7 @@ std::string encode_report(const rank_report& r) {
     e.varint(s.row.expected);
     e.text(s.row.value);
     e.text(s.row.expected_format);
+    e.varint(static_cast<unsigned char>(s.row.first_byte));
     e.varint(s.row.swallowed_lines);
     e.varint(s.row.swallowed_bytes);
   }
@@ -211,7 +224,7 @@ rank_report decode_report(std::string_view bytes) {
   r.backend_name = d.text();
   r.counted = d.varint() == 1;
   r.named_input = d.varint();
-  r.key_name = d.text();
+  r.key_names = get_names(d);
   r.time_name = d.text();
   for (std::uint64_t n = d.varint(); n > 0; --n) {
     placed_row s;
@@ -225,6 +238,7 @@ rank_report decode_report(std::string_view bytes) {
     s.row.expected = static_cast<std::uint32_t>(d.varint());
     s.row.value = d.text();
     s.row.expected_format = d.text();
+    s.row.first_byte = static_cast<char>(d.below(256, "a byte"));
     s.row.swallowed_lines = d.varint();
     s.row.swallowed_bytes = d.varint();
     r.samples.push_back(std::move(s));
@@ -255,14 +269,15 @@ rank_report decode_report(std::string_view bytes) {
 // What rank 0 decided, for every rank: the error to stop with, or the column names to go on with.
 struct decision {
   std::optional<rank_error> stop;
-  std::string key_name, time_name;
+  std::vector<std::string> key_names;
+  std::string time_name;
 };
 
 std::string encode_decision(const decision& x) {
   varint_encoder e;
   e.varint(x.stop ? 1 : 0);
   if (x.stop) put_error(e, *x.stop);
-  e.text(x.key_name);
+  put_names(e, x.key_names);
   e.text(x.time_name);
   return std::move(e.bytes());
 }
@@ -271,7 +286,7 @@ decision decode_decision(std::string_view bytes) {
   varint_decoder d = message_decoder(bytes);
   decision x;
   if (d.varint() == 1) x.stop = get_error(d);
-  x.key_name = d.text();
+  x.key_names = get_names(d);
   x.time_name = d.text();
   return x;
 }
@@ -473,7 +488,7 @@ std::optional<job_result> count_on_ranks(communicator& comm, const count_request
     mine.finish_ns = result.finish_time.count();
     mine.backend_name = result.backend_name;
     mine.backend_time = result.backend_time;
-    mine.key_name = result.key_name;
+    mine.key_names = result.key_names;
     mine.time_name = result.time_name;
     for (const auto& t : result.per_input) {
       placed_tally p{items[t.input].part, t};
@@ -530,7 +545,7 @@ std::optional<job_result> count_on_ranks(communicator& comm, const count_request
     for (const auto& r : all)
       if (r.counted && (namer == nullptr || r.named_input < namer->named_input)) namer = &r;
     if (namer != nullptr) {
-      decided.key_name = namer->key_name;
+      decided.key_names = namer->key_names;
       decided.time_name = namer->time_name;
     }
     if (!first) {
@@ -579,7 +594,7 @@ std::optional<job_result> count_on_ranks(communicator& comm, const count_request
   // ---- The exchange: each rank merges one share of the keys, then rank 0 merges the shares.
   std::optional<partial_state> share;
   if (!items.empty()) {
-    result.key_name = decided.key_name;
+    result.key_names = decided.key_names;
     result.time_name = decided.time_name;
     share = partial_of(std::move(result), request, table);
   }
@@ -633,7 +648,7 @@ std::optional<job_result> count_on_ranks(communicator& comm, const count_request
     job.state.table = table;
     job.state.bucket = request.bucket;
     job.state.per_file = request.per_file;
-    job.state.key_name = decided.key_name;
+    job.state.key_names = decided.key_names;
     job.state.time_name = table == value_mode::counts ? std::string() : decided.time_name;
   }
   return job;

@@ -6,7 +6,7 @@ namespace labcount {
 
 void write_count_result(output_file& out, const count_result& result, const count_request& request,
                         output_options options) {
-  options.key_name = result.key_name;
+  options.key_names = result.key_names;
   if (request.mode == value_mode::stats) {
     write_stats(out, result.dictionary, result.stats, options);
     return;
@@ -16,7 +16,9 @@ void write_count_result(output_file& out, const count_result& result, const coun
     return;
   }
   if (!request.per_file) {
-    write_rows(out, ordered_table(result.dictionary, result.counts, options.order, options.top), options);
+    write_rows(out,
+               ordered_table(result.dictionary, result.counts, options.order, options.top, options.key_names.size()),
+               options);
     return;
   }
   std::vector<count_row> rows;

@@ -7,6 +7,7 @@
 #include <limits>
 #include <memory>
 
+#include "csv/key_tuple.hpp"
 #include "util/bytes.hpp"
 #include "util/errors.hpp"
 
@@ -219,31 +220,59 @@ struct row_list {
   }
 };
 
-//   SampleID,count        SampleID<TAB>count        file,SampleID,count (WithFile)
-//   S1,4                  S1<TAB>4                  a.csv,S1,4
-template <char Separator, auto PutField, auto MaxFieldBytes, bool WithFile, class Rows>
-void write_separated(output_file& out, const Rows& rows, std::string_view key_name) {
-  chunked_writer writer(out);
-  char* cursor = writer.reserve(MaxFieldBytes(key_name.size()) + 12);
-  if constexpr (WithFile) {
-    cursor = put(cursor, "file");
-    *cursor++ = Separator;
+// The columns of a composite key: key_tuple::split, checked (a key the pipeline or merge encoded).
+class key_splitter {
+ public:
+  explicit key_splitter(std::size_t num_parts) : num_parts_(num_parts) {}
+  std::size_t num_parts() const noexcept { return num_parts_; }
+  const std::vector<std::string_view>& operator()(std::string_view key) {
+    const bool ok = key_tuple::split(key, num_parts_, parts_, scratch_);
+    LABCOUNT_EXPECTS(ok, "a composite key of as many parts as the key has columns");
+    return parts_;
   }
-  cursor = PutField(cursor, key_name);
-  *cursor++ = Separator;
-  writer.advance(put(cursor, "count\n"));
+
+ private:
+  std::size_t num_parts_;
+  std::vector<std::string_view> parts_;
+  std::string scratch_;
+};
+
+//   SampleID,count        SampleID<TAB>count        file,SampleID,count (WithFile)    SampleID,Assay,count
+//   S1,4                  S1<TAB>4                  a.csv,S1,4                        S1,A,4
+template <char Separator, auto PutField, auto MaxFieldBytes, bool WithFile, class Rows>
+void write_separated(output_file& out, const Rows& rows, const std::vector<std::string>& key_names) {
+  chunked_writer writer(out);
+  if constexpr (WithFile) writer.append(std::string("file") + Separator);
+  for (const auto& name : key_names) {
+    char* cursor = writer.reserve(MaxFieldBytes(name.size()) + 1);
+    cursor = PutField(cursor, name);
+    *cursor++ = Separator;
+    writer.advance(cursor);
+  }
+  writer.append("count\n");
+  key_splitter split(key_names.size());
   for (std::size_t i = 0; i < rows.size(); ++i) {
     rows.prefetch_ahead(i);
     const count_row& row = rows.row(i);
+    // Split keys take at most 3 bytes more per column than the key's bytes (quotes, separator).
+    const std::size_t key_bytes = MaxFieldBytes(row.key.size()) + 3 * split.num_parts();
+    char* cursor;
     if constexpr (WithFile) {
-      cursor = writer.reserve(MaxFieldBytes(row.file.size()) + MaxFieldBytes(row.key.size()) + max_count_digits + 3);
+      cursor = writer.reserve(MaxFieldBytes(row.file.size()) + key_bytes + max_count_digits + 3);
       cursor = PutField(cursor, row.file);
       *cursor++ = Separator;
     } else {
-      cursor = writer.reserve(MaxFieldBytes(row.key.size()) + max_count_digits + 2);
+      cursor = writer.reserve(key_bytes + max_count_digits + 2);
     }
-    cursor = PutField(cursor, row.key);
-    *cursor++ = Separator;
+    if (split.num_parts() == 1) {
+      cursor = PutField(cursor, row.key);
+      *cursor++ = Separator;
+    } else {
+      for (const std::string_view part : split(row.key)) {
+        cursor = PutField(cursor, part);
+        *cursor++ = Separator;
+      }
+    }
     cursor = put_count(cursor, row.count);
     *cursor++ = '\n';
     writer.advance(cursor);
@@ -259,7 +288,7 @@ void write_separated(output_file& out, const Rows& rows, std::string_view key_na
 // the file first: {"file":"a.csv","SampleID":"S1","count":4}.
 // NDJSON (Lines): the same objects, each on a line of its own, without the array around them.
 template <bool WithFile, class Rows>
-void write_json(output_file& out, const Rows& rows, std::string_view key_name, bool lines) {
+void write_json(output_file& out, const Rows& rows, const std::vector<std::string>& key_names, bool lines) {
   chunked_writer writer(out);
   if (rows.size() == 0) {
     if (!lines) writer.append("[]\n");
@@ -267,29 +296,46 @@ void write_json(output_file& out, const Rows& rows, std::string_view key_name, b
     return;
   }
   constexpr std::string_view file_start = "{\"file\":";
-  // '{' opens the object unless the file field came first; then a ',' separates the two.
-  std::string key_start(json_max_bytes(key_name.size()) + 2, '\0');
-  char* end = key_start.data();
-  *end++ = WithFile ? ',' : '{';
-  end = put_json_string(end, key_name);
-  *end++ = ':';
-  key_start.resize(static_cast<std::size_t>(end - key_start.data()));
+  // Each key column's `"Name":`: '{' opens the object before the first unless the file field came first;
+  // a ',' separates the others.
+  std::vector<std::string> key_starts;
+  std::size_t key_starts_bytes = 0;
+  for (std::size_t part = 0; part < key_names.size(); ++part) {
+    std::string start(json_max_bytes(key_names[part].size()) + 2, '\0');
+    char* end = start.data();
+    *end++ = part == 0 && !WithFile ? '{' : ',';
+    end = put_json_string(end, key_names[part]);
+    *end++ = ':';
+    start.resize(static_cast<std::size_t>(end - start.data()));
+    key_starts_bytes += start.size();
+    key_starts.push_back(std::move(start));
+  }
   constexpr std::string_view count_name = ",\"count\":";
+  key_splitter split(key_names.size());
 
   if (!lines) writer.append("[");
   for (std::size_t i = 0; i < rows.size(); ++i) {
     rows.prefetch_ahead(i);
     const count_row& row = rows.row(i);
     const std::size_t file_bytes = WithFile ? file_start.size() + json_max_bytes(row.file.size()) : 0;
-    char* cursor = writer.reserve(2 + file_bytes + key_start.size() + json_max_bytes(row.key.size()) +
-                                  count_name.size() + max_count_digits + 1);
+    // A split key's parts take at most 2 quotes each beyond json_max_bytes of the key's bytes.
+    char* cursor = writer.reserve(2 + file_bytes + key_starts_bytes + json_max_bytes(row.key.size()) +
+                                  2 * split.num_parts() + count_name.size() + max_count_digits + 1);
     cursor = put(cursor, lines ? (i == 0 ? "" : "\n") : (i == 0 ? "\n" : ",\n"));
     if constexpr (WithFile) {
       cursor = put(cursor, file_start);
       cursor = put_json_string(cursor, row.file);
     }
-    cursor = put(cursor, key_start);
-    cursor = put_json_string(cursor, row.key);
+    if (split.num_parts() == 1) {
+      cursor = put(cursor, key_starts[0]);
+      cursor = put_json_string(cursor, row.key);
+    } else {
+      const std::vector<std::string_view>& parts = split(row.key);
+      for (std::size_t part = 0; part < parts.size(); ++part) {
+        cursor = put(cursor, key_starts[part]);
+        cursor = put_json_string(cursor, parts[part]);
+      }
+    }
     cursor = put(cursor, count_name);
     cursor = put_count(cursor, row.count);
     *cursor++ = '}';
@@ -305,23 +351,23 @@ void write_rows_of(output_file& out, const Rows& rows, const output_options& opt
   switch (options.format) {
     case output_format::csv:
       if (with_file)
-        write_separated<',', put_csv_field, csv_max_bytes, true>(out, rows, options.key_name);
+        write_separated<',', put_csv_field, csv_max_bytes, true>(out, rows, options.key_names);
       else
-        write_separated<',', put_csv_field, csv_max_bytes, false>(out, rows, options.key_name);
+        write_separated<',', put_csv_field, csv_max_bytes, false>(out, rows, options.key_names);
       return;
     case output_format::tsv:
       if (with_file)
-        write_separated<'\t', put_tsv_field, tsv_max_bytes, true>(out, rows, options.key_name);
+        write_separated<'\t', put_tsv_field, tsv_max_bytes, true>(out, rows, options.key_names);
       else
-        write_separated<'\t', put_tsv_field, tsv_max_bytes, false>(out, rows, options.key_name);
+        write_separated<'\t', put_tsv_field, tsv_max_bytes, false>(out, rows, options.key_names);
       return;
     case output_format::json:
     case output_format::ndjson: {
       const bool lines = options.format == output_format::ndjson;
       if (with_file)
-        write_json<true>(out, rows, options.key_name, lines);
+        write_json<true>(out, rows, options.key_names, lines);
       else
-        write_json<false>(out, rows, options.key_name, lines);
+        write_json<false>(out, rows, options.key_names, lines);
       return;
     }
   }

@@ -7,6 +7,7 @@
 #include <numeric>
 #include <unordered_map>
 
+#include "csv/key_tuple.hpp"
 #include "util/bytes.hpp"
 #include "util/errors.hpp"
 
@@ -288,13 +289,36 @@ int natural_compare(std::string_view a, std::string_view b) noexcept {
   return 0;
 }
 
+// Natural order of keys of `num_parts` columns: column by column, each naturally and then by its bytes (so a
+// composite key sorts as its first column would alone, then by the next...). One column: the key itself.
+class natural_keys {
+ public:
+  explicit natural_keys(std::size_t num_parts) : num_parts_(num_parts) {}
+  int compare(std::string_view a, std::string_view b) {
+    if (num_parts_ == 1) return compare_one(a, b);
+    const bool ok = key_tuple::split(a, num_parts_, a_parts_, a_scratch_) &&
+                    key_tuple::split(b, num_parts_, b_parts_, b_scratch_);
+    LABCOUNT_EXPECTS(ok, "composite keys of as many parts as the key has columns");
+    for (std::size_t part = 0; part < num_parts_; ++part)
+      if (const int c = compare_one(a_parts_[part], b_parts_[part]); c != 0) return c;
+    return 0;
+  }
+
+ private:
+  static int compare_one(std::string_view a, std::string_view b) noexcept {
+    if (const int c = natural_compare(a, b); c != 0) return c;
+    return a.compare(b);
+  }
+  std::size_t num_parts_;
+  std::vector<std::string_view> a_parts_, b_parts_;
+  std::string a_scratch_, b_scratch_;
+};
+
 template <class Rows>
-void sort_naturally(std::span<sort_entry> entries, const Rows& rows) {
+void sort_naturally(std::span<sort_entry> entries, const Rows& rows, std::size_t key_parts) {
+  natural_keys keys(key_parts);
   std::sort(entries.begin(), entries.end(), [&](const sort_entry& x, const sort_entry& y) {
-    const std::string_view a = rows.key(x.row);
-    const std::string_view b = rows.key(y.row);
-    if (int c = natural_compare(a, b); c != 0) return c < 0;
-    if (int c = a.compare(b); c != 0) return c < 0;
+    if (const int c = keys.compare(rows.key(x.row), rows.key(y.row)); c != 0) return c < 0;
     return x.count > y.count;
   });
 }
@@ -302,7 +326,7 @@ void sort_naturally(std::span<sort_entry> entries, const Rows& rows) {
 // The entries of `rows` in output order: by key (and by descending count for equal keys), naturally,
 // or by count with ties by key. Row i's entry starts with its key's first bytes and its count.
 template <class Rows>
-std::vector<sort_entry> sorted_entries(const Rows& rows, sort_order order) {
+std::vector<sort_entry> sorted_entries(const Rows& rows, sort_order order, std::size_t key_parts) {
   std::vector<sort_entry> entries(rows.size());
   for (std::size_t i = 0; i < rows.size(); ++i) {
     entries[i].row = static_cast<std::uint32_t>(i);
@@ -311,7 +335,7 @@ std::vector<sort_entry> sorted_entries(const Rows& rows, sort_order order) {
   load_chunks(std::span<sort_entry>(entries), rows, 0);
   std::vector<sort_entry> scratch;
   if (order == sort_order::natural) {
-    sort_naturally(std::span<sort_entry>(entries), rows);
+    sort_naturally(std::span<sort_entry>(entries), rows, key_parts);
   } else {
     scratch.resize(scratch_size(rows.size()));
     std::vector<pending_range> pending;
@@ -329,7 +353,8 @@ std::vector<sort_entry> sorted_entries(const Rows& rows, sort_order order) {
 //
 // The files are few (one per input): rank them by their bytes, bucket the rows by that rank with a
 // counting sort, and sort each bucket with the per-key sort above. Only the ranking compares strings.
-std::vector<sort_entry> sorted_entries_with_file(std::span<const count_row> rows, sort_order order) {
+std::vector<sort_entry> sorted_entries_with_file(std::span<const count_row> rows, sort_order order,
+                                                std::size_t key_parts) {
   // The rows of one file usually share one string, so the map is consulted only when the file changes.
   std::vector<std::string_view> files;
   std::unordered_map<std::string_view, std::uint32_t> index_of_file;
@@ -372,7 +397,7 @@ std::vector<sort_entry> sorted_entries_with_file(std::span<const count_row> rows
     const std::size_t end = bucket_begin[bucket + 1];
     if (end - begin < 2) continue;
     if (order == sort_order::natural)
-      sort_naturally(std::span<sort_entry>(entries).subspan(begin, end - begin), values);
+      sort_naturally(std::span<sort_entry>(entries).subspan(begin, end - begin), values, key_parts);
     else
       pending.push_back({begin, end, 0, true});
   }
@@ -385,8 +410,10 @@ std::vector<sort_entry> sorted_entries_with_file(std::span<const count_row> rows
 
 void order_rows(std::vector<count_row>& rows, const output_options& options) {
   LABCOUNT_EXPECTS(rows.size() <= std::numeric_limits<std::uint32_t>::max(), "order_rows indexes rows with 32 bits");
-  const std::vector<sort_entry> entries = options.with_file_column ? sorted_entries_with_file(rows, options.order)
-                                                                   : sorted_entries(row_values{rows}, options.order);
+  const std::size_t key_parts = options.key_names.size();
+  const std::vector<sort_entry> entries = options.with_file_column
+                                              ? sorted_entries_with_file(rows, options.order, key_parts)
+                                              : sorted_entries(row_values{rows}, options.order, key_parts);
   const std::size_t kept = options.top != 0 && options.top < entries.size() ? options.top : entries.size();
   // A gather into a second vector, not an in-place cycle walk: the gather's loads are independent, so
   // prefetching overlaps their cache misses, where a cycle walk waits for each miss in turn (3x slower).
@@ -398,22 +425,22 @@ void order_rows(std::vector<count_row>& rows, const output_options& options) {
   rows = std::move(sorted);
 }
 
-std::vector<std::uint32_t> output_order(std::span<const count_row> rows, sort_order order) {
+std::vector<std::uint32_t> output_order(std::span<const count_row> rows, sort_order order, std::size_t key_parts) {
   LABCOUNT_EXPECTS(rows.size() <= std::numeric_limits<std::uint32_t>::max(), "output_order indexes rows with 32 bits");
-  const std::vector<sort_entry> entries = sorted_entries(row_values{rows}, order);
+  const std::vector<sort_entry> entries = sorted_entries(row_values{rows}, order, key_parts);
   std::vector<std::uint32_t> indices(entries.size());
   for (std::size_t i = 0; i < entries.size(); ++i) indices[i] = entries[i].row;
   return indices;
 }
 
 ordered_table::ordered_table(const key_dictionary& dictionary, std::span<const std::uint64_t> counts,
-                             sort_order order, std::uint64_t top)
+                             sort_order order, std::uint64_t top, std::size_t key_parts)
     : dictionary_(dictionary) {
   LABCOUNT_EXPECTS(counts.size() >= dictionary.size(), "ordered_table needs a count per code");
   codes_.reserve(dictionary.size());
   for (std::uint32_t code = 0; code < dictionary.size(); ++code)
     if (counts[code] != 0) codes_.push_back(code);
-  entries_ = sorted_entries(dictionary_rows{dictionary, counts, codes_}, order);
+  entries_ = sorted_entries(dictionary_rows{dictionary, counts, codes_}, order, key_parts);
   if (top != 0 && top < entries_.size()) entries_.resize(static_cast<std::size_t>(top));
 }
 
@@ -429,7 +456,7 @@ void ordered_table::prefetch_ahead(std::size_t i) const noexcept {
 }
 
 std::vector<std::uint32_t> ordered_groups(const key_dictionary& dictionary, std::span<const group_count> groups,
-                                          sort_order order, std::uint64_t top) {
+                                          sort_order order, std::uint64_t top, std::size_t key_parts) {
   LABCOUNT_EXPECTS(groups.size() <= std::numeric_limits<std::uint32_t>::max(), "ordered_groups indexes with 32 bits");
   // The rows in (code, bucket) order, as backends and merges hand them out (sorted here if not).
   std::vector<std::uint32_t> by_code(groups.size());
@@ -443,7 +470,8 @@ std::vector<std::uint32_t> ordered_groups(const key_dictionary& dictionary, std:
   // Each key's place: the keys with rows, in key (or natural) order, then the rows of key k at its offset.
   std::vector<std::uint64_t> rows_of(dictionary.size(), 0);
   for (const group_count& g : groups) ++rows_of[g.code];
-  const ordered_table keys(dictionary, rows_of, order == sort_order::natural ? sort_order::natural : sort_order::key, 0);
+  const ordered_table keys(dictionary, rows_of, order == sort_order::natural ? sort_order::natural : sort_order::key, 0,
+                           key_parts);
   std::vector<std::uint64_t>& next = rows_of;  // reused: rows_of[code] becomes the code's next output slot
   std::uint64_t offset = 0;
   for (std::size_t i = 0; i < keys.size(); ++i) {

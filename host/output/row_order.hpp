@@ -23,7 +23,8 @@ void order_rows(std::vector<count_row>& rows, const output_options& options);
 // The output order of `rows` (by `order`), as indices into rows: the fast sort of order_rows, for the
 // tables that carry more than a count (--stats, --per). Ties that order leaves (equal keys; equal
 // counts and keys) come in no particular order: the caller breaks them.
-std::vector<std::uint32_t> output_order(std::span<const count_row> rows, sort_order order);
+// `key_parts`: the columns of a composite key (natural order compares them one by one).
+std::vector<std::uint32_t> output_order(std::span<const count_row> rows, sort_order order, std::size_t key_parts = 1);
 
 // One entry of the sort: a key's bytes [depth, depth + 16) and its count travel with it, so the radix
 // passes move everything the writer needs and writing the table reads no dictionary (for keys up to
@@ -45,8 +46,9 @@ struct sort_entry {
 class ordered_table {
  public:
   // The codes whose counts[code] is not 0, ordered by `order`; the first `top` of them (0 = all).
+  // `key_parts`: the columns of a composite key (natural order compares them one by one).
   ordered_table(const key_dictionary& dictionary, std::span<const std::uint64_t> counts, sort_order order,
-                std::uint64_t top);
+                std::uint64_t top, std::size_t key_parts = 1);
 
   std::size_t size() const noexcept { return entries_.size(); }
   count_row row(std::size_t i) const noexcept {
@@ -68,7 +70,7 @@ class ordered_table {
 // the key, then the bucket; count orders by the count, then key, then bucket. The first `top` (0: all).
 // Keys are ordered once per key (not per row), and the rows follow by a counting sort on the key's rank.
 std::vector<std::uint32_t> ordered_groups(const key_dictionary& dictionary, std::span<const group_count> groups,
-                                          sort_order order, std::uint64_t top);
+                                          sort_order order, std::uint64_t top, std::size_t key_parts = 1);
 
 std::string_view to_string(sort_order order) noexcept;
 

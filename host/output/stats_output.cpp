@@ -3,7 +3,9 @@
 #include <charconv>
 #include <string>
 
+#include "csv/key_tuple.hpp"
 #include "output/row_order.hpp"
+#include "util/errors.hpp"
 
 namespace labcount {
 namespace {
@@ -14,15 +16,45 @@ std::string_view number_text(char (&buffer)[24], std::uint64_t value) noexcept {
   return {buffer, static_cast<std::size_t>(end - buffer)};
 }
 
+// The header: the key columns, then `rest`.
+std::vector<std::string_view> header_of(const output_options& options, std::initializer_list<std::string_view> rest) {
+  std::vector<std::string_view> header(options.key_names.begin(), options.key_names.end());
+  header.insert(header.end(), rest);
+  return header;
+}
+
+// Sets cells[0, parts) to the key's columns: the key itself, or a composite key's parts.
+class key_cells {
+ public:
+  explicit key_cells(std::size_t num_parts) : num_parts_(num_parts) {}
+  std::size_t num_parts() const noexcept { return num_parts_; }
+  void fill(std::string_view key, std::vector<table_cell>& cells) {
+    if (num_parts_ == 1) {
+      cells[0] = {key, false};
+      return;
+    }
+    const bool ok = key_tuple::split(key, num_parts_, parts_, scratch_);
+    LABCOUNT_EXPECTS(ok, "a composite key of as many parts as the key has columns");
+    for (std::size_t part = 0; part < num_parts_; ++part) cells[part] = {parts_[part], false};
+  }
+
+ private:
+  std::size_t num_parts_;
+  std::vector<std::string_view> parts_;
+  std::string scratch_;
+};
+
 }  // namespace
 
 void write_stats(output_file& out, const key_dictionary& dictionary, std::span<const key_stats> stats,
                  const output_options& options) {
   std::vector<std::uint64_t> counts(dictionary.size(), 0);
   for (std::size_t code = 0; code < stats.size() && code < counts.size(); ++code) counts[code] = stats[code].count;
-  const ordered_table table(dictionary, counts, options.order, options.top);
+  const ordered_table table(dictionary, counts, options.order, options.top, options.key_names.size());
   counts = {};
-  const std::string_view header[] = {options.key_name, "count", "first_test", "last_test", "active_days", "repeats"};
+  const auto header = header_of(options, {"count", "first_test", "last_test", "active_days", "repeats"});
+  key_cells key(options.key_names.size());
+  const std::size_t k = key.num_parts();
   char count[24], days[24], repeats[24];
   std::string first, last;
   write_table(
@@ -35,20 +67,23 @@ void write_stats(output_file& out, const key_dictionary& dictionary, std::span<c
         last.clear();
         append_iso(first, s.first);
         append_iso(last, s.last);
-        cells[0] = {row.key, false};
-        cells[1] = {number_text(count, s.count), true};
-        cells[2] = {first, false};
-        cells[3] = {last, false};
-        cells[4] = {number_text(days, s.active_days), true};
-        cells[5] = {number_text(repeats, s.repeats), true};
+        key.fill(row.key, cells);
+        cells[k] = {number_text(count, s.count), true};
+        cells[k + 1] = {first, false};
+        cells[k + 2] = {last, false};
+        cells[k + 3] = {number_text(days, s.active_days), true};
+        cells[k + 4] = {number_text(repeats, s.repeats), true};
       },
       options.format);
 }
 
 void write_groups(output_file& out, const key_dictionary& dictionary, std::span<const group_count> groups,
                   time_bucket bucket, const output_options& options) {
-  const std::vector<std::uint32_t> order = ordered_groups(dictionary, groups, options.order, options.top);
-  const std::string_view header[] = {options.key_name, bucket_column_name(bucket), "count"};
+  const std::vector<std::uint32_t> order =
+      ordered_groups(dictionary, groups, options.order, options.top, options.key_names.size());
+  const auto header = header_of(options, {bucket_column_name(bucket), "count"});
+  key_cells key(options.key_names.size());
+  const std::size_t k = key.num_parts();
   std::string label;
   char count[24];
   write_table(
@@ -62,9 +97,9 @@ void write_groups(output_file& out, const key_dictionary& dictionary, std::span<
         const group_count& g = groups[order[i]];
         label.clear();
         append_bucket(label, g.bucket, bucket);
-        cells[0] = {dictionary.key(g.code), false};
-        cells[1] = {label, false};
-        cells[2] = {number_text(count, g.count), true};
+        key.fill(dictionary.key(g.code), cells);
+        cells[k] = {label, false};
+        cells[k + 1] = {number_text(count, g.count), true};
       },
       options.format);
 }

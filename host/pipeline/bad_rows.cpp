@@ -22,7 +22,20 @@ std::string describe(const bad_row& row) {
   }
 }
 
+namespace {
+
+// A bad row that starts like a comment line in instrument and LIMS exports ("# batch 2", "% note").
+bool looks_like_comment(const bad_row& row) {
+  return row.first_byte == '#' || row.first_byte == '%' || row.first_byte == '!';
+}
+
+}  // namespace
+
 std::string hint_for(const bad_row& row) {
+  // (Not for a quote that never closes: --comment would not change where such a line ends.)
+  if (looks_like_comment(row) && row.problem != row_problem::bad_timestamp && row.swallowed_bytes == 0)
+    return std::string("a line starting with '") + row.first_byte + "' looks like a comment: leave such lines out " +
+           "with --comment '" + row.first_byte + "'";
   if (row.swallowed_bytes != 0)
     return std::string(row.problem == row_problem::stray_quote
                            ? "a field with a quote in it must be quoted as a whole, with its quotes doubled "

@@ -40,6 +40,7 @@ struct bad_row {
   std::uint32_t expected = 0;        // fields the header has
   std::string value = {};            // the text that did not parse (bad_timestamp)
   std::string expected_format = {};  // what it should look like (bad_timestamp)
+  char first_byte = '\0';             // the record's first byte: a '#' there suggests --comment
   // A quote that never closes (an odd number of quotes in the record, so it runs to the end of the
   // input; the problem is what parsing met first: unterminated or stray): the lines and bytes from the
   // quote to the end. swallowed_bytes != 0 marks such a row.

@@ -8,6 +8,7 @@
 #include "encode/shared_dictionary.hpp"
 #include "input/input_source.hpp"
 #include "pipeline/bad_rows.hpp"
+#include "csv/key_tuple.hpp"
 #include "pipeline/parse_worker.hpp"
 #include "util/bytes.hpp"
 #include "util/errors.hpp"
@@ -101,6 +102,44 @@ std::uint32_t resolve_key_column(const std::string& key, const std::vector<std::
   throw error(error_kind::missing_key_column, "no column named '" + key + "' in the header", file, header_line, hint);
 }
 
+std::vector<std::string> key_parts_of(const std::string& key) {
+  parsed_record parsed;
+  parse_record(key.data(), key.data() + key.size(), ',', parsed);
+  if (parsed.problem != row_problem::none || parsed.fields.size() <= 1) return {key};
+  return {parsed.fields.begin(), parsed.fields.end()};
+}
+
+std::vector<std::uint32_t> resolve_key_columns(const std::string& key, const std::vector<std::string>& header,
+                                               bool has_header, const std::string& file, std::uint64_t header_line,
+                                               std::vector<std::string>* notes) {
+  const std::vector<std::string> parts = key_parts_of(key);
+  const auto one = [&](const std::string& part) {
+    std::string note;
+    const std::uint32_t column = resolve_key_column(part, header, has_header, file, header_line, "--key", &note);
+    if (!note.empty() && notes != nullptr) notes->push_back(std::move(note));
+    return column;
+  };
+  // The whole text names one column when a header name is exactly it ("Sample, ID").
+  if (parts.size() == 1 || (has_header && std::find(header.begin(), header.end(), key) != header.end()))
+    return {one(key)};
+  if (parts.size() > max_key_parts)
+    throw error(error_kind::usage,
+                "--key " + key + " names " + std::to_string(parts.size()) + " columns; a key has at most " +
+                    std::to_string(max_key_parts),
+                file, 0, "group by fewer columns");
+  std::vector<std::uint32_t> columns;
+  for (const std::string& part : parts) {
+    const std::uint32_t column = one(part);
+    if (std::find(columns.begin(), columns.end(), column) != columns.end())
+      throw error(error_kind::usage,
+                  "--key " + key + " names column " + std::to_string(column + 1) +
+                      (has_header ? " '" + header[column] + "'" : std::string()) + " twice",
+                  file, header_line, "name each key column once");
+    columns.push_back(column);
+  }
+  return columns;
+}
+
 std::vector<std::string> header_row_warnings(const std::vector<input_tally>& per_input) {
   std::vector<std::string> out;
   for (const auto& in : per_input)
@@ -160,11 +199,8 @@ bool plan_input(const count_request& request, input_source& source, count_result
   }
   source.check_intact();
   if (!has_record) {
+    // (The output's column names come from the first input that has a header, or from --key.)
     result.warnings.push_back(source.name() + ": the input is empty");
-    if (!named.key && request.has_header && !all_digits(request.key)) {
-      result.key_name = request.key;
-      named.key = true;
-    }
     return false;
   }
   plan.file_name = source.name();
@@ -173,25 +209,44 @@ bool plan_input(const count_request& request, input_source& source, count_result
   plan.times = request.times;
   plan.bucket = request.bucket;
   plan.options.delimiter = delimiter;
+  plan.options.skip_comments = request.comment != '\0';
+  plan.options.comment = request.comment;
   if (source.lone_cr_line_ends())
     add_note(result, source.name() + ": records end in a lone CR (old Mac line breaks): read as line ends");
   if (request.delimiter == '\0')
     result.notes.push_back(source.name() + ": delimiter " + delimiter_name(delimiter) + " (detected from the " +
                            (request.has_header ? "header" : "first row") + ")");
   plan.options.num_fields = static_cast<std::uint32_t>(header.size());
-  std::string note;
-  plan.options.key_field =
-      resolve_key_column(request.key, header, request.has_header, source.name(), header_line, "--key", &note);
-  if (!note.empty()) add_note(result, std::exchange(note, {}));
+  std::vector<std::string> notes;
+  const std::vector<std::uint32_t> key_columns =
+      resolve_key_columns(request.key, header, request.has_header, source.name(), header_line, &notes);
+  for (auto& n : notes) add_note(result, std::move(n));
+  plan.options.key_field = key_columns[0];
+  plan.options.key_parts = static_cast<std::uint32_t>(key_columns.size());
+  std::copy(key_columns.begin(), key_columns.end(), plan.options.key_fields.begin());
+  if (named.key && result.key_names.size() != key_columns.size())
+    throw error(error_kind::usage,
+                "--key " + request.key + " names " + std::to_string(key_columns.size()) + " column" +
+                    (key_columns.size() == 1 ? "" : "s") + " here but " + std::to_string(result.key_names.size()) +
+                    " in the first input",
+                source.name(), header_line, "give the key columns by name, so every input finds the same ones");
   if (!named.key) {
-    result.key_name = request.has_header ? header[plan.options.key_field] : "key";
+    result.key_names.clear();
+    for (std::size_t part = 0; part < key_columns.size(); ++part)
+      result.key_names.push_back(request.has_header ? header[key_columns[part]]
+                                 : key_columns.size() == 1 ? std::string("key")
+                                                           : "key" + std::to_string(part + 1));
     named.key = true;
   }
-  if (request.has_header)
-    plan.header_key = header[plan.options.key_field];
-  else
+  if (request.has_header) {
+    std::vector<std::string_view> parts;
+    for (const std::uint32_t column : key_columns) parts.push_back(header[column]);
+    plan.header_key = key_columns.size() == 1 ? std::string(parts[0]) : key_tuple::encode(parts);
+  } else {
     plan.header_record.clear();  // the first row is data: nothing to compare rows with
+  }
   if (request.mode != value_mode::counts) {
+    std::string note;
     plan.options.value_field = resolve_key_column(request.time_column, header, request.has_header, source.name(),
                                                   header_line, "--time", &note);
     if (!note.empty()) add_note(result, std::move(note));
@@ -322,7 +377,14 @@ count_result run_count(const count_request& request, count_backend& backend, thr
     result.rows += w.rows();
     result.bytes += w.bytes();
   }
-  if (!named.key) result.key_name = request.has_header ? request.key : "key";
+  if (!named.key) {
+    const std::vector<std::string> parts = key_parts_of(request.key);
+    result.key_names.clear();
+    for (std::size_t part = 0; part < parts.size(); ++part)
+      result.key_names.push_back(request.has_header ? parts[part]
+                                 : parts.size() == 1 ? std::string("key")
+                                                     : "key" + std::to_string(part + 1));
+  }
   result.finish_time = finish_time;
   result.parse_time = clock_type::now() - started - finish_time;
   return result;

@@ -37,11 +37,13 @@ struct run_progress {
 
 struct count_request {
   std::vector<std::string> inputs;  // "-" = standard input
-  std::string key = "SampleID";     // a header name, or a 1-based column number
+  // --key: a header name or a 1-based column number, or several of them comma-separated (a composite key;
+  // a name that holds a comma is quoted, or matched as the whole text first). See resolve_key_columns.
+  std::string key = "SampleID";
   bool has_header = true;
   char delimiter = '\0';       // 0: detected per input from its header (input_source::read_first_record)
   std::size_t skip_lines = 0;  // --skip: lines before the header (or first row) to leave out, per input
-  char comment = '\0';         // --comment: lines before the header that start with it are left out
+  char comment = '\0';         // --comment: lines that start with it are left out (before the header and after)
   bad_row_policy on_bad_row = bad_row_policy::error;
   std::uint64_t max_bad_rows = no_bad_row_limit;        // skip/warn: past this many bad rows, stop (--max-bad-rows)
   std::size_t chunk_bytes = 0;                          // 0 = input_source::default_chunk_bytes
@@ -81,7 +83,9 @@ struct file_counts {
 };
 
 struct count_result {
-  std::string key_name;                     // the key column's header name ("key" without a header)
+  // The key columns' header names, one per part of the key ("key" without a header; "key1", "key2", ...
+  // for a composite key without one). More than one: the keys are key_tuple-encoded (csv/key_tuple.hpp).
+  std::vector<std::string> key_names;
   key_dictionary dictionary;                // code -> key
   std::vector<std::uint64_t> counts;        // counts[code]
   std::uint64_t rows = 0;                   // rows counted
@@ -109,6 +113,18 @@ struct count_result {
 std::uint32_t resolve_key_column(const std::string& key, const std::vector<std::string>& header, bool has_header,
                                  const std::string& file, std::uint64_t header_line,
                                  const std::string& option = "--key", std::string* note = nullptr);
+
+// Resolves --key, one column or several (`SampleID,Assay`, `2,3`): the whole text as one column first (a
+// header name may hold a comma), then its comma-separated parts (CSV quoting: `"Sample, ID",Assay`), each as
+// resolve_key_column does. A column named twice, or more than max_key_parts, is an error. *notes gets
+// the loose matches.
+std::vector<std::uint32_t> resolve_key_columns(const std::string& key, const std::vector<std::string>& header,
+                                               bool has_header, const std::string& file, std::uint64_t header_line,
+                                               std::vector<std::string>* notes = nullptr);
+
+// The parts of a --key text as written (one part unless it holds a comma outside quotes); for naming the
+// columns of an input that has none.
+std::vector<std::string> key_parts_of(const std::string& key);
 
 // Runs the whole count. Throws labcount::error for bad input (with --on-bad-row error) or I/O problems
 // (with --on-bad-file error; with skip, the input is left out whole and listed in skipped_files).

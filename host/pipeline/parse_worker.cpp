@@ -63,6 +63,7 @@ void parse_worker::scan_chunk(unsigned id, const chunk& c, const parse_plan& pla
                                            .problem = problem,
                                            .fields = fields,
                                            .expected = options.num_fields,
+                                           .first_byte = *record,
                                            .swallowed_lines = lfs + (c.end[-1] != '\n' ? 1 : 0),
                                            .swallowed_bytes = static_cast<std::uint64_t>(c.end - where)}};
       return false;
@@ -70,8 +71,11 @@ void parse_worker::scan_chunk(unsigned id, const chunk& c, const parse_plan& pla
     ++found.count;
     if (found.rows.size() < bad_row_sample_limit)
       found.rows.push_back(
-          {where,
-           bad_row{.file = plan.file_name, .problem = problem, .fields = fields, .expected = options.num_fields}});
+          {where, bad_row{.file = plan.file_name,
+                          .problem = problem,
+                          .fields = fields,
+                          .expected = options.num_fields,
+                          .first_byte = *record}});
     return !stop_at_first;
   };
   // Out of line: building a bad_row in the hot loop's function slows every row down.

@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "csv/csv_scanner.hpp"
+#include "csv/key_tuple.hpp"
 #include "util/errors.hpp"
 #include "input/byte_reader.hpp"
 #include "input/decompress.hpp"
@@ -152,10 +153,11 @@ bool is_blank(std::string_view record) noexcept { return record.empty() || recor
 constexpr const char* count_output_hint =
     "merge reads the tables that `labcount count` writes (CSV, TSV, JSON or NDJSON, plain or compressed), unchanged";
 
-// The columns of a count output: "<key>,count", or "file,<key>,count" from count --per-file.
+// The columns of a count output: "<key>,count", or "file,<key>,count" from count --per-file, where <key> is
+// one column or several (a composite key: --key SampleID,Assay; a --per table's key and bucket columns).
 struct layout {
   std::vector<std::string> columns;
-  std::string key_name;
+  std::vector<std::string> key_names;
   bool per_file = false;
 };
 
@@ -174,19 +176,24 @@ layout parse_layout(std::span<const std::string_view> header, std::string_view r
   layout result;
   for (std::string_view field : header) result.columns.emplace_back(field);
   const auto& columns = result.columns;
-  if (columns.size() == 2 && columns[1] == "count") {
-    result.key_name = columns[0];
-    return result;
-  }
-  if (columns.size() == 3 && columns[0] == "file" && columns[2] == "count") {
-    result.key_name = columns[1];
-    result.per_file = true;
-    return result;
+  // A --stats table (with its columns moved about): two or more of its columns. One such name is just a key
+  // column's name (count --key first_test).
+  std::size_t stats_columns = 0;
+  for (std::string_view stats_column : {"first_test", "last_test", "active_days", "repeats"})
+    stats_columns += std::count(columns.begin(), columns.end(), stats_column);
+  if (stats_columns >= 2) refuse_stats_output(columns, name);
+  if (columns.size() >= 2 && columns.back() == "count") {
+    // "file" first with a key after it: count --per-file. (A composite key whose first column is named
+    // file sums the same way: per (file, rest), ordered by file then the rest, which is its key order.)
+    result.per_file = columns.size() >= 3 && columns[0] == "file";
+    result.key_names.assign(columns.begin() + (result.per_file ? 1 : 0), columns.end() - 1);
+    if (result.key_names.size() <= max_key_parts) return result;
   }
   for (std::string_view stats_column : {"first_test", "last_test", "active_days", "repeats"})
     if (std::find(columns.begin(), columns.end(), stats_column) != columns.end()) refuse_stats_output(columns, name);
   std::string what = "not an output of labcount count: header '" + printable(raw, 80) +
-                     "' is neither '<key>,count' nor 'file,<key>,count'";
+                     "' is neither '<key>,count' nor 'file,<key>,count' (with up to " + std::to_string(max_key_parts) +
+                     " key columns)";
   std::string hint = count_output_hint;
   if (columns.size() == 1 && raw.find('\t') != std::string_view::npos) {
     hint = "this looks like a --format tsv output: " + hint;
@@ -203,8 +210,9 @@ void check_same_layout(const layout& first, const std::string& first_name, const
   if (other.per_file != first.per_file)
     hint = "one was counted with --per-file and the other without: count all parts the same way";
   else
-    hint = "the key columns differ ('" + printable(first.key_name, 80) + "', '" + printable(other.key_name, 80) +
-           "'): count all parts with the same --key";
+    hint = "the key columns differ ('" + printable(key_tuple::describe(first.key_names), 80) + "', '" +
+           printable(key_tuple::describe(other.key_names), 80) +
+           "'): count all parts with the same --key (and --per)";
   throw error(error_kind::bad_value,
               "header '" + join_columns(other.columns) + "' differs from header '" + join_columns(first.columns) +
                   "' of " + first_name + ": only outputs with the same header can be merged",
@@ -419,7 +427,7 @@ class merger {
     if (first_name_.empty()) {
       first_name_ = name;
       layout_ = std::move(input_layout);
-      result_.key_name_ = layout_.key_name;
+      result_.key_names_ = layout_.key_names;
       result_.per_file_ = layout_.per_file;
     } else {
       check_same_layout(layout_, first_name_, input_layout, name, line);
@@ -469,14 +477,24 @@ class merger {
                   "a key with a comma, quote or line break must be quoted, as count writes it; " +
                       std::string(count_output_hint));
     const std::uint64_t count = parse_count(fields_.back(), name, line);
-    std::uint32_t code;
+    // The entry: [4-byte file code] + the key (its columns key_tuple-encoded when there are several).
+    entry_.clear();
+    const std::size_t first_key_column = result_.per_file_ ? 1 : 0;
     if (result_.per_file_) {
       const std::uint32_t file_code = result_.files_.encode(fields_[0]);
       entry_.assign(reinterpret_cast<const char*>(&file_code), sizeof file_code);
-      entry_.append(fields_[1]);
-      code = result_.entries_.encode(entry_);
-    } else {
+    }
+    const std::size_t key_columns = num_columns - 1 - first_key_column;
+    std::uint32_t code;
+    if (key_columns == 1 && !result_.per_file_) {
       code = result_.entries_.encode(fields_[0]);
+    } else {
+      if (key_columns == 1)
+        entry_.append(fields_[first_key_column]);  // one column: its bytes as they are
+      else
+        for (std::size_t k = 0; k < key_columns; ++k)
+          key_tuple::append_part(entry_, fields_[first_key_column + k], k == 0);
+      code = result_.entries_.encode(entry_);
     }
     if (code == result_.counts_.size()) result_.counts_.push_back(0);
     std::uint64_t& total = result_.counts_[code];
@@ -484,7 +502,8 @@ class merger {
       throw error(error_kind::bad_value,
                   "the total count of " +
                       (result_.per_file_ ? "file '" + printable(fields_[0], 80) + "', " : std::string()) + "key '" +
-                      printable(fields_[num_columns - 2], 80) + "' passes the largest count, " +
+                      printable(fields_[result_.per_file_ ? 1 : 0], 80) +
+                      (num_columns - (result_.per_file_ ? 1 : 0) > 2 ? ",...'" : "'") + " passes the largest count, " +
                       std::to_string(std::numeric_limits<std::uint64_t>::max()),
                   name, line, "are these really outputs of labcount count, each given once?");
     total += count;

@@ -1,12 +1,13 @@
 // Summing outputs of `labcount count`: what lets one batch be counted in parts, on several machines.
 //
 //   c1.csv "SampleID,count\nS1,2\nS2,1\n" + c2.csv "SampleID,count\nS1,1\nS3,4\n"
-//   -> merge_counts -> key_name "SampleID", rows [(S1,3) (S2,1) (S3,4)]
+//   -> merge_counts -> key_names ["SampleID"], rows [(S1,3) (S2,1) (S3,4)]
 //   -> order_rows + write_rows, as count does: the bytes of counting both parts in one run
 //
 // per input:  decompressed when its first bytes say so; its format from the header: CSV, TSV (a tab, no
 //             comma), JSON ('[' then one object per line) or NDJSON ('{'); then the columns:
-//             "<key>,count", or "file,<key>,count" (count --per-file); every input must have the same
+//             "<key>,count", or "file,<key>,count" (count --per-file), where <key> may be several columns
+//             (a composite key; the key and bucket columns of a --per table); every input must have the same
 // per row:    parse it (CSV: parse_record, RFC 4180, so quoted keys come back byte exact; TSV: linear-TSV
 //             escapes; JSON: RFC 8259 strings), check the count, add it to the entry of its (file, key):
 //             one dictionary code, counts[code] += count
@@ -28,7 +29,7 @@ namespace labcount {
 
 class merge_result {
  public:
-  const std::string& key_name() const noexcept { return key_name_; }
+  const std::vector<std::string>& key_names() const noexcept { return key_names_; }
   bool per_file() const noexcept { return per_file_; }
   std::uint64_t rows_read() const noexcept { return rows_read_; }
   std::size_t size() const noexcept { return counts_.size(); }  // distinct (file, key) entries
@@ -39,11 +40,12 @@ class merge_result {
 
  private:
   friend class merger;
-  std::string key_name_;
+  std::vector<std::string> key_names_;  // several: the keys are key_tuple-encoded
   bool per_file_ = false;
   std::uint64_t rows_read_ = 0;
   key_dictionary files_;               // per-file inputs: the file names
-  key_dictionary entries_;             // the key, after a 4-byte file code when per_file_
+  key_dictionary entries_;             // the key (key_tuple-encoded when several columns), after a 4-byte
+                                       // file code when per_file_
   std::vector<std::uint64_t> counts_;  // counts_[entry code]
 };
 

@@ -10,6 +10,8 @@
 #include <string_view>
 #include <utility>
 
+#include "csv/csv_scanner.hpp"
+#include "csv/key_tuple.hpp"
 #include "util/bytes.hpp"
 #include "util/errors.hpp"
 #include "util/input_fd.hpp"
@@ -19,7 +21,7 @@ namespace labcount {
 namespace {
 
 constexpr char magic[8] = {'\x89', 'L', 'C', 'P', '\r', '\n', '\x1a', '\n'};
-constexpr std::uint64_t format_version = 1;
+constexpr std::uint64_t format_version = 2;
 
 varint_decoder state_decoder(std::string_view bytes, const std::string& name) {
   return varint_decoder(bytes, name, "labcount partial state",
@@ -76,7 +78,7 @@ partial_state partial_of(count_result&& result, const count_request& request, va
   s.table = table;
   s.bucket = request.bucket;
   s.per_file = request.per_file;
-  s.key_name = std::move(result.key_name);
+  s.key_names = std::move(result.key_names);
   s.time_name = table == value_mode::counts ? std::string() : std::move(result.time_name);
   s.rows = result.rows;
   s.keys = std::move(result.dictionary);
@@ -118,7 +120,8 @@ std::vector<std::string> encode_partitioned(const partial_state& s, std::size_t 
     e[p].varint(static_cast<std::uint64_t>(s.table));
     e[p].varint(static_cast<std::uint64_t>(s.bucket));
     e[p].varint(s.per_file ? 1 : 0);
-    e[p].text(s.key_name);
+    e[p].varint(s.key_names.size());
+    for (const auto& name : s.key_names) e[p].text(name);
     e[p].text(s.time_name);
     e[p].varint(p == 0 ? s.rows : 0);  // the rows are a total: part 0 carries them
     e[p].varint(keys_in[p]);
@@ -196,7 +199,8 @@ struct state_view {
   value_mode table = value_mode::counts;
   time_bucket bucket = time_bucket::day;
   bool per_file = false;
-  std::string key_name, time_name;
+  std::vector<std::string> key_names;
+  std::string time_name;
   std::uint64_t rows = 0;
   std::vector<std::string_view> keys;
   std::vector<std::uint64_t> counts;
@@ -225,13 +229,21 @@ state_view decode_view(std::string_view bytes, const std::string& name) {
   s.bucket = static_cast<time_bucket>(d.below(5, "the time bucket"));
   s.per_file = d.below(2, "the per-file flag") == 1;
   if (s.per_file && s.table != value_mode::counts) d.corrupt("per-file counts with time analytics");
-  s.key_name = d.text();
+  const std::uint64_t num_key_names = d.varint();
+  if (num_key_names == 0 || num_key_names > max_key_parts) d.corrupt("its key has no columns, or too many");
+  for (std::uint64_t i = 0; i < num_key_names; ++i) s.key_names.emplace_back(d.text());
   s.time_name = d.text();
   s.rows = d.varint();
   const std::uint64_t num_keys = d.varint();
   if (num_keys > body.size() || num_keys > std::numeric_limits<std::uint32_t>::max()) d.corrupt("more keys than bytes");
   s.keys.reserve(num_keys);
-  for (std::uint64_t i = 0; i < num_keys; ++i) s.keys.push_back(d.text());
+  std::vector<std::string_view> parts;
+  std::string scratch;
+  for (std::uint64_t i = 0; i < num_keys; ++i) {
+    s.keys.push_back(d.text());
+    if (num_key_names > 1 && !key_tuple::split(s.keys.back(), num_key_names, parts, scratch))
+      d.corrupt("a key does not have as many columns as the key names");
+  }
   if (s.table == value_mode::counts && !s.per_file) {
     s.counts.resize(num_keys);
     for (auto& c : s.counts) c = d.varint();
@@ -291,7 +303,9 @@ void merge_view(partial_state& total, const std::string& total_name, state_view&
     differ("--per", bucket_column_name(total.bucket), bucket_column_name(part.bucket));
   if (total.per_file != part.per_file)
     differ("--per-file", total.per_file ? "on" : "off", part.per_file ? "on" : "off");
-  if (total.key_name != part.key_name) differ("the key column", "'" + total.key_name + "'", "'" + part.key_name + "'");
+  if (total.key_names != part.key_names)
+    differ(total.key_names.size() == 1 && part.key_names.size() == 1 ? "the key column" : "the key columns",
+           "'" + key_tuple::describe(total.key_names) + "'", "'" + key_tuple::describe(part.key_names) + "'");
   if (total.time_name != part.time_name)
     differ("the time column", "'" + total.time_name + "'", "'" + part.time_name + "'");
   add_checked(total.rows, part.rows, part_name);
@@ -366,7 +380,7 @@ partial_state decode_partial(std::string_view bytes, const std::string& name) {
   s.table = v.table;
   s.bucket = v.bucket;
   s.per_file = v.per_file;
-  s.key_name = std::move(v.key_name);
+  s.key_names = std::move(v.key_names);
   s.time_name = std::move(v.time_name);
   s.rows = v.rows;
   for (std::size_t i = 0; i < v.keys.size(); ++i)
@@ -383,7 +397,7 @@ void merge_partial(partial_state& total, const std::string& total_name, partial_
   v.table = part.table;
   v.bucket = part.bucket;
   v.per_file = part.per_file;
-  v.key_name = std::move(part.key_name);
+  v.key_names = std::move(part.key_names);
   v.time_name = std::move(part.time_name);
   v.rows = part.rows;
   v.keys.reserve(part.keys.size());
@@ -404,7 +418,7 @@ count_result result_of(partial_state&& s, count_request& request) {
   request.bucket = s.bucket;
   request.per_file = s.per_file;
   count_result r;
-  r.key_name = std::move(s.key_name);
+  r.key_names = std::move(s.key_names);
   r.time_name = std::move(s.time_name);
   r.rows = s.rows;
   const std::size_t num_keys = s.keys.size();

@@ -8,9 +8,10 @@
 //                        active days and repeats follow exactly (distinct days and repeats are set unions,
 //                        not sums, so the state keeps the sets)
 //
-// File format (version 1), little-endian, integers as LEB128 varints, strings as a varint length + bytes:
+// File format (version 2), little-endian, integers as LEB128 varints, strings as a varint length + bytes:
 //   magic "\x89LCP\r\n\x1a\n" (8 bytes: a text-mode copy or a truncated download shows), varint version,
-//   varint table (0 counts, 1 stats, 2 groups), varint bucket, varint per_file, string key_name,
+//   varint table (0 counts, 1 stats, 2 groups), varint bucket, varint per_file, varint key columns + each
+//   name (a composite key's keys are key_tuple-encoded, csv/key_tuple.hpp),
 //   string time_name, varint rows, varint keys + each key,
 //   counts: a varint count per key (per_file: varint files, each a name, varint entries, then
 //           (code delta, count) pairs in code order);
@@ -36,7 +37,7 @@ struct partial_state {
   value_mode table = value_mode::counts;  // the table it becomes
   time_bucket bucket = time_bucket::day;  // groups
   bool per_file = false;                  // counts
-  std::string key_name;
+  std::vector<std::string> key_names;  // one per column of the key
   std::string time_name;
   std::uint64_t rows = 0;
   key_dictionary keys;

@@ -34,12 +34,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string& path = file.write(std::string_view(reinterpret_cast<const char*>(data), size));
   entries once;
   bool per_file = false;
-  std::string key_name;
+  std::vector<std::string> key_names;
   try {
     const merge_result result = merge_counts({path});
     once = entries_of(result);
     per_file = result.per_file();
-    key_name = result.key_name();
+    key_names = result.key_names();
   } catch (const error&) {
     return 0;
   }
@@ -48,7 +48,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   try {
     const merge_result twice = merge_counts({path, path});
     LABCOUNT_FUZZ_CHECK(!overflows, "a total past 2^64 - 1 was not an error");
-    LABCOUNT_FUZZ_CHECK(twice.per_file() == per_file && twice.key_name() == key_name, "another layout the second time");
+    LABCOUNT_FUZZ_CHECK(twice.per_file() == per_file && twice.key_names() == key_names, "another layout the second time");
     entries doubled = once;
     for (auto& [entry, count] : doubled) count *= 2;
     LABCOUNT_FUZZ_CHECK(entries_of(twice) == doubled, "merging a file twice is not twice its counts");

@@ -99,7 +99,9 @@ TEST(Help, WrapsToColumnsWhenSet) {
       EXPECT_LE(line.size(), 72u) << command << ": " << line;
       some_line_near_the_edge |= line.size() > 60;
     }
-    if (command == "count") EXPECT_TRUE(some_line_near_the_edge) << "the text fills the width it has";
+    if (command == "count") {
+      EXPECT_TRUE(some_line_near_the_edge) << "the text fills the width it has";
+    }
   }
 }
 
@@ -113,7 +115,7 @@ TEST(Help, ShowsPlaceholdersNotParserTypes) {
   for (const std::string listed :
        {"--on-bad-row error|skip|warn", "--on-bad-file error|skip", "--sort key|count|count-asc|natural",
         "--format csv|tsv|json|ndjson", "--backend auto|cpu|gpu", "--per hour|day|week|month", "-j, --threads N",
-        "-k, --key COL", "-o, --output FILE"})
+        "-k, --key COL[,COL...]", "-o, --output FILE"})
     EXPECT_NE(count.find(listed), std::string::npos) << "count --help lacks '" << listed << "'";
   // Grouped, in the order a run goes.
   const std::size_t input = count.find("\nInput:"), key = count.find("\nKey and time:"),
@@ -253,12 +255,13 @@ TEST(Install, PutsEverythingWhereUsersLook) {
       shell("cmake --install " + std::string(LABCOUNT_BUILD_DIR) + " --prefix " + prefix.path().string());
   ASSERT_EQ(installed.status, 0) << installed.out;
   const fs::path p = prefix.path();
-  for (const fs::path file : {p / "bin/labcount", p / "share/man/man1/labcount.1",
+  for (const fs::path& file : {p / "bin/labcount", p / "share/man/man1/labcount.1",
                               p / "share/bash-completion/completions/labcount", p / "share/zsh/site-functions/_labcount",
                               p / "share/fish/vendor_completions.d/labcount.fish"})
     EXPECT_TRUE(fs::is_regular_file(file)) << file;
-  if (fs::exists(fs::path(labcount_binary()).parent_path() / "liblabcount_mpi.so"))
+  if (fs::exists(fs::path(labcount_binary()).parent_path() / "liblabcount_mpi.so")) {
     EXPECT_TRUE(fs::is_regular_file(p / "lib/labcount/liblabcount_mpi.so"));
+  }
   const auto version = shell((p / "bin/labcount").string() + " --version");
   EXPECT_EQ(version.status, 0);
   EXPECT_EQ(version.out.rfind("labcount ", 0), 0u) << version.out;

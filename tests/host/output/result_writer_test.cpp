@@ -44,7 +44,7 @@ std::string written(const Rows& rows, const output_options& options) {
 std::string written(const std::vector<count_row>& rows, output_format format, std::string key_name = "SampleID") {
   output_options options;
   options.format = format;
-  options.key_name = std::move(key_name);
+  options.key_names = {std::move(key_name)};
   return written(std::span<const count_row>(rows), options);
 }
 
@@ -495,7 +495,7 @@ std::string written_with_file(const std::vector<count_row>& rows, output_format 
                               std::string key_name = "SampleID") {
   output_options options;
   options.format = format;
-  options.key_name = std::move(key_name);
+  options.key_names = {std::move(key_name)};
   options.with_file_column = true;
   return written(std::span<const count_row>(rows), options);
 }

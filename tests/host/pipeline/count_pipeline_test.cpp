@@ -169,7 +169,7 @@ TEST(CountPipeline, EmptyAndHeaderOnly) {
   for (const char* text : {"", "\xEF\xBB\xBF", "\n\n", "SampleID\n", "SampleID"}) {
     const auto got = run({dir.write("e.csv", text)}, "SampleID", 2, 0);
     EXPECT_TRUE(got.counts.empty()) << text;
-    EXPECT_EQ(got.result.key_name, "SampleID");
+    EXPECT_EQ(got.result.key_names, std::vector<std::string>{"SampleID"});
   }
 }
 

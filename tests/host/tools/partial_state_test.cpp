@@ -239,7 +239,7 @@ TEST(PartialStates, DifferentOptionsAreAnErrorNamingTheDifference) {
   partial_state odd;
   odd.table = value_mode::groups;
   odd.bucket = time_bucket::week;
-  odd.key_name = "SampleID";
+  odd.key_names = {"SampleID"};
   odd.keys.encode("S1");
   odd.pairs.push_back({0, std::numeric_limits<std::int64_t>::min() / 2, 1});
   const std::string odd_path = (dir.path() / "odd.lcp").string();
