@@ -54,18 +54,23 @@ for f in tests/data/gz/*.gz tests/data/gz_bad/*.gz; do
 done
 mkdir -p "$corpus/fuzz_merge"
 for f in tests/data/expected/*.csv; do cp "$f" "$corpus/fuzz_merge/seed-$(basename "$f")"; done
-# Partial state bodies (after the magic; the target adds the checksum): plain counts, --per-file, --per day,
-# --stats.
+# Partial state bodies (after the magic; the target adds the checksum), format version 2: version, table, bucket,
+# per-file, time unit, key columns and names, time name, rows, keys, ...: plain counts, --per-file, --per day,
+# --stats (times in whole seconds: unit 10^6 = \xc0\x84\x3d), a composite key.
 mkdir -p "$corpus/fuzz_partial"
-printf '%b' '\x01\x00\x01\x00\x08SampleID\x00\x03\x02\x02S1\x02S2\x02\x01' >"$corpus/fuzz_partial/seed-counts"
-printf '%b' '\x01\x00\x01\x01\x08SampleID\x00\x03\x02\x02S1\x02S2\x01\x05a.csv\x02\x00\x02\x01\x01' \
+printf '%b' '\x02\x00\x01\x00\x01\x01\x08SampleID\x00\x03\x02\x02S1\x02S2\x02\x01' >"$corpus/fuzz_partial/seed-counts"
+printf '%b' '\x02\x00\x01\x01\x01\x01\x08SampleID\x00\x03\x02\x02S1\x02S2\x01\x05a.csv\x02\x00\x02\x01\x01' \
   >"$corpus/fuzz_partial/seed-per-file"
-printf '%b' '\x01\x02\x02\x00\x08SampleID\x08TestTime\x03\x02\x02S1\x02S2\x02\x00\xd0\xc5\x01\x02\x01\x01\x01' \
+printf '%b' '\x02\x02\x02\x00\x01\x01\x08SampleID\x08TestTime\x03\x02\x02S1\x02S2\x02\x00\xd0\xc5\x01\x02\x01\x01\x01' \
   >"$corpus/fuzz_partial/seed-per-day"
-printf '%b' '\x01\x01\x00\x00\x08SampleID\x08TestTime\x03\x01\x02S1\x02\x00\x80\xa0\x9e\x88\x08\x02\x00\x02\x01' \
+printf '%b' '\x02\x01\x00\x00\xc0\x84\x3d\x01\x08SampleID\x08TestTime\x03\x01\x02S1\x02\x00\x80\xa0\x9e\x88\x08\x02\x00\x02\x01' \
   >"$corpus/fuzz_partial/seed-stats"
+printf '%b' '\x02\x00\x01\x00\x01\x02\x08SampleID\x05Assay\x00\x03\x02\x06S1\x00\x01PCR\x06S1\x00\x01\x00\xff\x02\x01' \
+  >"$corpus/fuzz_partial/seed-composite"
 i=0
 for text in '\x008/10/2004 1:15' '\x0012/31/1999 23:59:59' '\x002004-08-10T01:15:00' '\x002004-08-10 01:15:00.250Z' \
+            '\x008/10/2004 1:15:00.5 PM' '\x0010.08.2004 01:15' '\x002004-08-10T03:15+02:00' '\x001092100500250' \
+            '\x01%s\n1092100500.25' '\x01%Y-%m-%d %H:%M:%S.%f %z\n2004-08-10 03:15:00.5 -0130' \
             '\x000000-02-29' '\x009999-12-31T23:59:59' '\x01%d.%m.%Y %H:%M\n10.08.2004 01:15' \
             '\x01%j/%Y %I:%M %p\n223/2004 01:15 PM' '\x01%e %b %y %T\n 9 Aug 04 01:15:00' '\x01%F %D\n2004-08-10 08/10/04'; do
   mkdir -p "$corpus/fuzz_timestamp"

@@ -191,6 +191,7 @@ void run(const count_options& opt) {
     // An MPI job's ranks exchange partial states whatever it writes.
     table = prepare_partial_request(request);
     plan.backend.mode = request.mode;
+    plan.backend.group_times = groups_of_times(request);
   }
 
   // No input named: standard input when something is piped or redirected into it (`cat f.csv | labcount

@@ -66,8 +66,9 @@ void add_run_flags(CLI::App& cmd, run_flags& f) {
           ->option_text("COL")
           ->group(key_and_time);
   cmd.add_option("--time-format", f.time.format,
-                 "Timestamp format in strftime notation, e.g. '%d.%m.%Y %H:%M' (default: M/D/YYYY H:MM[:SS] or ISO "
-                 "8601)")
+                 "Timestamp format in strftime notation, e.g. '%d.%m.%Y %H:%M', with %f (fraction of a second), %z (UTC "
+                 "offset), %s / %Q (epoch seconds / milliseconds); default: detected per input (M/D/YYYY or D/M/YYYY "
+                 "H:MM[:SS[.f]] [AM|PM], D.M.YYYY, ISO 8601, epoch)")
       ->option_text("FMT")
       ->group(key_and_time);
 
@@ -222,6 +223,7 @@ run_plan make_run_plan(const run_flags& f, const char* command) {
   plan.backend.num_workers = plan.threads;
   plan.backend.device = f.device;
   plan.backend.mode = request.mode;
+  plan.backend.group_times = groups_of_times(request);
   return plan;
 }
 

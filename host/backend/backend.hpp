@@ -39,10 +39,13 @@ struct backend_options {
   int device = 0;            // --device N (GPU backends)
   int node_rank = -1;        // an MPI rank without --device: its place on its node; it takes GPU node_rank % GPUs
   value_mode mode = value_mode::counts;
+  // groups: the values are times (microseconds), not bucket numbers: --stats run as (key, time) groups for a
+  // partial state or an MPI job (prepare_partial_request). The CPU packs them as whole seconds.
+  bool group_times = false;
 };
 
 // Rows on their way to a backend: global dictionary codes and, in the value modes, one value per code
-// (seconds for stats, a bucket for groups). Valid only during the call that takes it.
+// (a time for stats: microseconds since 1970; a bucket for groups, or a time with backend_options::group_times). Valid only during the call that takes it.
 // The pipeline's parse workers hand over at most pipeline_batch_rows rows at a time (the GPU sizes its
 // pinned staging to it); a backend must accept any size.
 inline constexpr std::size_t pipeline_batch_rows = std::size_t{1} << 16;

@@ -86,28 +86,34 @@ class word_table {
 };
 
 // (code, value) -> count (or a set of pairs, without Counted). A pair usually packs into one word (code
-// high, value + offset low, when that fits 32 bits: seconds since 1970 until 2106, or any bucket with
-// offset 2^31); others go to `wide_`.
+// high, value / unit + offset low, when the division is exact and that fits 32 bits): times (microseconds,
+// unit 10^6) in whole seconds from 1970 until 2106 with offset 0, or any bucket with unit 1 and offset 2^31.
+// Others go to `wide_`: times before 1970 or after 2106, and times with a fraction of a second.
 template <bool Counted>
 class pair_table {
  public:
-  explicit pair_table(std::int64_t offset = 0) : offset_(offset) {}
+  explicit pair_table(std::int64_t offset = 0, std::int64_t unit = 1) : offset_(offset), unit_(unit) {}
 
   void add(std::uint32_t code, std::int64_t value, std::uint64_t count) {
-    const std::int64_t shifted = value + offset_;
-    if (shifted >= 0 && shifted <= 0xffffffffLL)
-      packed_.add((static_cast<std::uint64_t>(code) << 32) | static_cast<std::uint64_t>(shifted), count);
+    std::uint64_t word;
+    if (pack_in(unit_, code, value, word))
+      packed_.add(word, count);
     else
-      wide_[{code, value}] += count;  // rare: times before 1970 or after 2106
+      wide_[{code, value}] += count;
   }
 
-  // Set form: adds (code, value) pairs whose packed words were collected by pack(); see add_stats.
+  // Set form: adds (code, value) pairs whose packed words were collected by pack(); see add_stats. The
+  // table's unit must be Unit: a constant divisor is a multiply, not a division, on the per-row path.
+  template <std::int64_t Unit>
   bool pack(std::uint32_t code, std::int64_t value, std::uint64_t& word) const noexcept {
-    const std::int64_t shifted = value + offset_;
-    word = (static_cast<std::uint64_t>(code) << 32) | static_cast<std::uint64_t>(shifted);
-    return shifted >= 0 && shifted <= 0xffffffffLL;
+    return pack_in(Unit, code, value, word);
   }
   void add_packed(std::span<const std::uint64_t> words) { packed_.add_batch(words); }
+  // The value a packed word holds.
+  std::int64_t value_of(std::uint64_t word) const noexcept {
+    return (static_cast<std::int64_t>(word & 0xffffffffULL) - offset_) * unit_;
+  }
+  std::int64_t unit() const noexcept { return unit_; }
 
   // The packed pairs as their words (code high, value + offset low: word order is (code, value) order),
   // and the rest as (code, value, count).
@@ -116,12 +122,11 @@ class pair_table {
     packed_.for_each(packed);
     for (const auto& [pair, count] : wide_) wide(pair.first, pair.second, count);
   }
-  std::int64_t offset() const noexcept { return offset_; }
 
   template <class Fn>  // fn(code, value, count)
   void for_each(Fn&& fn) const {
     packed_.for_each([&](std::uint64_t key, std::uint64_t count) {
-      fn(static_cast<std::uint32_t>(key >> 32), static_cast<std::int64_t>(key & 0xffffffffULL) - offset_, count);
+      fn(static_cast<std::uint32_t>(key >> 32), value_of(key), count);
     });
     for (const auto& [pair, count] : wide_) fn(pair.first, pair.second, count);
   }
@@ -134,7 +139,16 @@ class pair_table {
     }
   };
 
+  [[gnu::always_inline]] bool pack_in(std::int64_t unit, std::uint32_t code, std::int64_t value,
+                                      std::uint64_t& word) const noexcept {
+    const std::int64_t units = value / unit;
+    const std::int64_t shifted = units + offset_;
+    word = (static_cast<std::uint64_t>(code) << 32) | static_cast<std::uint64_t>(shifted);
+    return units * unit == value && shifted >= 0 && shifted <= 0xffffffffLL;
+  }
+
   std::int64_t offset_;
+  std::int64_t unit_;
   word_table<Counted> packed_;
   std::unordered_map<std::pair<std::uint32_t, std::int64_t>, std::uint64_t, pair_hash> wide_;
 };
@@ -167,6 +181,9 @@ void radix_sort_by_key(std::vector<Item>& items, KeyOf key_of) {
 }
 
 constexpr std::int64_t bucket_offset = std::int64_t{1} << 31;
+// Groups whose values are times (a --stats partial state) pack whole seconds from 1970 on; buckets pack as
+// they are around 0.
+pair_table<true> group_table(bool times) { return times ? pair_table<true>(0, ticks_per_second) : pair_table<true>(bucket_offset); }
 constexpr std::int64_t no_time = std::numeric_limits<std::int64_t>::min();
 
 struct key_state {  // stats, per code
@@ -177,13 +194,14 @@ struct key_state {  // stats, per code
 };
 
 struct worker_state {
-  worker_state() : groups(bucket_offset) {}
+  explicit worker_state(bool group_times = false) : times(0, ticks_per_second), groups(group_table(group_times)), group_times(group_times) {}
 
   std::vector<std::uint64_t> counts;   // counts
   std::vector<key_state> keys;         // stats
   pair_table<false> times;             // stats: distinct (code, time)
   std::vector<std::uint64_t> pending;  // stats: packed pairs of one batch, inserted together (scratch)
   pair_table<true> groups;             // groups: (code, bucket) -> rows
+  bool group_times;                    // groups: the values are times, not buckets
   // groups: the current run of rows with one (code, bucket), added to `pairs` when it ends.
   std::uint32_t run_code = 0;
   std::int64_t run_bucket = 0;
@@ -198,15 +216,17 @@ struct worker_state {
   void reset() {
     std::fill(counts.begin(), counts.end(), 0);
     std::fill(keys.begin(), keys.end(), key_state{});
-    times = pair_table<false>();
-    groups = pair_table<true>(bucket_offset);
+    times = pair_table<false>(0, ticks_per_second);
+    groups = group_table(group_times);
     run_rows = 0;
   }
 };
 
 class cpu_backend final : public count_backend {
  public:
-  explicit cpu_backend(const backend_options& options) : count_backend(options), per_worker_(num_workers()) {}
+  explicit cpu_backend(const backend_options& options) : count_backend(options) {
+    for (unsigned i = 0; i < num_workers(); ++i) per_worker_.emplace_back(options.group_times);
+  }
 
   std::string_view name() const override { return "cpu"; }
 
@@ -272,7 +292,7 @@ class cpu_backend final : public count_backend {
         const bool fresh = value != previous;
         previous = value;
         std::uint64_t word;
-        if (w.times.pack(code, value, word)) [[likely]] {
+        if (w.times.pack<ticks_per_second>(code, value, word)) [[likely]] {
           w.pending[pending] = word;
           pending += fresh;
         } else if (fresh) {
@@ -324,11 +344,11 @@ class cpu_backend final : public count_backend {
     for (auto& w : per_worker_) {
       w.times.for_each_split([&](std::uint64_t word, std::uint64_t) { words.push_back(word); },
                              [&](std::uint32_t code, std::int64_t time, std::uint64_t) { wide.emplace_back(code, time); });
-      w.times = pair_table<false>();
+      w.times = pair_table<false>(0, ticks_per_second);
     }
     radix_sort_by_key(words, [](std::uint64_t word) { return word; });
     words.erase(std::unique(words.begin(), words.end()), words.end());
-    const std::int64_t offset = pair_table<false>().offset();
+    const pair_table<false> decoder(0, ticks_per_second);
     std::vector<std::uint64_t> distinct_times(num_codes, 0);
     // Per code, its times come in order: a day change is a new active day.
     std::uint32_t last_code = ~std::uint32_t{0};
@@ -342,11 +362,10 @@ class cpu_backend final : public count_backend {
       last_day = day;
     };
     if (wide.empty()) {
+      for (const std::uint64_t word : words) add_time(static_cast<std::uint32_t>(word >> 32), decoder.value_of(word));
+    } else {  // times before 1970, after 2106 or with fractions: all pairs as (code, time), sorted together
       for (const std::uint64_t word : words)
-        add_time(static_cast<std::uint32_t>(word >> 32), static_cast<std::int64_t>(word & 0xffffffffULL) - offset);
-    } else {  // times before 1970 or after 2106: all pairs as (code, time), sorted together
-      for (const std::uint64_t word : words)
-        wide.emplace_back(static_cast<std::uint32_t>(word >> 32), static_cast<std::int64_t>(word & 0xffffffffULL) - offset);
+        wide.emplace_back(static_cast<std::uint32_t>(word >> 32), decoder.value_of(word));
       words = {};
       std::sort(wide.begin(), wide.end());
       wide.erase(std::unique(wide.begin(), wide.end()), wide.end());
@@ -364,7 +383,7 @@ class cpu_backend final : public count_backend {
       std::uint64_t rows;
     };
     std::vector<keyed_rows> items;
-    pair_table<true> total(bucket_offset);
+    pair_table<true> total = group_table(per_worker_.empty() ? false : per_worker_[0].group_times);
     std::size_t size = 0;
     for (auto& w : per_worker_) {
       w.end_run();
@@ -374,7 +393,7 @@ class cpu_backend final : public count_backend {
     for (auto& w : per_worker_) {
       w.groups.for_each_split([&](std::uint64_t word, std::uint64_t rows) { items.push_back({word, rows}); },
                               [&](std::uint32_t code, std::int64_t bucket, std::uint64_t rows) { total.add(code, bucket, rows); });
-      w.groups = pair_table<true>(bucket_offset);
+      w.groups = group_table(w.group_times);
     }
     radix_sort_by_key(items, [](const keyed_rows& item) { return item.word; });
     std::vector<group_count> groups;
@@ -383,8 +402,7 @@ class cpu_backend final : public count_backend {
       std::uint64_t rows = 0;
       const std::uint64_t word = items[i].word;
       for (; i < items.size() && items[i].word == word; ++i) rows += items[i].rows;
-      groups.push_back({static_cast<std::uint32_t>(word >> 32),
-                        static_cast<std::int64_t>(word & 0xffffffffULL) - bucket_offset, rows});
+      groups.push_back({static_cast<std::uint32_t>(word >> 32), total.value_of(word), rows});
     }
     items = {};
     if (total.size() == 0) return groups;  // already in (code, bucket) order

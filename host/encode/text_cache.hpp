@@ -73,6 +73,10 @@ class recent_texts {
     slot& s = slots_[index_of(w, n)];
     s = slot{w.first, w.middle, w.last, value, n};
   }
+  // Forgets every text (their numbers changed meaning: another input reads its times another way).
+  void forget() noexcept {
+    for (slot& s : slots_) s.size = 0;
+  }
 
  private:
   // Three 8-byte words that hold every byte of the text: the first 8, the last 8, and 8 from the middle

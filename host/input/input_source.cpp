@@ -318,6 +318,15 @@ bool input_source::read_first_record(char& delimiter, bool consume, std::vector<
   }
 }
 
+std::string_view input_source::peek(std::size_t max_bytes) {
+  std::lock_guard lock(mutex_);
+  LABCOUNT_EXPECTS(!started_, "peek before the first chunk");
+  if (map_ != nullptr) return {map_ + pos_, std::min(max_bytes, end_ - std::min(pos_, end_))};
+  fill(max_bytes);
+  const auto& buf = *pending_;
+  return {buf.data() + pending_pos_, std::min(max_bytes, buf.size() - pending_pos_)};
+}
+
 std::optional<chunk> input_source::next_chunk() {
   std::lock_guard lock(mutex_);
   started_ = true;

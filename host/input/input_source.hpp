@@ -87,6 +87,11 @@ class input_source {
   bool read_first_record(char& delimiter, bool consume, std::vector<std::string>& fields, std::uint64_t& line,
                          std::string* raw = nullptr);
 
+  // After read_first_record and before the first chunk: up to `max_bytes` of the data that follows (fewer at
+  // the end of the input; a record may be cut), to look at its first rows (time_parser::for_input). Valid
+  // until the first chunk is taken. Reads ahead on a stream; takes nothing away from the chunks.
+  std::string_view peek(std::size_t max_bytes);
+
   // Thread-safe. The next chunk, or nothing at the end of the input.
   std::optional<chunk> next_chunk();
   // A worker is done with the chunk: drop its pages from memory.

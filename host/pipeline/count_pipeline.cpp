@@ -184,6 +184,32 @@ void add_note(count_result& result, std::string note) {
     result.notes.push_back(std::move(note));
 }
 
+// The texts of the time column in an input's first rows (at most 1,000, within its first 64 KiB): the rows
+// for_input tells the day order from. The texts are views into the input's buffer, valid until its first chunk.
+std::vector<std::string_view> sample_times(input_source& source, const scan_options& options) {
+  constexpr std::size_t max_rows = 1000;
+  const std::string_view bytes = source.peek(std::size_t{64} << 10);
+  std::vector<std::string_view> texts;
+  parsed_record record;
+  const char* p = bytes.data();
+  const char* end = p + bytes.size();
+  while (p < end && texts.size() < max_rows) {
+    const char* record_end = find_record_end(p, end);
+    if (record_end == end) break;  // cut by the sample's end: not a whole row
+    const char* line_end = record_end > p && record_end[-1] == '\r' ? record_end - 1 : record_end;
+    if (line_end > p && !(options.skip_comments && *p == options.comment)) {
+      parse_record(p, line_end, options.delimiter, record);
+      // A quoted time is unescaped into the record's scratch: only plain ones, which view the input.
+      if (record.problem == row_problem::none && record.fields.size() == options.num_fields) {
+        const std::string_view text = record.fields[options.value_field];
+        if (text.data() >= p && text.data() < record_end) texts.push_back(text);
+      }
+    }
+    p = record_end + 1;
+  }
+  return texts;
+}
+
 bool plan_input(const count_request& request, input_source& source, count_result& result, parse_plan& plan,
                 column_names& named) {
   std::vector<std::string> header;
@@ -206,7 +232,7 @@ bool plan_input(const count_request& request, input_source& source, count_result
   plan.file_name = source.name();
   plan.stop_at_first = request.on_bad_row == bad_row_policy::error;
   plan.mode = request.mode;
-  plan.times = request.times;
+  if (request.times != nullptr) plan.times = *request.times;
   plan.bucket = request.bucket;
   plan.options.delimiter = delimiter;
   plan.options.skip_comments = request.comment != '\0';
@@ -253,6 +279,12 @@ bool plan_input(const count_request& request, input_source& source, count_result
     if (!named.time) {
       result.time_name = request.has_header ? header[plan.options.value_field] : "time";
       named.time = true;
+    }
+    // How this input writes its times, from its first rows (day first or month first).
+    if (request.times->automatic()) {
+      std::string note;
+      plan.times = request.times->for_input(sample_times(source, plan.options), &note);
+      if (!note.empty()) add_note(result, source.name() + ": " + note);
     }
   }
   return true;

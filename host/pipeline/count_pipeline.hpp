@@ -67,6 +67,12 @@ struct count_request {
   std::size_t* current_input = nullptr;  // not null: set to the index of the input being counted
 };
 
+// Whether the request's group values are times rather than buckets (--stats as a partial state): what
+// backend_options::group_times says to the backend made for it.
+inline bool groups_of_times(const count_request& request) noexcept {
+  return request.mode == value_mode::groups && request.bucket == time_bucket::second;
+}
+
 // What one input gave, beyond its rows (count_result::per_input).
 struct input_tally {
   std::size_t input = 0;          // its index in request.inputs

@@ -9,7 +9,13 @@ namespace labcount {
 void parse_worker::run(unsigned id, input_source& source, const parse_plan& plan, bad_row_log& bad_rows,
                        shared_dictionary& global, count_backend& backend, std::atomic<bool>& stop) {
   codes_.resize(batch_rows);
-  if (plan.mode != value_mode::counts) values_.resize(batch_rows);
+  if (plan.mode != value_mode::counts) {
+    values_.resize(batch_rows);
+    if (!times_read_by_ || !times_read_by_->reads_like(plan.times)) {
+      recent_times_.forget();  // another reading of the same texts (D/M instead of M/D)
+      times_read_by_ = plan.times;
+    }
+  }
   header_code_ = -1;
   if (!plan.header_record.empty() && !direct_) {
     const std::uint32_t code = local_.find(plan.header_key, hash_key(plan.header_key));
@@ -86,7 +92,7 @@ void parse_worker::scan_chunk(unsigned id, const chunk& c, const parse_plan& pla
                   .problem = row_problem::bad_timestamp,
                   .expected = options.num_fields,
                   .value = std::string(value.substr(0, 80)),
-                  .expected_format = plan.times->description()};
+                  .expected_format = plan.times.description()};
       found.rows.push_back({record, std::move(row)});
     }
     return !stop_at_first;
@@ -136,7 +142,7 @@ void parse_worker::scan_chunk(unsigned id, const chunk& c, const parse_plan& pla
     std::int64_t cached;
     if (!recent_times_.find(value, cached)) {
       timestamp t;
-      if (!plan.times->parse(value, t)) [[unlikely]] {
+      if (!plan.times.parse(value, t)) [[unlikely]] {
         if (key == plan.header_key && is_header_row(record)) {  // its time column holds the column's name
           ++header_rows_;
           return true;

@@ -16,6 +16,7 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,7 +38,7 @@ struct parse_plan {
   std::string file_name;       // for messages
   bool stop_at_first = false;  // --on-bad-row error: a chunk's scan stops at its first bad row
   value_mode mode = value_mode::counts;
-  const time_parser* times = nullptr;     // stats and groups
+  time_parser times;                      // stats and groups: as this input writes its times (for_input)
   time_bucket bucket = time_bucket::day;  // groups
   // With a header: its key field and its bytes as written, so that a row equal to the header inside the data
   // (`cat a.csv b.csv`) is left out rather than counted as a key.
@@ -75,6 +76,7 @@ class parse_worker {
   key_dictionary local_;
   last_text last_key_;                // and its code in `local_`
   recent_texts<16384> recent_times_;  // timestamp texts and their values (16384: fastest of 1Ki..64Ki)
+  std::optional<time_parser> times_read_by_;  // the parser whose values recent_times_ holds
   std::vector<std::uint32_t> local_to_global_;
   // The batch on its way to the backend: codes_[0, batched_) and, for stats and groups, their values
   // (seconds, or buckets). Fixed-size buffers: the hot loop writes by index, with no capacity checks.

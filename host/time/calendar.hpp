@@ -69,17 +69,19 @@ static_assert(civil_from_days(-1).year == 1969 && civil_from_days(-1).month == 1
 
 namespace labcount {
 
-// Seconds since 1970-01-01T00:00:00, as written in the file (no time zone).
+// Microseconds since 1970-01-01T00:00:00, as written in the file (a time with Z or an offset: in UTC).
+// int64 microseconds reach about 292,000 years either way: every date of years 0000-9999 fits.
 using timestamp = std::int64_t;
-inline constexpr timestamp seconds_per_day = 86400;
+inline constexpr timestamp ticks_per_second = 1'000'000;
+inline constexpr timestamp ticks_per_day = 86'400 * ticks_per_second;
 
-// The calendar day of a timestamp: days since 1970-01-01, negative before (so -1 s is day -1). Defined for
+// The calendar day of a timestamp: days since 1970-01-01, negative before (so -1 us is day -1). Defined for
 // every timestamp (floor division, no negation).
 LABCOUNT_HOST_DEVICE constexpr std::int64_t day_of(timestamp t) noexcept {
-  return calendar::floor_div(t, seconds_per_day);
+  return calendar::floor_div(t, ticks_per_day);
 }
 
-static_assert(day_of(0) == 0 && day_of(seconds_per_day - 1) == 0 && day_of(seconds_per_day) == 1);
-static_assert(day_of(-1) == -1 && day_of(-seconds_per_day) == -1 && day_of(-seconds_per_day - 1) == -2);
+static_assert(day_of(0) == 0 && day_of(ticks_per_day - 1) == 0 && day_of(ticks_per_day) == 1);
+static_assert(day_of(-1) == -1 && day_of(-ticks_per_day) == -1 && day_of(-ticks_per_day - 1) == -2);
 
 }  // namespace labcount

@@ -1,5 +1,6 @@
 #include "time/timestamp.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include "util/bytes.hpp"
@@ -10,8 +11,9 @@ namespace {
 
 using namespace timestamp_detail;
 
-constexpr const char* automatic_description = "M/D/YYYY H:MM or ISO 8601";
-constexpr const char* supported_directives = "%Y %m %d %e %H %M %S %y %b %B %j %p %I %T %D %F %%";
+constexpr const char* automatic_description =
+    "M/D/YYYY H:MM[:SS[.f]] [AM|PM], D.M.YYYY H:MM, ISO 8601 or epoch seconds/milliseconds";
+constexpr const char* supported_directives = "%Y %m %d %e %H %M %S %f %y %b %B %j %p %I %T %D %F %z %s %Q %%";
 
 using calendar::civil_date;
 using calendar::civil_from_days;
@@ -69,18 +71,90 @@ void append_date(std::string& out, const civil_date& date) {
   append_padded(out, date.day, 2);
 }
 
+// Epoch time: 9-10 digits are seconds (with an optional fraction), 12-13 milliseconds, 15-16 microseconds
+// (the digit counts of dates from 1973 to 2286; other counts are not taken for epoch times).
+bool parse_epoch(std::string_view text, timestamp& out) noexcept {
+  const char* p = text.data();
+  const char* end = p + text.size();
+  std::int64_t value = 0;
+  const char* digits = p;
+  for (; p != end && is_digit(*p); ++p) value = value * 10 + digit(*p);
+  const auto n = static_cast<std::size_t>(p - digits);
+  if (p != end) {
+    unsigned micros = 0;
+    if ((n != 9 && n != 10) || *p != '.' || !read_fraction(++p, end, micros) || p != end) return false;
+    out = value * ticks_per_second + micros;
+    return true;
+  }
+  if (n == 9 || n == 10) {
+    out = value * ticks_per_second;
+  } else if (n == 12 || n == 13) {
+    out = value * 1000;
+  } else if (n == 15 || n == 16) {
+    out = value;
+  } else {
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
+
+namespace timestamp_detail {
+
+// "M/D/YYYY" (or "D/M/YYYY" when day_first) or "D.M.YYYY", then optionally " H:MM[:SS[.f]]" with an optional
+// " AM"/" PM" (any case, the space optional), or an epoch time.
+bool parse_other(std::string_view text, timestamp& out, bool day_first) noexcept {
+  const char* p = text.data();
+  const char* end = p + text.size();
+  if (!text.empty() && std::all_of(p, end, [](char c) { return is_digit(c) || c == '.'; }) &&
+      std::count(p, end, '.') <= 1 && (text.size() < 3 || text[2] != '.'))
+    return parse_epoch(text, out);
+  unsigned first = 0, second_number = 0, year = 0;
+  if (!read_1_or_2(p, end, first) || p == end || (*p != '/' && *p != '.')) return false;
+  const char separator = *p++;
+  if (!read_1_or_2(p, end, second_number) || p == end || *p++ != separator || !read_exact(p, end, 4, year))
+    return false;
+  if (separator == '.') day_first = true;  // the European order, always
+  unsigned hour = 0, minute = 0, second = 0, micros = 0;
+  if (p != end) {
+    if (*p++ != ' ' || !read_1_or_2(p, end, hour) || p == end || *p++ != ':' || !read_exact(p, end, 2, minute))
+      return false;
+    if (p != end && *p == ':') {
+      if (!read_exact(++p, end, 2, second)) return false;
+      if (p != end && *p == '.' && !read_fraction(++p, end, micros)) return false;
+    }
+    if (p != end) {
+      if (*p == ' ') ++p;
+      bool pm = false;
+      if (match_word(p, end, "pm", 2)) {
+        pm = true;
+      } else if (!match_word(p, end, "am", 2)) {
+        return false;
+      }
+      if (p != end || hour - 1 >= 12) return false;
+      hour = hour % 12 + (pm ? 12 : 0);
+    }
+  }
+  return make_timestamp(year / 100, year % 100, day_first ? second_number : first, day_first ? first : second_number,
+                        hour, minute, second, out, micros);
+}
+
+}  // namespace timestamp_detail
 
 time_parser::time_parser() : description_(automatic_description) {}
 
 time_parser::time_parser(std::string strftime_format) : description_(std::move(strftime_format)) {
   using kind = step::kind;
+  // Words for the two epoch formats (strptime has %s; %Q is Ruby's milliseconds since the epoch).
+  if (bytes::equal_ignoring_case(description_, "epoch")) description_ = "%s";
+  if (bytes::equal_ignoring_case(description_, "epoch-ms")) description_ = "%Q";
   const std::string& format = description_;
   const std::string option = "--time-format '" + format + "'";
   bool has_year = false, has_hour12 = false, has_am_pm = false;
   const auto add = [&](kind k) {
     steps_.push_back({k, 0});
-    has_year |= k == kind::year4 || k == kind::year2;
+    has_year |= k == kind::year4 || k == kind::year2 || k == kind::epoch_seconds || k == kind::epoch_millis;
     has_hour12 |= k == kind::hour12;
     has_am_pm |= k == kind::am_pm;
   };
@@ -106,6 +180,10 @@ time_parser::time_parser(std::string strftime_format) : description_(std::move(s
       case 'B': add(kind::month_name); break;
       case 'j': add(kind::day_of_year); break;
       case 'p': add(kind::am_pm); break;
+      case 'f': add(kind::fraction); break;
+      case 'z': add(kind::utc_offset); break;
+      case 's': add(kind::epoch_seconds); break;
+      case 'Q': add(kind::epoch_millis); break;
       case 'T': add(kind::hour24), add_literal(':'), add(kind::minute), add_literal(':'), add(kind::second); break;
       case 'D': add(kind::month), add_literal('/'), add(kind::day), add_literal('/'), add(kind::year2); break;
       case 'F': add(kind::year4), add_literal('-'), add(kind::month), add_literal('-'), add(kind::day); break;
@@ -118,7 +196,8 @@ time_parser::time_parser(std::string strftime_format) : description_(std::move(s
   }
   if (!has_year)
     throw error(error_kind::usage, option + " has no year", {}, 0,
-                "add %Y (4-digit year) or %y (2-digit year); other fields default to January 1, 00:00:00");
+                "add %Y (4-digit year) or %y (2-digit year), or use %s / %Q for epoch seconds / milliseconds; other "
+                "fields default to January 1, 00:00:00");
   if (has_hour12 != has_am_pm)
     throw error(error_kind::usage, option + (has_hour12 ? " has %I without %p" : " has %p without %I"), {}, 0,
                 "use %I (hour 1-12) together with %p (AM/PM), or %H (hour 0-23) alone");
@@ -128,11 +207,42 @@ bool time_parser::parse_custom(std::string_view text, timestamp& out) const noex
   using kind = step::kind;
   const char* p = text.data();
   const char* end = p + text.size();
-  unsigned year = 1970, month = 0, day = 0, hour = 0, minute = 0, second = 0, day_of_year = 0;
-  bool pm = false, twelve_hour = false;
+  unsigned year = 1970, month = 0, day = 0, hour = 0, minute = 0, second = 0, day_of_year = 0, micros = 0;
+  bool pm = false, twelve_hour = false, epoch = false;
+  std::int64_t offset_seconds = 0;
+  std::int64_t epoch_value = 0;
+  // An epoch time's digits: at most 12 of seconds, 15 of milliseconds (beyond year 9999 either way, and no
+  // int64 overflow once scaled to microseconds).
+  const auto read_epoch = [&](std::int64_t& value, std::ptrdiff_t max_digits) {
+    const char* digits = p;
+    for (value = 0; p != end && is_digit(*p) && p - digits < max_digits; ++p) value = value * 10 + digit(*p);
+    return p != digits;
+  };
   for (const step& s : steps_) {
     unsigned value = 0;
     switch (s.what) {
+      case kind::fraction:
+        if (!read_fraction(p, end, micros)) return false;
+        break;
+      case kind::utc_offset:
+        if (p == end || !read_utc_offset(p, end, offset_seconds)) return false;
+        break;
+      case kind::epoch_seconds: {
+        std::int64_t seconds = 0;
+        unsigned fraction = 0;
+        if (!read_epoch(seconds, 12)) return false;
+        if (p != end && *p == '.' && !read_fraction(++p, end, fraction)) return false;
+        epoch_value = seconds * ticks_per_second + fraction;
+        epoch = true;
+        break;
+      }
+      case kind::epoch_millis: {
+        std::int64_t millis = 0;
+        if (!read_epoch(millis, 15)) return false;
+        epoch_value = millis * 1000;
+        epoch = true;
+        break;
+      }
       case kind::literal:
         if (p == end || *p != s.byte) return false;
         ++p;
@@ -186,6 +296,10 @@ bool time_parser::parse_custom(std::string_view text, timestamp& out) const noex
     }
   }
   if (p != end) return false;
+  if (epoch) {
+    out = epoch_value - offset_seconds * ticks_per_second;
+    return in_range(out);
+  }
   if (twelve_hour) hour = hour % 12 + (pm ? 12 : 0);
   const unsigned century = year / 100, year_of_century = year % 100;
   if (day_of_year != 0) {
@@ -196,11 +310,84 @@ bool time_parser::parse_custom(std::string_view text, timestamp& out) const noex
       const civil_date date = civil_from_days(days);
       if ((month != 0 && month != date.month) || (day != 0 && day != date.day)) return false;
     }
-    out = days * seconds_per_day + static_cast<timestamp>(hour * 3600 + minute * 60 + second);
-    return true;
+    out = days * ticks_per_day + static_cast<timestamp>(hour * 3600 + minute * 60 + second) * ticks_per_second +
+          micros - offset_seconds * ticks_per_second;
+    return in_range(out);
   }
-  return make_timestamp(century, year_of_century, month == 0 ? 1 : month, day == 0 ? 1 : day, hour, minute, second,
-                        out);
+  if (!make_timestamp(century, year_of_century, month == 0 ? 1 : month, day == 0 ? 1 : day, hour, minute, second, out,
+                      micros))
+    return false;
+  out -= offset_seconds * ticks_per_second;
+  return in_range(out);
+}
+
+namespace {
+
+// What a time text looks like, in the notation of the help: "M/D/YYYY H:MM", "D.M.YYYY H:MM:SS.f AM/PM",
+// "ISO 8601 with a UTC offset", "epoch milliseconds".
+std::string shape_of(std::string_view text, bool day_first) {
+  timestamp ignored;
+  if (!text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return is_digit(c) || c == '.'; }) &&
+      parse_epoch(text, ignored)) {
+    const std::size_t digits = text.find('.') == std::string_view::npos ? text.size() : text.find('.');
+    return digits <= 10 ? "epoch seconds" : digits <= 13 ? "epoch milliseconds" : "epoch microseconds";
+  }
+  if (text.size() >= 10 && text[4] == '-') {
+    const std::string_view time = text.substr(10);
+    const bool offset = time.find_first_of("Z+") != std::string_view::npos || time.find('-') != std::string_view::npos;
+    return offset ? "ISO 8601 with a UTC offset (converted to UTC)" : "ISO 8601";
+  }
+  std::string shape;
+  const std::size_t space = text.find(' ');
+  const std::string_view date = text.substr(0, space);
+  shape = date.find('.') != std::string_view::npos ? "D.M.YYYY" : day_first ? "D/M/YYYY" : "M/D/YYYY";
+  if (space == std::string_view::npos) return shape;
+  const std::string_view time = text.substr(space + 1);
+  const auto colons = std::count(time.begin(), time.end(), ':');
+  shape += colons >= 2 ? " H:MM:SS" : " H:MM";
+  if (time.find('.') != std::string_view::npos) shape += ".f";
+  if (time.find_first_of("AaPp") != std::string_view::npos) shape += " AM/PM";
+  return shape;
+}
+
+// The two numbers before the first two slashes of a slash date, if the text starts with one.
+bool slash_numbers(std::string_view text, unsigned& first, unsigned& second) {
+  const char* p = text.data();
+  const char* end = p + text.size();
+  return read_1_or_2(p, end, first) && p != end && *p++ == '/' && read_1_or_2(p, end, second) && p != end && *p == '/';
+}
+
+}  // namespace
+
+time_parser time_parser::for_input(const std::vector<std::string_view>& sample, std::string* note) const {
+  time_parser chosen = *this;
+  if (!automatic() || sample.empty()) return chosen;
+  std::string_view day_first_example, month_first_example;
+  std::size_t slash_dates = 0;
+  for (const std::string_view text : sample) {
+    unsigned first = 0, second = 0;
+    if (!slash_numbers(text, first, second)) continue;
+    ++slash_dates;
+    if (first > 12 && second <= 12 && day_first_example.empty()) day_first_example = text;
+    if (second > 12 && first <= 12 && month_first_example.empty()) month_first_example = text;
+  }
+  chosen.day_first_ = !day_first_example.empty() && month_first_example.empty();
+  if (chosen.day_first_) chosen.description_.replace(0, std::string_view("M/D/YYYY").size(), "D/M/YYYY");
+  if (note == nullptr) return chosen;
+  const auto quoted = [](std::string_view text) { return "'" + std::string(text.substr(0, 40)) + "'"; };
+  *note = "times read as " + shape_of(sample.front(), chosen.day_first_) + ", e.g. " + quoted(sample.front());
+  if (slash_dates == 0) return chosen;
+  if (chosen.day_first_) {
+    *note += " (day first: " + quoted(day_first_example) + " has no month " +
+             std::to_string(std::stoul(std::string(day_first_example.substr(0, day_first_example.find('/'))))) + ")";
+  } else if (!day_first_example.empty()) {
+    *note += " (dates of both orders, e.g. " + quoted(day_first_example) +
+             ": month first, the others are bad rows)";
+  } else if (month_first_example.empty()) {
+    *note += " (month first: no day above 12 in the first " + std::to_string(slash_dates) +
+             " rows; --time-format '%d/%m/%Y %H:%M' reads day first)";
+  }
+  return chosen;
 }
 
 std::string format_iso(timestamp t) {
@@ -211,10 +398,12 @@ std::string format_iso(timestamp t) {
 
 void append_iso(std::string& out, timestamp t) {
   const std::int64_t days = day_of(t);
-  // From the remainder, not t - days * seconds_per_day: for t near INT64_MIN, days * seconds_per_day is below
+  // From the remainder, not t - days * ticks_per_day: for t near INT64_MIN, days * ticks_per_day is below
   // INT64_MIN (signed overflow).
-  const std::int64_t remainder = t % seconds_per_day;  // (-seconds_per_day, seconds_per_day), sign of t
-  const auto second_of_day = static_cast<unsigned>(remainder < 0 ? remainder + seconds_per_day : remainder);
+  const std::int64_t remainder = t % ticks_per_day;  // (-ticks_per_day, ticks_per_day), sign of t
+  const auto tick_of_day = static_cast<std::uint64_t>(remainder < 0 ? remainder + ticks_per_day : remainder);
+  const auto second_of_day = static_cast<unsigned>(tick_of_day / ticks_per_second);
+  const auto micros = static_cast<unsigned>(tick_of_day % ticks_per_second);
   append_date(out, civil_from_days(days));
   out.push_back('T');
   append_padded(out, second_of_day / 3600, 2);
@@ -222,12 +411,19 @@ void append_iso(std::string& out, timestamp t) {
   append_padded(out, second_of_day / 60 % 60, 2);
   out.push_back(':');
   append_padded(out, second_of_day % 60, 2);
+  if (micros != 0) {  // milliseconds when they say it all, else microseconds
+    out.push_back('.');
+    if (micros % 1000 == 0)
+      append_padded(out, micros / 1000, 3);
+    else
+      append_padded(out, micros, 6);
+  }
 }
 
 std::int64_t bucket_of(timestamp t, time_bucket b) noexcept {
   switch (b) {
     case time_bucket::second: return t;
-    case time_bucket::hour: return floor_div(t, 3600);
+    case time_bucket::hour: return floor_div(t, 3600 * ticks_per_second);
     case time_bucket::day: return day_of(t);
     // 1970-01-01 is a Thursday, so weeks start on days -3 + 7k.
     case time_bucket::week: return floor_div(day_of(t) + 3, 7);

@@ -45,14 +45,21 @@ static_assert(days_from_civil(20, 0, 2, 29) == calendar::days_from_civil(2000, 2
 static_assert(days_from_civil(0, 0, 1, 1) == calendar::days_from_civil(0, 1, 1));
 static_assert(days_from_civil(99, 99, 12, 31) == calendar::days_from_civil(9999, 12, 31));
 
-// Validates the fields and converts them; the one place every parser ends.
+// The timestamps a parser gives: years 0000-9999 (a time with an offset or an epoch time beyond them is not
+// taken: format_iso writes 4-digit years, and the parsers read them back).
+constexpr timestamp earliest_timestamp = days_from_civil(0, 0, 1, 1) * ticks_per_day;
+constexpr timestamp latest_timestamp = days_from_civil(99, 99, 12, 31) * ticks_per_day + ticks_per_day - 1;
+constexpr bool in_range(timestamp t) noexcept { return t >= earliest_timestamp && t <= latest_timestamp; }
+
+// Validates the fields and converts them; the one place every parser ends. `micros`: the fraction of the
+// second, 0..999999.
 inline bool make_timestamp(unsigned century, unsigned year_of_century, unsigned month, unsigned day, unsigned hour,
-                           unsigned minute, unsigned second, timestamp& out) noexcept {
+                           unsigned minute, unsigned second, timestamp& out, unsigned micros = 0) noexcept {
   if (month - 1 >= 12 || day - 1 >= max_days_in_month[month] || hour >= 24 || minute >= 60 || second >= 60)
     return false;
   if (month == 2 && day == 29 && !is_leap_year(century, year_of_century)) return false;
-  out = days_from_civil(century, year_of_century, month, day) * seconds_per_day +
-        static_cast<timestamp>(hour * 3600 + minute * 60 + second);
+  out = days_from_civil(century, year_of_century, month, day) * ticks_per_day +
+        static_cast<timestamp>(hour * 3600 + minute * 60 + second) * ticks_per_second + micros;
   return true;
 }
 
@@ -64,6 +71,18 @@ inline bool read_1_or_2(const char*& p, const char* end, unsigned& value) noexce
   if (p == end || !is_digit(*p)) return false;
   value = digit(*p++);
   if (p != end && is_digit(*p)) value = value * 10 + digit(*p++);
+  return true;
+}
+
+// Reads a fraction's digits (at least one) at p as microseconds: digits past the sixth are read and dropped.
+inline bool read_fraction(const char*& p, const char* end, unsigned& micros) noexcept {
+  if (p == end || !is_digit(*p)) return false;
+  unsigned value = 0, scale = 100'000;
+  for (; p != end && is_digit(*p); ++p) {
+    value += digit(*p) * scale;
+    scale /= 10;
+  }
+  micros = value;
   return true;
 }
 
@@ -149,7 +168,7 @@ inline bool read_lab_time(const char* end, unsigned& hour, unsigned& minute, uns
 // fixed offset, so none waits for another. For the same reason the time's shape is branched on, with an if
 // chain: a switch's jump table measured slower.
 template <int MonthDigits, int DayDigits>
-bool parse_lab_shape(const char* p, std::size_t size, timestamp& out) noexcept {
+bool parse_lab_shape(const char* p, std::size_t size, timestamp& out, bool day_first) noexcept {
   constexpr int day_at = MonthDigits + 1;
   constexpr int year_at = day_at + DayDigits + 1;
   constexpr std::size_t date_size = year_at + 4;
@@ -175,23 +194,49 @@ bool parse_lab_shape(const char* p, std::size_t size, timestamp& out) noexcept {
     return false;
   }
   if (!ok) return false;
-  return make_timestamp(number_at<2>(p + year_at), number_at<2>(p + year_at + 2), number_at<MonthDigits>(p),
-                        number_at<DayDigits>(p + day_at), hour, minute, second, out);
+  const unsigned first = number_at<MonthDigits>(p), second_number = number_at<DayDigits>(p + day_at);
+  return make_timestamp(number_at<2>(p + year_at), number_at<2>(p + year_at + 2), day_first ? second_number : first,
+                        day_first ? first : second_number, hour, minute, second, out);
 }
 
-inline bool parse_lab(const char* p, std::size_t size, timestamp& out) noexcept {
+// (MonthDigits and DayDigits name the first and second number: with day_first, the day comes first.)
+inline bool parse_lab(const char* p, std::size_t size, timestamp& out, bool day_first) noexcept {
   if (size - lab_min_size > lab_max_size - lab_min_size) return false;  // so p[0..7] are there
   const bool month_two = p[1] != '/';
   const bool day_two = p[3 + month_two] != '/';
-  if (month_two) return day_two ? parse_lab_shape<2, 2>(p, size, out) : parse_lab_shape<2, 1>(p, size, out);
-  return day_two ? parse_lab_shape<1, 2>(p, size, out) : parse_lab_shape<1, 1>(p, size, out);
+  if (month_two)
+    return day_two ? parse_lab_shape<2, 2>(p, size, out, day_first) : parse_lab_shape<2, 1>(p, size, out, day_first);
+  return day_two ? parse_lab_shape<1, 2>(p, size, out, day_first) : parse_lab_shape<1, 1>(p, size, out, day_first);
 }
 
-// "YYYY-MM-DD[( |T)HH:MM[:SS[.f+]][Z]]"; the caller saw at least 10 bytes and p[4] == '-'.
+// A UTC offset after a time: "Z", "+HH:MM", "+HHMM" or "+HH" (or '-'); the seconds to subtract to get UTC.
+inline bool read_utc_offset(const char*& p, const char* end, std::int64_t& offset_seconds) noexcept {
+  offset_seconds = 0;
+  if (p == end) return true;
+  if (*p == 'Z') {
+    ++p;
+    return true;
+  }
+  if (*p != '+' && *p != '-') return false;
+  const bool minus = *p++ == '-';
+  unsigned hours = 0, minutes = 0;
+  if (!read_exact(p, end, 2, hours) || hours > 23) return false;
+  if (p != end) {  // minutes: "+HH:MM" or "+HHMM"
+    if (*p == ':') ++p;
+    if (!read_exact(p, end, 2, minutes)) return false;
+  }
+  if (minutes > 59) return false;
+  offset_seconds = (minus ? -1 : 1) * static_cast<std::int64_t>(hours * 3600 + minutes * 60);
+  return true;
+}
+
+// "YYYY-MM-DD[( |T)HH:MM[:SS[.f+]][Z|+HH:MM|+HHMM|+HH]]"; the caller saw at least 10 bytes and p[4] == '-'.
+// A fraction is kept to the microsecond; a time with an offset is converted to UTC.
 inline bool parse_iso(const char* p, std::size_t size, timestamp& out) noexcept {
   constexpr word_pattern date_head = word_pattern{}.digits(0, 4).byte(4, '-').digits(5, 2).byte(7, '-');
   if (!matches(bytes::load<std::uint64_t>(p), date_head) || !is_digit(p[8]) || !is_digit(p[9])) return false;
-  unsigned hour = 0, minute = 0, second = 0;
+  unsigned hour = 0, minute = 0, second = 0, micros = 0;
+  std::int64_t offset_seconds = 0;
   if (size > 10) {
     const char* q = p + 11;
     const char* end = p + size;
@@ -200,22 +245,26 @@ inline bool parse_iso(const char* p, std::size_t size, timestamp& out) noexcept 
       return false;
     if (q != end && *q == ':') {
       if (!read_exact(++q, end, 2, second)) return false;
-      if (q != end && *q == '.') {
-        const char* fraction = ++q;
-        while (q != end && is_digit(*q)) ++q;
-        if (q == fraction) return false;
-      }
+      if (q != end && *q == '.' && !read_fraction(++q, end, micros)) return false;
     }
-    if (q != end && *q == 'Z') ++q;
-    if (q != end) return false;
+    if (!read_utc_offset(q, end, offset_seconds) || q != end) return false;
   }
-  return make_timestamp(number_at<2>(p), number_at<2>(p + 2), number_at<2>(p + 5), number_at<2>(p + 8), hour, minute,
-                        second, out);
+  if (!make_timestamp(number_at<2>(p), number_at<2>(p + 2), number_at<2>(p + 5), number_at<2>(p + 8), hour, minute,
+                      second, out, micros))
+    return false;
+  out -= offset_seconds * ticks_per_second;
+  return in_range(out);
 }
 
-inline bool parse_automatic(std::string_view text, timestamp& out) noexcept {
+// The shapes the fast parsers above leave: AM/PM, fractions of a second and two-digit hours in M/D/YYYY,
+// D.M.YYYY, epoch seconds or milliseconds (timestamp.cpp; out of line, as these shapes are rare).
+bool parse_other(std::string_view text, timestamp& out, bool day_first) noexcept;
+
+// `day_first`: a slash date is D/M/YYYY (else M/D/YYYY, the lab's US order).
+inline bool parse_automatic(std::string_view text, timestamp& out, bool day_first = false) noexcept {
   if (text.size() >= 10 && text[4] == '-') return parse_iso(text.data(), text.size(), out);
-  return parse_lab(text.data(), text.size(), out);
+  if (parse_lab(text.data(), text.size(), out, day_first)) return true;
+  return parse_other(text, out, day_first);
 }
 
 }  // namespace labcount::timestamp_detail

@@ -113,6 +113,14 @@ std::vector<std::string> encode_partitioned(const partial_state& s, std::size_t 
     if (parts > 1) part[code] = static_cast<std::uint32_t>(part_of_hash(s.keys.hash(code), parts));
     code_in_part[code] = static_cast<std::uint32_t>(keys_in[part[code]]++);
   }
+  // Times (--stats) are written in the largest unit that holds them all exactly: whole seconds, as most lab
+  // logs have them, cost about a byte per step; microseconds would cost three or four.
+  std::int64_t unit = 1;
+  if (s.table == value_mode::stats) {
+    unit = ticks_per_second;
+    for (const auto& pair : s.pairs)
+      while (unit > 1 && pair.bucket % unit != 0) unit /= 1000;
+  }
   std::vector<varint_encoder> e(parts);
   for (std::size_t p = 0; p < parts; ++p) {
     e[p].raw(std::string_view(magic, sizeof magic));
@@ -120,6 +128,7 @@ std::vector<std::string> encode_partitioned(const partial_state& s, std::size_t 
     e[p].varint(static_cast<std::uint64_t>(s.table));
     e[p].varint(static_cast<std::uint64_t>(s.bucket));
     e[p].varint(s.per_file ? 1 : 0);
+    e[p].varint(static_cast<std::uint64_t>(unit));
     e[p].varint(s.key_names.size());
     for (const auto& name : s.key_names) e[p].text(name);
     e[p].text(s.time_name);
@@ -158,10 +167,11 @@ std::vector<std::string> encode_partitioned(const partial_state& s, std::size_t 
       const std::uint32_t p = part[pair.code], c = code_in_part[pair.code];
       e[p].varint(c - code[p]);
       if (c != code[p]) value[p] = 0;  // values are deltas within one code
-      e[p].zigzag(static_cast<std::int64_t>(static_cast<std::uint64_t>(pair.bucket) - static_cast<std::uint64_t>(value[p])));
+      const std::int64_t units = pair.bucket / unit;
+      e[p].zigzag(static_cast<std::int64_t>(static_cast<std::uint64_t>(units) - static_cast<std::uint64_t>(value[p])));
       e[p].varint(pair.count);
       code[p] = c;
-      value[p] = pair.bucket;
+      value[p] = units;
     }
   }
   std::vector<std::string> out(parts);
@@ -229,6 +239,9 @@ state_view decode_view(std::string_view bytes, const std::string& name) {
   s.bucket = static_cast<time_bucket>(d.below(5, "the time bucket"));
   s.per_file = d.below(2, "the per-file flag") == 1;
   if (s.per_file && s.table != value_mode::counts) d.corrupt("per-file counts with time analytics");
+  const std::uint64_t unit = d.varint();
+  if (unit != 1 && (s.table != value_mode::stats || (unit != 1000 && unit != ticks_per_second)))
+    d.corrupt("an unknown time unit");
   const std::uint64_t num_key_names = d.varint();
   if (num_key_names == 0 || num_key_names > max_key_parts) d.corrupt("its key has no columns, or too many");
   for (std::uint64_t i = 0; i < num_key_names; ++i) s.key_names.emplace_back(d.text());
@@ -265,10 +278,10 @@ state_view decode_view(std::string_view bytes, const std::string& name) {
       s.files.push_back(std::move(fc));
     }
   } else {
-    // Values a run can make: buckets of some timestamp (seconds for --stats, whose pairs are per second).
-    const time_bucket unit = s.table == value_mode::stats ? time_bucket::second : s.bucket;
-    const std::int64_t lowest = bucket_of(std::numeric_limits<timestamp>::min(), unit);
-    const std::int64_t highest = bucket_of(std::numeric_limits<timestamp>::max(), unit);
+    // Values a run can make: buckets of some timestamp (for --stats the times themselves), in `unit`s.
+    const time_bucket bucket = s.table == value_mode::stats ? time_bucket::second : s.bucket;
+    const std::int64_t lowest = bucket_of(std::numeric_limits<timestamp>::min(), bucket) / static_cast<std::int64_t>(unit);
+    const std::int64_t highest = bucket_of(std::numeric_limits<timestamp>::max(), bucket) / static_cast<std::int64_t>(unit);
     const std::uint64_t n = d.varint();
     if (n > body.size()) d.corrupt("more pairs than bytes");
     s.pairs.reserve(n);
@@ -280,10 +293,10 @@ state_view decode_view(std::string_view bytes, const std::string& name) {
       if (delta != 0) value = 0;
       code += delta;
       value = static_cast<std::int64_t>(static_cast<std::uint64_t>(value) + static_cast<std::uint64_t>(d.zigzag()));
-      const group_count p{static_cast<std::uint32_t>(code), value, d.varint()};
+      if (value < lowest || value > highest) d.corrupt("a time bucket no timestamp has");
+      const group_count p{static_cast<std::uint32_t>(code), value * static_cast<std::int64_t>(unit), d.varint()};
       if (!s.pairs.empty() && !pair_less(s.pairs.back(), p)) d.corrupt("pairs are out of order");
       if (p.count == 0) d.corrupt("a pair without rows");
-      if (p.bucket < lowest || p.bucket > highest) d.corrupt("a time bucket no timestamp has");
       s.pairs.push_back(p);
     }
   }

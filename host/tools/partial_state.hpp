@@ -4,13 +4,15 @@
 //
 //   counts, --per-file:  the keys and their counts (per file)
 //   --per BUCKET:        (key, bucket, rows)
-//   --stats:             (key, second, rows): every distinct time of every key, from which count, first, last,
+//   --stats:             (key, time, rows): every distinct time of every key, from which count, first, last,
 //                        active days and repeats follow exactly (distinct days and repeats are set unions,
 //                        not sums, so the state keeps the sets)
 //
 // File format (version 2), little-endian, integers as LEB128 varints, strings as a varint length + bytes:
 //   magic "\x89LCP\r\n\x1a\n" (8 bytes: a text-mode copy or a truncated download shows), varint version,
-//   varint table (0 counts, 1 stats, 2 groups), varint bucket, varint per_file, varint key columns + each
+//   varint table (0 counts, 1 stats, 2 groups), varint bucket, varint per_file, varint time unit (stats: the
+//   microseconds the times are written in, 1, 1000 or 10^6, the largest that holds them all; else 1),
+//   varint key columns + each
 //   name (a composite key's keys are key_tuple-encoded, csv/key_tuple.hpp),
 //   string time_name, varint rows, varint keys + each key,
 //   counts: a varint count per key (per_file: varint files, each a name, varint entries, then
@@ -43,7 +45,7 @@ struct partial_state {
   key_dictionary keys;
   std::vector<std::uint64_t> counts;  // counts, not per_file: counts[code]
   std::vector<file_counts> files;     // counts, per_file: codes increasing within each file
-  std::vector<group_count> pairs;     // groups: (code, bucket, rows); stats: (code, second, rows); sorted
+  std::vector<group_count> pairs;     // groups: (code, bucket, rows); stats: (code, time, rows); sorted
 };
 
 // Turns a request into the one whose result is the state (--stats runs as groups of (key, second)); returns

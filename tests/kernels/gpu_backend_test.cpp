@@ -238,8 +238,8 @@ std::string to_string(time_pattern t) {
 // fits (the two-key fallback sorts) unless every code is 0.
 std::vector<std::int64_t> make_times(std::size_t num_rows, time_pattern t, std::uint32_t seed) {
   std::mt19937 rng(seed);
-  const std::int64_t midnight = 19'783 * seconds_per_day;  // 2024-03-01
-  std::uniform_int_distribution<std::int64_t> around(-3 * seconds_per_day, 3 * seconds_per_day);
+  const std::int64_t midnight = 19'783 * ticks_per_day;  // 2024-03-01
+  std::uniform_int_distribution<std::int64_t> around(-3 * ticks_per_day, 3 * ticks_per_day);
   std::uniform_int_distribution<int> run_length(1, 4);
   std::bernoulli_distribution far(0.05);
   std::vector<std::int64_t> seconds(num_rows);
@@ -252,7 +252,7 @@ std::vector<std::int64_t> make_times(std::size_t num_rows, time_pattern t, std::
         break;
       case time_pattern::around_midnight: break;
       case time_pattern::before_1970:
-        value = -10'441 * seconds_per_day + around(rng);  // 1941-06-01
+        value = -10'441 * ticks_per_day + around(rng);  // 1941-06-01
         break;
       case time_pattern::wide:
         if (far(rng)) value = (value % 2 == 0 ? -4'000'000'000'000'000'000 : 4'000'000'000'000'000'000) + value;
@@ -386,9 +386,9 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST_F(GpuBackendTest, StatsWorkedExampleFromBackendHpp) {
   // rows of one key at [t1 t1 t2 t3], t1 and t2 on one day: count 4, first t1, last t3, active_days 2, repeats 1
-  const std::int64_t t1 = 19'783 * seconds_per_day + 100;
+  const std::int64_t t1 = 19'783 * ticks_per_day + 100;
   const std::int64_t t2 = t1 + 3'600;
-  const std::int64_t t3 = t1 + seconds_per_day;
+  const std::int64_t t3 = t1 + ticks_per_day;
   backend_options options;
   options.num_workers = 2;
   options.mode = value_mode::stats;

@@ -100,8 +100,8 @@ expected reference(const std::vector<row>& rows, std::size_t begin, std::size_t 
   for (const auto& [key, by_time] : times) {
     key_stats s;
     s.count = out.counts[key];
-    s.first = by_time.begin()->first;
-    s.last = by_time.rbegin()->first;
+    s.first = by_time.begin()->first * 1'000'000;  // times are microseconds
+    s.last = by_time.rbegin()->first * 1'000'000;
     s.repeats = s.count - by_time.size();
     std::map<std::int64_t, bool> days;
     for (const auto& [t, n] : by_time) days[t >= 0 ? t / day : -1] = true;

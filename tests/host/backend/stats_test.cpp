@@ -17,15 +17,16 @@
 namespace labcount {
 namespace {
 
-// "M/D/YYYY H:MM" -> seconds since 1970, via std::chrono only.
-std::int64_t reference_seconds(const std::string& text) {
+// "M/D/YYYY H:MM" -> microseconds since 1970, via std::chrono only.
+std::int64_t reference_micros(const std::string& text) {
   unsigned month, day, hour, minute;
   int year;
   char slash1, slash2, space, colon;
   std::istringstream in(text);
   in >> month >> slash1 >> day >> slash2 >> year >> std::noskipws >> space >> std::skipws >> hour >> colon >> minute;
   const std::chrono::sys_days date = std::chrono::year{year} / std::chrono::month{month} / std::chrono::day{day};
-  return std::chrono::duration_cast<std::chrono::seconds>(date.time_since_epoch()).count() + hour * 3600 + minute * 60;
+  return (std::chrono::duration_cast<std::chrono::seconds>(date.time_since_epoch()).count() + hour * 3600 +
+          minute * 60) * 1'000'000;
 }
 
 struct reference_stats {
@@ -37,7 +38,7 @@ reference_stats reference(const std::string& text) {
   const auto parsed = testing::reference_rows(text, ',');
   reference_stats out;
   std::map<std::string, std::multiset<std::int64_t>> times;
-  for (const auto& row : parsed) times[row[1]].insert(reference_seconds(row[0]));
+  for (const auto& row : parsed) times[row[1]].insert(reference_micros(row[0]));
   for (const auto& [key, ts] : times) {
     key_stats s;
     s.count = ts.size();
@@ -46,7 +47,8 @@ reference_stats reference(const std::string& text) {
     std::set<std::int64_t> days;
     std::set<std::int64_t> distinct(ts.begin(), ts.end());
     for (auto t : ts) {
-      const auto day = std::chrono::floor<std::chrono::days>(std::chrono::sys_seconds{std::chrono::seconds{t}});
+      const auto day = std::chrono::floor<std::chrono::days>(
+          std::chrono::sys_time<std::chrono::microseconds>{std::chrono::microseconds{t}});
       days.insert(day.time_since_epoch().count());
       ++out.per_day[{key, day.time_since_epoch().count()}];
     }
@@ -109,7 +111,7 @@ TEST(CpuBackendStats, WorkedExample) {
   options.num_workers = 2;
   options.mode = value_mode::stats;
   auto backend = make_cpu_backend(options);
-  const std::int64_t t1 = 1000, t2 = 2000, t3 = 3 * seconds_per_day;
+  const std::int64_t t1 = 1000, t2 = 2000, t3 = 3 * ticks_per_day;
   const std::uint32_t codes[] = {0, 0, 1};
   const std::int64_t times_a[] = {t1, t3, 5};
   const std::uint32_t codes_b[] = {0, 0};
@@ -123,10 +125,10 @@ TEST(CpuBackendStats, WorkedExample) {
 
 TEST(CpuBackendStats, DaysBefore1970UseFloorDivision) {
   EXPECT_EQ(day_of(-1), -1);
-  EXPECT_EQ(day_of(-seconds_per_day), -1);
-  EXPECT_EQ(day_of(-seconds_per_day - 1), -2);
-  EXPECT_EQ(day_of(seconds_per_day - 1), 0);
-  EXPECT_EQ(day_of(std::numeric_limits<timestamp>::min()), std::numeric_limits<timestamp>::min() / seconds_per_day - 1);
+  EXPECT_EQ(day_of(-ticks_per_day), -1);
+  EXPECT_EQ(day_of(-ticks_per_day - 1), -2);
+  EXPECT_EQ(day_of(ticks_per_day - 1), 0);
+  EXPECT_EQ(day_of(std::numeric_limits<timestamp>::min()), std::numeric_limits<timestamp>::min() / ticks_per_day - 1);
 }
 
 TEST(CpuBackendGroups, SortedByCodeThenBucket) {
@@ -180,7 +182,7 @@ TEST(Stats, UnparseableTimestampIsABadRowWithItsLine) {
   }
   const auto skipped = run(path, value_mode::stats, 2, 0, bad_row_policy::skip);
   EXPECT_EQ(skipped.bad_rows, 1u);
-  EXPECT_EQ(skipped.stats[0], (key_stats{2, 1092100500, 1092100500, 1, 1}));
+  EXPECT_EQ(skipped.stats[0], (key_stats{2, 1092100500'000'000, 1092100500'000'000, 1, 1}));
 }
 
 TEST(Stats, EveryRowWithABadTimestampIsCountedNotJustTheFirst) {
@@ -196,8 +198,8 @@ TEST(Stats, EveryRowWithABadTimestampIsCountedNotJustTheFirst) {
     EXPECT_EQ(result.bad_row_samples[0].line, 3u);
     EXPECT_EQ(result.bad_row_samples[1].line, 4u);
     EXPECT_EQ(result.bad_row_samples[2].line, 6u);
-    EXPECT_EQ(result.stats[0], (key_stats{2, 1092100500, 1092100560, 1, 0}));
-    EXPECT_EQ(result.stats[1], (key_stats{1, 1092100500, 1092100500, 1, 0}));
+    EXPECT_EQ(result.stats[0], (key_stats{2, 1092100500'000'000, 1092100560'000'000, 1, 0}));
+    EXPECT_EQ(result.stats[1], (key_stats{1, 1092100500'000'000, 1092100500'000'000, 1, 0}));
   }
 }
 

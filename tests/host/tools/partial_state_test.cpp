@@ -74,6 +74,7 @@ class PartialState : public ::testing::TestWithParam<mode_case> {
     backend_options options;
     options.num_workers = 2;
     options.mode = request.mode;
+    options.group_times = groups_of_times(request);
     return run_count(request, *make_cpu_backend(options), pool);
   }
   std::string table(const count_result& result, const count_request& request, const std::string& path) const {
@@ -220,6 +221,7 @@ TEST(PartialStates, DifferentOptionsAreAnErrorNamingTheDifference) {
     thread_pool pool(1);
     backend_options options;
     options.mode = r.mode;
+    options.group_times = groups_of_times(r);
     partial_state s = partial_of(run_count(r, *make_cpu_backend(options), pool), r, table_mode);
     (void)name;
     return s;
