@@ -101,14 +101,16 @@ void report_skipped(const count_result& result, std::size_t num_inputs) {
 
 // After the count: the output (a table, or a state with --partial) and what stderr says about the run.
 // `state`: an MPI job's merged state (the result then holds its report only).
+// `progress` (null: none) says what is written, and is stopped before anything else goes to stderr.
 void write_and_report(const count_options& opt, const count_request& request, const output_options& out_opts,
                       value_mode table, output_file& out, count_result result, std::optional<partial_state> state,
                       std::vector<skipped_file> skipped_before, std::size_t num_inputs,
-                      std::chrono::steady_clock::time_point started) {
+                      std::chrono::steady_clock::time_point started, progress_meter* progress = nullptr) {
   const bool partial = !opt.partial.empty();
   result.skipped_files.insert(result.skipped_files.begin(), skipped_before.begin(), skipped_before.end());
   const std::uint64_t rows = state ? state->rows : result.rows;
   if (rows == 0 && (result.bad_rows != 0 || !result.skipped_files.empty())) {
+    if (progress != nullptr) progress->stop();
     report_bad_rows(result, request.on_bad_row, opt.messages.quiet);
     report_skipped(result, num_inputs);
     count_result counted;
@@ -119,6 +121,7 @@ void write_and_report(const count_options& opt, const count_request& request, co
 
   const auto output_started = std::chrono::steady_clock::now();
   std::size_t distinct_keys = state ? state->keys.size() : result.dictionary.size();
+  if (progress != nullptr) progress->writing(distinct_keys);
   if (state && partial) {
     write_partial(out, *state);
   } else if (state) {
@@ -133,6 +136,7 @@ void write_and_report(const count_options& opt, const count_request& request, co
     write_count_result(out, result, request, out_opts);
   }
   out.commit();
+  if (progress != nullptr) progress->stop();
   if (opt.timing)
     std::fputs(format_phases(result, seconds(std::chrono::steady_clock::now() - output_started)).c_str(), stderr);
 
@@ -305,14 +309,14 @@ void run(const count_options& opt) {
   }
 
   count_result result;
+  const bool show_progress = !opt.messages.quiet && !opt.no_progress && progress_meter::stderr_is_terminal();
+  progress_meter progress(show_progress && !request.inputs.empty(), input_bytes, request.inputs.size());
   if (!request.inputs.empty()) {
-    const bool show_progress = !opt.messages.quiet && !opt.no_progress && progress_meter::stderr_is_terminal();
-    progress_meter progress(show_progress, input_bytes, request.inputs.size());
     request.progress = progress.counters();
     result = run_selected(selected, request, plan.backend, pool, warn, [&] { progress.restart(); });
   }
   write_and_report(opt, request, out_opts, table, out, std::move(result), std::nullopt, expanded.skipped, num_inputs,
-                   started);
+                   started, &progress);
 }
 
 }  // namespace

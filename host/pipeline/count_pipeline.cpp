@@ -230,6 +230,7 @@ bool plan_input(const count_request& request, input_source& source, count_result
     return false;
   }
   plan.file_name = source.name();
+  plan.rows_progress = request.progress.rows;
   plan.stop_at_first = request.on_bad_row == bad_row_policy::error;
   plan.mode = request.mode;
   if (request.times != nullptr) plan.times = *request.times;
@@ -309,9 +310,14 @@ count_result run_count(const count_request& request, count_backend& backend, thr
   std::vector<parse_worker> workers(pool.size());
   std::chrono::nanoseconds finish_time{0};
   auto finish = [&] {
+    if (request.progress.phase != nullptr) {
+      request.progress.phase_items->store(global.size(), std::memory_order_relaxed);
+      request.progress.phase->store(run_phase::reducing, std::memory_order_relaxed);
+    }
     const auto finishing = clock_type::now();
     reduction reduced = backend.finish(global.size());
     finish_time += clock_type::now() - finishing;
+    if (request.progress.phase != nullptr) request.progress.phase->store(run_phase::reading, std::memory_order_relaxed);
     return reduced;
   };
   auto input_done = [&] {
@@ -323,6 +329,8 @@ count_result run_count(const count_request& request, count_backend& backend, thr
     const std::string& path = request.inputs[index];
     if (request.current_input != nullptr) *request.current_input = index;
     input_source source(path, chunk_bytes, request.progress.bytes, request.max_record_bytes);
+    if (source.compressed() && request.progress.compressed != nullptr)
+      request.progress.compressed->store(true, std::memory_order_relaxed);
     result.per_input.push_back({index, source.name()});
     parse_plan plan;
     if (!plan_input(request, source, result, plan, named)) {

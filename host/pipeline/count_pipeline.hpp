@@ -28,11 +28,19 @@ namespace labcount {
 
 enum class bad_file_policy { error, skip };
 
+// What a run is doing, for a progress display: reading inputs, then reducing what it read (the backend's
+// finish: sorting and merging pairs can take seconds on millions of keys), then ordering and writing the table.
+enum class run_phase : int { reading, reducing, writing };
+
 // Counters a progress display reads while the run goes (src/progress.hpp draws them on a terminal);
 // the pipeline only adds to them. Null: not counted.
 struct run_progress {
-  std::atomic<std::uint64_t>* bytes = nullptr;  // input bytes read (compressed bytes for gzip)
+  std::atomic<std::uint64_t>* bytes = nullptr;  // input bytes read (compressed bytes for compressed inputs)
   std::atomic<std::uint64_t>* files = nullptr;  // inputs finished
+  std::atomic<std::uint64_t>* rows = nullptr;   // rows counted so far
+  std::atomic<bool>* compressed = nullptr;      // set once a compressed input is read
+  std::atomic<run_phase>* phase = nullptr;
+  std::atomic<std::uint64_t>* phase_items = nullptr;  // the keys being reduced or written
 };
 
 struct count_request {

@@ -185,6 +185,7 @@ void parse_worker::flush(unsigned id, const parse_plan& plan, shared_dictionary&
   if (plan.mode != value_mode::counts) batch.values = std::span(values_.data(), batched_);
   backend.consume(id, batch);
   rows_ += batched_;
+  if (plan.rows_progress != nullptr) plan.rows_progress->fetch_add(batched_, std::memory_order_relaxed);
   batched_ = 0;
   if (local_.size() > private_dictionary_limit) {
     local_ = key_dictionary();

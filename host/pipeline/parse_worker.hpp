@@ -36,6 +36,7 @@ namespace labcount {
 struct parse_plan {
   scan_options options;
   std::string file_name;       // for messages
+  std::atomic<std::uint64_t>* rows_progress = nullptr;  // rows counted, for a progress display (null: none)
   bool stop_at_first = false;  // --on-bad-row error: a chunk's scan stops at its first bad row
   value_mode mode = value_mode::counts;
   time_parser times;                      // stats and groups: as this input writes its times (for_input)

@@ -248,6 +248,32 @@ TEST(Completion, ZshAndFishAcceptTheirScripts) {
   }
 }
 
+// The progress line on a terminal (script(1) gives the run one): rows counted while reading, then what the run
+// does after the last byte; under TERM=dumb no escape sequence at all. (A run of a few seconds: the line only
+// shows once a run has taken half a second.)
+TEST(Progress, SaysWhatItDoesAfterTheLastByteAndHonoursDumbTerminals) {
+  if (!have("script")) GTEST_SKIP() << "no script(1) here to run labcount on a terminal";
+  labcount::testing::temp_dir dir;
+  const std::string input = (dir.path() / "keys.csv").string();
+  ASSERT_EQ(shell(labcount_binary() + " generate --rows 3M --samples 1M --skew 0 -o " + input).status, 0);
+  const auto on_terminal = [&](const std::string& term, const std::string& args) {
+    const std::string typescript = (dir.path() / "typescript").string();
+    shell("TERM=" + term + " script -qec '" + labcount_binary() + " count " + input + " -j 1 -o " +
+          (dir.path() / "out.csv").string() + " " + args + "' " + typescript);
+    std::ifstream in(typescript, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  };
+  const std::string line = on_terminal("xterm", "--stats");
+  EXPECT_NE(line.find(" rows"), std::string::npos) << line;
+  EXPECT_NE(line.find("finishing: "), std::string::npos) << line;
+  EXPECT_NE(line.find("\033[K"), std::string::npos) << line;
+  const std::string dumb = on_terminal("dumb", "--stats");
+  EXPECT_NE(dumb.find(" rows"), std::string::npos) << dumb;
+  EXPECT_EQ(dumb.find('\033'), std::string::npos) << "escape sequences under TERM=dumb";
+}
+
 TEST(Install, PutsEverythingWhereUsersLook) {
   if (!have("cmake")) GTEST_SKIP() << "no cmake";
   labcount::testing::temp_dir prefix;
