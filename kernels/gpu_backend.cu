@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
@@ -14,11 +15,14 @@
 #include <cstring>
 #include <deque>
 #include <limits>
+#include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "kernels/cuda_resources.cuh"
+#include "kernels/gpu_memory.hpp"
 #include "kernels/sort_reduce.cuh"
 #include "util/errors.hpp"
 
@@ -36,25 +40,21 @@ using kernels::detail::run_count_t;
 using kernels::detail::temp_storage;
 using clock_type = std::chrono::steady_clock;
 
-// Share of the free device memory the batches may take: leaves room for the running totals, CUB's scratch,
-// the CUDA context and other processes.
-constexpr std::size_t free_memory_share = 4;
-// Device bytes per batch row: the codes, the radix sort's second buffer, and one 64-bit run count per row in
-// the worst case (every code different).
-constexpr std::size_t bytes_per_batch_row = 2 * sizeof(std::uint32_t) + sizeof(std::uint64_t);
-// The same for stats and groups: the code and value, two composite keys, one distinct pair and its count per row
-// in the worst case, and what the two-key fallback allocates for its batch (a second code and value, a pair).
-constexpr std::size_t bytes_per_value_row = sizeof(std::uint32_t) + sizeof(std::int64_t) + 2 * sizeof(std::uint64_t) +
-                                            sizeof(code_value) + sizeof(std::uint64_t) + sizeof(std::uint32_t) +
-                                            sizeof(std::int64_t) + sizeof(code_value);
-constexpr std::size_t min_batch_rows = std::size_t{1} << 16;
+// The batch sizes and what the totals and pair sets may take come from one budget (kernels/gpu_memory.hpp);
+// these check that its per-row costs are this file's buffers.
+static_assert(kernels::count_bytes_per_row == 2 * sizeof(std::uint32_t) + sizeof(std::uint64_t));
+static_assert(kernels::value_bytes_per_row == sizeof(std::uint32_t) + sizeof(std::int64_t) +
+                                                  2 * sizeof(std::uint64_t) + sizeof(code_value) +
+                                                  sizeof(std::uint64_t) + sizeof(std::uint32_t) +
+                                                  sizeof(std::int64_t) + sizeof(code_value));
+static_assert(kernels::bytes_per_pair == sizeof(code_value) + sizeof(std::uint64_t));
+static_assert(kernels::finish_bytes_per_pair >=
+              5 * kernels::bytes_per_pair + 2 * (sizeof(std::uint32_t) + sizeof(kernels::detail::stats_part)));
 // A worker's first batch; later ones double up to the cap from free memory.
 constexpr std::size_t first_batch_rows = std::size_t{1} << 20;
 // consume() receives at most pipeline_batch_rows rows at a time from a parse worker: staging buffers of that size
 // (two per worker) take every batch in one copy, and a larger one would only pin memory.
 constexpr std::size_t max_staging_rows = pipeline_batch_rows;
-// Codes are 32-bit, so no total array needs more slots than this.
-constexpr std::size_t max_totals = std::size_t{1} << 32;
 // Value modes: pair sets are indexed with 32 bits on the device.
 constexpr std::size_t max_pairs = std::numeric_limits<run_count_t>::max();
 
@@ -162,12 +162,6 @@ std::string describe_device(int device) {
   return line + ", " + gib(free_bytes) + " free";
 }
 
-std::size_t batch_rows_for(std::size_t free_bytes, unsigned num_workers, value_mode mode) {
-  const std::size_t bytes_per_row = mode == value_mode::counts ? bytes_per_batch_row : bytes_per_value_row;
-  const std::size_t rows = free_bytes / free_memory_share / num_workers / bytes_per_row;
-  return std::clamp(rows, min_batch_rows, kernels::max_batch_rows);
-}
-
 // The most temporary storage a batch of batch_rows needs: the sort over every bit of Key, or the reduction (one
 // buffer serves both, one after the other on the worker's stream). Key is the 32-bit code in counts mode and the
 // 64-bit composite key in stats and groups (the two-key fallback and the merges grow the buffer when they need
@@ -186,13 +180,6 @@ std::size_t temp_bytes_for(std::size_t batch_rows) {
                                           ::cuda::std::plus<std::uint64_t>{}, num_items));
   return std::max(sort_bytes, reduce_bytes);
 }
-
-// sum[code] += part[code]: folds one worker's totals into the result in finish().
-struct add_totals {
-  std::uint64_t* sum;
-  const std::uint64_t* part;
-  __device__ void operator()(std::size_t code) const { sum[code] += part[code]; }
-};
 
 struct batch_events {
   cuda_event start;
@@ -257,7 +244,6 @@ struct worker_state {
   device_buffer<std::uint64_t> d_run_counts;  // grown to min(batch rows, largest code + 1) as needed
   // counts: [0] the runs of the last batch. Value modes: [0] the pairs of the last batch, [1] of the last merge.
   device_buffer<run_count_t> d_num_runs;
-  device_buffer<std::uint64_t> d_totals;  // dense running totals: d_totals[code]
   temp_storage scratch;
   std::size_t batch_fill = 0;
   std::uint32_t batch_max_code = 0;
@@ -265,16 +251,17 @@ struct worker_state {
 
   // Value modes (stats, groups): staged values next to the codes; the batch's values, its composite keys and the
   // sort's second buffer; the batch's distinct pairs; and the worker's running pair set (running_size pairs),
-  // with the two outputs of a merge (merged, then reduced into spare, which becomes the running set).
+  // with the output of a merge's reduction (spare, which becomes the running set; the merge's own output is
+  // allocated for the merge and freed after it).
   std::array<pinned_buffer<std::int64_t>, 2> h_value_staging;
   device_buffer<std::int64_t> d_values;
   device_buffer<std::uint64_t> d_keys;
   device_buffer<std::uint64_t> d_keys_alt;
   pair_buffers batch;
   pair_buffers running;
-  pair_buffers merged;
   pair_buffers spare;
   std::size_t running_size = 0;
+  std::size_t charged_pairs = 0;           // what this worker's running set counts for in the budget (>= its size)
   bool merge_pending = false;              // running_size is the count a queued merge will copy to h_num_pairs[1]
   pinned_buffer<run_count_t> h_num_pairs;  // d_num_runs copied back: [0] the last batch's, [1] the last merge's
   std::int64_t batch_min_value = std::numeric_limits<std::int64_t>::max();
@@ -329,21 +316,6 @@ void wait_for_staging(worker_state& worker, int slot) {
   harvest_batches(worker, worker.flushes_before_copy[slot]);
 }
 
-// Grows a worker's totals to hold `needed` codes, keeping the counts so far. Stream-ordered: the old buffer is
-// freed after the work already queued on the stream has used it.
-void grow_totals(worker_state& worker, std::size_t needed) {
-  const std::size_t old_size = worker.d_totals.size();
-  if (old_size >= needed) return;
-  const cudaStream_t stream = worker.stream.get();
-  const std::size_t new_size = std::max(needed, std::min(2 * old_size, max_totals));
-  device_buffer<std::uint64_t> grown(new_size, stream);
-  if (old_size > 0)
-    CUDA_TRY(cudaMemcpyAsync(grown.data(), worker.d_totals.data(), old_size * sizeof(std::uint64_t),
-                             cudaMemcpyDeviceToDevice, stream));
-  CUDA_TRY(cudaMemsetAsync(grown.data() + old_size, 0, (new_size - old_size) * sizeof(std::uint64_t), stream));
-  worker.d_totals = std::move(grown);
-}
-
 class gpu_backend final : public count_backend {
  public:
   gpu_backend(const backend_options& options, const gpu_backend_tuning& tuning, clock_type::time_point setup_start)
@@ -359,13 +331,25 @@ class gpu_backend final : public count_backend {
     std::size_t total_bytes = 0;
     CUDA_TRY(cudaMemGetInfo(&free_bytes, &total_bytes));
     const unsigned num_workers = this->num_workers();
-    batch_rows_ = tuning.batch_rows != 0 ? std::min(tuning.batch_rows, kernels::max_batch_rows)
-                                         : batch_rows_for(free_bytes, num_workers, mode());
+    // One budget for everything the run holds on the device (kernels/gpu_memory.hpp): planned once without
+    // CUB's scratch to size the batches, then again with the scratch those batches need.
+    const auto temp_bytes_of = [&](std::size_t rows) {
+      return mode() == value_mode::counts ? temp_bytes_for<std::uint32_t>(rows) : temp_bytes_for<std::uint64_t>(rows);
+    };
+    const kernels::gpu_memory_plan rough =
+        kernels::plan_gpu_memory(free_bytes, num_workers, mode(), 0, kernels::max_batch_rows, tuning.batch_rows);
+    plan_ = kernels::plan_gpu_memory(free_bytes, num_workers, mode(), temp_bytes_of(rough.batch_rows),
+                                     kernels::max_batch_rows, tuning.batch_rows);
+    if (!plan_.why_not.empty())
+      throw error(error_kind::backend_unavailable, "GPU " + std::to_string(device_) + " has too little free memory: " +
+                                                       plan_.why_not,
+                  "", 0, "use fewer --threads, a smaller LABCOUNT_GPU_BATCH_ROWS, or --backend cpu");
+    if (tuning.max_pairs != 0) plan_.max_pairs = std::min(plan_.max_pairs, tuning.max_pairs);
+    batch_rows_ = plan_.batch_rows;
     // Several staging pieces per batch even when a test forces tiny batches.
     staging_rows_ = std::clamp<std::size_t>(batch_rows_ / 4, 1, max_staging_rows);
     const std::size_t first_rows = std::min(batch_rows_, first_batch_rows);
-    const std::size_t temp_bytes = mode() == value_mode::counts ? temp_bytes_for<std::uint32_t>(first_rows)
-                                                                : temp_bytes_for<std::uint64_t>(first_rows);
+    const std::size_t temp_bytes = temp_bytes_of(first_rows);
     workers_.reserve(num_workers);
     for (unsigned i = 0; i < num_workers; ++i) {
       auto worker = std::make_unique<worker_state>(first_rows, staging_rows_, mode());
@@ -427,9 +411,16 @@ class gpu_backend final : public count_backend {
       w.batch_min_value = std::numeric_limits<std::int64_t>::max();
       w.batch_max_value = std::numeric_limits<std::int64_t>::min();
       w.running_size = 0;
+      w.charged_pairs = 0;
       w.merge_pending = false;
-      if (w.d_totals.size() > 0)
-        CUDA_TRY(cudaMemsetAsync(w.d_totals.data(), 0, w.d_totals.size() * sizeof(std::uint64_t), w.stream.get()));
+    }
+    pairs_held_ = 0;
+    // Every stream is drained: the shared totals are zeroed on the first, and the next batch's stream waits for
+    // nothing (the host waits here).
+    if (d_totals_.size() > 0) {
+      const cudaStream_t stream = workers_.front()->stream.get();
+      CUDA_TRY(cudaMemsetAsync(d_totals_.data(), 0, d_totals_.size() * sizeof(std::uint64_t), stream));
+      CUDA_TRY(cudaStreamSynchronize(stream));
     }
   }
 
@@ -445,29 +436,20 @@ class gpu_backend final : public count_backend {
       CUDA_TRY(cudaStreamWaitEvent(stream, worker.done.get(), 0));
     }
 
+    // Every worker added its runs into the one shared totals array (atomically): one copy back. Codes at or past
+    // num_codes are not reported (as in the CPU backend), and codes no batch reached are 0.
     std::vector<std::uint64_t> counts(num_codes, 0);
-    if (num_codes > 0) {
-      cuda_event sum_start;
-      cuda_event sum_done;
+    const std::size_t size = std::min(d_totals_.size(), num_codes);
+    if (size > 0) {
+      cuda_event copy_start;
       cuda_event copied;
-      device_buffer<std::uint64_t> d_counts(num_codes, stream);
-      CUDA_TRY(cudaEventRecord(sum_start.get(), stream));
-      CUDA_TRY(cudaMemsetAsync(d_counts.data(), 0, num_codes * sizeof(std::uint64_t), stream));
-      for (const auto& worker : workers_) {
-        // A worker that never saw a code >= num_codes has fewer totals; codes past num_codes are not counted
-        // (as in the CPU backend).
-        const std::size_t size = std::min(worker->d_totals.size(), num_codes);
-        if (size > 0)
-          CUDA_TRY(cub::DeviceFor::Bulk(size, add_totals{d_counts.data(), worker->d_totals.data()}, stream));
-      }
-      CUDA_TRY(cudaEventRecord(sum_done.get(), stream));
-      CUDA_TRY(cudaMemcpyAsync(counts.data(), d_counts.data(), num_codes * sizeof(std::uint64_t),
-                               cudaMemcpyDeviceToHost, stream));
+      CUDA_TRY(cudaEventRecord(copy_start.get(), stream));
+      CUDA_TRY(cudaMemcpyAsync(counts.data(), d_totals_.data(), size * sizeof(std::uint64_t), cudaMemcpyDeviceToHost,
+                               stream));
       CUDA_TRY(cudaEventRecord(copied.get(), stream));
       // The host reads counts next.
       CUDA_TRY(cudaStreamSynchronize(stream));
-      finish_reduce_ += elapsed(sum_start, sum_done);
-      finish_transfer_ += elapsed(sum_done, copied);
+      finish_transfer_ += elapsed(copy_start, copied);
     } else {
       CUDA_TRY(cudaStreamSynchronize(stream));
     }
@@ -601,14 +583,18 @@ class gpu_backend final : public count_backend {
       const std::size_t size = std::max(max_runs, std::min(2 * worker.d_run_counts.size(), batch_rows_));
       worker.d_run_counts = device_buffer<std::uint64_t>(size, stream);
     }
-    grow_totals(worker, std::size_t{max_code} + 1);
+    grow_totals(std::size_t{max_code} + 1);
 
     batch_events events = take_events(worker);
     CUDA_TRY(cudaEventRecord(events.start.get(), stream));
     kernels::detail::cub_exec exec{stream, &worker.scratch};
-    kernels::detail::count_codes_into(exec, worker.d_codes.data(), worker.d_alternate.data(), num_rows, max_code,
-                                      worker.d_run_counts.data(), worker.d_num_runs.data(), worker.d_totals.data(),
-                                      [&] { CUDA_TRY(cudaEventRecord(events.sorted.get(), stream)); });
+    {
+      // Held while the batch's additions are queued: the totals are not moved under them (grow_totals).
+      std::shared_lock totals_in_use(totals_mutex_);
+      kernels::detail::count_codes_into(exec, worker.d_codes.data(), worker.d_alternate.data(), num_rows, max_code,
+                                        worker.d_run_counts.data(), worker.d_num_runs.data(), d_totals_.data(),
+                                        [&] { CUDA_TRY(cudaEventRecord(events.sorted.get(), stream)); });
+    }
     CUDA_TRY(cudaEventRecord(events.reduced.get(), stream));
     worker.batches_in_flight.emplace_back(worker.flushes, std::move(events));
 
@@ -666,10 +652,11 @@ class gpu_backend final : public count_backend {
   }
 
   // After a wait that covers the last merge: its size is in h_num_pairs[1].
-  static void read_merged_size(worker_state& worker) {
+  void read_merged_size(worker_state& worker) {
     if (!worker.merge_pending) return;
     worker.running_size = worker.h_num_pairs.data()[1];
     worker.merge_pending = false;
+    charge_pairs(worker, worker.running_size);  // the merge's bound becomes its size: pairs seen twice are one
   }
 
   // Queues running = merge_by_key + reduce_by_key(running, the batch's num_pairs pairs). The new running size is
@@ -679,6 +666,7 @@ class gpu_backend final : public count_backend {
     const cudaStream_t stream = worker.stream.get();
     if (worker.running_size == 0) {
       // The first pairs: copied, as the batch buffers are refilled by the next batch.
+      charge_pairs(worker, num_pairs);
       worker.running.reserve(num_pairs, max_pairs, stream);
       CUDA_TRY(cudaMemcpyAsync(worker.running.pairs.data(), worker.batch.pairs.data(), num_pairs * sizeof(code_value),
                                cudaMemcpyDeviceToDevice, stream));
@@ -688,14 +676,17 @@ class gpu_backend final : public count_backend {
       return;
     }
     const std::size_t total = checked_pair_total(worker.running_size, num_pairs);
-    worker.merged.reserve(total, max_pairs, stream);
+    charge_pairs(worker, total);
+    // The merge's own output lives for the merge: freed (stream-ordered) once the reduction below has read it.
+    pair_buffers merged;
+    merged.reserve(total, total, stream);
     worker.spare.reserve(total, max_pairs, stream);
     run_count_t* d_merged_pairs = worker.d_num_runs.data() + 1;
     kernels::detail::cub_exec exec{stream, &worker.scratch};
     kernels::detail::merge_pair_sets(exec, worker.running.pairs.data(), worker.running.counts.data(),
                                      worker.running_size, worker.batch.pairs.data(), worker.batch.counts.data(),
-                                     num_pairs, worker.merged.pairs.data(), worker.merged.counts.data(),
-                                     worker.spare.pairs.data(), worker.spare.counts.data(), d_merged_pairs);
+                                     num_pairs, merged.pairs.data(), merged.counts.data(), worker.spare.pairs.data(),
+                                     worker.spare.counts.data(), d_merged_pairs);
     CUDA_TRY(cudaMemcpyAsync(worker.h_num_pairs.data() + 1, d_merged_pairs, sizeof(run_count_t), cudaMemcpyDeviceToHost,
                              stream));
     std::swap(worker.running, worker.spare);
@@ -748,6 +739,9 @@ class gpu_backend final : public count_backend {
           owned_run{pair_run{worker->running.pairs.data(), worker->running.counts.data(), worker->running_size}, {}});
       total = checked_pair_total(total, worker->running_size);
     }
+    if (total > plan_.max_pairs)
+      kernels::throw_over_budget(plan_, "the " + std::to_string(total) + " distinct (key, value) pairs at the end",
+                                 total * kernels::finish_bytes_per_pair);
     if (runs.size() <= 1) return runs.empty() ? pair_run{} : runs.front().run;
 
     // Merge pairwise, round by round, without reducing: the sizes add up, so the host knows them all.
@@ -810,7 +804,49 @@ class gpu_backend final : public count_backend {
     return events;
   }
 
+  // The dense totals of every worker (counts mode): totals[code], added to atomically by every worker's batches.
+  // Grows under an exclusive lock after every stream has drained; batches queue their additions under a shared one.
+  void grow_totals(std::size_t needed) {
+    {
+      std::shared_lock lock(totals_mutex_);
+      if (d_totals_.size() >= needed) return;
+    }
+    std::unique_lock lock(totals_mutex_);
+    const std::size_t old_size = d_totals_.size();
+    if (old_size >= needed) return;  // another worker grew it meanwhile
+    const std::size_t new_size = std::min(std::max(needed, 2 * old_size), std::max(needed, plan_.max_codes));
+    if (new_size > plan_.max_codes)
+      kernels::throw_over_budget(plan_, "the totals of " + std::to_string(needed) + " keys",
+                                 needed * sizeof(std::uint64_t));
+    // Every addition into the old array was queued under the shared lock, before this one was taken: once every
+    // stream has drained, nothing reads or writes it.
+    for (const auto& worker : workers_) CUDA_TRY(cudaStreamSynchronize(worker->stream.get()));
+    const cudaStream_t stream = workers_.front()->stream.get();
+    device_buffer<std::uint64_t> grown(new_size, stream);
+    if (old_size > 0)
+      CUDA_TRY(cudaMemcpyAsync(grown.data(), d_totals_.data(), old_size * sizeof(std::uint64_t),
+                               cudaMemcpyDeviceToDevice, stream));
+    CUDA_TRY(cudaMemsetAsync(grown.data() + old_size, 0, (new_size - old_size) * sizeof(std::uint64_t), stream));
+    // Other streams use it next: the host waits for the copy and the zeroing here.
+    CUDA_TRY(cudaStreamSynchronize(stream));
+    d_totals_ = std::move(grown);
+  }
+
+  // A worker's running pair set will hold at most `pairs` pairs: every worker's sets together must stay within
+  // what finish() can hold (the plan's max_pairs). Called from the worker's own thread.
+  void charge_pairs(worker_state& worker, std::size_t pairs) {
+    const std::size_t held = pairs_held_.fetch_add(pairs - worker.charged_pairs) + (pairs - worker.charged_pairs);
+    worker.charged_pairs = pairs;
+    if (held > plan_.max_pairs)
+      kernels::throw_over_budget(plan_, "about " + std::to_string(held) + " distinct (key, value) pairs",
+                                 held * kernels::finish_bytes_per_pair);
+  }
+
   int device_;
+  kernels::gpu_memory_plan plan_;
+  device_buffer<std::uint64_t> d_totals_;  // counts: shared by every worker
+  std::shared_mutex totals_mutex_;
+  std::atomic<std::size_t> pairs_held_{0};  // value modes: every worker's running set (an upper bound)
   std::size_t batch_rows_ = 0;  // the cap on a worker's batch
   std::size_t staging_rows_ = 0;
   std::vector<std::unique_ptr<worker_state>> workers_;

@@ -1,9 +1,14 @@
 // The GPU backend: each host worker streams its codes to the GPU, where batches are sorted and reduced by key
-// (sort_reduce.hpp) into per-worker totals; finish() sums the workers' totals on the GPU and copies them back once.
+// (sort_reduce.hpp) and their runs added (atomically) into one totals array that every worker shares; finish()
+// copies it back once.
 //
-//   worker 0: codes -> pinned staging (2 buffers) -> device batch -> sort -> reduce_by_key -> totals[0] --+
-//   worker 1: codes -> pinned staging (2 buffers) -> device batch -> sort -> reduce_by_key -> totals[1] --+-> sum
-//                                                                          -> counts (one copy back) <--------+
+//   worker 0: codes -> pinned staging (2 buffers) -> device batch -> sort -> reduce_by_key --+
+//   worker 1: codes -> pinned staging (2 buffers) -> device batch -> sort -> reduce_by_key --+-> totals[code] += runs
+//                                                                   counts (one copy back) <-+
+//
+// Everything it holds on the device comes out of one budget from the device's free memory (gpu_memory.hpp): a
+// run that outgrows it (too many keys for the totals, too many distinct pairs) stops with error(device_failure),
+// naming the bytes and the ways out, and --backend auto counts on the CPU instead.
 //
 // --stats and --per (value_mode::stats, ::groups) send (code, value) rows the same way; each batch is reduced to
 // its distinct (code, value) pairs and merged into the worker's running pair set; finish() merges the workers'
@@ -26,6 +31,9 @@ struct gpu_backend_tuning {
   // Rows per device batch, per worker. By default a quarter of the device's free memory is split across the
   // workers. Small values force many batches, which is how tests exercise the multi-batch path.
   std::size_t batch_rows = 0;
+  // Tests: a smaller cap than the memory budget's on the distinct pairs the value modes may hold (0: the budget's),
+  // to see a run outgrow it without filling a GPU.
+  std::size_t max_pairs = 0;
 };
 
 // The tuning from the environment: LABCOUNT_GPU_BATCH_ROWS=N sets batch_rows (a positive number of rows).

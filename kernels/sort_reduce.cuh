@@ -69,8 +69,15 @@ struct add_run_to_totals {
   const run_count_t* num_runs;
   std::uint64_t* totals;
 
+  // On the device the totals are shared by every worker's stream (gpu_backend.cu): an atomic add (a batch's runs
+  // have distinct codes, so only other workers' batches contend). Thrust's CPP system runs one thread: a plain add.
   LABCOUNT_HOST_DEVICE void operator()(std::size_t run) const {
-    if (run < *num_runs) totals[codes[run]] += counts[run];
+    if (run >= *num_runs) return;
+#if defined(__CUDA_ARCH__)
+    atomicAdd(reinterpret_cast<unsigned long long*>(totals + codes[run]), static_cast<unsigned long long>(counts[run]));
+#else
+    totals[codes[run]] += counts[run];
+#endif
   }
 };
 

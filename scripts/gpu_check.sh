@@ -28,12 +28,13 @@ prepare() {
   cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DLABCOUNT_ENABLE_CUDA=ON \
     -DCMAKE_CUDA_ARCHITECTURES=90 -DLABCOUNT_BUILD_TESTS=ON -DLABCOUNT_BUILD_BENCH=ON \
     -DCMAKE_EXE_LINKER_FLAGS="-static-libstdc++ -static-libgcc"
-  local targets=(labcount gpu_backend_tests backend_suite_tests)
+  local targets=(labcount gpu_backend_tests backend_suite_tests cli_tests)
   if cmake --build build-gpu --target help | grep -q '^labcount_bench'; then targets+=(labcount_bench); fi
   cmake --build build-gpu -j"$(nproc)" --target "${targets[@]}"
   rm -rf "$carry"
   mkdir -p "$carry/bin" "$carry/lib"
-  cp build-gpu/src/labcount build-gpu/tests/gpu_backend_tests build-gpu/tests/backend_suite_tests "$carry/bin/"
+  cp build-gpu/src/labcount build-gpu/tests/gpu_backend_tests build-gpu/tests/backend_suite_tests \
+    build-gpu/tests/cli_tests "$carry/bin/"
   [ -x build-gpu/bench/labcount_bench ] && cp build-gpu/bench/labcount_bench "$carry/bin/"
   strip "$carry"/bin/*
   # Every library a binary loads but the C runtime and the driver: a bare CUDA image may lack them.
@@ -110,8 +111,11 @@ run() {
   }
 
   # 3. The gpu tests.
-  step gpu_backend_tests 90 "$bin/gpu_backend_tests"
+  step gpu_backend_tests 120 "$bin/gpu_backend_tests"
   step backend_suite_gpu 60 "$bin/backend_suite_tests" --gtest_filter='*/gpu_*'
+  # Every golden count with --backend gpu against cpu (and -j 12): the binary finds the checkout's test data.
+  step cli_golden_gpu 90 env LABCOUNT_BINARY="$bin/labcount" LABCOUNT_TEST_DATA_DIR="$PWD/tests/data" \
+    "$bin/cli_tests" --gtest_filter='*CliGoldenOnGpu*'
   # 4. compute-sanitizer on a reduced set, many small batches.
   local sanitizer; sanitizer=$(command -v compute-sanitizer || ls /usr/local/cuda*/bin/compute-sanitizer 2>/dev/null | head -1)
   if [ -n "$sanitizer" ]; then

@@ -38,7 +38,14 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const fs::path data_dir = LABCOUNT_TEST_DATA_DIR;
+// The build's paths, unless the environment names others: scripts/gpu_check.sh runs this binary on a GPU machine
+// where the checkout and the labcount binary live elsewhere.
+std::string from_environment(const char* name, const char* built_in) {
+  const char* value = std::getenv(name);
+  return value != nullptr && *value != '\0' ? value : built_in;
+}
+const std::string labcount_binary = from_environment("LABCOUNT_BINARY", LABCOUNT_BINARY);
+const fs::path data_dir = from_environment("LABCOUNT_TEST_DATA_DIR", LABCOUNT_TEST_DATA_DIR);
 const fs::path expected_dir = data_dir / "expected";
 
 std::string read_file(const fs::path& path) {
@@ -97,7 +104,7 @@ run_result run_labcount(const std::vector<std::string>& args, const fs::path& st
   const std::string err_path = (capture.path() / "stderr").string();
   const std::string in_path = stdin_path.empty() ? std::string("/dev/null") : stdin_path.string();
   const std::string cwd_path = cwd.string();
-  std::string binary = LABCOUNT_BINARY;
+  std::string binary = labcount_binary;
   std::vector<std::string> arg_storage(args);
   std::vector<char*> argv;
   argv.push_back(binary.data());
@@ -934,6 +941,53 @@ TEST_P(CliGolden, Run) {
 INSTANTIATE_TEST_SUITE_P(Cli, CliGolden, ::testing::ValuesIn(golden_cases()),
                          [](const ::testing::TestParamInfo<cli_case>& info) { return info.param.name; });
 
+// ---- Every golden count on the GPU, against the CPU (ctest label gpu; skips without a usable GPU) -------------
+
+// Whether `labcount count --backend gpu` can run here (exit 4: no usable GPU, with the reason on stderr).
+const std::string& gpu_unusable_reason() {
+  static const std::string reason = [] {
+    const run_result r = run_labcount({"count", "seed_crlf.csv", "--backend", "gpu"});
+    return r.exit_code == 0 ? std::string() : r.err.empty() ? std::string("exit ") + std::to_string(r.exit_code) : r.err;
+  }();
+  return reason;
+}
+
+class CliGoldenOnGpu : public ::testing::TestWithParam<cli_case> {};
+
+// The same arguments with --backend gpu and with --backend cpu: the same stdout, exit code and written file.
+// With -j 12 as well, more workers than most machines' threads (each worker streams to the GPU on its own).
+TEST_P(CliGoldenOnGpu, SameBytesAsTheCpu) {
+  const cli_case& c = GetParam();
+  if (!gpu_unusable_reason().empty()) GTEST_SKIP() << "no usable GPU: " << gpu_unusable_reason();
+  if (c.args.empty() || c.args[0] != "count" ||
+      std::find(c.args.begin(), c.args.end(), "--backend") != c.args.end() || !c.known_bug.empty())
+    GTEST_SKIP() << "not a count that picks its backend";
+  for (const std::string threads : {"", "12"}) {
+    std::string outputs[2];
+    int codes[2] = {0, 0};
+    const char* backends[2] = {"cpu", "gpu"};
+    for (int b = 0; b < 2; ++b) {
+      temp_dir tmp;
+      std::vector<std::string> args;
+      for (const auto& a : c.args) args.push_back(replace_all(a, "@TMP@", tmp.path().string()));
+      args.insert(args.end(), {"--backend", backends[b]});
+      if (!threads.empty()) args.insert(args.end(), {"-j", threads});
+      const run_result r = run_labcount(args, c.stdin_file.empty() ? fs::path() : data_dir / c.stdin_file);
+      ASSERT_EQ(r.signal, 0) << describe_run(r);
+      codes[b] = r.exit_code;
+      outputs[b] = r.out;
+      if (!c.output_file.empty() && fs::exists(tmp.path() / c.output_file))
+        outputs[b] += "\n--- " + c.output_file + " ---\n" + read_file(tmp.path() / c.output_file);
+    }
+    EXPECT_EQ(codes[1], codes[0]) << "-j " << threads;
+    EXPECT_TRUE(outputs[1] == outputs[0]) << "-j " << threads << "\n--- cpu ---\n"
+                                          << printable(outputs[0]) << "\n--- gpu ---\n" << printable(outputs[1]);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Cli, CliGoldenOnGpu, ::testing::ValuesIn(golden_cases()),
+                         [](const ::testing::TestParamInfo<cli_case>& info) { return info.param.name; });
+
 // ---- How a file is cut into chunks, and by how many threads, never changes the result -------------
 
 struct chunk_case {
@@ -1339,7 +1393,7 @@ struct spawn_options {
   bool ignore_sigpipe = false;
   uid_t run_as = 0;  // 0: this user; else setuid (and setgid to the same number) first
   fs::path cwd = data_dir;
-  std::string binary = LABCOUNT_BINARY;
+  std::string binary = labcount_binary;
 };
 
 pid_t spawn_labcount(const std::vector<std::string>& args, const spawn_options& o) {
@@ -1558,7 +1612,7 @@ TEST(CliInputs, AnUnreadableFolderUnderRecursiveIsNeverSkippedSilently) {
   if (o.run_as != 0) {
     // nobody may not reach the build folder (a checkout under /root): run a copy from the test's folder.
     o.binary = (tmp.path() / "labcount").string();
-    fs::copy_file(LABCOUNT_BINARY, o.binary);
+    fs::copy_file(labcount_binary, o.binary);
     ASSERT_EQ(::chmod(o.binary.c_str(), 0755), 0);
   }
   o.err_path = (tmp.path() / "stderr").string();

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <map>
+#include <memory>
 #include <random>
 #include <set>
 #include <span>
@@ -427,6 +428,77 @@ TEST_F(GpuBackendTest, StatsDropCodesPastNumCodes) {
   const std::vector<std::int64_t> seconds{-1, 5, 0};
   gpu->consume(0, {codes, seconds});
   EXPECT_EQ(gpu->finish(2).stats, (std::vector<key_stats>{key_stats{1, -1, -1, 1, 0}, key_stats{}}));
+}
+
+TEST_F(GpuBackendTest, CountsDropCodesPastNumCodes) {
+  backend_options options;
+  options.num_workers = 2;
+  auto gpu = make_gpu_backend(options, gpu_backend_tuning{});
+  const std::vector<std::uint32_t> codes{0, 70'000, 3, 3, 1'000'000};
+  gpu->consume(1, {codes});
+  EXPECT_EQ(gpu->finish(4).counts, (std::vector<std::uint64_t>{1, 0, 0, 2}));
+}
+
+// More workers than the machine's 8-thread tests usually have, all adding into the one shared totals array at
+// once while new keys keep making it grow (small batches: many growths, each while other workers queue work).
+TEST_F(GpuBackendTest, SixteenWorkersShareOneTotalsArrayWhileItGrows) {
+  const auto codes = make_codes(std::size_t{1} << 21, cardinality::growing_dictionary, 16);
+  backend_options options;
+  options.num_workers = 16;
+  gpu_backend_tuning tuning;
+  tuning.batch_rows = 3'001;
+  auto gpu = make_gpu_backend(options, tuning);
+  feed(*gpu, options.num_workers, codes, /*concurrently=*/true);
+  EXPECT_EQ(gpu->finish(num_codes_of(codes)).counts, reference_counts(codes, num_codes_of(codes)));
+  // reset() zeroes the shared totals: the next input starts from nothing.
+  gpu->reset();
+  const std::vector<std::uint32_t> again{5, 5, 9};
+  gpu->consume(15, {again});
+  EXPECT_EQ(gpu->finish(10).counts, (std::vector<std::uint64_t>{0, 0, 0, 0, 0, 2, 0, 0, 0, 1}));
+}
+
+// A batch of more than 2^28 rows: CUB's radix sort and reductions take their multi-portion path. Needs some 6 GiB
+// of device memory and 2 GiB of host memory; skips where there is less.
+TEST_F(GpuBackendTest, ABatchAbove2To28RowsMatchesTheReference) {
+  const std::size_t rows = (std::size_t{1} << 28) + 12'345;
+  std::vector<std::uint32_t> codes(rows);
+  std::mt19937 rng(28);
+  for (auto& code : codes) code = rng() % 100'000;
+  backend_options options;
+  gpu_backend_tuning tuning;
+  tuning.batch_rows = rows;
+  std::unique_ptr<count_backend> gpu;
+  try {
+    gpu = make_gpu_backend(options, tuning);
+  } catch (const labcount::error& e) {
+    GTEST_SKIP() << "not enough GPU memory for a 2^28-row batch: " << e.what();
+  }
+  for (std::size_t at = 0; at < rows; at += pipeline_batch_rows)
+    gpu->consume(0, {std::span<const std::uint32_t>(codes).subspan(at, std::min(pipeline_batch_rows, rows - at))});
+  EXPECT_EQ(gpu->finish(100'000).counts, reference_counts(codes, 100'000));
+}
+
+// Distinct pairs past the budget: a device failure that names the bytes and the ways out (under --backend auto,
+// run_selected then counts on the CPU: tests/src/backend_registry_test.cpp).
+TEST_F(GpuBackendTest, PairsPastTheBudgetAreADeviceFailureThatSaysWhatToDo) {
+  const auto codes = make_codes(50'000, cardinality::all_unique, 7);
+  const auto seconds = make_times(codes.size(), time_pattern::around_midnight, 8);
+  backend_options options;
+  options.num_workers = 2;
+  options.mode = value_mode::stats;
+  gpu_backend_tuning tuning;
+  tuning.batch_rows = 4'096;
+  tuning.max_pairs = 10'000;
+  auto gpu = make_gpu_backend(options, tuning);
+  try {
+    feed_values(*gpu, options.num_workers, codes, seconds, /*concurrently=*/true);
+    gpu->finish(num_codes_of(codes));
+    FAIL() << "50,000 distinct pairs fit a budget of 10,000";
+  } catch (const labcount::error& e) {
+    EXPECT_EQ(e.kind(), error_kind::device_failure);
+    EXPECT_NE(std::string(e.what()).find("distinct (key, value) pairs"), std::string::npos) << e.what();
+    EXPECT_NE(e.hint().find("--backend cpu"), std::string::npos) << e.hint();
+  }
 }
 
 TEST_F(GpuBackendTest, ValueModesWithNoRows) {
