@@ -162,6 +162,9 @@ void write_and_report(const count_options& opt, const count_request& request, co
                  static_cast<unsigned long long>(rows), distinct_keys, result.bytes / 1e6, total, parse,
                  parse > 0 ? result.bytes / parse / 1e9 : 0.0, seconds(result.finish_time));
     const auto& t = result.backend_time;
+    if (t.spilled_bytes != 0)
+      std::fprintf(stderr, "labcount: the pairs passed --memory: %.2f GB spilled to disk and read back by partition\n",
+                   static_cast<double>(t.spilled_bytes) / 1e9);
     if (t.transfer.count() + t.sort.count() + t.reduce.count() + t.setup.count() > 0)
       std::fprintf(stderr, "labcount: %s phases: setup %.3f s, transfer %.3f s, sort %.3f s, reduce %.3f s\n",
                    result.backend_name.c_str(), seconds(t.setup), seconds(t.transfer), seconds(t.sort),
@@ -313,6 +316,7 @@ void run(const count_options& opt) {
   progress_meter progress(show_progress && !request.inputs.empty(), input_bytes, request.inputs.size());
   if (!request.inputs.empty()) {
     request.progress = progress.counters();
+    plan.backend.spilled_bytes = request.progress.spilled;
     result = run_selected(selected, request, plan.backend, pool, warn, [&] { progress.restart(); });
   }
   write_and_report(opt, request, out_opts, table, out, std::move(result), std::nullopt, expanded.skipped, num_inputs,

@@ -1,5 +1,7 @@
 #include "count_args.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "input/input_source.hpp"
@@ -82,7 +84,7 @@ void add_run_flags(CLI::App& cmd, run_flags& f) {
       ->option_text("N")
       ->group(execution);
   add_device_flag(cmd, f.device, execution);
-  add_memory_flag(cmd, f.memory, execution);
+  add_memory_flag(cmd, f.memory, execution, true);
   cmd.add_option("--chunk-size", f.chunk_bytes,
                  "Bytes per parse chunk (tuning; default from --memory and --threads, at most 4 MiB)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 34))
@@ -115,10 +117,13 @@ void add_output_file_flag(CLI::App& cmd, std::string& path, const std::string& g
       ->group(group);
 }
 
-void add_memory_flag(CLI::App& cmd, std::string& memory, const std::string& group) {
+void add_memory_flag(CLI::App& cmd, std::string& memory, const std::string& group, bool with_pairs) {
   cmd.add_option("--memory", memory,
-                 "Cap on the buffers for input data, e.g. 512M or 4G (default 1G): one record may take half of it; "
-                 "the key dictionary comes on top")
+                 std::string("Cap on the buffers for input data, e.g. 512M or 4G (default 1G): one record may take "
+                             "half of it") +
+                     (with_pairs ? "; --stats/--per keep their pairs within half of it and spill the rest to $TMPDIR "
+                                   "(without --memory: half of the machine's memory); the key dictionary comes on top"
+                                 : ""))
       ->option_text("SIZE")
       ->group(group);
 }
@@ -146,6 +151,12 @@ void check_message_flags(const message_flags& f) {
 }
 
 namespace {
+
+std::uint64_t physical_memory() {
+  const long pages = ::sysconf(_SC_PHYS_PAGES);
+  const long page_size = ::sysconf(_SC_PAGE_SIZE);
+  return pages > 0 && page_size > 0 ? static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page_size) : 0;
+}
 
 output_format format_of_path(const std::string& compressed_path) {
   // "counts.json.gz" is gzipped JSON.
@@ -212,7 +223,8 @@ run_plan make_run_plan(const run_flags& f, const char* command) {
 
   // --memory caps the buffers: the chunks in flight (one per worker, plus one being cut, plus a record
   // that straddles them) stay within it; a single record longer than half of it is an error.
-  const std::uint64_t memory = parse_memory(f.memory);
+  const bool memory_given = !f.memory.empty();
+  const std::uint64_t memory = parse_memory(memory_given ? f.memory : default_memory);
   plan.threads = f.threads == 0 ? thread_pool::default_threads() : f.threads;
   request.chunk_bytes = f.chunk_bytes != 0
                             ? f.chunk_bytes
@@ -220,6 +232,11 @@ run_plan make_run_plan(const run_flags& f, const char* command) {
                                   memory / (4 * (plan.threads + 2)), 64 << 10, input_source::default_chunk_bytes));
   request.max_record_bytes = static_cast<std::size_t>(memory / 2);
 
+  // --stats and --per hold their (key, time) or (key, bucket) pairs within half of --memory when it is given
+  // (the input buffers take about a quarter); otherwise within half of the machine's memory, as not to spill
+  // runs that fit before (a spill costs a pass over the pairs on disk).
+  if (request.mode != value_mode::counts)
+    plan.backend.memory_budget = static_cast<std::size_t>(memory_given ? memory / 2 : std::max(memory, physical_memory()) / 2);
   plan.backend.num_workers = plan.threads;
   plan.backend.device = f.device;
   plan.backend.mode = request.mode;

@@ -46,7 +46,7 @@ struct run_flags {
   output_flags output;
   unsigned threads = 0;  // 0: all hardware threads
   int device = 0;
-  std::string memory = default_memory;
+  std::string memory;  // empty: not given (default_memory for the input buffers; see make_run_plan)
   std::size_t chunk_bytes = 0;  // 0: from --memory and --threads
 };
 
@@ -57,7 +57,8 @@ void add_run_flags(CLI::App& cmd, run_flags& flags);
 // validator). `group` is the --help section.
 void add_output_flags(CLI::App& cmd, output_flags& flags, const std::string& group);
 void add_output_file_flag(CLI::App& cmd, std::string& path, const std::string& group);  // -o, --output
-void add_memory_flag(CLI::App& cmd, std::string& memory, const std::string& group);     // --memory
+// --memory; `with_pairs`: the command's --stats/--per pairs are held within it too (count, bench).
+void add_memory_flag(CLI::App& cmd, std::string& memory, const std::string& group, bool with_pairs = false);
 void add_device_flag(CLI::App& cmd, int& device, const std::string& group);             // --device
 void add_no_progress_flag(CLI::App& cmd, bool& no_progress, const std::string& group);  // --no-progress
 

@@ -89,6 +89,10 @@ void progress_meter::draw(double elapsed) {
       line += buf;
     }
   }
+  if (const std::uint64_t spilled = spilled_.load(std::memory_order_relaxed); spilled != 0) {
+    std::snprintf(buf, sizeof buf, "  spilled %.2f GB to disk", static_cast<double>(spilled) / 1e9);
+    line += buf;
+  }
   const std::size_t width = line.size();
   if (escapes_) {
     line = "\r" + line + "\033[K";

@@ -1,7 +1,8 @@
 // The terminal's progress line (the CLI's, not the library's): on stderr for long runs. While reading: bytes
 // done (and that they are compressed bytes, for compressed inputs), rate, ETA, rows counted, files done; after
 // the last byte, what the run is doing instead of sitting at 100% ("finishing: reducing 10,000,000 keys",
-// "finishing: ordering and writing 10,000,000 keys"). Drawn by its own thread every 200 ms, only when enabled
+// "finishing: ordering and writing 10,000,000 keys"), and what --stats/--per spilled to disk past --memory.
+// Drawn by its own thread every 200 ms, only when enabled
 // (stderr is a terminal, and neither --quiet nor --no-progress), and only once a run has taken longer than
 // half a second, so short runs print nothing. Under TERM=dumb it writes no escape sequences.
 #pragma once
@@ -27,7 +28,8 @@ class progress_meter {
 
   // The counters the pipeline adds to (none when disabled: the run then counts nothing for it).
   run_progress counters() noexcept {
-    return enabled_ ? run_progress{&bytes_, &files_, &rows_, &compressed_, &phase_, &phase_items_} : run_progress{};
+    return enabled_ ? run_progress{&bytes_, &files_, &rows_, &compressed_, &phase_, &phase_items_, &spilled_}
+                    : run_progress{};
   }
 
   // The run starts again from the first input (a GPU failure fell back to the CPU).
@@ -60,6 +62,7 @@ class progress_meter {
   std::atomic<bool> compressed_{false};
   std::atomic<run_phase> phase_{run_phase::reading};
   std::atomic<std::uint64_t> phase_items_{0};
+  std::atomic<std::uint64_t> spilled_{0};
   std::mutex mutex_;
   std::condition_variable stop_;
   bool stopping_ = false;

@@ -9,6 +9,7 @@
 // every call against them once and picks the mode's finish, so that a backend implements only the reduction.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -42,6 +43,12 @@ struct backend_options {
   // groups: the values are times (microseconds), not bucket numbers: --stats run as (key, time) groups for a
   // partial state or an MPI job (prepare_partial_request). The CPU packs them as whole seconds.
   bool group_times = false;
+  // Value modes: the bytes every worker's (code, value) tables together may hold; past it a worker writes its
+  // table to a spill file ($TMPDIR, or spill_directory) and starts a new one, and finish() works through the
+  // spilled pairs one partition at a time (backend/spill_file.hpp). 0: no limit. (The CPU backend.)
+  std::size_t memory_budget = 0;
+  std::string spill_directory;
+  std::atomic<std::uint64_t>* spilled_bytes = nullptr;  // not null: bytes spilled so far, for a progress display
 };
 
 // Rows on their way to a backend: global dictionary codes and, in the value modes, one value per code
@@ -61,6 +68,7 @@ struct backend_timings {
   std::chrono::nanoseconds sort{0};
   std::chrono::nanoseconds reduce{0};
   std::chrono::nanoseconds setup{0};  // context creation, allocations
+  std::uint64_t spilled_bytes = 0;    // value modes past backend_options::memory_budget: written to disk
 };
 
 class count_backend {

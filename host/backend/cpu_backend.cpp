@@ -6,14 +6,19 @@
 //           A row with the same time as its key's previous row is a repeat and skips the set.
 //   groups: a hash map (code, bucket) -> rows per worker, fed by runs of equal (code, bucket), merged
 //           and sorted at the end.
+// In the value modes a worker whose table passes its share of backend_options::memory_budget writes it to its
+// spill file (backend/spill_file.hpp) and starts an empty one; finish() then works through every worker's pairs
+// one partition of the codes at a time, so the pairs never need to fit in memory at once.
 #include <algorithm>
 #include <array>
 #include <limits>
+#include <memory>
 #include <span>
 #include <thread>
 #include <unordered_map>
 
 #include "backend/backend.hpp"
+#include "backend/spill_file.hpp"
 #include "util/errors.hpp"
 
 namespace labcount {
@@ -61,6 +66,7 @@ class word_table {
       if (keys_[i] != empty) fn(keys_[i], Counted ? counts_[i] : std::uint64_t{1});
   }
   std::size_t size() const noexcept { return size_; }
+  std::size_t bytes() const noexcept { return (keys_.capacity() + counts_.capacity()) * sizeof(std::uint64_t); }
 
  private:
   static std::size_t hash(std::uint64_t key) noexcept {
@@ -131,6 +137,8 @@ class pair_table {
     for (const auto& [pair, count] : wide_) fn(pair.first, pair.second, count);
   }
   std::size_t size() const noexcept { return packed_.size() + wide_.size(); }
+  // About what the table holds in memory (a map node is some 64 bytes).
+  std::size_t bytes() const noexcept { return packed_.bytes() + wide_.size() * 64; }
 
  private:
   struct pair_hash {
@@ -202,6 +210,8 @@ struct worker_state {
   std::vector<std::uint64_t> pending;  // stats: packed pairs of one batch, inserted together (scratch)
   pair_table<true> groups;             // groups: (code, bucket) -> rows
   bool group_times;                    // groups: the values are times, not buckets
+  std::unique_ptr<spill_file> spill;   // value modes past the memory budget: the tables written so far
+  std::vector<group_count> spill_scratch;
   // groups: the current run of rows with one (code, bucket), added to `pairs` when it ends.
   std::uint32_t run_code = 0;
   std::int64_t run_bucket = 0;
@@ -219,13 +229,28 @@ struct worker_state {
     times = pair_table<false>(0, ticks_per_second);
     groups = group_table(group_times);
     run_rows = 0;
+    spill.reset();
   }
 };
 
 class cpu_backend final : public count_backend {
  public:
-  explicit cpu_backend(const backend_options& options) : count_backend(options) {
+  explicit cpu_backend(const backend_options& options)
+      : count_backend(options),
+        // A table grows by doubling: old and new live together for a moment, three times the table's size.
+        table_limit_(options.memory_budget == 0
+                         ? 0
+                         : std::max<std::size_t>(1, options.memory_budget / std::max(1u, num_workers()) / 3)),
+        spill_directory_(options.spill_directory),
+        spilled_progress_(options.spilled_bytes) {
     for (unsigned i = 0; i < num_workers(); ++i) per_worker_.emplace_back(options.group_times);
+  }
+
+  backend_timings timings() const override {
+    backend_timings t;
+    for (const auto& w : per_worker_)
+      if (w.spill) t.spilled_bytes += w.spill->bytes();
+    return t;
   }
 
   std::string_view name() const override { return "cpu"; }
@@ -235,9 +260,62 @@ class cpu_backend final : public count_backend {
     worker_state& w = per_worker_[worker];
     switch (mode()) {
       case value_mode::counts: return count(w, batch.codes);
-      case value_mode::stats: return add_stats(w, batch.codes, batch.values);
-      case value_mode::groups: return add_groups(w, batch.codes, batch.values);
+      case value_mode::stats:
+        add_stats(w, batch.codes, batch.values);
+        if (table_limit_ != 0 && w.times.bytes() > table_limit_) spill(w);
+        return;
+      case value_mode::groups:
+        add_groups(w, batch.codes, batch.values);
+        if (table_limit_ != 0 && w.groups.bytes() > table_limit_) spill(w);
+        return;
     }
+  }
+
+  // Writes the worker's table to its spill file and starts an empty one.
+  void spill(worker_state& w) {
+    if (!w.spill) w.spill = std::make_unique<spill_file>(spill_directory_);
+    auto& records = w.spill_scratch;
+    records.clear();
+    const std::uint64_t before = w.spill->bytes();
+    if (mode() == value_mode::stats) {
+      records.reserve(w.times.size());
+      w.times.for_each([&](std::uint32_t code, std::int64_t time, std::uint64_t) { records.push_back({code, time, 1}); });
+      w.times = pair_table<false>(0, ticks_per_second);
+    } else {
+      records.reserve(w.groups.size());
+      w.groups.for_each([&](std::uint32_t code, std::int64_t bucket, std::uint64_t rows) {
+        records.push_back({code, bucket, rows});
+      });
+      w.groups = group_table(w.group_times);
+    }
+    w.spill->write_run(records);
+    records.shrink_to_fit();
+    if (spilled_progress_ != nullptr)
+      spilled_progress_->fetch_add(w.spill->bytes() - before, std::memory_order_relaxed);
+  }
+
+  bool spilled() const {
+    return std::any_of(per_worker_.begin(), per_worker_.end(), [](const worker_state& w) { return w.spill != nullptr; });
+  }
+
+  // After every worker's table went to its spill file: every pair of partition `p` of the codes, sorted by
+  // (code, value), with the rows of equal pairs summed.
+  std::vector<group_count> spilled_partition(unsigned p) const {
+    std::vector<group_count> records;
+    for (const auto& w : per_worker_)
+      if (w.spill) w.spill->read_partition(p, records);
+    std::sort(records.begin(), records.end(), [](const group_count& a, const group_count& b) {
+      return a.code != b.code ? a.code < b.code : a.bucket < b.bucket;
+    });
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < records.size(); ++i) {
+      if (kept != 0 && records[kept - 1].code == records[i].code && records[kept - 1].bucket == records[i].bucket)
+        records[kept - 1].count += records[i].count;
+      else
+        records[kept++] = records[i];
+    }
+    records.resize(kept);
+    return records;
   }
 
   void do_reset() override {
@@ -334,6 +412,25 @@ class cpu_backend final : public count_backend {
         s.count += k.count;
       }
     }
+    if (spilled()) {
+      // Past the memory budget: the rest of every table to disk too, then one partition of the codes at a time.
+      for (auto& w : per_worker_) spill(w);
+      for (unsigned p = 0; p < spill_file::partitions; ++p) {
+        std::uint32_t last_code = ~std::uint32_t{0};
+        std::int64_t last_day = 0;
+        for (const group_count& pair : spilled_partition(p)) {
+          if (pair.code >= num_codes) continue;
+          key_stats& s = stats[pair.code];
+          ++s.repeats;  // distinct times for now: repeats = count - distinct below
+          const std::int64_t day = day_of(pair.bucket);
+          if (pair.code != last_code || day != last_day) ++s.active_days;
+          last_code = pair.code;
+          last_day = day;
+        }
+      }
+      for (key_stats& s : stats) s.repeats = s.count - s.repeats;
+      return stats;
+    }
     // The distinct (code, time) pairs: every worker's set, sorted and made unique (a pair two workers saw
     // is one), each worker's set freed once read. Rare pairs that do not pack go the slow way.
     std::vector<std::uint64_t> words;
@@ -389,6 +486,19 @@ class cpu_backend final : public count_backend {
       w.end_run();
       size += w.groups.size();
     }
+    if (spilled()) {
+      // Past the memory budget: the rest of every table to disk too, then one partition of the codes at a time.
+      std::vector<group_count> groups;
+      for (auto& w : per_worker_) spill(w);
+      for (unsigned p = 0; p < spill_file::partitions; ++p) {
+        const std::vector<group_count> part = spilled_partition(p);
+        groups.insert(groups.end(), part.begin(), part.end());
+      }
+      std::sort(groups.begin(), groups.end(), [](const group_count& a, const group_count& b) {
+        return a.code != b.code ? a.code < b.code : a.bucket < b.bucket;
+      });
+      return groups;
+    }
     items.reserve(size);
     for (auto& w : per_worker_) {
       w.groups.for_each_split([&](std::uint64_t word, std::uint64_t rows) { items.push_back({word, rows}); },
@@ -416,6 +526,9 @@ class cpu_backend final : public count_backend {
     return groups;
   }
 
+  std::size_t table_limit_;  // a worker's table past this many bytes is spilled (0: never)
+  std::string spill_directory_;
+  std::atomic<std::uint64_t>* spilled_progress_;
   std::vector<worker_state> per_worker_;
 };
 

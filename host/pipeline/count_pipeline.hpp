@@ -41,6 +41,7 @@ struct run_progress {
   std::atomic<bool>* compressed = nullptr;      // set once a compressed input is read
   std::atomic<run_phase>* phase = nullptr;
   std::atomic<std::uint64_t>* phase_items = nullptr;  // the keys being reduced or written
+  std::atomic<std::uint64_t>* spilled = nullptr;      // bytes --stats/--per wrote to disk (backend_options)
 };
 
 struct count_request {

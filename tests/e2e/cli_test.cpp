@@ -1700,3 +1700,33 @@ TEST(CliInputs, SameMessageAtAnyChunkSizeForACorruptGzip) {
 
 }  // namespace
 }  // namespace labcount
+
+namespace labcount {
+namespace {
+
+// --stats and --per past --memory spill their pairs to $TMPDIR and read them back by partition: the same bytes
+// as in memory, --verbose says so, and nothing is left in $TMPDIR.
+TEST(CliSpill, StatsAndPerWithinATinyMemoryGiveTheSameBytes) {
+  temp_dir tmp;
+  const std::string input = (tmp.path() / "many.csv").string();
+  ASSERT_EQ(run_labcount({"generate", "--rows", "400k", "--samples", "60k", "--skew", "0", "-o", input}).exit_code, 0);
+  const fs::path spill_dir = tmp.path() / "spill";
+  fs::create_directory(spill_dir);
+  ::setenv("TMPDIR", spill_dir.c_str(), 1);
+  for (const std::vector<std::string> mode : {std::vector<std::string>{"--stats"}, {"--per", "hour"}}) {
+    std::vector<std::string> args = {"count", input, "-j", "2"};
+    args.insert(args.end(), mode.begin(), mode.end());
+    const run_result whole = run_labcount(args);
+    args.insert(args.end(), {"--memory", "1M", "-v"});
+    const run_result spilled = run_labcount(args);
+    ASSERT_EQ(whole.exit_code, 0) << describe_run(whole);
+    ASSERT_EQ(spilled.exit_code, 0) << describe_run(spilled);
+    EXPECT_TRUE(spilled.out == whole.out) << mode[0];
+    EXPECT_NE(spilled.err.find("spilled to disk"), std::string::npos) << spilled.err;
+    EXPECT_TRUE(fs::is_empty(spill_dir));
+  }
+  ::unsetenv("TMPDIR");
+}
+
+}  // namespace
+}  // namespace labcount
