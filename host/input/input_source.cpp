@@ -99,6 +99,32 @@ input_source::input_source(std::string path, std::size_t chunk_bytes, std::atomi
   }
   const bool regular = S_ISREG(st.st_mode) && path_ != "-";
   std::string sniffed;  // the first bytes, to recognise compression by content
+  if (regular && st.st_size > 0 && static_cast<std::uint64_t>(st.st_size) <= small_file_bytes) {
+    // A small file (a folder of thousands): one read into memory, where a mapping would cost a mmap, a madvise,
+    // a munmap and the SIGBUS table's lock. It is then handled as a mapped one.
+    size_ = static_cast<std::uint64_t>(st.st_size);
+    owned_.resize(size_);
+    std::size_t have = 0;
+    while (have < size_) {
+      const ssize_t got = ::pread(fd_, owned_.data() + have, size_ - have, static_cast<off_t>(have));
+      if (got < 0 && errno == EINTR) continue;
+      if (got < 0) throw_open_error(path_, errno);
+      if (got == 0) break;  // it shrank meanwhile: what is there
+      have += static_cast<std::size_t>(got);
+    }
+    owned_.resize(have);
+    const auto* head = reinterpret_cast<const unsigned char*>(owned_.data());
+    const std::size_t head_size = std::min<std::size_t>(have, compression_magic_bytes);
+    compression_ = compression_of(head, head_size);
+    utf16_ = utf16_order_of(head, head_size);
+    if (!compressed() && utf16_ == utf16_order::none && have > 0 && !ends_records_in_lone_cr(owned_.data(), have)) {
+      map_ = owned_.data();
+      map_size_ = have;
+      end_ = have;
+      return;
+    }
+    owned_ = {};  // compressed, UTF-16 or lone CRs: read through the readers below
+  }
   if (regular) {
     size_ = static_cast<std::uint64_t>(st.st_size);
     unsigned char magic[compression_magic_bytes] = {};
@@ -153,7 +179,7 @@ input_source::input_source(std::string path, std::size_t chunk_bytes, std::atomi
 }
 
 input_source::~input_source() {
-  if (map_ != nullptr) {
+  if (map_ != nullptr && owned_.empty()) {
     ::munmap(const_cast<char*>(map_), map_size_);
     unregister_mapping(map_slot_);
   }
@@ -171,7 +197,7 @@ void input_source::restrict_to(std::uint64_t begin, std::uint64_t end, std::uint
 }
 
 void input_source::check_intact() const {
-  if (map_ != nullptr && mapped_ranges[map_slot_].truncated.load(std::memory_order_acquire))
+  if (map_ != nullptr && owned_.empty() && mapped_ranges[map_slot_].truncated.load(std::memory_order_acquire))
     throw error(error_kind::io, "the input shrank while it was read (truncated or rotated by another program?)", name(),
                 0, "count a copy that no other program is writing, or rerun when it is done");
 }
@@ -423,6 +449,7 @@ void input_source::release(const chunk& c) noexcept {
     }
     return;
   }
+  if (!owned_.empty()) return;  // a small file read into memory: freed with the source
   // Drop only the pages wholly inside the chunk; a page shared with a neighbour stays.
   const std::size_t page = page_size();
   auto first = (reinterpret_cast<std::uintptr_t>(c.begin) + page - 1) / page * page;

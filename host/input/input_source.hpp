@@ -39,6 +39,8 @@ struct chunk {
 class input_source {
  public:
   static constexpr std::size_t default_chunk_bytes = std::size_t{4} << 20;
+  // A regular file up to this size is read into memory in one call rather than mapped (then handled as mapped).
+  static constexpr std::size_t small_file_bytes = std::size_t{64} << 10;
 
   // Opens `path` ("-" = standard input). Throws error(io) naming the file and the fix when it is missing,
   // unreadable or a directory. Bytes read from the file (compressed bytes for gzip) are added to
@@ -126,7 +128,9 @@ class input_source {
   int fd_ = input_.get();
   std::uint64_t size_ = 0;
 
-  // Mapped inputs: the whole file, and the offset of the next chunk.
+  // Mapped inputs: the whole file, and the offset of the next chunk. A small file's bytes are in owned_ instead
+  // (map_ points there; nothing to unmap, no SIGBUS slot).
+  std::vector<char> owned_;
   const char* map_ = nullptr;
   int map_slot_ = -1;  // its entry in the SIGBUS handler's table
   std::size_t map_size_ = 0;

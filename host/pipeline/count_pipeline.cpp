@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <string_view>
+#include <unordered_set>
 #include <utility>
 
 #include "encode/shared_dictionary.hpp"
@@ -169,19 +170,17 @@ void expect_rows_counted(const count_result& result, bad_row_policy policy, std:
 
 namespace {
 
-// Opens one input, reads its header and resolves the columns: the plan its workers share. Returns
-// false for an input that holds no record (a warning, not an error).
-// Whether the output's column names are set yet: the first input that has them names them (a name may be
-// empty: an empty header field stays empty in the output).
-struct column_names {
+// What planning the inputs so far decided: whether the output's column names are set (the first input that has
+// them names them; a name may be empty: an empty header field stays empty in the output), and the notes given.
+struct planned_so_far {
   bool key = false;
   bool time = false;
+  std::unordered_set<std::string> notes;  // the notes given so far (a folder of thousands of inputs: no scan)
 };
 
 // Adds `note` to result.notes unless it is there already (every input of a batch usually matches alike).
-void add_note(count_result& result, std::string note) {
-  if (std::find(result.notes.begin(), result.notes.end(), note) == result.notes.end())
-    result.notes.push_back(std::move(note));
+void add_note(count_result& result, planned_so_far& named, std::string note) {
+  if (named.notes.insert(note).second) result.notes.push_back(std::move(note));
 }
 
 // The texts of the time column in an input's first rows (at most 1,000, within its first 64 KiB): the rows
@@ -210,8 +209,10 @@ std::vector<std::string_view> sample_times(input_source& source, const scan_opti
   return texts;
 }
 
+// Opens one input, reads its header and resolves the columns: the plan its workers share. Returns
+// false for an input that holds no record (a warning, not an error).
 bool plan_input(const count_request& request, input_source& source, count_result& result, parse_plan& plan,
-                column_names& named) {
+                planned_so_far& named) {
   std::vector<std::string> header;
   std::uint64_t header_line = 0;
   bool has_record = false;
@@ -239,7 +240,7 @@ bool plan_input(const count_request& request, input_source& source, count_result
   plan.options.skip_comments = request.comment != '\0';
   plan.options.comment = request.comment;
   if (source.lone_cr_line_ends())
-    add_note(result, source.name() + ": records end in a lone CR (old Mac line breaks): read as line ends");
+    add_note(result, named, source.name() + ": records end in a lone CR (old Mac line breaks): read as line ends");
   if (request.delimiter == '\0')
     result.notes.push_back(source.name() + ": delimiter " + delimiter_name(delimiter) + " (detected from the " +
                            (request.has_header ? "header" : "first row") + ")");
@@ -247,7 +248,7 @@ bool plan_input(const count_request& request, input_source& source, count_result
   std::vector<std::string> notes;
   const std::vector<std::uint32_t> key_columns =
       resolve_key_columns(request.key, header, request.has_header, source.name(), header_line, &notes);
-  for (auto& n : notes) add_note(result, std::move(n));
+  for (auto& n : notes) add_note(result, named, std::move(n));
   plan.options.key_field = key_columns[0];
   plan.options.key_parts = static_cast<std::uint32_t>(key_columns.size());
   std::copy(key_columns.begin(), key_columns.end(), plan.options.key_fields.begin());
@@ -276,7 +277,7 @@ bool plan_input(const count_request& request, input_source& source, count_result
     std::string note;
     plan.options.value_field = resolve_key_column(request.time_column, header, request.has_header, source.name(),
                                                   header_line, "--time", &note);
-    if (!note.empty()) add_note(result, std::move(note));
+    if (!note.empty()) add_note(result, named, std::move(note));
     if (!named.time) {
       result.time_name = request.has_header ? header[plan.options.value_field] : "time";
       named.time = true;
@@ -285,7 +286,7 @@ bool plan_input(const count_request& request, input_source& source, count_result
     if (request.times->automatic()) {
       std::string note;
       plan.times = request.times->for_input(sample_times(source, plan.options), &note);
-      if (!note.empty()) add_note(result, source.name() + ": " + note);
+      if (!note.empty()) add_note(result, named, source.name() + ": " + note);
     }
   }
   return true;
@@ -306,7 +307,7 @@ count_result run_count(const count_request& request, count_backend& backend, thr
   count_result result;
   result.backend_name = std::string(backend.name());
   shared_dictionary global;
-  column_names named;
+  planned_so_far named;
   std::vector<parse_worker> workers(pool.size());
   std::chrono::nanoseconds finish_time{0};
   auto finish = [&] {
@@ -345,7 +346,12 @@ count_result run_count(const count_request& request, count_backend& backend, thr
     std::atomic<bool> stop{false};  // a worker threw or the run must stop: the others take no more chunks
     std::uint64_t header_rows_before = 0;
     for (const auto& w : workers) header_rows_before += w.header_rows();
-    pool.run_workers([&](unsigned id) { workers[id].run(id, source, plan, bad_rows, global, backend, stop); });
+    // An input of one chunk (a folder of small files) is counted on this thread by worker 0: waking the pool
+    // costs more than the input.
+    if (source.mapped() && source.bytes().size() - source.data_offset() <= chunk_bytes)
+      workers[0].run(0, source, plan, bad_rows, global, backend, stop);
+    else
+      pool.run_workers([&](unsigned id) { workers[id].run(id, source, plan, bad_rows, global, backend, stop); });
     bad_row_log::summary found = bad_rows.finish(source);  // throws the input's first error
     std::uint64_t header_rows = 0;
     for (const auto& w : workers) header_rows += w.header_rows();
@@ -373,6 +379,14 @@ count_result run_count(const count_request& request, count_backend& backend, thr
       result.groups = std::move(reduced.groups);
     }
     if (!named.time) result.time_name = request.has_header ? request.time_column : "time";
+  } else if (!request.per_file && request.on_bad_file == bad_file_policy::error) {
+    // Counts, nothing wanting an input's counts alone: one reduction for the run (a folder of thousands of
+    // small files pays no finish and reset per file).
+    for (std::size_t i = 0; i < request.inputs.size(); ++i) {
+      count_input(i);
+      input_done();
+    }
+    result.counts = finish().counts;
   } else {
     // Counts: one reduction per input, so that a bad input can be left out whole (--on-bad-file skip) and
     // --per-file has each input's counts; the backend is reset between inputs.

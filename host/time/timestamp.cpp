@@ -78,7 +78,10 @@ bool parse_epoch(std::string_view text, timestamp& out) noexcept {
   const char* end = p + text.size();
   std::int64_t value = 0;
   const char* digits = p;
-  for (; p != end && is_digit(*p); ++p) value = value * 10 + digit(*p);
+  for (; p != end && is_digit(*p); ++p) {
+    if (p - digits == 16) return false;  // no epoch time has more digits (and int64 would overflow past 18)
+    value = value * 10 + digit(*p);
+  }
   const auto n = static_cast<std::size_t>(p - digits);
   if (p != end) {
     unsigned micros = 0;
