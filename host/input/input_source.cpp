@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "input/zip_archive.hpp"
+#include "input/readahead.hpp"
 #include "util/errors.hpp"
 
 namespace labcount {
@@ -172,6 +173,8 @@ input_source::input_source(std::string path, std::size_t chunk_bytes, std::atomi
     pending_ = std::make_shared<std::vector<char>>();
     reader_ = make_fd_reader(fd_, name(), std::move(sniffed), progress_);
     reader_ = make_decompressor(compression_, std::move(reader_), name());
+    // Inflating on a thread of its own, ahead of the parse workers (which take turns at the chunk cutter).
+    if (compressed()) reader_ = make_readahead(std::move(reader_), std::size_t{4} << 20, 3);
     // UTF-16 with a BOM -> UTF-8, after decompression; lone CR line ends -> LF
     reader_ = make_text_reader(std::move(reader_), name(), &lone_cr_);
     if (regular && size_ == 0) eof_ = true;                  // empty file

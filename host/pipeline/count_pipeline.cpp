@@ -348,10 +348,15 @@ count_result run_count(const count_request& request, count_backend& backend, thr
     for (const auto& w : workers) header_rows_before += w.header_rows();
     // An input of one chunk (a folder of small files) is counted on this thread by worker 0: waking the pool
     // costs more than the input.
+    // A compressed input is inflated by a thread of its own (input/readahead.hpp): one worker sits it out, so
+    // that --threads is the threads the run keeps busy.
+    const unsigned active = source.compressed() && pool.size() > 1 ? pool.size() - 1 : pool.size();
     if (source.mapped() && source.bytes().size() - source.data_offset() <= chunk_bytes)
       workers[0].run(0, source, plan, bad_rows, global, backend, stop);
     else
-      pool.run_workers([&](unsigned id) { workers[id].run(id, source, plan, bad_rows, global, backend, stop); });
+      pool.run_workers([&](unsigned id) {
+        if (id < active) workers[id].run(id, source, plan, bad_rows, global, backend, stop);
+      });
     bad_row_log::summary found = bad_rows.finish(source);  // throws the input's first error
     std::uint64_t header_rows = 0;
     for (const auto& w : workers) header_rows += w.header_rows();
