@@ -8,6 +8,7 @@
 #include <cstring>
 #include <limits>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 
 #include "csv/csv_scanner.hpp"
@@ -141,12 +142,21 @@ std::vector<std::string> encode_partitioned(const partial_state& s, std::size_t 
   if (s.table == value_mode::counts && !s.per_file) {
     for (std::uint32_t code = 0; code < num_keys; ++code) e[part[code]].varint(s.counts[code]);
   } else if (s.table == value_mode::counts) {
-    for (auto& x : e) x.varint(s.files.size());
+    // A part lists only the files that have keys in it (10,000 files over 64 MPI ranks: not every name to
+    // every rank).
+    std::vector<std::uint64_t> files_in(parts, 0);
     std::vector<std::uint32_t> previous(parts);
     for (const auto& f : s.files) {
       std::fill(n.begin(), n.end(), 0);
       for (const auto& entry : f.counts) ++n[part[entry.first]];
+      for (std::size_t p = 0; p < parts; ++p) files_in[p] += n[p] != 0 || (parts == 1);
+    }
+    for (std::size_t p = 0; p < parts; ++p) e[p].varint(files_in[p]);
+    for (const auto& f : s.files) {
+      std::fill(n.begin(), n.end(), 0);
+      for (const auto& entry : f.counts) ++n[part[entry.first]];
       for (std::size_t p = 0; p < parts; ++p) {
+        if (n[p] == 0 && parts != 1) continue;
         e[p].text(f.file);
         e[p].varint(n[p]);
         previous[p] = 0;
@@ -332,16 +342,22 @@ void merge_view(partial_state& total, const std::string& total_name, state_view&
     return;
   }
   if (total.table == value_mode::counts) {
+    // Inputs of the same name (a file counted in two parts) are listed once, their counts summed: found
+    // through an index of the total's names, not a scan per file.
+    total.files.reserve(total.files.size() + part.files.size());  // no reallocation: the index's views stay valid
+    std::unordered_map<std::string_view, std::size_t> index;
+    index.reserve(total.files.capacity());
+    for (std::size_t i = 0; i < total.files.size(); ++i) index.emplace(total.files[i].file, i);
     for (auto& f : part.files) {
       for (auto& [code, count] : f.counts) code = map[code];
       std::sort(f.counts.begin(), f.counts.end());
-      // Inputs of the same name (a file counted in two parts) are listed once, their counts summed.
-      const auto same =
-          std::find_if(total.files.begin(), total.files.end(), [&](const file_counts& t) { return t.file == f.file; });
-      if (same == total.files.end()) {
+      const auto found = index.find(f.file);
+      if (found == index.end()) {
         total.files.push_back(std::move(f));
+        index.emplace(total.files.back().file, total.files.size() - 1);
         continue;
       }
+      const auto same = total.files.begin() + static_cast<std::ptrdiff_t>(found->second);
       std::vector<std::pair<std::uint32_t, std::uint64_t>> merged;
       std::size_t i = 0, j = 0;
       while (i < same->counts.size() || j < f.counts.size()) {
