@@ -36,7 +36,8 @@ class communicator {
   virtual void all_sum(std::span<std::uint64_t> values) = 0;
   virtual void all_max(std::span<std::uint64_t> values) = 0;
   // send[r] goes to rank r; returns what each rank sent this one (MPI_Alltoall of sizes, then MPI_Alltoallv
-  // of the bytes, in pieces that keep every count and displacement below INT_MAX).
+  // of the bytes, in pieces that keep every count and displacement below INT_MAX). A rank that cannot allocate
+  // what it receives says so before any byte moves, and then every rank throws std::bad_alloc (no rank waits).
   virtual std::vector<std::string> all_to_all(std::vector<std::string> send) = 0;
   // Rank `root`'s bytes, on every rank.
   virtual std::string broadcast(std::string bytes, int root) = 0;

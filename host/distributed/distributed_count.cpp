@@ -592,16 +592,31 @@ std::optional<job_result> count_on_ranks(communicator& comm, const count_request
 
   mark("decided");
   // ---- The exchange: each rank merges one share of the keys, then rank 0 merges the shares.
+  // A rank that runs out of memory on the way says so to the others at the next point where they all meet (its
+  // error, or the exchange's own check), so that every rank stops with it instead of waiting for it.
+  const auto out_of_memory = [&](const char* while_doing) {
+    return error(error_kind::internal,
+                 "out of memory on MPI rank " + std::to_string(rank) + " while " + while_doing, "", 0,
+                 "use more ranks (each then holds a smaller share of the keys), fewer --threads per rank, or count in "
+                 "parts with --partial and merge the states in a tree");
+  };
   std::optional<partial_state> share;
-  if (!items.empty()) {
-    result.key_names = decided.key_names;
-    result.time_name = decided.time_name;
-    share = partial_of(std::move(result), request, table);
+  std::vector<std::string> send(ranks);
+  failed.reset();
+  try {
+    if (!items.empty()) {
+      result.key_names = decided.key_names;
+      result.time_name = decided.time_name;
+      share = partial_of(std::move(result), request, table);
+    }
+    if (ranks > 1 && share) send = encode_partitioned(*share, ranks);
+  } catch (const std::bad_alloc&) {
+    failed = out_of_memory("preparing its share of the partial states");
   }
+  if (ranks > 1) agree_on_error(comm, failed);
+  if (failed) throw *failed;  // one rank alone
   if (ranks > 1) {
-    std::vector<std::string> send(ranks);
     if (share) {
-      send = encode_partitioned(*share, ranks);
       std::uint64_t sent = 0;
       for (std::size_t r = 0; r < ranks; ++r)
         if (r != static_cast<std::size_t>(rank)) sent += send[r].size();
@@ -611,23 +626,44 @@ std::optional<job_result> count_on_ranks(communicator& comm, const count_request
                               " pairs");
       share.reset();
     }
-    std::vector<std::string> received = comm.all_to_all(std::move(send));
-    mark("exchanged");
-    for (std::size_t r = 0; r < ranks; ++r) {
-      if (received[r].empty()) continue;
-      const std::string from = "the state of MPI rank " + std::to_string(r);
-      if (!share)
-        share = decode_partial(received[r], from);
-      else
-        merge_encoded(*share, "MPI rank " + std::to_string(rank), received[r], from);
-      std::string().swap(received[r]);
+    std::vector<std::string> received;
+    try {
+      received = comm.all_to_all(std::move(send));
+    } catch (const std::bad_alloc&) {  // every rank is here, with the same exception
+      throw error(error_kind::internal, "out of memory on an MPI rank receiving its share of the partial states", "",
+                  0, "use more ranks (each then receives a smaller share of the keys), or count in parts with "
+                     "--partial and merge the states in a tree");
     }
+    mark("exchanged");
+    try {
+      for (std::size_t r = 0; r < ranks; ++r) {
+        if (received[r].empty()) continue;
+        const std::string from = "the state of MPI rank " + std::to_string(r);
+        if (!share)
+          share = decode_partial(received[r], from);
+        else
+          merge_encoded(*share, "MPI rank " + std::to_string(rank), received[r], from);
+        std::string().swap(received[r]);
+      }
+    } catch (const std::bad_alloc&) {
+      failed = out_of_memory("merging its share of the keys");
+    } catch (const error& e) {
+      failed = e;
+    }
+    agree_on_error(comm, failed);
   }
   // Rank 0 keeps its own share as it is; the others send theirs.
   std::string share_bytes = share && rank != 0 ? encode_partial(*share) : std::string();
   mark("merged", "; sends rank 0 its share: " + std::to_string(share_bytes.size()) + " bytes, " +
                      std::to_string(share ? share->keys.size() : 0) + " keys");
-  std::vector<std::string> shares = gather(comm, std::move(share_bytes));
+  std::vector<std::string> shares;
+  try {
+    shares = gather(comm, std::move(share_bytes));
+  } catch (const std::bad_alloc&) {  // every rank is here, with the same exception
+    throw error(error_kind::internal, "out of memory on MPI rank 0 receiving the ranks' shares of the keys", "", 0,
+                "use a machine with more memory for rank 0 (it holds every key to write the table), or count in "
+                "parts with --partial and merge the states in a tree");
+  }
   mark("gathered");
   if (rank != 0) return std::nullopt;
   bool have = share.has_value();

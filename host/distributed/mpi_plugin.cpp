@@ -74,14 +74,30 @@ class mpi_communicator final : public communicator {
     MPI_Alltoall(send_sizes.data(), 1, MPI_UINT64_T, recv_sizes.data(), 1, MPI_UINT64_T, MPI_COMM_WORLD);
     std::vector<std::string> recv(n);
     std::uint64_t rounds = 0;
-    for (std::size_t r = 0; r < n; ++r) {
-      recv[r].resize(recv_sizes[r]);
+    for (std::size_t r = 0; r < n; ++r)
       rounds = std::max({rounds, (send_sizes[r] + piece_ - 1) / piece_, (recv_sizes[r] + piece_ - 1) / piece_});
+    // Everything this rank will need, before anyone moves a byte: a rank that cannot allocate its part says so
+    // in the same reduction as the rounds, and every rank then throws, rather than the others waiting for it.
+    std::vector<char> out, in;
+    std::uint64_t out_of_memory = 0;
+    try {
+      std::uint64_t out_max = 0, in_max = 0;  // the first round is the largest
+      for (std::size_t r = 0; r < n; ++r) {
+        recv[r].resize(recv_sizes[r]);
+        out_max += std::min<std::uint64_t>(piece_, send_sizes[r]);
+        in_max += std::min<std::uint64_t>(piece_, recv_sizes[r]);
+      }
+      out.reserve(out_max);
+      in.reserve(in_max);
+    } catch (const std::bad_alloc&) {
+      out_of_memory = 1;
     }
-    MPI_Allreduce(MPI_IN_PLACE, &rounds, 1, MPI_UINT64_T, MPI_MAX, MPI_COMM_WORLD);
+    std::uint64_t agreed[2] = {rounds, out_of_memory};
+    MPI_Allreduce(MPI_IN_PLACE, agreed, 2, MPI_UINT64_T, MPI_MAX, MPI_COMM_WORLD);
+    if (agreed[1] != 0) throw std::bad_alloc();
+    rounds = agreed[0];
     // Round k moves bytes [k * piece, (k + 1) * piece) of every message, through contiguous staging buffers.
     std::vector<int> send_counts(n), send_displs(n), recv_counts(n), recv_displs(n);
-    std::vector<char> out, in;
     for (std::uint64_t k = 0; k < rounds; ++k) {
       const std::uint64_t from = k * piece_;
       int send_total = 0, recv_total = 0;
