@@ -28,8 +28,8 @@ namespace labcount {
 
 // Knobs for tests and benchmarks; 0 means "choose from the device".
 struct gpu_backend_tuning {
-  // Rows per device batch, per worker. By default a quarter of the device's free memory is split across the
-  // workers. Small values force many batches, which is how tests exercise the multi-batch path.
+  // Rows per device batch, per worker. By default the memory budget's share for batches (gpu_memory.hpp) is split
+  // across the workers. Small values force many batches, which is how tests exercise the multi-batch path.
   std::size_t batch_rows = 0;
   // Tests: a smaller cap than the memory budget's on the distinct pairs the value modes may hold (0: the budget's),
   // to see a run outgrow it without filling a GPU.

@@ -121,7 +121,13 @@ void write_and_report(const count_options& opt, const count_request& request, co
 
   const auto output_started = std::chrono::steady_clock::now();
   std::size_t distinct_keys = state ? state->keys.size() : result.dictionary.size();
-  if (progress != nullptr) progress->writing(distinct_keys);
+  if (progress != nullptr) {
+    // The table to the terminal the line is drawn on: the line goes first, or it would land among the rows.
+    if (opt.output == "-" && opt.partial.empty() && ::isatty(STDOUT_FILENO) == 1)
+      progress->stop();
+    else
+      progress->writing(distinct_keys);
+  }
   if (state && partial) {
     write_partial(out, *state);
   } else if (state) {

@@ -8,7 +8,8 @@
 //           and sorted at the end.
 // In the value modes a worker whose table passes its share of backend_options::memory_budget writes it to its
 // spill file (backend/spill_file.hpp) and starts an empty one; finish() then works through every worker's pairs
-// one partition of the codes at a time, so the pairs never need to fit in memory at once.
+// one partition of the codes at a time, so --stats never needs them in memory at once (--per's result is its
+// table, one row per key and bucket, which is held to be ordered).
 #include <algorithm>
 #include <array>
 #include <limits>

@@ -53,7 +53,7 @@ struct scan_options {
   char delimiter = ',';
   std::uint32_t key_field = 0;  // 0-based index of the key field (the first part's, for a composite key)
   // A composite key (--key SampleID,Assay): its fields in key order, key_tuple-encoded into one key
-  // (encode/key_tuple.hpp). key_parts 1: the key is key_field's bytes as they are.
+  // (csv/key_tuple.hpp). key_parts 1: the key is key_field's bytes as they are.
   std::uint32_t key_parts = 1;
   std::array<std::uint32_t, max_key_parts> key_fields{};
   std::uint32_t value_field = no_field;  // 0-based index of a second field to extract (--time), if any

@@ -612,6 +612,10 @@ std::optional<job_result> count_on_ranks(communicator& comm, const count_request
     if (ranks > 1 && share) send = encode_partitioned(*share, ranks);
   } catch (const std::bad_alloc&) {
     failed = out_of_memory("preparing its share of the partial states");
+  } catch (const error& e) {
+    failed = e;
+  } catch (const std::exception& e) {
+    failed = error(error_kind::internal, std::string("MPI rank ") + std::to_string(rank) + ": " + e.what());
   }
   if (ranks > 1) agree_on_error(comm, failed);
   if (failed) throw *failed;  // one rank alone
@@ -649,6 +653,8 @@ std::optional<job_result> count_on_ranks(communicator& comm, const count_request
       failed = out_of_memory("merging its share of the keys");
     } catch (const error& e) {
       failed = e;
+    } catch (const std::exception& e) {
+      failed = error(error_kind::internal, std::string("MPI rank ") + std::to_string(rank) + ": " + e.what());
     }
     agree_on_error(comm, failed);
   }

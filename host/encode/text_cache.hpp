@@ -3,7 +3,7 @@
 // Lab logs are far from random: over 90% of rows repeat the previous row's key, and a time-ordered log
 // has only a handful of distinct timestamps in any stretch of rows (the real file: 886,413 rows, 44,155
 // distinct times). A compare of two or three machine words then replaces a hash-table lookup
-// (key -> code) or a timestamp parse (text -> seconds).
+// (key -> code) or a timestamp parse (text -> microseconds).
 //   last_text       the previous text only: for keys, which come in runs.
 //   recent_texts<N> N texts, direct-mapped by a hash of their bytes: for timestamps, which interleave
 //                   (sample A at 1:15, sample B at 1:15, sample A at 1:16, ...).
@@ -45,8 +45,8 @@ class last_text {
 };
 
 // `Slots` (a power of two) remembered texts of 8 to 24 bytes and their numbers; a new text replaces the
-// one in its slot. Texts outside 8..24 bytes are never remembered (every timestamp shape labcount reads
-// by itself is 8 to 19 bytes).
+// one in its slot. Texts outside 8..24 bytes are never remembered (the lab and ISO shapes are 8 to 23 bytes;
+// an ISO time with an offset, 25, or a padded 12-hour time with a fraction is parsed on every row).
 template <std::size_t Slots>
 class recent_texts {
   static_assert(Slots >= 1 && (Slots & (Slots - 1)) == 0, "Slots must be a power of two");

@@ -347,12 +347,17 @@ bool input_source::read_first_record(char& delimiter, bool consume, std::vector<
   }
 }
 
-std::string_view input_source::peek(std::size_t max_bytes) {
+std::string_view input_source::peek(std::size_t max_bytes, bool* whole) {
   std::lock_guard lock(mutex_);
   LABCOUNT_EXPECTS(!started_, "peek before the first chunk");
-  if (map_ != nullptr) return {map_ + pos_, std::min(max_bytes, end_ - std::min(pos_, end_))};
-  fill(max_bytes);
+  if (map_ != nullptr) {
+    const std::size_t rest = end_ - std::min(pos_, end_);
+    if (whole != nullptr) *whole = rest <= max_bytes;
+    return {map_ + pos_, std::min(max_bytes, rest)};
+  }
+  const bool more = fill(max_bytes + 1);  // one byte past: is there more than max_bytes?
   const auto& buf = *pending_;
+  if (whole != nullptr) *whole = !more;
   return {buf.data() + pending_pos_, std::min(max_bytes, buf.size() - pending_pos_)};
 }
 

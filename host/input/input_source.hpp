@@ -90,9 +90,10 @@ class input_source {
                          std::string* raw = nullptr);
 
   // After read_first_record and before the first chunk: up to `max_bytes` of the data that follows (fewer at
-  // the end of the input; a record may be cut), to look at its first rows (time_parser::for_input). Valid
-  // until the first chunk is taken. Reads ahead on a stream; takes nothing away from the chunks.
-  std::string_view peek(std::size_t max_bytes);
+  // the end of the input; a record may be cut), to look at its first rows (time_parser::for_input); *whole
+  // says whether that is the rest of the input. Valid until the first chunk is taken. Reads ahead on a
+  // stream; takes nothing away from the chunks.
+  std::string_view peek(std::size_t max_bytes, bool* whole = nullptr);
 
   // Thread-safe. The next chunk, or nothing at the end of the input.
   std::optional<chunk> next_chunk();
@@ -123,9 +124,11 @@ class input_source {
   compression compression_ = compression::none;
   utf16_order utf16_ = utf16_order::none;  // a regular file that starts with a UTF-16 BOM is streamed, not mapped
   bool lone_cr_ = false;                   // so is one whose records end in lone CRs
-  std::unique_ptr<byte_reader> reader_;    // streamed inputs
   input_fd input_{path_};                  // after path_: it opens it
   int fd_ = input_.get();
+  // Streamed inputs. After input_, so that it goes first: a read-ahead thread (compressed input) reads the fd
+  // until it is joined, which must happen before the fd is closed.
+  std::unique_ptr<byte_reader> reader_;
   std::uint64_t size_ = 0;
 
   // Mapped inputs: the whole file, and the offset of the next chunk. A small file's bytes are in owned_ instead

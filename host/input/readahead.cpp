@@ -8,6 +8,8 @@
 #include <thread>
 #include <vector>
 
+// (The thread checks for the reader's end between reads of the inner stream: a read in progress is finished.)
+
 namespace labcount {
 namespace {
 
@@ -60,11 +62,11 @@ class readahead_reader final : public byte_reader {
         buffer = std::move(free_.front());
         free_.pop_front();
       }
-      buffer.resize(buffer_bytes_);
       std::size_t have = 0;
       bool ended = false;
       std::exception_ptr failed;
       try {
+        buffer.resize(buffer_bytes_);
         while (have < buffer.size()) {
           const std::size_t got = inner_->read(buffer.data() + have, buffer.size() - have);
           if (got == 0) {
@@ -72,14 +74,23 @@ class readahead_reader final : public byte_reader {
             break;
           }
           have += got;
+          // A slow stream (a pipe) fills a buffer in many reads: the reader may be gone meanwhile.
+          std::lock_guard lock(mutex_);
+          if (stopping_) return;
         }
+        buffer.resize(have);
+      } catch (...) {
+        failed = std::current_exception();
+        ended = true;
+        if (buffer.size() > have) buffer.resize(have);  // shrinking: no allocation
+      }
+      std::lock_guard lock(mutex_);
+      try {
+        if (have != 0) ready_.push_back(std::move(buffer));
       } catch (...) {
         failed = std::current_exception();
         ended = true;
       }
-      buffer.resize(have);
-      std::lock_guard lock(mutex_);
-      if (have != 0) ready_.push_back(std::move(buffer));
       if (ended) {
         error_ = failed;
         done_ = true;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <string_view>
+#include <optional>
 #include <unordered_set>
 #include <utility>
 
@@ -106,8 +107,8 @@ std::uint32_t resolve_key_column(const std::string& key, const std::vector<std::
 std::vector<std::string> key_parts_of(const std::string& key) {
   parsed_record parsed;
   parse_record(key.data(), key.data() + key.size(), ',', parsed);
-  if (parsed.problem != row_problem::none || parsed.fields.size() <= 1) return {key};
-  return {parsed.fields.begin(), parsed.fields.end()};
+  if (parsed.problem != row_problem::none || parsed.fields.empty()) return {key};
+  return {parsed.fields.begin(), parsed.fields.end()};  // one field: unquoted ('"Sample, ID"' is Sample, ID)
 }
 
 std::vector<std::uint32_t> resolve_key_columns(const std::string& key, const std::vector<std::string>& header,
@@ -121,8 +122,9 @@ std::vector<std::uint32_t> resolve_key_columns(const std::string& key, const std
     return column;
   };
   // The whole text names one column when a header name is exactly it ("Sample, ID").
-  if (parts.size() == 1 || (has_header && std::find(header.begin(), header.end(), key) != header.end()))
-    return {one(key)};
+  // (One part: its text as written, or unquoted when --key quoted it: '"Sample, ID"'.)
+  if (has_header && std::find(header.begin(), header.end(), key) != header.end()) return {one(key)};
+  if (parts.size() == 1) return {one(parts[0])};
   if (parts.size() > max_key_parts)
     throw error(error_kind::usage,
                 "--key " + key + " names " + std::to_string(parts.size()) + " columns; a key has at most " +
@@ -176,6 +178,7 @@ struct planned_so_far {
   bool key = false;
   bool time = false;
   std::unordered_set<std::string> notes;  // the notes given so far (a folder of thousands of inputs: no scan)
+  std::optional<time_parser> slash_dates;  // how the last input with slash dates (8/10/2004) read them
 };
 
 // Adds `note` to result.notes unless it is there already (every input of a batch usually matches alike).
@@ -184,26 +187,26 @@ void add_note(count_result& result, planned_so_far& named, std::string note) {
 }
 
 // The texts of the time column in an input's first rows (at most 1,000, within its first 64 KiB): the rows
-// for_input tells the day order from. The texts are views into the input's buffer, valid until its first chunk.
-std::vector<std::string_view> sample_times(input_source& source, const scan_options& options) {
+// for_input tells the day order from. Quoted ones unescaped (Excel's "quote all" exports quote every field).
+std::vector<std::string> sample_times(input_source& source, const scan_options& options) {
   constexpr std::size_t max_rows = 1000;
-  const std::string_view bytes = source.peek(std::size_t{64} << 10);
-  std::vector<std::string_view> texts;
+  bool whole = false;
+  const std::string_view bytes = source.peek(std::size_t{64} << 10, &whole);
+  std::vector<std::string> texts;
   parsed_record record;
   const char* p = bytes.data();
   const char* end = p + bytes.size();
   while (p < end && texts.size() < max_rows) {
     const char* record_end = find_record_end(p, end);
-    if (record_end == end) break;  // cut by the sample's end: not a whole row
+    // A record the sample's end cut is not a whole row, but the input's last one (no final LF) is.
+    if (record_end == end && !whole) break;
     const char* line_end = record_end > p && record_end[-1] == '\r' ? record_end - 1 : record_end;
     if (line_end > p && !(options.skip_comments && *p == options.comment)) {
       parse_record(p, line_end, options.delimiter, record);
-      // A quoted time is unescaped into the record's scratch: only plain ones, which view the input.
-      if (record.problem == row_problem::none && record.fields.size() == options.num_fields) {
-        const std::string_view text = record.fields[options.value_field];
-        if (text.data() >= p && text.data() < record_end) texts.push_back(text);
-      }
+      if (record.problem == row_problem::none && record.fields.size() == options.num_fields)
+        texts.emplace_back(record.fields[options.value_field]);
     }
+    if (record_end == end) break;
     p = record_end + 1;
   }
   return texts;
@@ -285,8 +288,21 @@ bool plan_input(const count_request& request, input_source& source, count_result
     // How this input writes its times, from its first rows (day first or month first).
     if (request.times->automatic()) {
       std::string note;
-      plan.times = request.times->for_input(sample_times(source, plan.options), &note);
+      const std::vector<std::string> texts = sample_times(source, plan.options);
+      plan.times = request.times->for_input(std::vector<std::string_view>(texts.begin(), texts.end()), &note);
       if (!note.empty()) add_note(result, named, source.name() + ": " + note);
+      if (std::any_of(texts.begin(), texts.end(), [](const std::string& t) { return t.find('/') != std::string::npos; })) {
+        // Inputs of one run read their slash dates in different orders (each by its own dates, or month first
+        // for lack of a day above 12): a warning, so that a batch of one lab's files is not read two ways quietly.
+        const time_parser* earlier = named.slash_dates ? &*named.slash_dates : nullptr;
+        if (earlier != nullptr && plan.times.day_first() != earlier->day_first())
+          result.warnings.push_back(
+              source.name() + " reads its dates " + (plan.times.day_first() ? "day first" : "month first") +
+              (plan.times.order_from_dates() ? "" : " (nothing in its first rows tells)") + ", an input before it " +
+              (earlier->day_first() ? "day first" : "month first") +
+              " (see --verbose); give --time-format to read them all one way");
+        named.slash_dates = plan.times;
+      }
     }
   }
   return true;

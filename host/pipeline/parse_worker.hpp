@@ -80,7 +80,7 @@ class parse_worker {
   std::optional<time_parser> times_read_by_;  // the parser whose values recent_times_ holds
   std::vector<std::uint32_t> local_to_global_;
   // The batch on its way to the backend: codes_[0, batched_) and, for stats and groups, their values
-  // (seconds, or buckets). Fixed-size buffers: the hot loop writes by index, with no capacity checks.
+  // (times in microseconds, or buckets). Fixed-size buffers: the hot loop writes by index, with no capacity checks.
   std::vector<std::uint32_t> codes_;
   std::vector<std::int64_t> values_;
   std::size_t batched_ = 0;

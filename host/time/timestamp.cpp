@@ -221,7 +221,8 @@ bool time_parser::parse_custom(std::string_view text, timestamp& out) const noex
     for (value = 0; p != end && is_digit(*p) && p - digits < max_digits; ++p) value = value * 10 + digit(*p);
     return p != digits;
   };
-  for (const step& s : steps_) {
+  for (std::size_t at = 0; at < steps_.size(); ++at) {
+    const step& s = steps_[at];
     unsigned value = 0;
     switch (s.what) {
       case kind::fraction:
@@ -234,7 +235,10 @@ bool time_parser::parse_custom(std::string_view text, timestamp& out) const noex
         std::int64_t seconds = 0;
         unsigned fraction = 0;
         if (!read_epoch(seconds, 12)) return false;
-        if (p != end && *p == '.' && !read_fraction(++p, end, fraction)) return false;
+        // Its own fraction, unless the format spells one out ('%s.%f').
+        const bool fraction_follows = at + 1 < steps_.size() && steps_[at + 1].what == kind::literal &&
+                                      steps_[at + 1].byte == '.';
+        if (!fraction_follows && p != end && *p == '.' && !read_fraction(++p, end, fraction)) return false;
         epoch_value = seconds * ticks_per_second + fraction;
         epoch = true;
         break;
@@ -300,7 +304,7 @@ bool time_parser::parse_custom(std::string_view text, timestamp& out) const noex
   }
   if (p != end) return false;
   if (epoch) {
-    out = epoch_value - offset_seconds * ticks_per_second;
+    out = epoch_value + micros - offset_seconds * ticks_per_second;
     return in_range(out);
   }
   if (twelve_hour) hour = hour % 12 + (pm ? 12 : 0);
@@ -364,7 +368,10 @@ bool slash_numbers(std::string_view text, unsigned& first, unsigned& second) {
 
 time_parser time_parser::for_input(const std::vector<std::string_view>& sample, std::string* note) const {
   time_parser chosen = *this;
-  if (!automatic() || sample.empty()) return chosen;
+  chosen.order_from_dates_ = false;
+  chosen.day_first_ = false;
+  if (!automatic()) return chosen;
+  if (sample.empty()) return chosen.with_order_in_description();
   std::string_view day_first_example, month_first_example;
   std::size_t slash_dates = 0;
   for (const std::string_view text : sample) {
@@ -374,8 +381,13 @@ time_parser time_parser::for_input(const std::vector<std::string_view>& sample, 
     if (first > 12 && second <= 12 && day_first_example.empty()) day_first_example = text;
     if (second > 12 && first <= 12 && month_first_example.empty()) month_first_example = text;
   }
-  chosen.day_first_ = !day_first_example.empty() && month_first_example.empty();
-  if (chosen.day_first_) chosen.description_.replace(0, std::string_view("M/D/YYYY").size(), "D/M/YYYY");
+  // (Each input by its own dates, never by another input's: under MPI a rank sees only its share of the inputs,
+  // and every rank must read a file as one process would.)
+  if (day_first_example.empty() != month_first_example.empty()) {
+    chosen.day_first_ = !day_first_example.empty();
+    chosen.order_from_dates_ = true;
+  }
+  chosen = chosen.with_order_in_description();
   if (note == nullptr) return chosen;
   const auto quoted = [](std::string_view text) { return "'" + std::string(text.substr(0, 40)) + "'"; };
   *note = "times read as " + shape_of(sample.front(), chosen.day_first_) + ", e.g. " + quoted(sample.front());
@@ -387,10 +399,18 @@ time_parser time_parser::for_input(const std::vector<std::string_view>& sample, 
     *note += " (dates of both orders, e.g. " + quoted(day_first_example) +
              ": month first, the others are bad rows)";
   } else if (month_first_example.empty()) {
-    *note += " (month first: no day above 12 in the first " + std::to_string(slash_dates) +
+    *note += " (month first, the US order: no day above 12 in the first " + std::to_string(slash_dates) +
              " rows; --time-format '%d/%m/%Y %H:%M' reads day first)";
   }
   return chosen;
+}
+
+time_parser time_parser::with_order_in_description() const {
+  time_parser out = *this;
+  if (!automatic()) return out;
+  out.description_ = automatic_description;
+  if (day_first_) out.description_.replace(0, std::string_view("M/D/YYYY").size(), "D/M/YYYY");
+  return out;
 }
 
 std::string format_iso(timestamp t) {

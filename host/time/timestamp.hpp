@@ -21,7 +21,7 @@
 
 namespace labcount {
 
-// Parses timestamps as written (no time zone) into seconds since 1970-01-01T00:00:00.
+// Parses timestamps as written into microseconds since 1970-01-01T00:00:00 (a time with Z or an offset: UTC).
 class time_parser {
  public:
   // Automatic, by the shape of each text:
@@ -55,6 +55,9 @@ class time_parser {
   // (else month first, the lab's US order). `*note` (when not null) says what the texts look like and which
   // order was taken, and why. A --time-format parser is returned as it is.
   time_parser for_input(const std::vector<std::string_view>& sample, std::string* note) const;
+  // Whether for_input took the day order from the input's own dates (not by default).
+  bool order_from_dates() const noexcept { return order_from_dates_; }
+  bool day_first() const noexcept { return day_first_; }
 
  private:
   // One step of a compiled --time-format: a literal byte, or one field.
@@ -86,6 +89,8 @@ class time_parser {
   std::string description_;
   std::vector<step> steps_;  // empty: automatic
   bool day_first_ = false;   // automatic: D/M/YYYY
+  bool order_from_dates_ = false;
+  time_parser with_order_in_description() const;
 };
 
 // "2004-08-10T01:15:00", with the fraction when there is one: ".250" (milliseconds) or ".250001". Years

@@ -221,7 +221,7 @@ inline bool read_utc_offset(const char*& p, const char* end, std::int64_t& offse
   const bool minus = *p++ == '-';
   unsigned hours = 0, minutes = 0;
   if (!read_exact(p, end, 2, hours) || hours > 23) return false;
-  if (p != end) {  // minutes: "+HH:MM" or "+HHMM"
+  if (p != end && (*p == ':' || is_digit(*p))) {  // minutes: "+HH:MM" or "+HHMM" ("+HH" then other text: none)
     if (*p == ':') ++p;
     if (!read_exact(p, end, 2, minutes)) return false;
   }

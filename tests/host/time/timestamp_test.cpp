@@ -594,6 +594,8 @@ TEST(CustomFormat, FractionsOffsetsAndEpochTimes) {
   EXPECT_EQ(parse_or_fail(time_parser("%Q"), "1092100500250"), lab_example + 250'000);
   EXPECT_EQ(parse_or_fail(time_parser("epoch"), "1092100500"), lab_example);
   EXPECT_EQ(parse_or_fail(time_parser("Epoch-MS"), "1092100500250"), lab_example + 250'000);
+  EXPECT_EQ(parse_or_fail(time_parser("%s.%f"), "1092100500.25"), lab_example + 250'000);
+  EXPECT_EQ(parse_or_fail(time_parser("%z %Y"), "+02 2004"), reference_timegm(2004, 1, 1, 0, 0, 0) - 2 * hour);
   EXPECT_EQ(time_parser("epoch-ms").description(), "%Q");
   timestamp t = 0;
   EXPECT_FALSE(time_parser("%s").parse("", t));
