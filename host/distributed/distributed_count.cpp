@@ -429,6 +429,10 @@ std::optional<job_result> count_on_ranks(communicator& comm, const count_request
   count_request local = request;
   local.inputs.clear();
   local.ranges.clear();
+  // --max-bad-rows counts the whole job's bad rows in input order, which only rank 0 sees (the tallies below): a
+  // rank that stopped at its own share's count would lose its tallies, and the job could name another input than
+  // one process does. So a rank counts its share to the end, and rank 0 finds where the job passed the limit.
+  local.max_bad_rows = no_bad_row_limit;
   const auto plan_items = [&] {
     std::size_t next_split = 0;
     for (const work_item& item : items) {

@@ -215,6 +215,17 @@ TEST(Mpi, BadRowsUnderEveryPolicy) {
     SCOPED_TRACE(std::string("--max-bad-rows ") + limit);
     expect_same_on_ranks({"count", "bad.csv", "good.csv", "--on-bad-row", "warn", "--max-bad-rows", limit}, tmp.path());
   }
+  // Whole files dealt to ranks, each with 6 bad rows: one process passes 10 at the second file. A rank holding
+  // the second and a later file must not stop at its own eleventh bad row and take its tallies with it.
+  std::vector<std::string> args = {"count"};
+  for (int f = 0; f < 5; ++f) {
+    std::string text = "TestTime,SampleID\n";
+    for (int i = 0; i < 60 + 40 * f; ++i) text += i % 10 == 9 && i < 60 ? "1,S1,extra\n" : "1,S" + std::to_string(i % 7) + "\n";
+    tmp.write("six_bad_" + std::to_string(f) + ".csv", text);
+    args.push_back("six_bad_" + std::to_string(f) + ".csv");
+  }
+  args.insert(args.end(), {"--on-bad-row", "skip", "--max-bad-rows", "10"});
+  expect_same_on_ranks(args, tmp.path(), "LABCOUNT_MPI_SPLIT_BYTES=1000000000", {2, 3});
 }
 
 TEST(Mpi, AnInputOneRankCannotRead) {
