@@ -25,21 +25,33 @@ std::vector<const CLI::Option*> visible_options(const CLI::App& cmd, const std::
 
 bool takes_value(const CLI::Option* opt) { return opt->get_expected_max() != 0; }  // 0: a flag
 
-bool completes_files(const CLI::Option* opt) {
-  const std::string& text = opt->get_option_text();
-  return text.find("FILE") != std::string::npos || text.find("DIR") != std::string::npos;
-}
-
 std::vector<const CLI::Option*> positionals(const CLI::App& cmd) {
   return cmd.get_options([](const CLI::Option* opt) { return opt->get_positional(); });
 }
-bool has_positionals(const CLI::App& cmd) { return !positionals(cmd).empty(); }
 
-// What a command's positional arguments complete to: their words (completion bash|zsh|fish), else files.
-std::vector<std::string> positional_choices(const CLI::App& cmd) {
-  for (const CLI::Option* opt : positionals(cmd))
-    if (auto choices = option_choices(opt); !choices.empty()) return choices;
+// What a shell offers where a value goes: the words its placeholder lists (error|skip|warn), file names (a
+// placeholder with FILE or DIR), or nothing (a value to type, such as a column name). Decided here once; each
+// shell only spells it.
+struct offer {
+  enum class kind { nothing, words, files };
+  kind what = kind::nothing;
+  std::vector<std::string> words;
+};
+
+offer offer_for(const CLI::Option* opt) {
+  if (auto words = option_choices(opt); !words.empty()) return {offer::kind::words, std::move(words)};
+  const std::string& text = opt->get_option_text();
+  if (text.find("FILE") != std::string::npos || text.find("DIR") != std::string::npos) return {offer::kind::files, {}};
   return {};
+}
+
+// A command's positional arguments: their words (completion bash|zsh|fish), else files (inputs); nothing when it
+// takes none.
+offer offer_for_positionals(const CLI::App& cmd) {
+  const auto all = positionals(cmd);
+  for (const CLI::Option* opt : all)
+    if (auto words = option_choices(opt); !words.empty()) return {offer::kind::words, std::move(words)};
+  return all.empty() ? offer{} : offer{offer::kind::files, {}};
 }
 
 // Every spelling of an option: "-k", "--key".
@@ -136,6 +148,16 @@ std::string man_command(const CLI::App& cmd, const std::string& program) {
 
 // ---- bash ----------------------------------------------------------------------------------------------
 
+// COMPREPLY for an offer, or nothing to say.
+std::string bash_reply(const offer& o) {
+  switch (o.what) {
+    case offer::kind::words: return "COMPREPLY=($(compgen -W \"" + join(o.words, " ") + "\" -- \"$cur\"))";
+    case offer::kind::files: return "COMPREPLY=($(compgen -f -- \"$cur\"))";
+    case offer::kind::nothing: return {};
+  }
+  return {};
+}
+
 std::string bash_script(const CLI::App& app) {
   const std::string program = app.get_name();
   const std::string function = "_" + program;
@@ -160,25 +182,14 @@ std::string bash_script(const CLI::App& app) {
       const auto names_of = spellings(opt);
       all.insert(all.end(), names_of.begin(), names_of.end());
       if (!takes_value(opt)) continue;
-      const std::vector<std::string> choices = option_choices(opt);
-      out += "        " + join(names_of, "|") + ") ";
-      if (!choices.empty())
-        out += "COMPREPLY=($(compgen -W \"" + join(choices, " ") + "\" -- \"$cur\")); return ;;\n";
-      else if (completes_files(opt))
-        out += "COMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n";
-      else
-        out += "return ;;\n";  // a value to type: nothing to offer
+      const std::string reply = bash_reply(offer_for(opt));
+      out += "        " + join(names_of, "|") + ") " + (reply.empty() ? "" : reply + "; ") + "return ;;\n";
     }
     out += "      esac\n";
     out += "      if [[ $cur == -* ]]; then\n";
     out += "        COMPREPLY=($(compgen -W \"" + join(all, " ") + "\" -- \"$cur\"))\n";
-    if (const auto words = positional_choices(*cmd); !words.empty()) {
-      out += "      else\n";
-      out += "        COMPREPLY=($(compgen -W \"" + join(words, " ") + "\" -- \"$cur\"))\n";
-    } else if (has_positionals(*cmd)) {
-      out += "      else\n";
-      out += "        COMPREPLY=($(compgen -f -- \"$cur\"))\n";
-    }
+    if (const offer args = offer_for_positionals(*cmd); args.what != offer::kind::nothing)
+      out += "      else\n        " + bash_reply(args) + "\n";
     out += "      fi\n";
     out += "      ;;\n";
   }
@@ -202,6 +213,16 @@ std::string zsh_text(std::string_view text) {
       out += c;
   }
   return out;
+}
+
+// The action of an _arguments spec for an offer.
+std::string zsh_action(const offer& o) {
+  switch (o.what) {
+    case offer::kind::words: return "(" + join(o.words, " ") + ")";
+    case offer::kind::files: return "_files";
+    case offer::kind::nothing: return " ";
+  }
+  return " ";
 }
 
 std::string zsh_script(const CLI::App& app) {
@@ -228,27 +249,19 @@ std::string zsh_script(const CLI::App& app) {
     for (const CLI::Option* opt : visible_options(*cmd)) {
       const auto names_of = spellings(opt);
       const std::string help = "[" + zsh_text(summary(opt->get_description())) + "]";
-      std::string value;
-      if (takes_value(opt)) {
-        const std::vector<std::string> choices = option_choices(opt);
-        const std::string what = zsh_text(opt->get_option_text());
-        if (!choices.empty())
-          value = ":" + what + ":(" + join(choices, " ") + ")";
-        else if (completes_files(opt))
-          value = ":" + what + ":_files";
-        else
-          value = ":" + what + ": ";
-      }
+      const std::string value =
+          takes_value(opt) ? ":" + zsh_text(opt->get_option_text()) + ":" + zsh_action(offer_for(opt)) : "";
       if (names_of.size() == 1) {
         out += " \\\n        '" + names_of[0] + help + value + "'";
       } else {
         out += " \\\n        '(" + join(names_of, " ") + ")'{" + join(names_of, ",") + "}'" + help + value + "'";
       }
     }
-    if (const auto words = positional_choices(*cmd); !words.empty())
-      out += " \\\n        ':" + zsh_text(positionals(*cmd)[0]->get_name()) + ":(" + join(words, " ") + ")'";
-    else if (has_positionals(*cmd))
-      out += " \\\n        '*:input:_files'";
+    const offer args = offer_for_positionals(*cmd);
+    if (args.what == offer::kind::words)
+      out += " \\\n        ':" + zsh_text(positionals(*cmd)[0]->get_name()) + ":" + zsh_action(args) + "'";
+    else if (args.what == offer::kind::files)
+      out += " \\\n        '*:input:" + zsh_action(args) + "'";
     out += "\n      ;;\n";
   }
   out += "  esac\n";
@@ -268,6 +281,17 @@ std::string fish_text(std::string_view text) {
   return out + "'";
 }
 
+// complete's flags for an offer: its words, file names, or a value that takes no file name. After an option,
+// file names also need -r (the option requires its value).
+std::string fish_flags(const offer& o, bool after_option) {
+  switch (o.what) {
+    case offer::kind::words: return " -x -a " + fish_text(join(o.words, " "));
+    case offer::kind::files: return after_option ? " -r -F" : " -F";
+    case offer::kind::nothing: return " -x";
+  }
+  return " -x";
+}
+
 std::string fish_script(const CLI::App& app) {
   const std::string program = app.get_name();
   std::string out = "# fish completion for " + program + " (written by `" + program + " completion fish`)\n";
@@ -277,23 +301,13 @@ std::string fish_script(const CLI::App& app) {
            fish_text(summary(cmd->get_description())) + "\n";
   for (const CLI::App* cmd : visible_commands(app)) {
     const std::string when = " -n '__fish_seen_subcommand_from " + cmd->get_name() + "'";
-    if (const auto words = positional_choices(*cmd); !words.empty())
-      out += "complete -c " + program + when + " -x -a " + fish_text(join(words, " ")) + "\n";
-    else if (has_positionals(*cmd))
-      out += "complete -c " + program + when + " -F\n";
+    if (const offer args = offer_for_positionals(*cmd); args.what != offer::kind::nothing)
+      out += "complete -c " + program + when + fish_flags(args, false) + "\n";
     for (const CLI::Option* opt : visible_options(*cmd)) {
       std::string line = "complete -c " + program + when;
       for (const auto& s : opt->get_snames()) line += " -s " + s;
       for (const auto& l : opt->get_lnames()) line += " -l " + l;
-      if (takes_value(opt)) {
-        const std::vector<std::string> choices = option_choices(opt);
-        if (!choices.empty())
-          line += " -x -a " + fish_text(join(choices, " "));
-        else if (completes_files(opt))
-          line += " -r -F";
-        else
-          line += " -x";
-      }
+      if (takes_value(opt)) line += fish_flags(offer_for(opt), true);
       out += line + " -d " + fish_text(summary(opt->get_description())) + "\n";
     }
   }
