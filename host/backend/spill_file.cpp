@@ -27,6 +27,22 @@ std::string default_directory() {
                              : "set TMPDIR to a writable folder, or give more memory with --memory");
 }
 
+// Moves all `left` bytes between `data` and the file at offset `at` with pread or pwrite, which may move fewer
+// per call; `what` names the failure. A call that moves nothing (a full disk, a file cut short) fails with
+// `stalled`.
+template <typename Data, typename Call>
+void transfer_all(Call call, int fd, Data* data, std::size_t left, std::uint64_t at, const std::string& directory,
+                  const char* what, int stalled) {
+  while (left > 0) {
+    const ssize_t n = call(fd, data, left, static_cast<off_t>(at));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) spill_error(directory, what, n < 0 ? errno : stalled);
+    data += n;
+    left -= static_cast<std::size_t>(n);
+    at += static_cast<std::uint64_t>(n);
+  }
+}
+
 }  // namespace
 
 spill_file::spill_file(std::string directory)
@@ -60,18 +76,10 @@ void spill_file::write_run(std::vector<group_count>& records) {
   }
   std::vector<group_count> ordered(records.size());
   for (const group_count& r : records) ordered[begin[partition_of(r.code)]++] = r;
-  const char* data = reinterpret_cast<const char*>(ordered.data());
-  std::size_t left = ordered.size() * sizeof(group_count);
-  std::uint64_t at = size_;
-  while (left > 0) {
-    const ssize_t n = ::pwrite(fd_, data, left, static_cast<off_t>(at));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) spill_error(directory_, "writing failed", n < 0 ? errno : ENOSPC);
-    data += n;
-    left -= static_cast<std::size_t>(n);
-    at += static_cast<std::uint64_t>(n);
-  }
-  size_ = at;
+  const std::size_t bytes = ordered.size() * sizeof(group_count);
+  transfer_all(::pwrite, fd_, reinterpret_cast<const char*>(ordered.data()), bytes, size_, directory_,
+               "writing failed", ENOSPC);
+  size_ += bytes;
   ++runs_;
   records.clear();
 }
@@ -80,17 +88,8 @@ void spill_file::read_partition(unsigned p, std::vector<group_count>& out) const
   for (const segment& s : segments_[p]) {
     const std::size_t first = out.size();
     out.resize(first + s.records);
-    char* data = reinterpret_cast<char*>(out.data() + first);
-    std::size_t left = s.records * sizeof(group_count);
-    std::uint64_t at = s.offset;
-    while (left > 0) {
-      const ssize_t n = ::pread(fd_, data, left, static_cast<off_t>(at));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) spill_error(directory_, "reading back failed", n < 0 ? errno : EIO);
-      data += n;
-      left -= static_cast<std::size_t>(n);
-      at += static_cast<std::uint64_t>(n);
-    }
+    transfer_all(::pread, fd_, reinterpret_cast<char*>(out.data() + first), s.records * sizeof(group_count),
+                 s.offset, directory_, "reading back failed", EIO);
   }
 }
 
