@@ -12,15 +12,15 @@ namespace {
 
 constexpr std::size_t left_column = 30;  // option names and placeholders; descriptions start here
 
-// Splits on '\n', keeping empty lines.
-std::vector<std::string> lines_of(const std::string& text) {
+// Splits on `sep`, keeping empty pieces ("a||b" is three).
+std::vector<std::string> split(const std::string& text, char sep) {
   std::vector<std::string> out;
   std::size_t begin = 0;
   for (;;) {
-    const std::size_t lf = text.find('\n', begin);
-    out.push_back(text.substr(begin, lf == std::string::npos ? std::string::npos : lf - begin));
-    if (lf == std::string::npos) return out;
-    begin = lf + 1;
+    const std::size_t at = text.find(sep, begin);
+    out.push_back(text.substr(begin, at == std::string::npos ? std::string::npos : at - begin));
+    if (at == std::string::npos) return out;
+    begin = at + 1;
   }
 }
 
@@ -48,7 +48,7 @@ std::string wrap_text(const std::string& text, std::size_t width, std::size_t in
     if (!first_line) out += "\n" + pad;
     first_line = false;
   };
-  for (const std::string& line : lines_of(text)) {
+  for (const std::string& line : split(text, '\n')) {
     if (line.empty() || line[0] == ' ') {  // preformatted: kept as it is
       start_line();
       out += line;
@@ -144,14 +144,7 @@ std::string help_formatter::make_help(const CLI::App* app, std::string name, CLI
 std::vector<std::string> option_choices(const CLI::Option* opt) {
   const std::string& text = opt->get_option_text();
   if (text.find('|') == std::string::npos || text.find_first_of(" .[]") != std::string::npos) return {};
-  std::vector<std::string> out;
-  std::size_t begin = 0;
-  for (;;) {
-    const std::size_t bar = text.find('|', begin);
-    out.push_back(text.substr(begin, bar == std::string::npos ? std::string::npos : bar - begin));
-    if (bar == std::string::npos) return out;
-    begin = bar + 1;
-  }
+  return split(text, '|');
 }
 
 }  // namespace labcount
