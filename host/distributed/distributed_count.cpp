@@ -353,6 +353,26 @@ std::uint64_t plan_digest(const std::vector<input_size>& sizes, const std::vecto
   return bytes::fnv1a64(e.bytes());
 }
 
+// Runs one step of this rank's work and returns what went wrong, for the ranks to agree on before the next
+// collective (a rank that threw alone would leave the others waiting in it): a labcount error as it is, running
+// out of memory as an error naming the rank, the step and the ways out, anything else as an internal error.
+template <typename Step>
+std::optional<error> on_rank(int rank, const char* step_name, Step&& step) {
+  try {
+    step();
+    return std::nullopt;
+  } catch (const error& e) {
+    return e;
+  } catch (const std::bad_alloc&) {
+    return error(error_kind::internal, "out of memory on MPI rank " + std::to_string(rank) + " while " + step_name,
+                 "", 0,
+                 "use more ranks (each then holds a smaller share of the keys), fewer --threads per rank, or count in "
+                 "parts with --partial and merge the states in a tree");
+  } catch (const std::exception& e) {
+    return error(error_kind::internal, "MPI rank " + std::to_string(rank) + ": " + e.what());
+  }
+}
+
 }  // namespace
 
 void agree_on_error(communicator& comm, const std::optional<error>& mine) {
@@ -395,8 +415,7 @@ std::optional<job_result> count_on_ranks(communicator& comm, const count_request
     const std::uint64_t span = split.size - split.data_begin;
     return split.data_begin + span / ranks * k + span % ranks * k / ranks;  // floor(span * k / ranks)
   };
-  std::optional<error> failed;
-  try {
+  std::optional<error> failed = on_rank(rank, "planning its share of the inputs", [&] {
     sizes = size_inputs(request, comm.size(), splits);
     counters.assign(2 * splits.size(), 0);
     for (std::size_t s = 0; s < splits.size(); ++s) {
@@ -408,11 +427,7 @@ std::optional<job_result> count_on_ranks(communicator& comm, const count_request
       counters[2 * s] = c.quotes;
       counters[2 * s + 1] = c.lines;
     }
-  } catch (const error& e) {
-    failed = e;
-  } catch (const std::exception& e) {
-    failed = error(error_kind::internal, std::string("MPI rank ") + std::to_string(rank) + ": " + e.what());
-  }
+  });
   agree_on_error(comm, failed);
   // Every rank must have cut the same bytes (a file that grew between two ranks' looks would not fit).
   std::vector<std::uint64_t> digest = {plan_digest(sizes, splits), ~plan_digest(sizes, splits), counters.size()};
@@ -468,20 +483,12 @@ std::optional<job_result> count_on_ranks(communicator& comm, const count_request
     return local_index < items.size() ? std::pair<std::uint64_t, std::uint64_t>(items[local_index].input, items[local_index].part)
                                       : std::pair<std::uint64_t, std::uint64_t>(0, 0);
   };
-  try {
-    plan_items();
-    if (!items.empty()) result = count_local(local);
-  } catch (const error& e) {
+  if (const auto e = on_rank(rank, "counting its share of the inputs", [&] {
+        plan_items();
+        if (!items.empty()) result = count_local(local);
+      })) {
     const auto [input, part] = place(current);
-    mine.failed = rank_error{{input, part, e.line()}, e.kind(), e.description(), e.file(), e.hint(), e.line()};
-  } catch (const std::bad_alloc&) {
-    const auto [input, part] = place(current);
-    mine.failed = rank_error{{input, part, 0}, error_kind::internal, "out of memory on MPI rank " + std::to_string(rank),
-                             "", "use fewer --threads, or more ranks", 0};
-  } catch (const std::exception& e) {
-    const auto [input, part] = place(current);
-    mine.failed = rank_error{{input, part, 0}, error_kind::internal, "MPI rank " + std::to_string(rank) + ": " + e.what(),
-                             "", "", 0};
+    mine.failed = rank_error{{input, part, e->line()}, e->kind(), e->description(), e->file(), e->hint(), e->line()};
   }
   if (!mine.failed && !items.empty()) {
     mine.counted = true;
@@ -598,29 +605,16 @@ std::optional<job_result> count_on_ranks(communicator& comm, const count_request
   // ---- The exchange: each rank merges one share of the keys, then rank 0 merges the shares.
   // A rank that runs out of memory on the way says so to the others at the next point where they all meet (its
   // error, or the exchange's own check), so that every rank stops with it instead of waiting for it.
-  const auto out_of_memory = [&](const char* while_doing) {
-    return error(error_kind::internal,
-                 "out of memory on MPI rank " + std::to_string(rank) + " while " + while_doing, "", 0,
-                 "use more ranks (each then holds a smaller share of the keys), fewer --threads per rank, or count in "
-                 "parts with --partial and merge the states in a tree");
-  };
   std::optional<partial_state> share;
   std::vector<std::string> send(ranks);
-  failed.reset();
-  try {
+  failed = on_rank(rank, "preparing its share of the partial states", [&] {
     if (!items.empty()) {
       result.key_names = decided.key_names;
       result.time_name = decided.time_name;
       share = partial_of(std::move(result), request, table);
     }
     if (ranks > 1 && share) send = encode_partitioned(*share, ranks);
-  } catch (const std::bad_alloc&) {
-    failed = out_of_memory("preparing its share of the partial states");
-  } catch (const error& e) {
-    failed = e;
-  } catch (const std::exception& e) {
-    failed = error(error_kind::internal, std::string("MPI rank ") + std::to_string(rank) + ": " + e.what());
-  }
+  });
   if (ranks > 1) agree_on_error(comm, failed);
   if (failed) throw *failed;  // one rank alone
   if (ranks > 1) {
@@ -643,7 +637,7 @@ std::optional<job_result> count_on_ranks(communicator& comm, const count_request
                      "--partial and merge the states in a tree");
     }
     mark("exchanged");
-    try {
+    failed = on_rank(rank, "merging its share of the keys", [&] {
       for (std::size_t r = 0; r < ranks; ++r) {
         if (received[r].empty()) continue;
         const std::string from = "the state of MPI rank " + std::to_string(r);
@@ -653,13 +647,7 @@ std::optional<job_result> count_on_ranks(communicator& comm, const count_request
           merge_encoded(*share, "MPI rank " + std::to_string(rank), received[r], from);
         std::string().swap(received[r]);
       }
-    } catch (const std::bad_alloc&) {
-      failed = out_of_memory("merging its share of the keys");
-    } catch (const error& e) {
-      failed = e;
-    } catch (const std::exception& e) {
-      failed = error(error_kind::internal, std::string("MPI rank ") + std::to_string(rank) + ": " + e.what());
-    }
+    });
     agree_on_error(comm, failed);
   }
   // Rank 0 keeps its own share as it is; the others send theirs.
