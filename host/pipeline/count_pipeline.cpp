@@ -35,6 +35,12 @@ std::string loose_name(std::string_view s) {
 
 std::string delimiter_name(char d) { return d == '\t' ? std::string("TAB") : "'" + std::string(1, d) + "'"; }
 
+// What a key column is called in the output when the input has no header: "key", or "key1", "key2", ...
+// for the columns of a composite key.
+std::string headerless_key_name(std::size_t part, std::size_t parts) {
+  return parts == 1 ? std::string("key") : "key" + std::to_string(part + 1);
+}
+
 std::string list_columns(const std::vector<std::string>& header) {
   std::string out;
   for (std::size_t i = 0; i < header.size(); ++i) {
@@ -265,8 +271,7 @@ bool plan_input(const count_request& request, input_source& source, count_result
     result.key_names.clear();
     for (std::size_t part = 0; part < key_columns.size(); ++part)
       result.key_names.push_back(request.has_header ? header[key_columns[part]]
-                                 : key_columns.size() == 1 ? std::string("key")
-                                                           : "key" + std::to_string(part + 1));
+                                                    : headerless_key_name(part, key_columns.size()));
     named.key = true;
   }
   if (request.has_header) {
@@ -456,9 +461,7 @@ count_result run_count(const count_request& request, count_backend& backend, thr
     const std::vector<std::string> parts = key_parts_of(request.key);
     result.key_names.clear();
     for (std::size_t part = 0; part < parts.size(); ++part)
-      result.key_names.push_back(request.has_header ? parts[part]
-                                 : parts.size() == 1 ? std::string("key")
-                                                     : "key" + std::to_string(part + 1));
+      result.key_names.push_back(request.has_header ? parts[part] : headerless_key_name(part, parts.size()));
   }
   result.finish_time = finish_time;
   result.parse_time = clock_type::now() - started - finish_time;
