@@ -33,6 +33,10 @@
 namespace labcount {
 namespace {
 
+// Notes and warnings are our own sentences with a name or two in them; printable()'s default limit is for quoting
+// input bytes, and would cut a long sentence short.
+constexpr std::size_t sentence_limit = 2000;
+
 struct count_options {
   std::vector<std::string> inputs;
   run_flags run;  // the flags count shares with bench
@@ -147,17 +151,17 @@ void write_and_report(const count_options& opt, const count_request& request, co
     std::fputs(format_phases(result, seconds(std::chrono::steady_clock::now() - output_started)).c_str(), stderr);
 
   if (!opt.messages.quiet)
-    for (const auto& w : result.warnings) std::fprintf(stderr, "labcount: warning: %s\n", printable(w).c_str());
+    for (const auto& w : result.warnings) std::fprintf(stderr, "labcount: warning: %s\n", printable(w, sentence_limit).c_str());
   if (!opt.messages.quiet)
     for (const auto& w : header_row_warnings(result.per_input))
-      std::fprintf(stderr, "labcount: warning: %s\n", printable(w).c_str());
+      std::fprintf(stderr, "labcount: warning: %s\n", printable(w, sentence_limit).c_str());
   result.rows = rows;
   report_bad_rows(result, request.on_bad_row, opt.messages.quiet);
   report_skipped(result, num_inputs);
   if (opt.messages.verbose) {
     constexpr std::size_t shown_notes = 20;  // one per input: a directory of thousands would flood the terminal
     for (std::size_t i = 0; i < result.notes.size() && i < shown_notes; ++i)
-      std::fprintf(stderr, "labcount: %s\n", printable(result.notes[i]).c_str());
+      std::fprintf(stderr, "labcount: %s\n", printable(result.notes[i], sentence_limit).c_str());
     if (result.notes.size() > shown_notes)
       std::fprintf(stderr, "labcount: (%zu more inputs)\n", result.notes.size() - shown_notes);
     const double total = seconds(std::chrono::steady_clock::now() - started);
@@ -268,9 +272,9 @@ void run(const count_options& opt) {
   }
   output_file& out = *out_file;
   if (opt.messages.verbose && speaks)
-    for (const auto& note : expanded.notes) std::fprintf(stderr, "labcount: %s\n", printable(note).c_str());
+    for (const auto& note : expanded.notes) std::fprintf(stderr, "labcount: %s\n", printable(note, sentence_limit).c_str());
   if (!quiet)
-    for (const auto& w : expanded.warnings) std::fprintf(stderr, "labcount: warning: %s\n", printable(w).c_str());
+    for (const auto& w : expanded.warnings) std::fprintf(stderr, "labcount: warning: %s\n", printable(w, sentence_limit).c_str());
   const std::size_t num_inputs = request.inputs.size() + expanded.skipped.size();
   if (opt.messages.verbose)
     std::fprintf(stderr, "labcount: %sbackend %s (%s), %u threads, %zu input%s\n",

@@ -119,8 +119,8 @@ void add_output_file_flag(CLI::App& cmd, std::string& path, const std::string& g
 
 void add_memory_flag(CLI::App& cmd, std::string& memory, const std::string& group, bool with_pairs) {
   cmd.add_option("--memory", memory,
-                 std::string("Cap on the buffers for input data, e.g. 512M or 4G (default 1G): one record may take "
-                             "half of it") +
+                 "Cap on the buffers for input data, e.g. 512M or 4G (default " + std::string(default_memory) +
+                     "): one record may take half of it" +
                      (with_pairs ? "; --stats/--per keep their pairs within half of it and spill the rest to $TMPDIR "
                                    "(without --memory: half of the machine's memory); the key dictionary comes on top"
                                  : ""))

@@ -56,6 +56,10 @@ std::string hint_for(const bad_row& row) {
       return "a field with quotes in it must be quoted as a whole, with its quotes doubled: \"5\"\" pipe\"; "
              "or leave such rows out with --on-bad-row skip (or warn)";
     case row_problem::bad_timestamp:
+      if (row.expected_format.find('%') != std::string::npos)  // the format the user gave
+        return "expected " + row.expected_format +
+               " (--time-format); fix the value, or change --time-format to match it, or leave such rows out with "
+               "--on-bad-row skip (or warn)";
       return "expected " + row.expected_format +
              "; fix the value, or set the format with --time-format (strftime notation, e.g. '%d.%m.%Y %H:%M'), "
              "or leave such rows out with --on-bad-row skip (or warn)";

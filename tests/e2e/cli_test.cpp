@@ -211,6 +211,11 @@ const std::vector<cli_case>& golden_cases() {
        .args = {"count", "bad_timestamp.csv", "--stats"},
        .exit_code = 1,
        .stderr_has = {"bad_timestamp.csv:3:", "13/10/2004 1:15", "hint:", "--time-format"}},
+      {.name = "UnparseableTimestampUnderTimeFormatSaysChangeIt",
+       .args = {"count", "bad_timestamp.csv", "--stats", "--time-format", "%m/%d/%Y %H:%M"},
+       .exit_code = 1,
+       .stderr_has = {"bad_timestamp.csv:3:", "expected %m/%d/%Y %H:%M (--time-format)",
+                      "change --time-format to match it"}},
       {.name = "MissingTimeColumn",
        .args = {"count", "seed_crlf.csv", "--stats", "--time", "When"},
        .exit_code = 1,
@@ -1725,7 +1730,7 @@ TEST(CliSpill, StatsAndPerWithinATinyMemoryGiveTheSameBytes) {
   const fs::path spill_dir = tmp.path() / "spill";
   fs::create_directory(spill_dir);
   ::setenv("TMPDIR", spill_dir.c_str(), 1);
-  for (const std::vector<std::string> mode : {std::vector<std::string>{"--stats"}, {"--per", "hour"}}) {
+  for (const std::vector<std::string>& mode : {std::vector<std::string>{"--stats"}, {"--per", "hour"}}) {
     std::vector<std::string> args = {"count", input, "-j", "2"};
     args.insert(args.end(), mode.begin(), mode.end());
     const run_result whole = run_labcount(args);
