@@ -1,6 +1,7 @@
 #include "encode/dictionary.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
 
 #include "util/errors.hpp"
@@ -53,29 +54,26 @@ std::uint64_t hash_key(const char* data, std::size_t size) noexcept {
 key_dictionary::key_dictionary() { clear(); }
 
 void key_dictionary::clear() {
-  slots_.assign(initial_slots, 0);
+  slots_.assign(initial_slots, slot{});
   mask_ = initial_slots - 1;
   arena_.clear();
   offsets_.assign(1, 0);
-  hashes_.clear();
 }
 
 std::size_t key_dictionary::memory_bytes() const noexcept {
-  return slots_.capacity() * sizeof(std::uint64_t) + arena_.capacity() + offsets_.capacity() * sizeof(std::uint64_t) +
-         hashes_.capacity() * sizeof(std::uint64_t);
+  return slots_.capacity() * sizeof(slot) + arena_.capacity() + offsets_.capacity() * sizeof(std::uint64_t);
 }
 
-std::uint32_t key_dictionary::insert(std::string_view key, std::uint64_t hash, std::size_t index) {
+std::uint32_t key_dictionary::insert(std::string_view key, slot_image image, std::size_t index) {
   const std::size_t code = size();
   if (code >= std::numeric_limits<std::uint32_t>::max() - 1)
     throw error(error_kind::too_many_keys, "more than 4 billion distinct keys", "", 0,
                 "labcount encodes keys as 32-bit codes; split the input by key range");
   arena_.insert(arena_.end(), key.begin(), key.end());
   offsets_.push_back(arena_.size());
-  hashes_.push_back(hash);
-  slots_[index] = (hash >> 32 << 32) | (code + 1);
-  // Keep the load factor at or below 1/2 so probes stay short.
-  if ((code + 1) * 2 > slots_.size()) grow();
+  slots_[index] = {static_cast<std::uint32_t>(code + 1), image.head, image.tail};
+  // Keep the load factor at or below 3/4: with 16-byte slots a probe rarely leaves its first cache line.
+  if ((code + 1) * 4 > slots_.size() * 3) grow();
   return static_cast<std::uint32_t>(code);
 }
 
@@ -85,32 +83,50 @@ void key_dictionary::find_many(std::span<const std::string_view> keys, std::span
   std::uint32_t candidate[block];
   for (std::size_t begin = 0; begin < keys.size(); begin += block) {
     const std::size_t n = std::min(block, keys.size() - begin);
+    const std::string_view* key = keys.data() + begin;
     const std::uint64_t* hash = hashes.data() + begin;
-    // Three passes, each a block of independent loads: the home slots, then the offsets of the codes
-    // whose tag matches there, then those keys' bytes. The last pass is plain find(), on cached lines.
+    // A block of independent loads per pass: the home slots; then a short key is decided there, and a
+    // long one's offsets and key bytes are loaded in two more passes before find() compares them.
     for (std::size_t i = 0; i < n; ++i) __builtin_prefetch(&slots_[hash[i] & mask_]);
+    std::size_t longs = 0;
     for (std::size_t i = 0; i < n; ++i) {
-      const std::uint64_t slot = slots_[hash[i] & mask_];
-      candidate[i] = slot != 0 && static_cast<std::uint32_t>(slot >> 32) == static_cast<std::uint32_t>(hash[i] >> 32)
-                         ? static_cast<std::uint32_t>(slot) - 1
-                         : missing;
-      if (candidate[i] != missing) __builtin_prefetch(&offsets_[candidate[i]]);
+      const slot_image image = image_of(key[i], hash[i]);
+      if (image.is_short()) {
+        out[begin + i] = probe(key[i], hash[i], image).code;
+        continue;
+      }
+      const slot& s = slots_[hash[i] & mask_];
+      out[begin + i] = missing;
+      candidate[longs++] = static_cast<std::uint32_t>(i);
+      if (s.code1 != 0 && s.head == image.head && s.tail == image.tail) __builtin_prefetch(&offsets_[s.code1 - 1]);
     }
-    for (std::size_t i = 0; i < n; ++i)
-      if (candidate[i] != missing) __builtin_prefetch(arena_.data() + offsets_[candidate[i]]);
-    for (std::size_t i = 0; i < n; ++i) out[begin + i] = find(keys[begin + i], hash[i]);
+    for (std::size_t j = 0; j < longs; ++j) {
+      const slot& s = slots_[hash[candidate[j]] & mask_];
+      if (s.code1 != 0) __builtin_prefetch(arena_.data() + offsets_[s.code1 - 1]);
+    }
+    for (std::size_t j = 0; j < longs; ++j) {
+      const std::size_t i = candidate[j];
+      out[begin + i] = find(key[i], hash[i]);
+    }
   }
 }
 
 void key_dictionary::grow() {
-  // From the stored hashes: no key bytes are read (they are scattered in memory for big dictionaries).
-  std::vector<std::uint64_t> slots(slots_.size() * 2, 0);
+  // From the slots alone: a short key is hashed from its own slot, a long one's hash is in it. No key
+  // bytes are read from the arena (they are scattered in memory for big dictionaries).
+  std::vector<slot> slots(slots_.size() * 2, slot{});
   const std::size_t mask = slots.size() - 1;
-  for (std::uint32_t code = 0; code < size(); ++code) {
-    const std::uint64_t hash = hashes_[code];
+  for (const slot& s : slots_) {
+    if (s.code1 == 0) continue;
+    std::uint64_t hash = s.tail;
+    if (static_cast<unsigned char>(s.head) != long_key) {
+      char b[16];
+      std::memcpy(b, &s, sizeof s);
+      hash = hash_key(b + 5, static_cast<unsigned char>(s.head));
+    }
     std::size_t index = hash & mask;
-    while (slots[index] != 0) index = (index + 1) & mask;
-    slots[index] = (hash >> 32 << 32) | (code + 1);
+    while (slots[index].code1 != 0) index = (index + 1) & mask;
+    slots[index] = s;
   }
   slots_ = std::move(slots);
   mask_ = mask;

@@ -174,7 +174,7 @@ void parse_worker::flush(unsigned id, const parse_plan& plan, shared_dictionary&
       new_hashes_.clear();
       for (auto code = static_cast<std::uint32_t>(first); code < local_.size(); ++code) {
         new_keys_.push_back(local_.key(code));
-        new_hashes_.push_back(local_.hash(code));
+        new_hashes_.push_back(hash_key(new_keys_.back()));
       }
       local_to_global_.resize(local_.size());
       global.encode_many(new_keys_, new_hashes_, local_to_global_.data() + first);

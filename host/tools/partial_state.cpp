@@ -111,7 +111,7 @@ std::vector<std::string> encode_partitioned(const partial_state& s, std::size_t 
   std::vector<std::uint32_t> part(num_keys, 0), code_in_part(num_keys);
   std::vector<std::uint64_t> keys_in(parts, 0);
   for (std::uint32_t code = 0; code < num_keys; ++code) {
-    if (parts > 1) part[code] = static_cast<std::uint32_t>(part_of_hash(s.keys.hash(code), parts));
+    if (parts > 1) part[code] = static_cast<std::uint32_t>(part_of_hash(hash_key(s.keys.key(code)), parts));
     code_in_part[code] = static_cast<std::uint32_t>(keys_in[part[code]]++);
   }
   // Times (--stats) are written in the largest unit that holds them all exactly: whole seconds, as most lab

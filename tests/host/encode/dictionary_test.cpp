@@ -189,6 +189,50 @@ class guarded_page {
   char* base_ = nullptr;
 };
 
+TEST(KeyDictionary, LookupsNeverReadOutsideTheKey) {
+  // A key up to 11 bytes is copied into its slot, a longer one's first bytes are: neither may read past it.
+  guarded_page page;
+  std::mt19937 rng(3);
+  key_dictionary dict;
+  std::vector<std::string> keys;
+  for (std::size_t length = 0; length <= 40; ++length) {
+    std::string key(length, '\0');
+    for (auto& c : key) c = static_cast<char>(rng());
+    keys.push_back(key);
+    const std::uint32_t code = dict.encode(std::string_view(page.at_end(key), length));
+    EXPECT_EQ(dict.find(std::string_view(page.at_start(key), length), hash_key(key)), code) << length;
+    EXPECT_EQ(dict.encode(std::string_view(page.at_end(key), length)), code) << length;
+  }
+  for (std::size_t i = 0; i < keys.size(); ++i) EXPECT_EQ(dict.key(static_cast<std::uint32_t>(i)), keys[i]);
+}
+
+TEST(KeyDictionary, FindManyAgreesWithFindOnShortLongAndMissingKeys) {
+  // Past several resizes, keys of every length class (in the slot, and in the arena), looked up in blocks
+  // that mix present and missing keys, short and long.
+  key_dictionary dict;
+  auto make_key = [](std::uint32_t i) {
+    std::string key = std::to_string(i * 2654435761u);
+    key.resize(i % 24, 'x');  // 0..23 bytes
+    return key + std::to_string(i);
+  };
+  constexpr std::uint32_t present = 200'000;
+  for (std::uint32_t i = 0; i < present; ++i) ASSERT_EQ(dict.encode(make_key(i)), i);
+  std::vector<std::string> keys;
+  for (std::uint32_t i = 0; i < 2 * present; i += 3) keys.push_back(make_key(i));  // a third missing
+  keys.push_back("");
+  std::vector<std::string_view> views(keys.begin(), keys.end());
+  std::vector<std::uint64_t> hashes;
+  for (const auto v : views) hashes.push_back(hash_key(v));
+  std::vector<std::uint32_t> out(views.size(), 7);
+  dict.find_many(views, hashes, out.data());
+  for (std::size_t j = 0; j < views.size(); ++j) {
+    const std::uint32_t i = static_cast<std::uint32_t>(j * 3);
+    const std::uint32_t expected = j + 1 == views.size() || i >= present ? key_dictionary::missing : i;
+    ASSERT_EQ(out[j], expected) << keys[j];
+    ASSERT_EQ(dict.find(views[j], hashes[j]), expected) << keys[j];
+  }
+}
+
 TEST(HashKey, NeverReadsOutsideTheKey) {
   guarded_page page;
   std::mt19937 rng(1);
