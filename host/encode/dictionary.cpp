@@ -111,6 +111,18 @@ void key_dictionary::find_many(std::span<const std::string_view> keys, std::span
   }
 }
 
+void key_dictionary::encode_missing(std::span<const std::string_view> keys, std::span<const std::uint64_t> hashes,
+                                    std::uint32_t* out) {
+  constexpr std::size_t block = 32;
+  for (std::size_t begin = 0; begin < keys.size(); begin += block) {
+    const std::size_t end = std::min(begin + block, keys.size());
+    for (std::size_t i = begin; i < end; ++i)
+      if (out[i] == missing) __builtin_prefetch(&slots_[hashes[i] & mask_]);
+    for (std::size_t i = begin; i < end; ++i)
+      if (out[i] == missing) out[i] = encode(keys[i], hashes[i]);
+  }
+}
+
 void key_dictionary::grow() {
   // From the slots alone: a short key is hashed from its own slot, a long one's hash is in it. No key
   // bytes are read from the arena (they are scattered in memory for big dictionaries).

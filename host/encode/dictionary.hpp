@@ -49,6 +49,11 @@ class key_dictionary {
   void find_many(std::span<const std::string_view> keys, std::span<const std::uint64_t> hashes,
                  std::uint32_t* out) const;
 
+  // encode(keys[i], hashes[i]) into out[i] for each i where out[i] is `missing` (find_many's leftovers);
+  // the others are left as they are. The home slots of a block of keys are loaded ahead, as in find_many.
+  void encode_missing(std::span<const std::string_view> keys, std::span<const std::uint64_t> hashes,
+                      std::uint32_t* out);
+
   // The code of `key`, or `missing`.
   std::uint32_t find(std::string_view key, std::uint64_t hash) const noexcept {
     return probe(key, hash, image_of(key, hash)).code;

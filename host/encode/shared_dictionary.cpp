@@ -14,8 +14,7 @@ void shared_dictionary::encode_many(std::span<const std::string_view> keys, std:
   if (std::find(out, out + keys.size(), key_dictionary::missing) == out + keys.size()) return;
   std::lock_guard lock(mutex_);
   // Another worker may have added some of them since: encode() finds those.
-  for (std::size_t i = 0; i < keys.size(); ++i)
-    if (out[i] == key_dictionary::missing) out[i] = dictionary_.encode(keys[i], hashes[i]);
+  dictionary_.encode_missing(keys, hashes, out);
 }
 
 }  // namespace labcount
