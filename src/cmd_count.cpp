@@ -139,10 +139,12 @@ void write_and_report(const count_options& opt, const count_request& request, co
     count_request table_request = request;
     count_result whole = result_of(std::move(*state), table_request);
     whole.bad_rows = result.bad_rows;
+    whole.dictionary.drop_lookups();
     write_count_result(out, whole, table_request, out_opts);
   } else if (partial) {
     write_partial(out, partial_of(std::move(result), request, table));  // moves the keys out of result
   } else {
+    result.dictionary.drop_lookups();  // the table is all that is left to do: it needs the keys, not the lookups
     write_count_result(out, result, request, out_opts);
   }
   out.commit();

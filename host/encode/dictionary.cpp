@@ -58,14 +58,22 @@ void key_dictionary::clear() {
   mask_ = initial_slots - 1;
   arena_.clear();
   offsets_.assign(1, 0);
+  lookups_dropped_ = false;
 }
 
 std::size_t key_dictionary::memory_bytes() const noexcept {
   return slots_.capacity() * sizeof(slot) + arena_.capacity() + offsets_.capacity() * sizeof(std::uint64_t);
 }
 
+void key_dictionary::drop_lookups() noexcept {
+  slots_ = std::vector<slot>(1);  // one empty slot (the old memory freed): find() says missing, encode() stops
+  mask_ = 0;
+  lookups_dropped_ = true;
+}
+
 std::uint32_t key_dictionary::insert(std::string_view key, slot_image image, std::size_t index) {
   const std::size_t code = size();
+  LABCOUNT_EXPECTS(!lookups_dropped_, "no encode() after drop_lookups()");
   if (code >= std::numeric_limits<std::uint32_t>::max() - 1)
     throw error(error_kind::too_many_keys, "more than 4 billion distinct keys", "", 0,
                 "labcount encodes keys as 32-bit codes; split the input by key range");

@@ -1,4 +1,5 @@
 #include "encode/dictionary.hpp"
+#include "util/errors.hpp"
 
 #include <sys/mman.h>
 #include <unistd.h>
@@ -141,6 +142,22 @@ TEST(KeyDictionary, GrowsPastManyResizesAndFindsEveryKey) {
   }
   EXPECT_EQ(dict.size(), num_keys);
   EXPECT_GT(dict.memory_bytes(), std::size_t{num_keys} * 8);
+}
+
+TEST(KeyDictionary, DropLookupsKeepsTheKeysAndRefusesNewOnes) {
+  key_dictionary dict;
+  for (int i = 0; i < 100'000; ++i) dict.encode("S" + std::to_string(i) + (i % 2 == 0 ? "" : "-a-longer-key"));
+  const std::size_t before = dict.memory_bytes();
+  dict.drop_lookups();
+  EXPECT_LT(dict.memory_bytes(), before - 100'000 * 16);  // the slots are gone
+  ASSERT_EQ(dict.size(), 100'000u);
+  EXPECT_EQ(dict.key(0), "S0");
+  EXPECT_EQ(dict.key(99'999), "S99999-a-longer-key");
+  EXPECT_EQ(dict.find("S0", hash_key("S0")), key_dictionary::missing);
+  EXPECT_THROW(dict.encode("S0"), error);
+  dict.clear();
+  EXPECT_EQ(dict.encode("S0"), 0u);
+  EXPECT_EQ(dict.encode("S0"), 0u);
 }
 
 TEST(KeyDictionary, ClearForgetsAllKeys) {
