@@ -285,6 +285,7 @@ void run(const count_options& opt) {
                  request.inputs.size() == 1 ? "" : "s");
 
   thread_pool pool(threads);
+  plan.output.pool = &pool;  // a large table is ordered on the run's threads
   const auto started = std::chrono::steady_clock::now();
   const auto warn = [&, rank = job != nullptr ? "rank " + std::to_string(job->rank()) + ": " : std::string()](
                         const std::string& warning) {

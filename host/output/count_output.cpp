@@ -17,7 +17,8 @@ void write_count_result(output_file& out, const count_result& result, const coun
   }
   if (!request.per_file) {
     write_rows(out,
-               ordered_table(result.dictionary, result.counts, options.order, options.top, options.key_names.size()),
+               ordered_table(result.dictionary, result.counts, options.order, options.top, options.key_names.size(),
+                             options.pool),
                options);
     return;
   }

@@ -9,6 +9,8 @@
 
 namespace labcount {
 
+class thread_pool;
+
 enum class output_format { csv, tsv, json, ndjson };
 
 // key:       byte order (as memcmp, unsigned bytes; a prefix sorts before its extensions: "S1" < "S10" < "S2").
@@ -38,6 +40,7 @@ struct output_options {
   // The key columns' headers ("key" for headerless input): one, or one per part of a composite key.
   std::vector<std::string> key_names = {"SampleID"};
   bool with_file_column = false;      // a leading "file" column from count_row::file (per-file counts)
+  thread_pool* pool = nullptr;        // the run's threads, to order a large count table on (null: this thread)
 };
 
 }  // namespace labcount

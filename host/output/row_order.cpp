@@ -4,12 +4,14 @@
 #include <array>
 #include <cstring>
 #include <limits>
+#include <mutex>
 #include <numeric>
 #include <unordered_map>
 
 #include "csv/key_tuple.hpp"
 #include "util/bytes.hpp"
 #include "util/errors.hpp"
+#include "util/thread_pool.hpp"
 
 namespace labcount {
 namespace {
@@ -233,6 +235,48 @@ void sort_ranges_by_key(std::span<sort_entry> entries, std::span<sort_entry> scr
   }
 }
 
+// sort_ranges_by_key on the pool's threads, for a large table: the largest ranges are split in place
+// (one bucket pass each) until there are a few per thread, then each thread sorts the ranges it takes
+// from a shared list, largest first, with its own scratch. The same order as one thread gives.
+template <class Rows>
+void sort_ranges_in_parallel(std::span<sort_entry> entries, const Rows& rows, std::vector<pending_range>& pending,
+                             thread_pool& pool) {
+  const std::size_t threads = pool.size();
+  const std::size_t enough = 4 * threads;
+  const std::size_t small = std::max<std::size_t>(entries.size() / enough, 1);
+  std::vector<pending_range> whole;  // ranges that split_in_place cannot split: groups, for the sort itself
+  auto larger = [](const pending_range& a, const pending_range& b) { return a.end - a.begin < b.end - b.begin; };
+  std::make_heap(pending.begin(), pending.end(), larger);
+  while (!pending.empty() && pending.size() + whole.size() < enough && pending.front().end - pending.front().begin > small) {
+    std::pop_heap(pending.begin(), pending.end(), larger);
+    const pending_range next = pending.back();
+    pending.pop_back();
+    std::span<sort_entry> range = entries.subspan(next.begin, next.end - next.begin);
+    if (!next.loaded) load_chunks(range, rows, next.depth);
+    const bool split = split_in_place(range, [&](std::size_t begin, std::size_t end) {
+      pending.push_back({next.begin + begin, next.begin + end, next.depth, true});
+      std::push_heap(pending.begin(), pending.end(), larger);
+    });
+    if (!split) whole.push_back({next.begin, next.end, next.depth, true});
+  }
+  pending.insert(pending.end(), whole.begin(), whole.end());
+  std::sort(pending.begin(), pending.end(), larger);  // popped from the back: largest first
+  std::mutex taking;
+  pool.run_workers([&](unsigned) {
+    std::vector<sort_entry> scratch(scratch_size(std::max(entries.size() / threads, std::size_t{1})));
+    std::vector<pending_range> mine;
+    for (;;) {
+      {
+        std::lock_guard lock(taking);
+        if (pending.empty()) return;
+        mine.push_back(pending.back());
+        pending.pop_back();
+      }
+      sort_ranges_by_key(entries, std::span<sort_entry>(scratch), rows, mine);
+    }
+  });
+}
+
 // A stable LSD radix sort of entries by count (descending for sort_order::count, else ascending), one
 // byte at a time, skipping the bytes that all counts share (counts are mostly small, so usually one or
 // two passes): run after the key sort, it leaves ties in key order. Scratch as large as entries.
@@ -325,22 +369,39 @@ void sort_naturally(std::span<sort_entry> entries, const Rows& rows, std::size_t
 
 // The entries of `rows` in output order: by key (and by descending count for equal keys), naturally,
 // or by count with ties by key. Row i's entry starts with its key's first bytes and its count.
+// `pool` (null: none) orders a table of a million rows or more by key on several threads.
 template <class Rows>
-std::vector<sort_entry> sorted_entries(const Rows& rows, sort_order order, std::size_t key_parts) {
+std::vector<sort_entry> sorted_entries(const Rows& rows, sort_order order, std::size_t key_parts,
+                                       thread_pool* pool = nullptr) {
+  constexpr std::size_t parallel_rows = std::size_t{1} << 20;
+  const bool parallel = pool != nullptr && pool->size() > 1 && rows.size() >= parallel_rows;
   std::vector<sort_entry> entries(rows.size());
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    entries[i].row = static_cast<std::uint32_t>(i);
-    entries[i].count = rows.count(entries[i].row);
-  }
-  load_chunks(std::span<sort_entry>(entries), rows, 0);
+  auto fill = [&](std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i) {
+      entries[i].row = static_cast<std::uint32_t>(i);
+      entries[i].count = rows.count(entries[i].row);
+    }
+    load_chunks(std::span<sort_entry>(entries).subspan(begin, end - begin), rows, 0);
+  };
+  if (parallel)
+    pool->run_workers([&](unsigned worker) {
+      const std::size_t share = (rows.size() + pool->size() - 1) / pool->size();
+      fill(std::min(rows.size(), worker * share), std::min(rows.size(), (worker + 1) * share));
+    });
+  else
+    fill(0, rows.size());
   std::vector<sort_entry> scratch;
   if (order == sort_order::natural) {
     sort_naturally(std::span<sort_entry>(entries), rows, key_parts);
   } else {
-    scratch.resize(scratch_size(rows.size()));
     std::vector<pending_range> pending;
     if (!entries.empty()) pending.push_back({0, entries.size(), 0, true});
-    sort_ranges_by_key(std::span<sort_entry>(entries), scratch, rows, pending);
+    if (parallel) {
+      sort_ranges_in_parallel(std::span<sort_entry>(entries), rows, pending, *pool);
+    } else {
+      scratch.resize(scratch_size(rows.size()));
+      sort_ranges_by_key(std::span<sort_entry>(entries), scratch, rows, pending);
+    }
   }
   if (by_count(order)) stable_sort_by_count(entries, scratch, order);
   return entries;
@@ -434,13 +495,13 @@ std::vector<std::uint32_t> output_order(std::span<const count_row> rows, sort_or
 }
 
 ordered_table::ordered_table(const key_dictionary& dictionary, std::span<const std::uint64_t> counts,
-                             sort_order order, std::uint64_t top, std::size_t key_parts)
+                             sort_order order, std::uint64_t top, std::size_t key_parts, thread_pool* pool)
     : dictionary_(dictionary) {
   LABCOUNT_EXPECTS(counts.size() >= dictionary.size(), "ordered_table needs a count per code");
   codes_.reserve(dictionary.size());
   for (std::uint32_t code = 0; code < dictionary.size(); ++code)
     if (counts[code] != 0) codes_.push_back(code);
-  entries_ = sorted_entries(dictionary_rows{dictionary, counts, codes_}, order, key_parts);
+  entries_ = sorted_entries(dictionary_rows{dictionary, counts, codes_}, order, key_parts, pool);
   if (top != 0 && top < entries_.size()) entries_.resize(static_cast<std::size_t>(top));
 }
 

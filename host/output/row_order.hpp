@@ -47,8 +47,9 @@ class ordered_table {
  public:
   // The codes whose counts[code] is not 0, ordered by `order`; the first `top` of them (0 = all).
   // `key_parts`: the columns of a composite key (natural order compares them one by one).
+  // `pool` (null: none): threads to order a large table on, by key or count (not natural order).
   ordered_table(const key_dictionary& dictionary, std::span<const std::uint64_t> counts, sort_order order,
-                std::uint64_t top, std::size_t key_parts = 1);
+                std::uint64_t top, std::size_t key_parts = 1, thread_pool* pool = nullptr);
 
   std::size_t size() const noexcept { return entries_.size(); }
   count_row row(std::size_t i) const noexcept {

@@ -50,7 +50,7 @@ void write_stats(output_file& out, const key_dictionary& dictionary, std::span<c
                  const output_options& options) {
   std::vector<std::uint64_t> counts(dictionary.size(), 0);
   for (std::size_t code = 0; code < stats.size() && code < counts.size(); ++code) counts[code] = stats[code].count;
-  const ordered_table table(dictionary, counts, options.order, options.top, options.key_names.size());
+  const ordered_table table(dictionary, counts, options.order, options.top, options.key_names.size(), options.pool);
   counts = {};
   const auto header = header_of(options, {"count", "first_test", "last_test", "active_days", "repeats"});
   key_cells key(options.key_names.size());

@@ -18,6 +18,7 @@
 #include "output/output_file.hpp"
 #include "support/temp_file.hpp"
 #include "util/errors.hpp"
+#include "util/thread_pool.hpp"
 
 namespace labcount {
 namespace {
@@ -319,6 +320,32 @@ TEST(OrderedTable, SameRowsAndBytesAsOrderRows) {
           options.format = format;
           EXPECT_EQ(written(table, options), written(std::span<const count_row>(expected), options)) << to_string(format);
         }
+      }
+    }
+  }
+}
+
+// A table of a million keys or more is ordered on the run's threads (split in place until each thread has
+// ranges, then sorted range by range): the same rows as on one thread, for every shape of key, with two and
+// three threads, and for keys that all share their first 16 bytes (a range the split cannot divide).
+TEST(OrderedTable, SameOrderOnThePoolAsOnOneThread) {
+  std::mt19937_64 rng(11);
+  std::vector<std::string> shared;
+  for (std::size_t i = 0; i < 1'400'000; ++i) shared.push_back("PREFIX-SHARED-16B-" + std::to_string(rng() % 20'000'000));
+  for (const std::vector<std::string>& keys : {random_keys(2'000'000, rng), shared}) {
+    key_dictionary dictionary;
+    for (const std::string& key : keys) dictionary.encode(key);
+    std::vector<std::uint64_t> counts(dictionary.size());
+    for (auto& count : counts) count = rng() % 7 == 0 ? 0 : 1 + rng() % 9;
+    for (unsigned threads : {2u, 3u}) {
+      thread_pool pool(threads);
+      for (sort_order order : {sort_order::key, sort_order::count, sort_order::count_asc}) {
+        const ordered_table alone(dictionary, counts, order, 0);
+        const ordered_table on_pool(dictionary, counts, order, 0, 1, &pool);
+        ASSERT_GE(alone.size(), std::size_t{1} << 20);  // past the size that is ordered in parallel
+        ASSERT_EQ(on_pool.size(), alone.size());
+        for (std::size_t i = 0; i < alone.size(); ++i)
+          ASSERT_EQ(on_pool.code(i), alone.code(i)) << i << ", " << threads << " threads, " << to_string(order);
       }
     }
   }
