@@ -13,6 +13,7 @@
 #include "backend/values.hpp"
 #include "encode/dictionary.hpp"
 #include "output/result_rows.hpp"
+#include "util/bytes.hpp"
 
 namespace labcount {
 
@@ -58,6 +59,8 @@ class ordered_table {
     return {dictionary_.key(codes_[entry.row]), entry.count};
   }
   std::uint32_t code(std::size_t i) const noexcept { return codes_[entries_[i].row]; }
+  // Starts loading code(i) (the codes lie in first-seen order, so reading them in output order misses).
+  void prefetch_code(std::size_t i) const noexcept { bytes::prefetch(&codes_[entries_[i].row]); }
   // Starts loading the key of a row a few rows after i, when it is not held inline.
   void prefetch_ahead(std::size_t i) const noexcept;
 

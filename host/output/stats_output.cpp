@@ -60,7 +60,12 @@ void write_stats(output_file& out, const key_dictionary& dictionary, std::span<c
   write_table(
       out, header, table.size(),
       [&](std::size_t i, std::vector<table_cell>& cells) {
-        if (i + bytes::prefetch_distance < table.size()) bytes::prefetch(&stats[table.code(i + bytes::prefetch_distance)]);
+        // Two dependent loads per row (its code, then the code's stats), both at random: two prefetch stages;
+        // and a key longer than the entry holds.
+        constexpr std::size_t d = bytes::prefetch_distance;
+        if (i + 2 * d < table.size()) table.prefetch_code(i + 2 * d);
+        if (i + d < table.size()) bytes::prefetch(&stats[table.code(i + d)]);
+        table.prefetch_ahead(i);
         const count_row row = table.row(i);
         const key_stats& s = stats[table.code(i)];
         first.clear();
