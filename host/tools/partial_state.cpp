@@ -314,6 +314,19 @@ state_view decode_view(std::string_view bytes, const std::string& name) {
   return s;
 }
 
+// codes[i] = keys.encode(list[i]) for every i, a block at a time with the probes' cache misses overlapped: states
+// of millions of keys are decoded and merged in an MPI job's exchange.
+void encode_all(key_dictionary& keys, std::span<const std::string_view> list, std::uint32_t* codes) {
+  constexpr std::size_t block = std::size_t{1} << 16;
+  std::vector<std::uint64_t> hashes(std::min(block, list.size()));
+  for (std::size_t begin = 0; begin < list.size(); begin += block) {
+    const std::size_t n = std::min(block, list.size() - begin);
+    for (std::size_t i = 0; i < n; ++i) hashes[i] = hash_key(list[begin + i]);
+    std::fill(codes + begin, codes + begin + n, key_dictionary::missing);
+    keys.encode_missing(list.subspan(begin, n), std::span(hashes).first(n), codes + begin);
+  }
+}
+
 void merge_view(partial_state& total, const std::string& total_name, state_view&& part, const std::string& part_name) {
   const auto differ = [&](const std::string& what, const std::string& a, const std::string& b) {
     throw error(error_kind::usage,
@@ -332,9 +345,10 @@ void merge_view(partial_state& total, const std::string& total_name, state_view&
   if (total.time_name != part.time_name)
     differ("the time column", "'" + total.time_name + "'", "'" + part.time_name + "'");
   add_checked(total.rows, part.rows, part_name);
-  // map[part code] = total code
+  // map[part code] = total code; encoded a block at a time, with the probes' cache misses overlapped (millions
+  // of keys come through here in an MPI job's merges).
   std::vector<std::uint32_t> map(part.keys.size());
-  for (std::size_t code = 0; code < map.size(); ++code) map[code] = total.keys.encode(part.keys[code]);
+  encode_all(total.keys, part.keys, map.data());
   if (total.table == value_mode::counts && !total.per_file) {
     total.counts.resize(total.keys.size(), 0);
     for (std::uint32_t code = 0; code < map.size(); ++code)
@@ -412,8 +426,10 @@ partial_state decode_partial(std::string_view bytes, const std::string& name) {
   s.key_names = std::move(v.key_names);
   s.time_name = std::move(v.time_name);
   s.rows = v.rows;
-  for (std::size_t i = 0; i < v.keys.size(); ++i)
-    if (s.keys.encode(v.keys[i]) != i) state_decoder(bytes, name).corrupt("a key is listed twice");
+  std::vector<std::uint32_t> codes(v.keys.size());
+  encode_all(s.keys, v.keys, codes.data());
+  for (std::size_t i = 0; i < codes.size(); ++i)
+    if (codes[i] != i) state_decoder(bytes, name).corrupt("a key is listed twice");
   s.counts = std::move(v.counts);
   s.files = std::move(v.files);
   s.pairs = std::move(v.pairs);

@@ -136,6 +136,23 @@ TEST_P(PartialState, MergedPartsGiveTheBytesOfOneRun) {
   EXPECT_EQ(table(result_of(std::move(tree), tree_request), tree_request, (dir_.path() / "tree.csv").string()), whole);
 }
 
+// Parts of more keys than merge encodes in one block (64 Ki), overlapping: the merged table is the whole's.
+TEST_P(PartialState, PartsOfManyKeysMergeIntoTheWhole) {
+  std::mt19937_64 rng(43);
+  const std::vector<std::string> parts{dir_.write("many0.csv", lab_file(rng, 120'000, 200'000)),
+                                       dir_.write("many1.csv", lab_file(rng, 150'000, 200'000))};
+  const count_request whole_request = request_for(parts);
+  const std::string whole = table(run(whole_request), whole_request, (dir_.path() / "whole.csv").string());
+  const std::string s0 = (dir_.path() / "m0").string(), s1 = (dir_.path() / "m1").string();
+  partial_state merged = state_of({parts[0]}, s0);
+  partial_state second = state_of({parts[1]}, s1);
+  ASSERT_GT(second.keys.size(), std::size_t{1} << 16);
+  merge_partial(merged, s0, std::move(second), s1);
+  count_request merged_request;
+  EXPECT_EQ(table(result_of(std::move(merged), merged_request), merged_request, (dir_.path() / "m.csv").string()),
+            whole);
+}
+
 // An MPI job cuts each rank's state by key hash and merges the cuts of one hash on one rank: the parts, encoded
 // and decoded as they travel, then merged in any order, give the table of the whole.
 TEST_P(PartialState, PartitionedByKeyAndMergedBackGiveTheWhole) {
