@@ -672,7 +672,7 @@ std::optional<job_result> count_on_ranks(communicator& comm, const count_request
     if (!have)
       job.state = decode_partial(shares[r], from);
     else
-      merge_encoded(job.state, "MPI rank 0", shares[r], from);  // disjoint keys: appended
+      merge_disjoint(job.state, "MPI rank 0", shares[r], from);  // the ranks own disjoint keys
     have = true;
     std::string().swap(shares[r]);
   }

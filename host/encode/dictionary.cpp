@@ -71,6 +71,17 @@ void key_dictionary::drop_lookups() noexcept {
   lookups_dropped_ = true;
 }
 
+std::uint32_t key_dictionary::append_distinct(std::string_view key) {
+  LABCOUNT_EXPECTS(lookups_dropped_, "append_distinct() only after drop_lookups()");
+  const std::size_t code = size();
+  if (code >= std::numeric_limits<std::uint32_t>::max() - 1)
+    throw error(error_kind::too_many_keys, "more than 4 billion distinct keys", "", 0,
+                "labcount encodes keys as 32-bit codes; split the input by key range");
+  arena_.insert(arena_.end(), key.begin(), key.end());
+  offsets_.push_back(arena_.size());
+  return static_cast<std::uint32_t>(code);
+}
+
 std::uint32_t key_dictionary::insert(std::string_view key, slot_image image, std::size_t index) {
   const std::size_t code = size();
   LABCOUNT_EXPECTS(!lookups_dropped_, "no encode() after drop_lookups()");

@@ -327,7 +327,9 @@ void encode_all(key_dictionary& keys, std::span<const std::string_view> list, st
   }
 }
 
-void merge_view(partial_state& total, const std::string& total_name, state_view&& part, const std::string& part_name) {
+// `disjoint`: part's keys are known not to be in total (see merge_disjoint): appended, not looked up.
+void merge_view(partial_state& total, const std::string& total_name, state_view&& part, const std::string& part_name,
+                bool disjoint = false) {
   const auto differ = [&](const std::string& what, const std::string& a, const std::string& b) {
     throw error(error_kind::usage,
                 "the partial states were made with different options: " + what + " is " + a + " in " +
@@ -348,7 +350,12 @@ void merge_view(partial_state& total, const std::string& total_name, state_view&
   // map[part code] = total code; encoded a block at a time, with the probes' cache misses overlapped (millions
   // of keys come through here in an MPI job's merges).
   std::vector<std::uint32_t> map(part.keys.size());
-  encode_all(total.keys, part.keys, map.data());
+  if (disjoint) {
+    total.keys.drop_lookups();  // (again: a no-op after the first share)
+    for (std::size_t code = 0; code < map.size(); ++code) map[code] = total.keys.append_distinct(part.keys[code]);
+  } else {
+    encode_all(total.keys, part.keys, map.data());
+  }
   if (total.table == value_mode::counts && !total.per_file) {
     total.counts.resize(total.keys.size(), 0);
     for (std::uint32_t code = 0; code < map.size(); ++code)
@@ -456,6 +463,11 @@ void merge_partial(partial_state& total, const std::string& total_name, partial_
 void merge_encoded(partial_state& total, const std::string& total_name, std::string_view bytes,
                    const std::string& part_name) {
   merge_view(total, total_name, decode_view(bytes, part_name), part_name);
+}
+
+void merge_disjoint(partial_state& total, const std::string& total_name, std::string_view bytes,
+                    const std::string& part_name) {
+  merge_view(total, total_name, decode_view(bytes, part_name), part_name, true);
 }
 
 count_result result_of(partial_state&& s, count_request& request) {

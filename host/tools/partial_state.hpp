@@ -84,6 +84,12 @@ void merge_partial(partial_state& total, const std::string& total_name, partial_
 void merge_encoded(partial_state& total, const std::string& total_name, std::string_view bytes,
                    const std::string& part_name);
 
+// merge_encoded for a part none of whose keys are in `total` (an MPI rank's share: ranks own disjoint keys): its
+// keys are appended without a lookup, and `total`'s dictionary stops answering lookups (drop_lookups), so this
+// is for the last merges before the table or state is written. (Not checked: a key in both would be listed twice.)
+void merge_disjoint(partial_state& total, const std::string& total_name, std::string_view bytes,
+                    const std::string& part_name);
+
 // The count_result and count_request that write_count_result turns into the table of `state`.
 count_result result_of(partial_state&& state, count_request& request);
 
