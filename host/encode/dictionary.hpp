@@ -43,8 +43,8 @@ class key_dictionary {
   // The code of each keys[i] (whose hash_key is hashes[i]) in out[i]; `missing` for a key not here. What
   // a parse worker does with the keys of a batch that are new to it, under a lock shared with the other
   // workers (it only reads). The same as find() per key, with the memory reads of a block of keys
-  // overlapped: on a dictionary of millions of keys every probe misses the cache three times in a row
-  // (slot, offset, key bytes).
+  // overlapped: on a dictionary of millions of keys every probe misses the cache (once for a key held in
+  // its slot, three times in a row for a longer one: slot, offset, key bytes).
   static constexpr std::uint32_t missing = ~std::uint32_t{0};
   void find_many(std::span<const std::string_view> keys, std::span<const std::uint64_t> hashes,
                  std::uint32_t* out) const;
@@ -67,8 +67,8 @@ class key_dictionary {
   std::size_t size() const noexcept { return offsets_.size() - 1; }
   std::size_t memory_bytes() const noexcept;
   // Frees the hash table, keeping the keys: afterwards key(), size(), prefetch() work, find() says missing
-  // and encode() of a new key is an internal error (until clear()). For a result about to be written, whose ordering would otherwise find the table (16 B a slot,
-  // 256 MB at 10 M keys) still taking memory beside its own entries.
+  // and encode() of a new key is an internal error (until clear()). For a result about to be written, whose
+  // ordering would otherwise find the table (16 B a slot, 256 MB at 10 M keys) still taking memory.
   void drop_lookups() noexcept;
   // Appends `key`, known to be new, after drop_lookups(): a list of distinct keys, as rank 0 of an MPI job
   // gathers them from ranks that own disjoint keys. Returns its code.
