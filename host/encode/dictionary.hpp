@@ -105,8 +105,8 @@ class key_dictionary {
       lo = bytes::load<std::uint32_t>(k) |
            static_cast<std::uint64_t>(bytes::load<std::uint32_t>(k + n - 4)) << (8 * (n - 4));
     } else if (n > 0) {
-      lo = static_cast<unsigned char>(k[0]) | static_cast<std::uint64_t>(static_cast<unsigned char>(k[n / 2])) << (8 * (n / 2)) |
-           static_cast<std::uint64_t>(static_cast<unsigned char>(k[n - 1])) << (8 * (n - 1));
+      const auto byte = [&](std::size_t i) { return static_cast<std::uint64_t>(static_cast<unsigned char>(k[i])); };
+      lo = byte(0) | byte(n / 2) << (8 * (n / 2)) | byte(n - 1) << (8 * (n - 1));
     }
     return {static_cast<std::uint32_t>(n | lo << 8), lo >> 24 | hi << 40};
   }

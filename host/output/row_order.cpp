@@ -247,7 +247,8 @@ void sort_ranges_in_parallel(std::span<sort_entry> entries, const Rows& rows, st
   std::vector<pending_range> whole;  // ranges that split_in_place cannot split: groups, for the sort itself
   auto larger = [](const pending_range& a, const pending_range& b) { return a.end - a.begin < b.end - b.begin; };
   std::make_heap(pending.begin(), pending.end(), larger);
-  while (!pending.empty() && pending.size() + whole.size() < enough && pending.front().end - pending.front().begin > small) {
+  while (!pending.empty() && pending.size() + whole.size() < enough &&
+         pending.front().end - pending.front().begin > small) {
     std::pop_heap(pending.begin(), pending.end(), larger);
     const pending_range next = pending.back();
     pending.pop_back();

@@ -331,7 +331,8 @@ TEST(OrderedTable, SameRowsAndBytesAsOrderRows) {
 TEST(OrderedTable, SameOrderOnThePoolAsOnOneThread) {
   std::mt19937_64 rng(11);
   std::vector<std::string> shared;
-  for (std::size_t i = 0; i < 1'400'000; ++i) shared.push_back("PREFIX-SHARED-16B-" + std::to_string(rng() % 20'000'000));
+  for (std::size_t i = 0; i < 1'400'000; ++i)
+    shared.push_back("PREFIX-SHARED-16B-" + std::to_string(rng() % 20'000'000));
   for (const std::vector<std::string>& keys : {random_keys(2'000'000, rng), shared}) {
     key_dictionary dictionary;
     for (const std::string& key : keys) dictionary.encode(key);
