@@ -71,8 +71,7 @@ void key_dictionary::drop_lookups() noexcept {
   lookups_dropped_ = true;
 }
 
-std::uint32_t key_dictionary::append_distinct(std::string_view key) {
-  LABCOUNT_EXPECTS(lookups_dropped_, "append_distinct() only after drop_lookups()");
+std::uint32_t key_dictionary::append_key(std::string_view key) {
   const std::size_t code = size();
   if (code >= std::numeric_limits<std::uint32_t>::max() - 1)
     throw error(error_kind::too_many_keys, "more than 4 billion distinct keys", "", 0,
@@ -82,18 +81,18 @@ std::uint32_t key_dictionary::append_distinct(std::string_view key) {
   return static_cast<std::uint32_t>(code);
 }
 
+std::uint32_t key_dictionary::append_distinct(std::string_view key) {
+  LABCOUNT_EXPECTS(lookups_dropped_, "append_distinct() only after drop_lookups()");
+  return append_key(key);
+}
+
 std::uint32_t key_dictionary::insert(std::string_view key, slot_image image, std::size_t index) {
-  const std::size_t code = size();
   LABCOUNT_EXPECTS(!lookups_dropped_, "no encode() after drop_lookups()");
-  if (code >= std::numeric_limits<std::uint32_t>::max() - 1)
-    throw error(error_kind::too_many_keys, "more than 4 billion distinct keys", "", 0,
-                "labcount encodes keys as 32-bit codes; split the input by key range");
-  arena_.insert(arena_.end(), key.begin(), key.end());
-  offsets_.push_back(arena_.size());
-  slots_[index] = {static_cast<std::uint32_t>(code + 1), image.head, image.tail};
+  const std::uint32_t code = append_key(key);
+  slots_[index] = {code + 1, image.head, image.tail};
   // Keep the load factor at or below 3/4: with 16-byte slots a probe rarely leaves its first cache line.
-  if ((code + 1) * 4 > slots_.size() * 3) grow();
-  return static_cast<std::uint32_t>(code);
+  if ((std::size_t{code} + 1) * 4 > slots_.size() * 3) grow();
+  return code;
 }
 
 void key_dictionary::find_many(std::span<const std::string_view> keys, std::span<const std::uint64_t> hashes,

@@ -131,6 +131,7 @@ class key_dictionary {
     const std::uint64_t begin = offsets_[code];
     return offsets_[code + 1] - begin == key.size() && bytes::equal(arena_.data() + begin, key.data(), key.size());
   }
+  std::uint32_t append_key(std::string_view key);  // to the arena and offsets: the new key's code
   std::uint32_t insert(std::string_view key, slot_image image, std::size_t index);
   void grow();
 
