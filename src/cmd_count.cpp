@@ -153,7 +153,8 @@ void write_and_report(const count_options& opt, const count_request& request, co
     std::fputs(format_phases(result, seconds(std::chrono::steady_clock::now() - output_started)).c_str(), stderr);
 
   if (!opt.messages.quiet)
-    for (const auto& w : result.warnings) std::fprintf(stderr, "labcount: warning: %s\n", printable(w, sentence_limit).c_str());
+    for (const auto& w : result.warnings)
+      std::fprintf(stderr, "labcount: warning: %s\n", printable(w.text, sentence_limit).c_str());
   if (!opt.messages.quiet)
     for (const auto& w : header_row_warnings(result.per_input))
       std::fprintf(stderr, "labcount: warning: %s\n", printable(w, sentence_limit).c_str());
@@ -163,7 +164,7 @@ void write_and_report(const count_options& opt, const count_request& request, co
   if (opt.messages.verbose) {
     constexpr std::size_t shown_notes = 20;  // one per input: a directory of thousands would flood the terminal
     for (std::size_t i = 0; i < result.notes.size() && i < shown_notes; ++i)
-      std::fprintf(stderr, "labcount: %s\n", printable(result.notes[i], sentence_limit).c_str());
+      std::fprintf(stderr, "labcount: %s\n", printable(result.notes[i].text, sentence_limit).c_str());
     if (result.notes.size() > shown_notes)
       std::fprintf(stderr, "labcount: (%zu more inputs)\n", result.notes.size() - shown_notes);
     const double total = seconds(std::chrono::steady_clock::now() - started);

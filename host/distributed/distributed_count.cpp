@@ -6,10 +6,12 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <iterator>
 #include <limits>
 #include <numeric>
 #include <string>
 #include <tuple>
+#include <unordered_set>
 #include <utility>
 
 #include "input/input_source.hpp"
@@ -96,6 +98,11 @@ struct placed_skip {
   skipped_file skip;
 };
 
+struct placed_message {
+  position at;  // (input, part, 0)
+  std::string text;
+};
+
 struct placed_tally {
   std::uint64_t part;
   input_tally tally;  // tally.input: the job's input index
@@ -112,7 +119,7 @@ struct rank_report {
   std::vector<std::string> key_names;
   std::string time_name;
   std::vector<placed_row> samples;
-  std::vector<std::string> warnings, notes;
+  std::vector<placed_message> warnings, notes;
   std::vector<placed_skip> skipped;
   std::vector<placed_tally> tallies;
 };
@@ -188,7 +195,11 @@ std::string encode_report(const rank_report& r) {
   }
   for (const auto* list : {&r.warnings, &r.notes}) {
     e.varint(list->size());
-    for (const auto& s : *list) e.text(s);
+    for (const auto& m : *list) {
+      e.varint(std::get<0>(m.at));
+      e.varint(std::get<1>(m.at));
+      e.text(m.text);
+    }
   }
   e.varint(r.skipped.size());
   for (const auto& s : r.skipped) {
@@ -244,7 +255,13 @@ rank_report decode_report(std::string_view bytes) {
     r.samples.push_back(std::move(s));
   }
   for (auto* list : {&r.warnings, &r.notes})
-    for (std::uint64_t n = d.varint(); n > 0; --n) list->emplace_back(d.text());
+    for (std::uint64_t n = d.varint(); n > 0; --n) {
+      placed_message m;
+      std::get<0>(m.at) = d.varint();
+      std::get<1>(m.at) = d.varint();
+      m.text = d.text();
+      list->push_back(std::move(m));
+    }
   for (std::uint64_t n = d.varint(); n > 0; --n) {
     placed_skip s;
     s.input = d.varint();
@@ -507,19 +524,14 @@ std::optional<job_result> count_on_ranks(communicator& comm, const count_request
       if (!t.empty && mine.named_input == nowhere) mine.named_input = p.tally.input;
       mine.tallies.push_back(std::move(p));
     }
-    // A bad row's input: the one of that name among this rank's items (its samples are in input order).
-    std::size_t at = 0;
+    // Where each bad row, message and skipped input is in the job's input order (their indexes are this rank's).
     for (auto& row : result.bad_row_samples) {
-      while (at + 1 < items.size() && display_name(local.inputs[at]) != row.file) ++at;
-      mine.samples.push_back({{items[at].input, items[at].part, row.line}, std::move(row)});
+      const work_item& item = items[row.input];
+      mine.samples.push_back({{item.input, item.part, row.line}, std::move(row)});
     }
-    mine.warnings = std::move(result.warnings);
-    mine.notes = std::move(result.notes);
-    for (auto& s : result.skipped_files) {
-      std::size_t i = 0;
-      while (i + 1 < items.size() && display_name(local.inputs[i]) != s.file) ++i;
-      mine.skipped.push_back({items.empty() ? 0 : items[i].input, std::move(s)});
-    }
+    for (auto [from, to] : {std::pair(&result.warnings, &mine.warnings), std::pair(&result.notes, &mine.notes)})
+      for (auto& m : *from) to->push_back({{items[m.input].input, items[m.input].part, 0}, std::move(m.text)});
+    for (auto& s : result.skipped_files) mine.skipped.push_back({items[s.input].input, std::move(s)});
   }
 
   mark("counted");
@@ -564,6 +576,7 @@ std::optional<job_result> count_on_ranks(communicator& comm, const count_request
       count_result& rep = job.report;
       std::vector<placed_row> samples;
       std::vector<placed_skip> skipped;
+      std::vector<placed_message> warnings, notes;
       for (auto& r : all) {
         rep.rows += r.rows;
         rep.bad_rows += r.bad_rows;
@@ -576,15 +589,21 @@ std::optional<job_result> count_on_ranks(communicator& comm, const count_request
         rep.backend_time.setup = std::max(rep.backend_time.setup, r.backend_time.setup);
         if (rep.backend_name.empty()) rep.backend_name = r.backend_name;
         for (auto& s : r.samples) samples.push_back(std::move(s));
-        for (auto& w : r.warnings)
-          if (std::find(rep.warnings.begin(), rep.warnings.end(), w) == rep.warnings.end()) rep.warnings.push_back(w);
-        for (auto& n : r.notes)
-          if (std::find(rep.notes.begin(), rep.notes.end(), n) == rep.notes.end()) rep.notes.push_back(n);
+        std::move(r.warnings.begin(), r.warnings.end(), std::back_inserter(warnings));
+        std::move(r.notes.begin(), r.notes.end(), std::back_inserter(notes));
         for (auto& s : r.skipped) skipped.push_back(std::move(s));
       }
       std::stable_sort(samples.begin(), samples.end(), [](const auto& a, const auto& b) { return a.at < b.at; });
       for (auto& s : samples)
         if (rep.bad_row_samples.size() < bad_row_sample_limit) rep.bad_row_samples.push_back(std::move(s.row));
+      // Messages in input order, each once: one process notes a thing once, at the first input it is true of (the
+      // parts of a split input each say what its first part says).
+      for (auto [from, to] : {std::pair(&warnings, &rep.warnings), std::pair(&notes, &rep.notes)}) {
+        std::stable_sort(from->begin(), from->end(), [](const auto& a, const auto& b) { return a.at < b.at; });
+        std::unordered_set<std::string> given;
+        for (auto& m : *from)
+          if (given.insert(m.text).second) to->push_back({std::get<0>(m.at), std::move(m.text)});
+      }
       std::stable_sort(skipped.begin(), skipped.end(), [](const auto& a, const auto& b) { return a.input < b.input; });
       for (auto& s : skipped) rep.skipped_files.push_back(std::move(s.skip));
       for (auto& t : tallies) {

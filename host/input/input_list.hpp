@@ -16,7 +16,8 @@ namespace labcount {
 
 struct skipped_file {
   std::string file = {};
-  std::string reason;  // the error's full message
+  std::string reason;     // the error's full message
+  std::size_t input = 0;  // left out of a count: the input's index in the request
 };
 
 struct expand_options {

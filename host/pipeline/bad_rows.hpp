@@ -34,6 +34,7 @@ inline constexpr std::size_t bad_row_sample_limit = 20;
 
 struct bad_row {
   std::string file = {};
+  std::size_t input = 0;  // the input's index in the count request
   std::uint64_t line = 0;
   row_problem problem = row_problem::none;
   std::uint32_t fields = 0;          // fields found (for too few / too many)

@@ -188,8 +188,9 @@ struct planned_so_far {
 };
 
 // Adds `note` to result.notes unless it is there already (every input of a batch usually matches alike).
+// The note is about the input being planned (result.per_input's last).
 void add_note(count_result& result, planned_so_far& named, std::string note) {
-  if (named.notes.insert(note).second) result.notes.push_back(std::move(note));
+  if (named.notes.insert(note).second) result.notes.push_back({result.per_input.back().input, std::move(note)});
 }
 
 // The texts of the time column in an input's first rows (at most 1,000, within its first 64 KiB): the rows
@@ -236,7 +237,7 @@ bool plan_input(const count_request& request, input_source& source, count_result
   source.check_intact();
   if (!has_record) {
     // (The output's column names come from the first input that has a header, or from --key.)
-    result.warnings.push_back(source.name() + ": the input is empty");
+    result.warnings.push_back({result.per_input.back().input, source.name() + ": the input is empty"});
     return false;
   }
   plan.file_name = source.name();
@@ -251,8 +252,9 @@ bool plan_input(const count_request& request, input_source& source, count_result
   if (source.lone_cr_line_ends())
     add_note(result, named, source.name() + ": records end in a lone CR (old Mac line breaks): read as line ends");
   if (request.delimiter == '\0')
-    result.notes.push_back(source.name() + ": delimiter " + delimiter_name(delimiter) + " (detected from the " +
-                           (request.has_header ? "header" : "first row") + ")");
+    result.notes.push_back({result.per_input.back().input, source.name() + ": delimiter " + delimiter_name(delimiter) +
+                                                               " (detected from the " +
+                                                               (request.has_header ? "header" : "first row") + ")"});
   plan.options.num_fields = static_cast<std::uint32_t>(header.size());
   std::vector<std::string> notes;
   const std::vector<std::uint32_t> key_columns =
@@ -302,10 +304,11 @@ bool plan_input(const count_request& request, input_source& source, count_result
         const time_parser* earlier = named.slash_dates ? &*named.slash_dates : nullptr;
         if (earlier != nullptr && plan.times.day_first() != earlier->day_first())
           result.warnings.push_back(
-              source.name() + " reads its dates " + (plan.times.day_first() ? "day first" : "month first") +
+              {result.per_input.back().input,
+               source.name() + " reads its dates " + (plan.times.day_first() ? "day first" : "month first") +
               (plan.times.order_from_dates() ? "" : " (nothing in its first rows tells)") + ", an input before it " +
               (earlier->day_first() ? "day first" : "month first") +
-              " (see --verbose); give --time-format to read them all one way");
+              " (see --verbose); give --time-format to read them all one way"});
         named.slash_dates = plan.times;
       }
     }
@@ -384,8 +387,10 @@ count_result run_count(const count_request& request, count_backend& backend, thr
     result.per_input.back().header_rows = header_rows - header_rows_before;
     result.per_input.back().bad_rows = found.bad_rows;
     result.bad_rows += found.bad_rows;
-    for (auto& row : found.samples)
+    for (auto& row : found.samples) {
+      row.input = index;
       if (result.bad_row_samples.size() < bad_row_sample_limit) result.bad_row_samples.push_back(std::move(row));
+    }
   };
 
   if (timed) {
@@ -433,7 +438,7 @@ count_result run_count(const count_request& request, count_backend& backend, thr
         backend.reset();
         if (!result.per_input.empty() && result.per_input.back().input == i)
           result.per_input.pop_back();  // left out whole: its tallies with it
-        result.skipped_files.push_back({display_name(path), e.what()});
+        result.skipped_files.push_back({display_name(path), e.what(), i});
         input_done();
         continue;
       }

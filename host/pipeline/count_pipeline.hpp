@@ -97,6 +97,12 @@ struct file_counts {
   std::vector<std::pair<std::uint32_t, std::uint64_t>> counts;
 };
 
+// A warning or note about one input of a run: request.inputs[input] (an MPI job puts its ranks' in input order).
+struct input_message {
+  std::size_t input = 0;
+  std::string text;
+};
+
 struct count_result {
   // The key columns' header names, one per part of the key ("key" without a header; "key1", "key2", ...
   // for a composite key without one). More than one: the keys are key_tuple-encoded (csv/key_tuple.hpp).
@@ -109,8 +115,8 @@ struct count_result {
   std::uint64_t bytes = 0;                  // input bytes read
   std::chrono::nanoseconds parse_time{0};   // wall time of read + parse + encode (+ backend consume)
   std::chrono::nanoseconds finish_time{0};  // wall time of backend.finish()
-  std::vector<std::string> warnings;        // e.g. empty inputs
-  std::vector<std::string> notes;           // what was decided per input, for --verbose (detected delimiters)
+  std::vector<input_message> warnings;      // e.g. empty inputs, in input order
+  std::vector<input_message> notes;         // what was decided per input, for --verbose (detected delimiters)
   std::vector<key_stats> stats;             // value_mode::stats: stats[code]
   std::vector<group_count> groups;          // value_mode::groups: sorted by code, then bucket
   std::string time_name;                    // the time column's header name (stats, groups)

@@ -241,6 +241,36 @@ TEST(Mpi, AnInputOneRankCannotRead) {
   expect_same_on_ranks(with(inputs, {"--on-bad-file", "skip", "--per-file"}), tmp.path());
 }
 
+// Warnings and --verbose notes come in input order, as one process gives them, though the ranks are dealt
+// the inputs largest first: with 2 ranks, rank 0 holds c.csv and d.csv, rank 1 b.csv and a.csv.
+TEST(Mpi, WarningsAndNotesInInputOrder) {
+  SKIP_WITHOUT_MPI();
+  temp_dir tmp;
+  std::string rows;
+  for (int i = 0; i < 29; ++i) rows += "S1\n";
+  tmp.write("a.csv", "");                             // empty: a warning
+  tmp.write("b.csv", "SampleID\n" + rows + "S2\n");   // 99 bytes: a note (its delimiter)
+  tmp.write("c.csv", "SampleID\n" + rows + "S12\n");  // 100 bytes
+  tmp.write("d.csv", "");
+  const std::vector<std::string> args = {"count", "a.csv", "b.csv", "c.csv", "d.csv"};
+  expect_same_on_ranks(args, tmp.path(), "LABCOUNT_MPI_SPLIT_BYTES=1000000000", {2, 3});
+  // --verbose: the same lines but the backend's (one per rank) and the last ones' timings.
+  const auto messages = [](const std::string& err) {
+    std::string kept;
+    std::istringstream in(err);
+    for (std::string line; std::getline(in, line);)
+      if (line.find(" distinct keys, ") == std::string::npos && line.find(" phases: ") == std::string::npos &&
+          line.find("backend cpu (") == std::string::npos)
+        kept += line + "\n";
+    return kept;
+  };
+  const run_result one = run(0, with(args, {"--verbose"}), tmp.path());
+  ASSERT_NE(one.err.find("a.csv: the input is empty"), std::string::npos) << one.err;
+  ASSERT_LT(one.err.find("b.csv: delimiter"), one.err.find("c.csv: delimiter")) << one.err;
+  const run_result two = run(2, with(args, {"--verbose"}), tmp.path(), "LABCOUNT_MPI_SPLIT_BYTES=1000000000");
+  EXPECT_EQ(messages(two.err), messages(one.err));
+}
+
 TEST(Mpi, ErrorsArePrintedOnceWithOneExitCode) {
   SKIP_WITHOUT_MPI();
   temp_dir tmp;
