@@ -44,6 +44,7 @@ struct count_options {
   std::string output = "-";
   std::string partial;  // --partial FILE: the mergeable state instead of the table
   bool no_progress = false;
+  bool progress = false;  // --progress: drawn even where stderr is no terminal (MPI ranks' is never one)
   bool timing = false;
   message_flags messages;
   bool device_given = false;  // --device on the command line (an MPI rank otherwise takes its node's GPU)
@@ -292,12 +293,18 @@ void run(const count_options& opt) {
                         const std::string& warning) {
     if (!opt.messages.quiet) std::fprintf(stderr, "labcount: warning: %s%s\n", rank.c_str(), warning.c_str());
   };
+  const bool show_progress = !quiet && !opt.no_progress && (opt.progress || progress_meter::stderr_is_terminal());
   if (job != nullptr) {
-    // Every rank counts its share; rank 0 writes the job's result (distributed/distributed_count.hpp).
+    // Every rank counts its share; rank 0 writes the job's result (distributed/distributed_count.hpp) and draws
+    // the job's progress line from every rank's counters.
+    progress_meter progress(show_progress && !request.inputs.empty(), input_bytes, request.inputs.size());
+    request.progress = progress.counters();
     std::optional<job_result> done;
     if (!request.inputs.empty())
       done = count_on_ranks(*job, request, table, [&](const count_request& share) {
-        return run_selected(selected, share, plan.backend, pool, warn);
+        backend_options backend = plan.backend;
+        backend.spilled_bytes = share.progress.spilled;
+        return run_selected(selected, share, backend, pool, warn);
       });
     std::optional<error> failed;
     if (speaks) {
@@ -311,7 +318,7 @@ void run(const count_options& opt) {
         count_request shown = request;
         shown.mode = table;  // the table's mode, for the messages
         write_and_report(opt, shown, out_opts, table, out, std::move(report), std::move(state), expanded.skipped,
-                         num_inputs, started);
+                         num_inputs, started, &progress);
       } catch (const error& e) {
         failed = e;
       } catch (const std::bad_alloc&) {
@@ -326,7 +333,6 @@ void run(const count_options& opt) {
   }
 
   count_result result;
-  const bool show_progress = !opt.messages.quiet && !opt.no_progress && progress_meter::stderr_is_terminal();
   progress_meter progress(show_progress && !request.inputs.empty(), input_bytes, request.inputs.size());
   if (!request.inputs.empty()) {
     request.progress = progress.counters();
@@ -378,6 +384,11 @@ CLI::App* setup_count(CLI::App& parent) {
       ->group("Execution");
   const std::string messages = "Messages";
   add_no_progress_flag(*cmd, opt->no_progress, messages);
+  cmd->add_flag("--progress", opt->progress,
+                "Draw the progress line even when stderr is not a terminal: under mpirun or srun, whose ranks never "
+                "see one, rank 0 then draws the whole job's")
+      ->excludes("--no-progress")
+      ->group(messages);
   add_message_flags(*cmd, opt->messages, messages, "No warnings or summaries on stderr (errors are still printed)",
                     "Say which backend ran and why, and how long each phase took");
   cmd->add_flag("--timing", opt->timing,

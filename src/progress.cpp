@@ -60,8 +60,12 @@ void progress_meter::draw(double elapsed) {
   const std::uint64_t rows = rows_.load(std::memory_order_relaxed);
   if (phase != run_phase::reading) {
     const std::string items = format_count(phase_items_.load(std::memory_order_relaxed));
-    line = phase == run_phase::reducing ? "finishing: reducing " + items + " keys (" + format_count(rows) + " rows read)"
-                                        : "finishing: ordering and writing " + items + " keys";
+    if (phase == run_phase::reducing)
+      line = "finishing: reducing " + items + " keys (" + format_count(rows) + " rows read)";
+    else if (phase == run_phase::merging)
+      line = "finishing: merging the ranks' results (" + format_count(rows) + " rows read)";
+    else
+      line = "finishing: ordering and writing " + items + " keys";
     std::snprintf(buf, sizeof buf, "  %d:%02d", static_cast<int>(elapsed) / 60, static_cast<int>(elapsed) % 60);
     line += buf;
   } else {

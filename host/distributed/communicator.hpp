@@ -8,7 +8,8 @@
 // build machine without MPI still builds labcount. Everything above this interface (splitting the work,
 // exchanging partial states: distributed_count.hpp) is plain C++ and is tested in one process too.
 //
-// Every operation is collective: every rank calls it, in the same order, or the job hangs.
+// Every operation is collective (every rank calls it, in the same order, or the job hangs), but the two
+// progress messages, which are point to point on a channel of their own.
 #pragma once
 
 #include <cstdint>
@@ -41,6 +42,12 @@ class communicator {
   virtual std::vector<std::string> all_to_all(std::vector<std::string> send) = 0;
   // Rank `root`'s bytes, on every rank.
   virtual std::string broadcast(std::string bytes, int root) = 0;
+
+  // Progress counters between two collectives, on a channel (communicator) of their own, so they never meet
+  // the collectives' messages: a rank other than 0 sends rank 0 a few counters; rank 0 takes one message that
+  // has arrived (false: none yet), never waiting. One thread of a rank at a time calls into the communicator.
+  virtual void send_progress(std::span<const std::uint64_t> values) = 0;
+  virtual bool receive_progress(int& from, std::span<std::uint64_t> values) = 0;
 };
 
 // Every rank's `bytes` on rank `root` (in rank order; empty elsewhere), through all_to_all.

@@ -3,13 +3,18 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <iterator>
 #include <limits>
+#include <mutex>
 #include <numeric>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <unordered_set>
 #include <utility>
@@ -370,6 +375,106 @@ std::uint64_t plan_digest(const std::vector<input_size>& sizes, const std::vecto
   return bytes::fnv1a64(e.bytes());
 }
 
+// The job's progress line, drawn by rank 0 (src/progress.hpp) from the sums of every rank's counters. While the
+// ranks count, each rank's thread sends rank 0 its counters every 200 ms, and rank 0's thread adds up the last
+// ones it has from each. A rank's last message says it is done; rank 0's thread ends once every rank has said
+// so. Either thread ends before its rank's next collective call (finish(), or the destructor: the threads of
+// a rank never call into MPI together, MPI_THREAD_SERIALIZED).
+class job_progress {
+ public:
+  // shown: rank 0's progress line's counters. items: this rank's work (a split input is done when its part 0 is).
+  job_progress(communicator& comm, const run_progress& shown, std::span<const work_item> items)
+      : comm_(comm), shown_(shown), items_(items.begin(), items.end()), last_(static_cast<std::size_t>(comm.size())) {
+    thread_ = std::thread([this] { comm_.rank() == 0 ? receive() : send(); });
+  }
+  ~job_progress() { finish(); }
+  job_progress(const job_progress&) = delete;
+  job_progress& operator=(const job_progress&) = delete;
+
+  // The counters this rank's count adds to.
+  run_progress local() noexcept {
+    return {&bytes_, &files_, &rows_, &compressed_, &phase_, &phase_items_, shown_.spilled != nullptr ? &spilled_ : nullptr};
+  }
+
+  // Waits for the thread (on rank 0: for every rank's last message).
+  void finish() {
+    if (!thread_.joinable()) return;
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  enum : std::size_t { bytes, rows, files, spilled, compressed, done, fields };
+  using counters = std::array<std::uint64_t, fields>;
+
+  counters mine(bool last) const {
+    counters c{};
+    c[bytes] = bytes_.load(std::memory_order_relaxed);
+    c[rows] = rows_.load(std::memory_order_relaxed);
+    const std::uint64_t finished = files_.load(std::memory_order_relaxed);
+    for (std::size_t i = 0; i < items_.size() && i < finished; ++i) c[files] += items_[i].part == 0 ? 1 : 0;
+    c[spilled] = spilled_.load(std::memory_order_relaxed);
+    c[compressed] = compressed_.load(std::memory_order_relaxed) ? 1 : 0;
+    c[done] = last ? 1 : 0;
+    return c;
+  }
+
+  // Waits up to `period` for finish(); true once it was called.
+  bool wait(std::chrono::milliseconds period) {
+    std::unique_lock lock(mutex_);
+    return wake_.wait_for(lock, period, [this] { return stopping_; });
+  }
+
+  void send() {
+    while (!wait(std::chrono::milliseconds(200))) comm_.send_progress(mine(false));
+    comm_.send_progress(mine(true));
+  }
+
+  void receive() {
+    std::size_t done_ranks = 1;  // rank 0's own
+    bool stopping = false;
+    while (true) {
+      counters got{};
+      int from = 0;
+      bool arrived = false;
+      while (comm_.receive_progress(from, got)) {
+        arrived = true;
+        if (from > 0 && static_cast<std::size_t>(from) < last_.size()) {
+          if (got[done] != 0 && last_[static_cast<std::size_t>(from)][done] == 0) ++done_ranks;
+          last_[static_cast<std::size_t>(from)] = got;
+        }
+      }
+      last_[0] = mine(false);
+      counters sum{};
+      for (const auto& c : last_)
+        for (std::size_t f = 0; f < fields; ++f) sum[f] += c[f];
+      shown_.bytes->store(sum[bytes], std::memory_order_relaxed);
+      shown_.rows->store(sum[rows], std::memory_order_relaxed);
+      shown_.files->store(sum[files], std::memory_order_relaxed);
+      if (shown_.spilled != nullptr) shown_.spilled->store(sum[spilled], std::memory_order_relaxed);
+      if (sum[compressed] != 0) shown_.compressed->store(true, std::memory_order_relaxed);
+      if (stopping && done_ranks == last_.size()) return;
+      if (!arrived) stopping = wait(std::chrono::milliseconds(stopping ? 5 : 100)) || stopping;
+    }
+  }
+
+  communicator& comm_;
+  run_progress shown_;
+  std::vector<work_item> items_;
+  std::vector<counters> last_;  // rank 0: each rank's last counters
+  std::atomic<std::uint64_t> bytes_{0}, files_{0}, rows_{0}, phase_items_{0}, spilled_{0};
+  std::atomic<bool> compressed_{false};
+  std::atomic<run_phase> phase_{run_phase::reading};
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
 // Runs one step of this rank's work and returns what went wrong, for the ranks to agree on before the next
 // collective (a rank that threw alone would leave the others waiting in it): a labcount error as it is, running
 // out of memory as an error naming the rank, the step and the ways out, anything else as an internal error.
@@ -447,9 +552,12 @@ std::optional<job_result> count_on_ranks(communicator& comm, const count_request
   });
   agree_on_error(comm, failed);
   // Every rank must have cut the same bytes (a file that grew between two ranks' looks would not fit).
-  std::vector<std::uint64_t> digest = {plan_digest(sizes, splits), ~plan_digest(sizes, splits), counters.size()};
+  // (And whether rank 0 draws a progress line, which every rank then sends its counters to.)
+  std::vector<std::uint64_t> digest = {plan_digest(sizes, splits), ~plan_digest(sizes, splits), counters.size(),
+                                       rank == 0 && request.progress.bytes != nullptr ? 1u : 0u};
   std::vector<std::uint64_t> agreed = digest;
   comm.all_max(agreed);
+  const bool show_progress = agreed[3] != 0;
   if (agreed[0] != digest[0] || agreed[1] != digest[1] || agreed[2] != digest[2])
     throw error(error_kind::io, "the MPI ranks see different inputs (a file changed while the job was starting?)", "",
                 0, "count files that no other program is writing, from a folder every rank sees alike");
@@ -500,6 +608,9 @@ std::optional<job_result> count_on_ranks(communicator& comm, const count_request
     return local_index < items.size() ? std::pair<std::uint64_t, std::uint64_t>(items[local_index].input, items[local_index].part)
                                       : std::pair<std::uint64_t, std::uint64_t>(0, 0);
   };
+  std::optional<job_progress> progress;
+  local.progress = {};
+  if (show_progress) local.progress = progress.emplace(comm, request.progress, items).local();
   if (const auto e = on_rank(rank, "counting its share of the inputs", [&] {
         plan_items();
         if (!items.empty()) result = count_local(local);
@@ -507,6 +618,8 @@ std::optional<job_result> count_on_ranks(communicator& comm, const count_request
     const auto [input, part] = place(current);
     mine.failed = rank_error{{input, part, e->line()}, e->kind(), e->description(), e->file(), e->hint(), e->line()};
   }
+  progress.reset();  // on rank 0, once every rank has counted its share
+  if (show_progress && rank == 0) request.progress.phase->store(run_phase::merging, std::memory_order_relaxed);
   if (!mine.failed && !items.empty()) {
     mine.counted = true;
     mine.rows = result.rows;

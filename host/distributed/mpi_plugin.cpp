@@ -37,6 +37,7 @@ class mpi_communicator final : public communicator {
     MPI_Comm_rank(node, &local_rank_);
     MPI_Comm_size(node, &local_size_);
     MPI_Comm_free(&node);
+    MPI_Comm_dup(MPI_COMM_WORLD, &progress_);
     // Pieces of at most INT_MAX / size bytes per rank, so that a round's counts and displacements all fit an
     // int; LABCOUNT_MPI_PIECE_BYTES makes them smaller (the tests send many pieces with it).
     piece_ = static_cast<std::size_t>(INT_MAX) / static_cast<std::size_t>(size_);
@@ -46,7 +47,9 @@ class mpi_communicator final : public communicator {
   ~mpi_communicator() override {
     int finalized = 0;
     MPI_Finalized(&finalized);
-    if (!finalized) MPI_Finalize();
+    if (finalized) return;
+    MPI_Comm_free(&progress_);
+    MPI_Finalize();
   }
 
   int rank() const noexcept override { return rank_; }
@@ -131,11 +134,31 @@ class mpi_communicator final : public communicator {
     return bytes;
   }
 
+  void send_progress(std::span<const std::uint64_t> values) override {
+    MPI_Send(values.data(), count(values.size()), MPI_UINT64_T, 0, progress_tag, progress_);
+  }
+  bool receive_progress(int& from, std::span<std::uint64_t> values) override {
+    int arrived = 0;
+    MPI_Status status;
+    MPI_Iprobe(MPI_ANY_SOURCE, progress_tag, progress_, &arrived, &status);
+    if (arrived == 0) return false;
+    int n = 0;
+    MPI_Get_count(&status, MPI_UINT64_T, &n);
+    std::vector<std::uint64_t> got(static_cast<std::size_t>(std::max(n, 0)));
+    MPI_Recv(got.data(), n, MPI_UINT64_T, status.MPI_SOURCE, progress_tag, progress_, MPI_STATUS_IGNORE);
+    std::fill(values.begin(), values.end(), 0);
+    std::copy_n(got.begin(), std::min(got.size(), values.size()), values.begin());
+    from = status.MPI_SOURCE;
+    return true;
+  }
+
  private:
+  static constexpr int progress_tag = 1;
   static int count(std::size_t n) { return static_cast<int>(n); }  // a handful of counters, never near INT_MAX
 
   int rank_ = 0, size_ = 1, local_rank_ = 0, local_size_ = 1;
   std::size_t piece_ = 1;
+  MPI_Comm progress_ = MPI_COMM_NULL;  // the progress messages' own channel
 };
 
 }  // namespace

@@ -30,7 +30,7 @@ enum class bad_file_policy { error, skip };
 
 // What a run is doing, for a progress display: reading inputs, then reducing what it read (the backend's
 // finish: sorting and merging pairs can take seconds on millions of keys), then ordering and writing the table.
-enum class run_phase : int { reading, reducing, writing };
+enum class run_phase : int { reading, reducing, merging, writing };  // merging: an MPI job's ranks' results
 
 // Counters a progress display reads while the run goes (src/progress.hpp draws them on a terminal);
 // the pipeline only adds to them. Null: not counted.

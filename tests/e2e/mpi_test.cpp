@@ -8,6 +8,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -269,6 +271,39 @@ TEST(Mpi, WarningsAndNotesInInputOrder) {
   ASSERT_LT(one.err.find("b.csv: delimiter"), one.err.find("c.csv: delimiter")) << one.err;
   const run_result two = run(2, with(args, {"--verbose"}), tmp.path(), "LABCOUNT_MPI_SPLIT_BYTES=1000000000");
   EXPECT_EQ(messages(two.err), messages(one.err));
+}
+
+// --progress: rank 0 draws one line for the whole job (a line showing more rows than its own share proves the
+// sum); without it, nothing, for the ranks' stderr is no terminal. (A run of seconds: the line shows from 0.5 s.)
+TEST(Mpi, RankZeroDrawsTheWholeJobsProgress) {
+  SKIP_WITHOUT_MPI();
+  temp_dir tmp;
+  const std::string gen = (tmp.path() / "gen.csv").string();
+  ASSERT_EQ(std::system((quoted(LABCOUNT_BINARY) + " generate --rows 4M --samples 1M --skew 0 -o " + quoted(gen)).c_str()),
+            0);
+  const run_result drawn = run(2, {"count", "gen.csv", "--stats", "--progress"}, tmp.path());
+  ASSERT_EQ(drawn.exit_code, 0) << drawn.err;
+  std::uint64_t most_rows = 0;
+  std::size_t lines = 0;
+  for (std::size_t at = drawn.err.find(" rows"); at != std::string::npos; at = drawn.err.find(" rows", at + 1)) {
+    std::size_t from = at;
+    while (from > 0 && (std::isdigit(static_cast<unsigned char>(drawn.err[from - 1])) || drawn.err[from - 1] == ','))
+      --from;
+    std::string digits;
+    for (std::size_t i = from; i < at; ++i)
+      if (drawn.err[i] != ',') digits += drawn.err[i];
+    if (!digits.empty()) most_rows = std::max<std::uint64_t>(most_rows, std::stoull(digits));
+    ++lines;
+  }
+  EXPECT_GT(lines, 0u) << drawn.err;
+  EXPECT_GT(most_rows, 2'200'000u) << "no line showed more than one rank's share: " << drawn.err;
+  EXPECT_LE(most_rows, 4'000'000u) << drawn.err;
+  EXPECT_NE(drawn.err.find("\r\033[K", drawn.err.rfind(" rows")), std::string::npos)
+      << "the line is cleared at the end: " << drawn.err;
+  const run_result plain = run(2, {"count", "gen.csv", "--stats"}, tmp.path());
+  EXPECT_EQ(plain.exit_code, 0);
+  EXPECT_EQ(plain.err, "");
+  EXPECT_EQ(plain.out, drawn.out);
 }
 
 TEST(Mpi, ErrorsArePrintedOnceWithOneExitCode) {
