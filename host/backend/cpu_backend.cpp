@@ -3,7 +3,9 @@
 //           sort_by_key + reduce_by_key on the CPU.
 //   stats : per code count/min/max, and a hash set of distinct (code, time) pairs; at the end the
 //           union of the sets gives the distinct times (repeats = count - distinct) and distinct days.
-//           A row with the same time as its key's previous row is a repeat and skips the set.
+//           A row with the same time as its key's previous row is a repeat and skips the set; a time later
+//           than every earlier one of its key is a new pair, appended to a list instead (a log in time order
+//           probes nothing), while batches give enough of those.
 //   groups: a hash map (code, bucket) -> rows per worker, fed by runs of equal (code, bucket), merged
 //           and sorted at the end.
 // In the value modes a worker whose table passes its share of backend_options::memory_budget writes it to its
@@ -203,12 +205,67 @@ struct key_state {  // stats, per code
   timestamp previous = no_time;  // the time of the code's previous row
 };
 
+// Words appended in batches, in blocks of 256 Ki words (2 MiB): the room for a batch is made ahead without
+// filling it, and growing never copies, so memory is the words plus at most one block (a budget's check sees
+// what is held, with no doubling and no moment of old and new copies side by side).
+class word_list {
+ public:
+  static constexpr std::size_t block_words = std::size_t{1} << 18;
+
+  // Room for n more words at the end; take(k) then keeps the first k of them.
+  std::uint64_t* room(std::size_t n) {
+    if (blocks_.empty() || blocks_.back().size + n > blocks_.back().capacity) {
+      const std::size_t capacity = std::max(block_words, n);
+      blocks_.push_back({std::make_unique_for_overwrite<std::uint64_t[]>(capacity), 0, capacity});
+      bytes_ += capacity * sizeof(std::uint64_t);
+    }
+    return blocks_.back().words.get() + blocks_.back().size;
+  }
+  void take(std::size_t k) noexcept {
+    blocks_.back().size += k;
+    size_ += k;
+  }
+  template <class Fn>  // fn(word)
+  void for_each(Fn&& fn) const {
+    for (const block& b : blocks_)
+      for (std::size_t i = 0; i < b.size; ++i) fn(b.words[i]);
+  }
+  // fn(words) for each block in turn, each freed after it; the list is then empty.
+  template <class Fn>
+  void drain(Fn&& fn) {
+    for (block& b : blocks_) {
+      fn(std::span<const std::uint64_t>(b.words.get(), b.size));
+      b.words.reset();
+    }
+    clear();
+  }
+  std::size_t size() const noexcept { return size_; }
+  std::size_t bytes() const noexcept { return bytes_; }
+  void clear() noexcept {
+    blocks_.clear();
+    size_ = bytes_ = 0;
+  }
+
+ private:
+  struct block {
+    std::unique_ptr<std::uint64_t[]> words;
+    std::size_t size, capacity;
+  };
+  std::vector<block> blocks_;
+  std::size_t size_ = 0, bytes_ = 0;
+};
+
 struct worker_state {
   explicit worker_state(bool group_times = false) : times(0, ticks_per_second), groups(group_table(group_times)), group_times(group_times) {}
 
   std::vector<std::uint64_t> counts;   // counts
   std::vector<key_state> keys;         // stats
   pair_table<false> times;             // stats: distinct (code, time)
+  // stats: packed pairs later than every earlier time of their code in this worker, so in no table yet: a log
+  // in time order adds its pairs here, without a probe. (Later out-of-order rows may add one to `times` too:
+  // finish() makes the union distinct.)
+  word_list newer;
+  bool append_newer = true;  // stats: whether the last batch's new pairs came mostly in time order
   std::vector<std::uint64_t> pending;  // stats: packed pairs of one batch, inserted together (scratch)
   pair_table<true> groups;             // groups: (code, bucket) -> rows
   bool group_times;                    // groups: the values are times, not buckets
@@ -229,6 +286,7 @@ struct worker_state {
     std::fill(counts.begin(), counts.end(), 0);
     std::fill(keys.begin(), keys.end(), key_state{});
     times = pair_table<false>(0, ticks_per_second);
+    newer.clear();
     groups = group_table(group_times);
     run_rows = 0;
     spill.reset();
@@ -264,7 +322,7 @@ class cpu_backend final : public count_backend {
       case value_mode::counts: return count(w, batch.codes);
       case value_mode::stats:
         add_stats(w, batch.codes, batch.values);
-        if (table_limit_ != 0 && w.times.bytes() > table_limit_) spill(w);
+        if (table_limit_ != 0 && w.times.bytes() + w.newer.bytes() > table_limit_) spill(w);
         return;
       case value_mode::groups:
         add_groups(w, batch.codes, batch.values);
@@ -283,6 +341,16 @@ class cpu_backend final : public count_backend {
       records.reserve(w.times.size());
       w.times.for_each([&](std::uint32_t code, std::int64_t time, std::uint64_t) { records.push_back({code, time, 1}); });
       w.times = pair_table<false>(0, ticks_per_second);
+      w.spill->write_run(records);
+      // The appended pairs a block at a time, each freed once written: their records (24 B a pair against the
+      // list's 8) never sit in memory all at once.
+      w.newer.drain([&](std::span<const std::uint64_t> words) {
+        records.clear();
+        for (const std::uint64_t word : words)
+          records.push_back({static_cast<std::uint32_t>(word >> 32), w.times.value_of(word), 1});
+        w.spill->write_run(records);
+      });
+      records.clear();
     } else {
       records.reserve(w.groups.size());
       w.groups.for_each([&](std::uint32_t code, std::int64_t bucket, std::uint64_t rows) {
@@ -363,9 +431,19 @@ class cpu_backend final : public count_backend {
     }
   }
 
+  // A log in time order gives each key later and later times: those pairs are appended (worker_state::newer)
+  // rather than probed for. A log whose times go back (files of other periods, the same rows twice) gives few:
+  // then the append is dropped for the next batch, and the cost with it. Each batch says which it saw.
   static void add_stats(worker_state& w, std::span<const std::uint32_t> codes, std::span<const std::int64_t> values) {
     if (w.pending.size() < codes.size()) w.pending.resize(codes.size());
-    std::size_t pending = 0;
+    w.append_newer = w.append_newer ? add_stats_batch<true>(w, codes, values) : add_stats_batch<false>(w, codes, values);
+  }
+
+  // Returns whether at least a quarter of the batch's new pairs came later than every earlier time of their key.
+  template <bool AppendNewer>
+  static bool add_stats_batch(worker_state& w, std::span<const std::uint32_t> codes, std::span<const std::int64_t> values) {
+    std::size_t pending = 0, newer = 0, later_pairs = 0, fresh_pairs = 0;
+    std::uint64_t* const newer_words = AppendNewer ? w.newer.room(codes.size()) : nullptr;
     // Lab logs list a sample's tests in runs, so codes come in runs: a run's count, first, last and
     // previous time stay in registers instead of a chain of stores and reloads on one code's entry.
     for (std::size_t i = 0; i < codes.size();) {
@@ -376,16 +454,26 @@ class cpu_backend final : public count_backend {
       const std::size_t run_begin = i;
       do {
         const timestamp value = values[i];
+        // A time later than every earlier one of this key is a new pair. The same time as the key's previous
+        // row is a repeat already held: no probe. Branch-free, as about half the rows are repeats, in no
+        // predictable pattern.
+        const bool later = value > last;
+        const bool fresh = value != previous;
         first = std::min(first, value);
         last = std::max(last, value);
-        // The same time as this key's previous row is a repeat already in the set: no probe. Branch-free,
-        // as about half the rows are such repeats, in no predictable pattern.
-        const bool fresh = value != previous;
         previous = value;
+        later_pairs += later;
+        fresh_pairs += fresh;
         std::uint64_t word;
         if (w.times.pack<ticks_per_second>(code, value, word)) [[likely]] {
           w.pending[pending] = word;
-          pending += fresh;
+          if constexpr (AppendNewer) {
+            newer_words[newer] = word;
+            newer += later;
+            pending += fresh & !later;
+          } else {
+            pending += fresh;
+          }
         } else if (fresh) {
           w.times.add(code, value, 1);
         }
@@ -400,7 +488,9 @@ class cpu_backend final : public count_backend {
     // misses overlapped, memory bandwidth rather than latency sets the pace. (Tried and measured slower
     // on the 2 GB file: one small set per key, and one per calendar day; neither is touched again soon
     // enough to stay in cache.)
+    if constexpr (AppendNewer) w.newer.take(newer);
     w.times.add_packed(std::span(w.pending.data(), pending));
+    return 4 * later_pairs >= fresh_pairs;
   }
 
   std::vector<std::uint64_t> finish_counts(std::size_t num_codes) override {
@@ -449,12 +539,14 @@ class cpu_backend final : public count_backend {
     std::vector<std::uint64_t> words;
     std::vector<std::pair<std::uint32_t, std::int64_t>> wide;
     std::size_t total = 0;
-    for (const auto& w : per_worker_) total += w.times.size();
+    for (const auto& w : per_worker_) total += w.times.size() + w.newer.size();
     words.reserve(total);
     for (auto& w : per_worker_) {
       w.times.for_each_split([&](std::uint64_t word, std::uint64_t) { words.push_back(word); },
                              [&](std::uint32_t code, std::int64_t time, std::uint64_t) { wide.emplace_back(code, time); });
       w.times = pair_table<false>(0, ticks_per_second);
+      w.newer.for_each([&](std::uint64_t word) { words.push_back(word); });
+      w.newer.clear();
     }
     radix_sort_by_key(words, [](std::uint64_t word) { return word; });
     words.erase(std::unique(words.begin(), words.end()), words.end());

@@ -8,6 +8,7 @@
 #include <random>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include "pipeline/count_pipeline.hpp"
 #include "support/reference_csv.hpp"
@@ -122,6 +123,61 @@ TEST(CpuBackendStats, WorkedExample) {
   const auto stats = backend->finish(2).stats;
   EXPECT_EQ(stats[0], (key_stats{4, t1, t3, 2, 1}));
   EXPECT_EQ(stats[1], (key_stats{1, 5, 5, 1, 0}));
+}
+
+// Batches whose times go forward per key (appended without a probe), go back over times already seen (the
+// same rows twice), jump around, or mix those, on two workers that share keys and times, with and without a
+// spill at every batch: the same stats as sets of every (code, time) pair give.
+TEST(CpuBackendStats, TimesInOrderThenBackAgainMatchSets) {
+  std::mt19937_64 rng(7);
+  for (std::size_t budget : {std::size_t{0}, std::size_t{1}}) {
+    backend_options options;
+    options.num_workers = 2;
+    options.mode = value_mode::stats;
+    options.memory_budget = budget;
+    auto backend = make_cpu_backend(options);
+    constexpr std::uint32_t keys = 40;
+    std::vector<std::multiset<std::int64_t>> reference(keys);
+    std::vector<std::int64_t> latest(keys, 0);
+    std::vector<std::pair<std::uint32_t, std::int64_t>> seen;
+    for (int batch = 0; batch < 60; ++batch) {
+      std::vector<std::uint32_t> codes;
+      std::vector<std::int64_t> times;
+      const int shape = batch % 4 == 3 ? static_cast<int>(rng() % 3) : batch % 4;
+      for (int row = 0; row < 500; ++row) {
+        std::uint32_t code = static_cast<std::uint32_t>(rng() % keys);
+        std::int64_t time;
+        if (shape == 0 || seen.empty()) {  // forward in time: later than every earlier time of the key, or a repeat
+          time = rng() % 3 == 0 ? latest[code] : latest[code] + static_cast<std::int64_t>(1 + rng() % 5) * ticks_per_second * 600;
+        } else if (shape == 1) {  // back over a pair seen before
+          std::tie(code, time) = seen[rng() % seen.size()];
+        } else {  // anywhere, some with a fraction of a second (pairs that do not pack)
+          time = static_cast<std::int64_t>(rng() % 4000) * ticks_per_second * 300 + (rng() % 10 == 0 ? 17 : 0);
+        }
+        latest[code] = std::max(latest[code], time);
+        codes.push_back(code);
+        times.push_back(time);
+        reference[code].insert(time);
+        seen.emplace_back(code, time);
+      }
+      backend->consume(static_cast<unsigned>(batch % 2), {codes, times});
+    }
+    const auto stats = backend->finish(keys).stats;
+    for (std::uint32_t code = 0; code < keys; ++code) {
+      const auto& ts = reference[code];
+      key_stats want;
+      want.count = ts.size();
+      if (!ts.empty()) {
+        want.first = *ts.begin();
+        want.last = *ts.rbegin();
+        std::set<std::int64_t> days;
+        for (const auto t : ts) days.insert(day_of(t));
+        want.active_days = days.size();
+        want.repeats = ts.size() - std::set<std::int64_t>(ts.begin(), ts.end()).size();
+      }
+      ASSERT_EQ(stats[code], want) << "code " << code << " budget " << budget;
+    }
+  }
 }
 
 TEST(CpuBackendStats, DaysBefore1970UseFloorDivision) {
