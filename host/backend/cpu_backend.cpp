@@ -7,7 +7,8 @@
 //           than every earlier one of its key is a new pair, appended to a list instead (a log in time order
 //           probes nothing), while batches give enough of those.
 //   groups: a hash map (code, bucket) -> rows per worker, fed by runs of equal (code, bucket), merged
-//           and sorted at the end.
+//           and sorted at the end; as for stats, a run whose bucket is later than every earlier one of its
+//           code is appended to a list instead, and the rest are added a batch at a time, prefetched.
 // In the value modes a worker whose table passes its share of backend_options::memory_budget writes it to its
 // spill file (backend/spill_file.hpp) and starts an empty one; finish() then works through every worker's pairs
 // one partition of the codes at a time, so --stats never needs them in memory at once (--per's result is its
@@ -61,6 +62,15 @@ class word_table {
     for (std::size_t i = 0; i < keys.size(); ++i) {
       if (i + ahead < keys.size()) __builtin_prefetch(&keys_[hash(keys[i + ahead]) & mask_]);
       add(keys[i], 1);
+    }
+  }
+
+  // Adds keys[i] with counts[i], prefetched as add_batch does.
+  void add_batch(std::span<const std::uint64_t> keys, std::span<const std::uint64_t> counts) {
+    constexpr std::size_t ahead = 32;
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      if (i + ahead < keys.size()) __builtin_prefetch(&keys_[hash(keys[i + ahead]) & mask_]);
+      add(keys[i], counts[i]);
     }
   }
 
@@ -119,6 +129,14 @@ class pair_table {
     return pack_in(Unit, code, value, word);
   }
   void add_packed(std::span<const std::uint64_t> words) { packed_.add_batch(words); }
+  // Map form (Counted): adds counts[i] to packed pair words[i].
+  void add_packed(std::span<const std::uint64_t> words, std::span<const std::uint64_t> counts) {
+    packed_.add_batch(words, counts);
+  }
+  // The packed word of (code, value) in this table's unit: false when it does not pack.
+  bool pack_word(std::uint32_t code, std::int64_t value, std::uint64_t& word) const noexcept {
+    return pack_in(unit_, code, value, word);
+  }
   // The value a packed word holds.
   std::int64_t value_of(std::uint64_t word) const noexcept {
     return (static_cast<std::int64_t>(word & 0xffffffffULL) - offset_) * unit_;
@@ -261,13 +279,16 @@ struct worker_state {
   std::vector<std::uint64_t> counts;   // counts
   std::vector<key_state> keys;         // stats
   pair_table<false> times;             // stats: distinct (code, time)
-  // stats: packed pairs later than every earlier time of their code in this worker, so in no table yet: a log
-  // in time order adds its pairs here, without a probe. (Later out-of-order rows may add one to `times` too:
-  // finish() makes the union distinct.)
+  // Packed pairs later than every earlier time (stats) or bucket (groups) of their code in this worker, so in no
+  // table yet: a log in time order adds its pairs here, without a probe. stats: one word a pair; groups: the
+  // word, then its rows. (Later out-of-order rows may add a pair to the table too: finish() makes the union
+  // distinct, or sums the rows.)
   word_list newer;
   bool append_newer = true;  // stats: whether the last batch's new pairs came mostly in time order
-  std::vector<std::uint64_t> pending;  // stats: packed pairs of one batch, inserted together (scratch)
-  pair_table<true> groups;             // groups: (code, bucket) -> rows
+  std::vector<std::uint64_t> pending;       // packed pairs of one batch, added to the table together (scratch)
+  std::vector<std::uint64_t> pending_rows;  // groups: their rows
+  pair_table<true> groups;                  // groups: (code, bucket) -> rows
+  std::vector<std::int64_t> last_bucket;    // groups: per code, the latest bucket of its runs so far
   bool group_times;                    // groups: the values are times, not buckets
   std::unique_ptr<spill_file> spill;   // value modes past the memory budget: the tables written so far
   std::vector<group_count> spill_scratch;
@@ -288,6 +309,7 @@ struct worker_state {
     times = pair_table<false>(0, ticks_per_second);
     newer.clear();
     groups = group_table(group_times);
+    last_bucket.clear();
     run_rows = 0;
     spill.reset();
   }
@@ -326,7 +348,7 @@ class cpu_backend final : public count_backend {
         return;
       case value_mode::groups:
         add_groups(w, batch.codes, batch.values);
-        if (table_limit_ != 0 && w.groups.bytes() > table_limit_) spill(w);
+        if (table_limit_ != 0 && w.groups.bytes() + w.newer.bytes() > table_limit_) spill(w);
         return;
     }
   }
@@ -357,6 +379,14 @@ class cpu_backend final : public count_backend {
         records.push_back({code, bucket, rows});
       });
       w.groups = group_table(w.group_times);
+      w.spill->write_run(records);
+      w.newer.drain([&](std::span<const std::uint64_t> words) {
+        records.clear();
+        for (std::size_t i = 0; i + 1 < words.size(); i += 2)
+          records.push_back({static_cast<std::uint32_t>(words[i] >> 32), w.groups.value_of(words[i]), words[i + 1]});
+        w.spill->write_run(records);
+      });
+      records.clear();
     }
     w.spill->write_run(records);
     records.shrink_to_fit();
@@ -418,17 +448,45 @@ class cpu_backend final : public count_backend {
   }
 
   static void add_groups(worker_state& w, std::span<const std::uint32_t> codes, std::span<const std::int64_t> values) {
+    if (w.pending.size() < codes.size()) {
+      w.pending.resize(codes.size());
+      w.pending_rows.resize(codes.size());
+    }
+    std::size_t pending = 0, newer = 0;
+    std::uint64_t* const newer_words = w.newer.room(2 * codes.size());
+    // A run that ends: appended when its bucket is later than every earlier one of its code (a log in time
+    // order), else added to the table with the batch's others, each probe prefetched ahead.
+    const auto end_run = [&] {
+      const std::uint32_t code = w.run_code;
+      if (code >= w.last_bucket.size()) w.last_bucket.resize(grown_size(w.last_bucket.size(), code), no_time);
+      std::int64_t& last = w.last_bucket[code];
+      std::uint64_t word;
+      if (!w.groups.pack_word(code, w.run_bucket, word)) {
+        w.groups.add(code, w.run_bucket, w.run_rows);
+      } else if (w.run_bucket > last) {
+        newer_words[2 * newer] = word;
+        newer_words[2 * newer + 1] = w.run_rows;
+        ++newer;
+      } else {
+        w.pending[pending] = word;
+        w.pending_rows[pending] = w.run_rows;
+        ++pending;
+      }
+      last = std::max(last, w.run_bucket);
+    };
     for (std::size_t i = 0; i < codes.size(); ++i) {
       // Lab logs list a sample's tests in runs, so most rows extend the current (code, bucket) run.
       if (codes[i] == w.run_code && values[i] == w.run_bucket) {
         ++w.run_rows;
         continue;
       }
-      w.end_run();
+      if (w.run_rows != 0) end_run();
       w.run_code = codes[i];
       w.run_bucket = values[i];
       w.run_rows = 1;
     }
+    w.newer.take(2 * newer);
+    w.groups.add_packed(std::span(w.pending.data(), pending), std::span(w.pending_rows.data(), pending));
   }
 
   // A log in time order gives each key later and later times: those pairs are appended (worker_state::newer)
@@ -589,7 +647,7 @@ class cpu_backend final : public count_backend {
     std::size_t size = 0;
     for (auto& w : per_worker_) {
       w.end_run();
-      size += w.groups.size();
+      size += w.groups.size() + w.newer.size() / 2;
     }
     if (spilled()) {
       // Past the memory budget: the rest of every table to disk too, then one partition of the codes at a time.
@@ -609,6 +667,9 @@ class cpu_backend final : public count_backend {
       w.groups.for_each_split([&](std::uint64_t word, std::uint64_t rows) { items.push_back({word, rows}); },
                               [&](std::uint32_t code, std::int64_t bucket, std::uint64_t rows) { total.add(code, bucket, rows); });
       w.groups = group_table(w.group_times);
+      w.newer.drain([&](std::span<const std::uint64_t> words) {
+        for (std::size_t i = 0; i + 1 < words.size(); i += 2) items.push_back({words[i], words[i + 1]});
+      });
     }
     radix_sort_by_key(items, [](const keyed_rows& item) { return item.word; });
     std::vector<group_count> groups;

@@ -127,42 +127,60 @@ TEST(CpuBackendStats, WorkedExample) {
 
 // Batches whose times go forward per key (appended without a probe), go back over times already seen (the
 // same rows twice), jump around, or mix those, on two workers that share keys and times, with and without a
-// spill at every batch: the same stats as sets of every (code, time) pair give.
+// spill at every batch: the same stats as sets of every (code, time) pair give, and the same --per groups
+// (buckets of 10 minutes, some too far out to pack) as a map of every (code, bucket).
 TEST(CpuBackendStats, TimesInOrderThenBackAgainMatchSets) {
   std::mt19937_64 rng(7);
+  constexpr std::uint32_t keys = 40;
+  std::vector<std::pair<std::vector<std::uint32_t>, std::vector<std::int64_t>>> batches;
+  std::vector<std::multiset<std::int64_t>> reference(keys);
+  std::vector<std::int64_t> latest(keys, 0);
+  std::vector<std::pair<std::uint32_t, std::int64_t>> seen;
+  for (int batch = 0; batch < 60; ++batch) {
+    auto& [codes, times] = batches.emplace_back();
+    const int shape = batch % 4 == 3 ? static_cast<int>(rng() % 3) : batch % 4;
+    for (int row = 0; row < 500; ++row) {
+      std::uint32_t code = static_cast<std::uint32_t>(rng() % keys);
+      std::int64_t time;
+      if (shape == 0 || seen.empty()) {  // forward in time: later than every earlier time of the key, or a repeat
+        time = rng() % 3 == 0 ? latest[code]
+                              : latest[code] + static_cast<std::int64_t>(1 + rng() % 5) * ticks_per_second * 600;
+      } else if (shape == 1) {  // back over a pair seen before
+        std::tie(code, time) = seen[rng() % seen.size()];
+      } else {  // anywhere, some with a fraction of a second (pairs that do not pack)
+        time = static_cast<std::int64_t>(rng() % 4000) * ticks_per_second * 300 + (rng() % 10 == 0 ? 17 : 0);
+      }
+      latest[code] = std::max(latest[code], time);
+      codes.push_back(code);
+      times.push_back(time);
+      reference[code].insert(time);
+      seen.emplace_back(code, time);
+    }
+  }
+  // A bucket a row's time gives: 10 minutes, or far out of the packed range for one key in seven.
+  const auto bucket_of = [](std::uint32_t code, std::int64_t time) {
+    return time / (ticks_per_second * 600) + (code % 7 == 0 ? std::int64_t{1} << 40 : 0);
+  };
+  std::map<std::pair<std::uint32_t, std::int64_t>, std::uint64_t> reference_groups;
+  for (const auto& [codes, times] : batches)
+    for (std::size_t i = 0; i < codes.size(); ++i) ++reference_groups[{codes[i], bucket_of(codes[i], times[i])}];
+
   for (std::size_t budget : {std::size_t{0}, std::size_t{1}}) {
     backend_options options;
     options.num_workers = 2;
     options.mode = value_mode::stats;
     options.memory_budget = budget;
-    auto backend = make_cpu_backend(options);
-    constexpr std::uint32_t keys = 40;
-    std::vector<std::multiset<std::int64_t>> reference(keys);
-    std::vector<std::int64_t> latest(keys, 0);
-    std::vector<std::pair<std::uint32_t, std::int64_t>> seen;
-    for (int batch = 0; batch < 60; ++batch) {
-      std::vector<std::uint32_t> codes;
-      std::vector<std::int64_t> times;
-      const int shape = batch % 4 == 3 ? static_cast<int>(rng() % 3) : batch % 4;
-      for (int row = 0; row < 500; ++row) {
-        std::uint32_t code = static_cast<std::uint32_t>(rng() % keys);
-        std::int64_t time;
-        if (shape == 0 || seen.empty()) {  // forward in time: later than every earlier time of the key, or a repeat
-          time = rng() % 3 == 0 ? latest[code] : latest[code] + static_cast<std::int64_t>(1 + rng() % 5) * ticks_per_second * 600;
-        } else if (shape == 1) {  // back over a pair seen before
-          std::tie(code, time) = seen[rng() % seen.size()];
-        } else {  // anywhere, some with a fraction of a second (pairs that do not pack)
-          time = static_cast<std::int64_t>(rng() % 4000) * ticks_per_second * 300 + (rng() % 10 == 0 ? 17 : 0);
-        }
-        latest[code] = std::max(latest[code], time);
-        codes.push_back(code);
-        times.push_back(time);
-        reference[code].insert(time);
-        seen.emplace_back(code, time);
-      }
-      backend->consume(static_cast<unsigned>(batch % 2), {codes, times});
+    auto stats_backend = make_cpu_backend(options);
+    options.mode = value_mode::groups;
+    auto groups_backend = make_cpu_backend(options);
+    for (std::size_t b = 0; b < batches.size(); ++b) {
+      const auto& [codes, times] = batches[b];
+      stats_backend->consume(static_cast<unsigned>(b % 2), {codes, times});
+      std::vector<std::int64_t> buckets;
+      for (std::size_t i = 0; i < codes.size(); ++i) buckets.push_back(bucket_of(codes[i], times[i]));
+      groups_backend->consume(static_cast<unsigned>(b % 2), {codes, buckets});
     }
-    const auto stats = backend->finish(keys).stats;
+    const auto stats = stats_backend->finish(keys).stats;
     for (std::uint32_t code = 0; code < keys; ++code) {
       const auto& ts = reference[code];
       key_stats want;
@@ -177,6 +195,9 @@ TEST(CpuBackendStats, TimesInOrderThenBackAgainMatchSets) {
       }
       ASSERT_EQ(stats[code], want) << "code " << code << " budget " << budget;
     }
+    std::vector<group_count> want_groups;
+    for (const auto& [pair, rows] : reference_groups) want_groups.push_back({pair.first, pair.second, rows});
+    EXPECT_EQ(groups_backend->finish(keys).groups, want_groups) << "budget " << budget;
   }
 }
 
