@@ -307,6 +307,12 @@ void run(const count_options& opt) {
         return run_selected(selected, share, backend, pool, warn);
       });
     std::optional<error> failed;
+    // Rank 0 orders and writes the table on its node's cores: the node's other ranks wait asleep meanwhile.
+    std::optional<thread_pool> node_pool;
+    if (speaks && job->local_size() > 1 && done) {
+      node_pool.emplace(threads * static_cast<unsigned>(job->local_size()));
+      plan.output.pool = &*node_pool;
+    }
     if (speaks) {
       try {
         count_result report;
@@ -328,6 +334,7 @@ void run(const count_options& opt) {
         failed = error(error_kind::internal, std::string("MPI rank 0: ") + e.what());
       }
     }
+    job->barrier_sleeping();       // the other ranks, while rank 0 writes
     agree_on_error(*job, failed);  // every rank ends with rank 0's outcome
     return;
   }

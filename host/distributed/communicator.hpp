@@ -42,6 +42,9 @@ class communicator {
   virtual std::vector<std::string> all_to_all(std::vector<std::string> send) = 0;
   // Rank `root`'s bytes, on every rank.
   virtual std::string broadcast(std::string bytes, int root) = 0;
+  // A barrier whose waiting ranks sleep (MPI_Ibarrier, tested every millisecond) instead of spinning in the
+  // library's progress loop, so that ranks done with their work leave their cores to one still working.
+  virtual void barrier_sleeping() = 0;
 
   // Progress counters between two collectives, on a channel (communicator) of their own, so they never meet
   // the collectives' messages: a rank other than 0 sends rank 0 a few counters; rank 0 takes one message that

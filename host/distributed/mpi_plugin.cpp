@@ -3,6 +3,8 @@
 // not need libmpi to start, and a plain run does not pay for loading it.
 #include <mpi.h>
 
+#include <time.h>
+
 #include <algorithm>
 #include <climits>
 #include <cstdint>
@@ -132,6 +134,16 @@ class mpi_communicator final : public communicator {
       MPI_Bcast(bytes.data() + from, static_cast<int>(std::min<std::uint64_t>(piece_, size - from)), MPI_BYTE, root,
                 MPI_COMM_WORLD);
     return bytes;
+  }
+
+  void barrier_sleeping() override {
+    MPI_Request request;
+    MPI_Ibarrier(MPI_COMM_WORLD, &request);
+    int done = 0;
+    for (MPI_Test(&request, &done, MPI_STATUS_IGNORE); done == 0; MPI_Test(&request, &done, MPI_STATUS_IGNORE)) {
+      const timespec millisecond{0, 1'000'000};
+      ::nanosleep(&millisecond, nullptr);
+    }
   }
 
   void send_progress(std::span<const std::uint64_t> values) override {
