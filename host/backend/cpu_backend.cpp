@@ -223,17 +223,19 @@ struct key_state {  // stats, per code
   timestamp previous = no_time;  // the time of the code's previous row
 };
 
-// Words appended in batches, in blocks of 256 Ki words (2 MiB): the room for a batch is made ahead without
-// filling it, and growing never copies, so memory is the words plus at most one block (a budget's check sees
-// what is held, with no doubling and no moment of old and new copies side by side).
+// Words appended in batches, in blocks (2 MiB unless told): the room for a batch is made ahead without filling
+// it, and growing never copies, so memory is the words plus at most one block (a budget's check sees what is
+// held, with no doubling and no moment of old and new copies side by side).
 class word_list {
  public:
-  static constexpr std::size_t block_words = std::size_t{1} << 18;
+  static constexpr std::size_t max_block_words = std::size_t{1} << 18;
+
+  explicit word_list(std::size_t block_words = max_block_words) : block_words_(block_words) {}
 
   // Room for n more words at the end; take(k) then keeps the first k of them.
   std::uint64_t* room(std::size_t n) {
     if (blocks_.empty() || blocks_.back().size + n > blocks_.back().capacity) {
-      const std::size_t capacity = std::max(block_words, n);
+      const std::size_t capacity = std::max(block_words_, n);
       blocks_.push_back({std::make_unique_for_overwrite<std::uint64_t[]>(capacity), 0, capacity});
       bytes_ += capacity * sizeof(std::uint64_t);
     }
@@ -248,12 +250,17 @@ class word_list {
     for (const block& b : blocks_)
       for (std::size_t i = 0; i < b.size; ++i) fn(b.words[i]);
   }
-  // fn(words) for each block in turn, each freed after it; the list is then empty.
+  // fn(words) for each block in turn, each freed after it; the list is then empty (also when fn throws).
   template <class Fn>
   void drain(Fn&& fn) {
-    for (block& b : blocks_) {
-      fn(std::span<const std::uint64_t>(b.words.get(), b.size));
-      b.words.reset();
+    try {
+      for (block& b : blocks_) {
+        fn(std::span<const std::uint64_t>(b.words.get(), b.size));
+        b.words.reset();
+      }
+    } catch (...) {
+      clear();
+      throw;
     }
     clear();
   }
@@ -269,12 +276,14 @@ class word_list {
     std::unique_ptr<std::uint64_t[]> words;
     std::size_t size, capacity;
   };
+  std::size_t block_words_;
   std::vector<block> blocks_;
   std::size_t size_ = 0, bytes_ = 0;
 };
 
 struct worker_state {
-  explicit worker_state(bool group_times = false) : times(0, ticks_per_second), groups(group_table(group_times)), group_times(group_times) {}
+  worker_state(bool group_times, std::size_t list_block_words)
+      : times(0, ticks_per_second), newer(list_block_words), groups(group_table(group_times)), group_times(group_times) {}
 
   std::vector<std::uint64_t> counts;   // counts
   std::vector<key_state> keys;         // stats
@@ -325,7 +334,12 @@ class cpu_backend final : public count_backend {
                          : std::max<std::size_t>(1, options.memory_budget / std::max(1u, num_workers()) / 3)),
         spill_directory_(options.spill_directory),
         spilled_progress_(options.spilled_bytes) {
-    for (unsigned i = 0; i < num_workers(); ++i) per_worker_.emplace_back(options.group_times);
+    // A list block is at most a quarter of a worker's share of the budget, so that a small budget does not
+    // spill at every batch for the sake of one block.
+    const std::size_t block_words =
+        table_limit_ == 0 ? word_list::max_block_words
+                          : std::clamp<std::size_t>(table_limit_ / 4 / sizeof(std::uint64_t), 512, word_list::max_block_words);
+    for (unsigned i = 0; i < num_workers(); ++i) per_worker_.emplace_back(options.group_times, block_words);
   }
 
   backend_timings timings() const override {
