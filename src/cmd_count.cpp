@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string_view>
+#include <system_error>
 
 #include "backend_registry.hpp"
 #include "cli_options.hpp"
@@ -307,14 +308,18 @@ void run(const count_options& opt) {
         return run_selected(selected, share, backend, pool, warn);
       });
     std::optional<error> failed;
-    // Rank 0 orders and writes the table on its node's cores: the node's other ranks wait asleep meanwhile.
-    std::optional<thread_pool> node_pool;
-    if (speaks && job->local_size() > 1 && done) {
-      node_pool.emplace(threads * static_cast<unsigned>(job->local_size()));
-      plan.output.pool = &*node_pool;
-    }
-    if (speaks) {
+    if (done && done->failed) failed = std::move(done->failed);  // rank 0's final merge
+    if (speaks && !failed) {
       try {
+        // Rank 0 orders and writes the table on its node's cores: the node's other ranks wait asleep meanwhile.
+        std::optional<thread_pool> node_pool;
+        if (job->local_size() > 1 && done) {
+          try {
+            node_pool.emplace(threads * static_cast<unsigned>(job->local_size()));
+            plan.output.pool = &*node_pool;
+          } catch (const std::system_error&) {  // no more threads to be had: the rank's own pool does it
+          }
+        }
         count_result report;
         std::optional<partial_state> state;
         if (done) {

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <system_error>
 
 #include "util/errors.hpp"
 
@@ -16,7 +17,13 @@ progress_meter::progress_meter(bool enabled, std::uint64_t total_bytes, std::uin
     : enabled_(enabled), total_bytes_(total_bytes), total_files_(total_files) {
   const char* term = std::getenv("TERM");
   escapes_ = term == nullptr || std::strcmp(term, "dumb") != 0;
-  if (enabled_) thread_ = std::thread([this] { loop(); });
+  if (enabled_) {
+    try {
+      thread_ = std::thread([this] { loop(); });
+    } catch (const std::system_error&) {
+      enabled_ = false;  // no thread to draw it (a limit on threads): no line, and the run goes on
+    }
+  }
 }
 
 progress_meter::~progress_meter() { stop(); }

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <numeric>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <tuple>
 #include <unordered_set>
@@ -385,7 +386,12 @@ class job_progress {
   // shown: rank 0's progress line's counters. items: this rank's work (a split input is done when its part 0 is).
   job_progress(communicator& comm, const run_progress& shown, std::span<const work_item> items)
       : comm_(comm), shown_(shown), items_(items.begin(), items.end()), last_(static_cast<std::size_t>(comm.size())) {
-    thread_ = std::thread([this] { comm_.rank() == 0 ? receive() : send(); });
+    try {
+      thread_ = std::thread([this] { comm_.rank() == 0 ? receive() : send(); });
+    } catch (const std::system_error&) {
+      // No thread (a limit on threads): no line while counting, and finish() makes the rank's last exchange,
+      // so that rank 0 still hears every rank say it is done, and no rank waits for one that never speaks.
+    }
   }
   ~job_progress() { finish(); }
   job_progress(const job_progress&) = delete;
@@ -393,18 +399,21 @@ class job_progress {
 
   // The counters this rank's count adds to.
   run_progress local() noexcept {
-    return {&bytes_, &files_, &rows_, &compressed_, &phase_, &phase_items_, shown_.spilled != nullptr ? &spilled_ : nullptr};
+    return {&bytes_, &files_, &rows_, &compressed_, &phase_, &phase_items_, &spilled_};
   }
 
-  // Waits for the thread (on rank 0: for every rank's last message).
+  // Waits for the thread (on rank 0: for every rank's last message); without one, does its last exchange.
   void finish() {
-    if (!thread_.joinable()) return;
     {
       std::lock_guard lock(mutex_);
+      if (stopping_) return;
       stopping_ = true;
     }
     wake_.notify_all();
-    thread_.join();
+    if (thread_.joinable())
+      thread_.join();
+    else
+      comm_.rank() == 0 ? receive() : send();
   }
 
  private:
@@ -458,7 +467,11 @@ class job_progress {
       if (shown_.spilled != nullptr) shown_.spilled->store(sum[spilled], std::memory_order_relaxed);
       if (sum[compressed] != 0) shown_.compressed->store(true, std::memory_order_relaxed);
       if (stopping && done_ranks == last_.size()) return;
-      if (!arrived) stopping = wait(std::chrono::milliseconds(stopping ? 5 : 100)) || stopping;
+      if (arrived) continue;
+      if (stopping)  // every rank's last message is near: a short sleep, not a spin (wait() returns at once now)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      else
+        stopping = wait(std::chrono::milliseconds(100));
     }
   }
 
@@ -796,17 +809,29 @@ std::optional<job_result> count_on_ranks(communicator& comm, const count_request
   }
   mark("gathered");
   if (rank != 0) return std::nullopt;
+  // Rank 0 alone merges the shares: an error here is not thrown (the others have gone on to their last
+  // collective), but returned, for the caller to agree on with them there.
   bool have = share.has_value();
   if (have) job.state = std::move(*share);
-  for (std::size_t r = 1; r < ranks; ++r) {
-    if (shares[r].empty()) continue;
-    const std::string from = "the share of MPI rank " + std::to_string(r);
-    if (!have)
-      job.state = decode_partial(shares[r], from);
-    else
-      merge_disjoint(job.state, "MPI rank 0", shares[r], from);  // the ranks own disjoint keys
-    have = true;
-    std::string().swap(shares[r]);
+  try {
+    for (std::size_t r = 1; r < ranks; ++r) {
+      if (shares[r].empty()) continue;
+      const std::string from = "the share of MPI rank " + std::to_string(r);
+      if (!have)
+        job.state = decode_partial(shares[r], from);
+      else
+        merge_disjoint(job.state, "MPI rank 0", shares[r], from);  // the ranks own disjoint keys
+      have = true;
+      std::string().swap(shares[r]);
+    }
+  } catch (const error& e) {
+    job.failed = e;
+  } catch (const std::bad_alloc&) {
+    job.failed = error(error_kind::internal, "out of memory on MPI rank 0 merging the ranks' shares of the keys", "",
+                       0, "use a machine with more memory for rank 0 (it holds every key to write the table), or count "
+                          "in parts with --partial and merge the states in a tree");
+  } catch (const std::exception& e) {
+    job.failed = error(error_kind::internal, std::string("MPI rank 0: ") + e.what());
   }
   mark("final merge");
   if (!have) {

@@ -60,6 +60,9 @@ std::uint64_t split_min_bytes();
 struct job_result {
   partial_state state;  // the whole job's, as merge would make it from every rank's --partial
   count_result report;  // rows, bad rows and their samples, warnings, notes, skipped inputs, per input, timings
+  // Rank 0's own last step (merging the ranks' shares) failed: its error, which the caller agrees on with the
+  // other ranks at its last collective (they no longer wait in count_on_ranks).
+  std::optional<error> failed;
 };
 
 // Collective: when any rank has an error, every rank throws the first of them (by rank); rank 0 prints it.
@@ -69,7 +72,7 @@ void agree_on_error(communicator& comm, const std::optional<error>& mine);
 // Runs `request` (prepared with prepare_partial_request, for `table`) on every rank of `comm`; every rank
 // calls it with the same request. `count_local` counts a rank's share (a request with its inputs and
 // ranges). Returns the job's result on rank 0 and nothing elsewhere. An error on any rank is thrown on every
-// rank: the one a single process would have stopped at.
+// rank: the one a single process would have stopped at; but for rank 0's final merge (job_result::failed).
 std::optional<job_result> count_on_ranks(communicator& comm, const count_request& request, value_mode table,
                                          const std::function<count_result(const count_request&)>& count_local);
 

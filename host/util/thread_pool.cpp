@@ -7,10 +7,17 @@ namespace labcount {
 thread_pool::thread_pool(unsigned num_threads) {
   LABCOUNT_EXPECTS(num_threads >= 1, "a thread pool needs at least one thread");
   threads_.reserve(num_threads);
-  for (unsigned i = 0; i < num_threads; ++i) threads_.emplace_back([this] { loop(); });
+  try {
+    for (unsigned i = 0; i < num_threads; ++i) threads_.emplace_back([this] { loop(); });
+  } catch (...) {  // a thread that cannot start (a limit on threads): no thread left running, then the error
+    stop();
+    throw;
+  }
 }
 
-thread_pool::~thread_pool() {
+thread_pool::~thread_pool() { stop(); }
+
+void thread_pool::stop() noexcept {
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;

@@ -35,6 +35,7 @@ class thread_pool {
 
  private:
   void loop();
+  void stop() noexcept;  // wakes and joins the threads started
 
   std::vector<std::thread> threads_;
   std::queue<std::packaged_task<void()>> tasks_;
