@@ -355,6 +355,13 @@ void merge_view(partial_state& total, const std::string& total_name, state_view&
     for (std::size_t code = 0; code < map.size(); ++code) map[code] = total.keys.append_distinct(part.keys[code]);
   } else {
     encode_all(total.keys, part.keys, map.data());
+    // Two of the part's keys on one code: it lists a key twice (made by hand; no encoder writes that), which
+    // decode_partial refuses too.
+    std::vector<bool> taken(total.keys.size(), false);
+    for (const std::uint32_t code : map) {
+      if (taken[code]) state_decoder({}, part_name).corrupt("a key is listed twice");
+      taken[code] = true;
+    }
   }
   if (total.table == value_mode::counts && !total.per_file) {
     total.counts.resize(total.keys.size(), 0);

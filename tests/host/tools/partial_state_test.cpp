@@ -18,6 +18,7 @@
 #include "backend/backend.hpp"
 #include "output/count_output.hpp"
 #include "support/temp_file.hpp"
+#include "util/bytes.hpp"
 #include "util/errors.hpp"
 #include "util/thread_pool.hpp"
 
@@ -223,6 +224,42 @@ TEST_P(PartialState, ADamagedStateIsAnErrorNamingIt) {
 
 INSTANTIATE_TEST_SUITE_P(Modes, PartialState, ::testing::ValuesIn(modes),
                          [](const ::testing::TestParamInfo<mode_case>& info) { return info.param.name; });
+
+// A state whose checksum is right but which lists one key twice (made by hand: no encoder writes one) is an
+// error naming it, whether read alone or merged into another, not a table with the key on two rows.
+TEST(PartialStates, AKeyListedTwiceIsAnErrorNamingTheState) {
+  partial_state s;
+  s.key_names = {"SampleID"};
+  s.rows = 3;
+  s.keys.encode("KA");
+  s.keys.encode("KB");
+  s.counts = {1, 2};
+  std::string bytes = encode_partial(s);
+  const std::size_t at = bytes.find("KB");
+  ASSERT_NE(at, std::string::npos);
+  ASSERT_EQ(bytes.find("KB", at + 1), std::string::npos);
+  bytes[at + 1] = 'A';  // now "KA" twice
+  const std::uint64_t sum = bytes::fnv1a64(std::string_view(bytes).substr(0, bytes.size() - 8));
+  for (int i = 0; i < 8; ++i) bytes[bytes.size() - 8 + i] = static_cast<char>(sum >> (8 * i));
+  for (const bool merged : {false, true}) {
+    SCOPED_TRACE(merged ? "merged into another state" : "read alone");
+    try {
+      if (merged) {
+        partial_state total = decode_partial(encode_partial(s), "good.lcp");
+        // (Merging re-codes keys by lookup: both copies would land on one code and their counts be summed.)
+        merge_encoded(total, "good.lcp", bytes, "twice.lcp");
+        ADD_FAILURE() << "merged a state that lists a key twice";
+      } else {
+        decode_partial(bytes, "twice.lcp");
+        ADD_FAILURE() << "read a state that lists a key twice";
+      }
+    } catch (const error& e) {
+      EXPECT_EQ(e.kind(), error_kind::bad_value) << e.what();
+      EXPECT_EQ(e.file(), "twice.lcp");
+      EXPECT_NE(std::string(e.what()).find("listed twice"), std::string::npos) << e.what();
+    }
+  }
+}
 
 TEST(PartialStates, DifferentOptionsAreAnErrorNamingTheDifference) {
   testing::temp_dir dir;
