@@ -127,12 +127,16 @@ std::string quoted_multiline(std::size_t rows, std::size_t pad) {
   return s;
 }
 
+// `labcount generate ARGS -o dir/gen.csv`: whether it succeeded.
+bool generate(const fs::path& dir, const std::string& args) {
+  return std::system((quoted(LABCOUNT_BINARY) + " generate " + args + " -o " + quoted((dir / "gen.csv").string())).c_str()) ==
+         0;
+}
+
 TEST(Mpi, RealShapedDataEveryMode) {
   SKIP_WITHOUT_MPI();
   temp_dir tmp;
-  const std::string gen = (tmp.path() / "gen.csv").string();
-  ASSERT_EQ(std::system((quoted(LABCOUNT_BINARY) + " generate --rows 20000 --samples 300 --seed 3 -o " + quoted(gen)).c_str()),
-            0);
+  ASSERT_TRUE(generate(tmp.path(), "--rows 20000 --samples 300 --seed 3"));
   for (const auto& mode : modes) {
     SCOPED_TRACE(mode.empty() ? "counts" : mode[0]);
     expect_same_on_ranks(with({"count", "gen.csv"}, mode), tmp.path());
@@ -278,9 +282,7 @@ TEST(Mpi, WarningsAndNotesInInputOrder) {
 TEST(Mpi, RankZeroDrawsTheWholeJobsProgress) {
   SKIP_WITHOUT_MPI();
   temp_dir tmp;
-  const std::string gen = (tmp.path() / "gen.csv").string();
-  ASSERT_EQ(std::system((quoted(LABCOUNT_BINARY) + " generate --rows 4M --samples 1M --skew 0 -o " + quoted(gen)).c_str()),
-            0);
+  ASSERT_TRUE(generate(tmp.path(), "--rows 4M --samples 1M --skew 0"));
   const run_result drawn = run(2, {"count", "gen.csv", "--stats", "--progress"}, tmp.path());
   ASSERT_EQ(drawn.exit_code, 0) << drawn.err;
   std::uint64_t most_rows = 0;
