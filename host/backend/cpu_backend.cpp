@@ -283,7 +283,10 @@ class word_list {
 
 struct worker_state {
   worker_state(bool group_times, std::size_t list_block_words)
-      : times(0, ticks_per_second), newer(list_block_words), groups(group_table(group_times)), group_times(group_times) {}
+      : times(0, ticks_per_second),
+        newer(list_block_words),
+        groups(group_table(group_times)),
+        group_times(group_times) {}
 
   std::vector<std::uint64_t> counts;   // counts
   std::vector<key_state> keys;         // stats
@@ -293,7 +296,7 @@ struct worker_state {
   // word, then its rows. (Later out-of-order rows may add a pair to the table too: finish() makes the union
   // distinct, or sums the rows.)
   word_list newer;
-  bool append_newer = true;  // stats: whether the last batch's new pairs came mostly in time order
+  bool append_newer = true;                 // stats: whether the last batch's new pairs came mostly in time order
   std::vector<std::uint64_t> pending;       // packed pairs of one batch, added to the table together (scratch)
   std::vector<std::uint64_t> pending_rows;  // groups: their rows
   pair_table<true> groups;                  // groups: (code, bucket) -> rows
@@ -337,8 +340,9 @@ class cpu_backend final : public count_backend {
     // A list block is at most a quarter of a worker's share of the budget, so that a small budget does not
     // spill at every batch for the sake of one block.
     const std::size_t block_words =
-        table_limit_ == 0 ? word_list::max_block_words
-                          : std::clamp<std::size_t>(table_limit_ / 4 / sizeof(std::uint64_t), 512, word_list::max_block_words);
+        table_limit_ == 0
+            ? word_list::max_block_words
+            : std::clamp<std::size_t>(table_limit_ / 4 / sizeof(std::uint64_t), 512, word_list::max_block_words);
     for (unsigned i = 0; i < num_workers(); ++i) per_worker_.emplace_back(options.group_times, block_words);
   }
 
@@ -508,12 +512,14 @@ class cpu_backend final : public count_backend {
   // then the append is dropped for the next batch, and the cost with it. Each batch says which it saw.
   static void add_stats(worker_state& w, std::span<const std::uint32_t> codes, std::span<const std::int64_t> values) {
     if (w.pending.size() < codes.size()) w.pending.resize(codes.size());
-    w.append_newer = w.append_newer ? add_stats_batch<true>(w, codes, values) : add_stats_batch<false>(w, codes, values);
+    w.append_newer =
+        w.append_newer ? add_stats_batch<true>(w, codes, values) : add_stats_batch<false>(w, codes, values);
   }
 
   // Returns whether at least a quarter of the batch's new pairs came later than every earlier time of their key.
   template <bool AppendNewer>
-  static bool add_stats_batch(worker_state& w, std::span<const std::uint32_t> codes, std::span<const std::int64_t> values) {
+  static bool add_stats_batch(worker_state& w, std::span<const std::uint32_t> codes,
+                              std::span<const std::int64_t> values) {
     std::size_t pending = 0, newer = 0, later_pairs = 0, fresh_pairs = 0;
     std::uint64_t* const newer_words = AppendNewer ? w.newer.room(codes.size()) : nullptr;
     // Lab logs list a sample's tests in runs, so codes come in runs: a run's count, first, last and

@@ -398,9 +398,7 @@ class job_progress {
   job_progress& operator=(const job_progress&) = delete;
 
   // The counters this rank's count adds to.
-  run_progress local() noexcept {
-    return {&bytes_, &files_, &rows_, &compressed_, &phase_, &phase_items_, &spilled_};
-  }
+  run_progress local() noexcept { return {&bytes_, &files_, &rows_, &compressed_, &phase_, &phase_items_, &spilled_}; }
 
   // Waits for the thread (on rank 0: for every rank's last message); without one, does its last exchange.
   void finish() {
@@ -827,9 +825,9 @@ std::optional<job_result> count_on_ranks(communicator& comm, const count_request
   } catch (const error& e) {
     job.failed = e;
   } catch (const std::bad_alloc&) {
-    job.failed = error(error_kind::internal, "out of memory on MPI rank 0 merging the ranks' shares of the keys", "",
-                       0, "use a machine with more memory for rank 0 (it holds every key to write the table), or count "
-                          "in parts with --partial and merge the states in a tree");
+    job.failed = error(error_kind::internal, "out of memory on MPI rank 0 merging the ranks' shares of the keys", "", 0,
+                       "use a machine with more memory for rank 0 (it holds every key to write the table), or count "
+                       "in parts with --partial and merge the states in a tree");
   } catch (const std::exception& e) {
     job.failed = error(error_kind::internal, std::string("MPI rank 0: ") + e.what());
   }

@@ -306,9 +306,9 @@ bool plan_input(const count_request& request, input_source& source, count_result
           result.warnings.push_back(
               {result.per_input.back().input,
                source.name() + " reads its dates " + (plan.times.day_first() ? "day first" : "month first") +
-              (plan.times.order_from_dates() ? "" : " (nothing in its first rows tells)") + ", an input before it " +
-              (earlier->day_first() ? "day first" : "month first") +
-              " (see --verbose); give --time-format to read them all one way"});
+                   (plan.times.order_from_dates() ? "" : " (nothing in its first rows tells)") +
+                   ", an input before it " + (earlier->day_first() ? "day first" : "month first") +
+                   " (see --verbose); give --time-format to read them all one way"});
         named.slash_dates = plan.times;
       }
     }

@@ -129,7 +129,8 @@ std::string quoted_multiline(std::size_t rows, std::size_t pad) {
 
 // `labcount generate ARGS -o dir/gen.csv`: whether it succeeded.
 bool generate(const fs::path& dir, const std::string& args) {
-  return std::system((quoted(LABCOUNT_BINARY) + " generate " + args + " -o " + quoted((dir / "gen.csv").string())).c_str()) ==
+  return std::system(
+             (quoted(LABCOUNT_BINARY) + " generate " + args + " -o " + quoted((dir / "gen.csv").string())).c_str()) ==
          0;
 }
 
