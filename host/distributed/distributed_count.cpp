@@ -11,9 +11,11 @@
 #include <cstdlib>
 #include <iterator>
 #include <limits>
+#include <map>
 #include <mutex>
 #include <numeric>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <thread>
 #include <tuple>
@@ -71,6 +73,53 @@ std::uint64_t record_start_at_or_after(std::string_view file, std::uint64_t data
   return file.size();
 }
 
+namespace {
+
+// How many of the quotes in the `window` bytes from `start` are where no well-formed CSV puts one, reading
+// `start` as a record's first byte: an opening quote not at a field's start, or a closing one not followed
+// by a delimiter, a line end or a second quote. (Any of , ; TAB | counts as a delimiter: a guess needs none.)
+std::uint64_t misplaced_quotes(std::string_view file, std::uint64_t start, std::uint64_t window) noexcept {
+  const auto delimiter_or_end = [](char c) {
+    return c == ',' || c == ';' || c == '\t' || c == '|' || c == '\r' || c == '\n';
+  };
+  const std::uint64_t stop = std::min<std::uint64_t>(file.size(), start + window);
+  std::uint64_t misplaced = 0;
+  bool in_quotes = false;
+  char before = '\n';
+  for (std::uint64_t q = start; q < stop; before = file[q++]) {
+    if (file[q] != '"') continue;
+    if (!in_quotes)
+      misplaced += !(delimiter_or_end(before) || before == '"');
+    else
+      misplaced += !(q + 1 == file.size() || file[q + 1] == '"' || delimiter_or_end(file[q + 1]));
+    in_quotes = !in_quotes;
+  }
+  return misplaced;
+}
+
+}  // namespace
+
+std::uint64_t guess_record_start(std::string_view file, std::uint64_t data_begin, std::uint64_t pos) noexcept {
+  if (pos <= data_begin) return data_begin;
+  if (pos >= file.size()) return file.size();
+  constexpr std::uint64_t reach = std::uint64_t{1} << 20;    // how far a guess looks for its record start
+  constexpr std::uint64_t window = std::uint64_t{16} << 10;  // and then at the quotes after it
+  std::uint64_t best = file.size(), fewest = std::numeric_limits<std::uint64_t>::max();
+  for (const std::uint64_t parity : {0, 1}) {  // outside quotes first: it wins ties
+    const std::uint64_t limit = std::min<std::uint64_t>(file.size(), pos + reach);
+    const std::uint64_t start = record_start_at_or_after(file.substr(0, limit), data_begin, pos, parity);
+    if (start >= limit) continue;  // no record start near: most likely the wrong side of a quote
+    const std::uint64_t misplaced = misplaced_quotes(file, start, window);
+    if (misplaced < fewest) {
+      fewest = misplaced;
+      best = start;
+    }
+  }
+  // Neither side starts a record near `pos` (a record longer than the reach): outside quotes, however far.
+  return fewest != std::numeric_limits<std::uint64_t>::max() ? best
+                                                             : record_start_at_or_after(file, data_begin, pos, 0);
+}
+
 std::uint64_t split_min_bytes() {
   if (const char* v = std::getenv("LABCOUNT_MPI_SPLIT_BYTES"); v != nullptr && *v != '\0') {
     char* end = nullptr;
@@ -114,6 +163,13 @@ struct placed_tally {
   input_tally tally;  // tally.input: the job's input index
 };
 
+// A rank's part of a split input: where it started, and once counted whole, where it ended and its LFs.
+struct placed_range {
+  std::uint64_t input = 0, part = 0, begin = 0;
+  bool ended = false;
+  std::uint64_t end = 0, lines = 0;
+};
+
 struct rank_report {
   std::optional<rank_error> failed;
   std::uint64_t rows = 0, bad_rows = 0, bytes = 0;
@@ -128,6 +184,7 @@ struct rank_report {
   std::vector<placed_message> warnings, notes;
   std::vector<placed_skip> skipped;
   std::vector<placed_tally> tallies;
+  std::vector<placed_range> ranges;
 };
 
 varint_decoder message_decoder(std::string_view bytes) {
@@ -174,10 +231,10 @@ std::string encode_report(const rank_report& r) {
   e.varint(r.failed ? 1 : 0);
   if (r.failed) put_error(e, *r.failed);
   for (const std::uint64_t v : {r.rows, r.bad_rows, r.bytes}) e.varint(v);
-  for (const std::int64_t v :
-       {r.parse_ns, r.finish_ns, static_cast<std::int64_t>(r.backend_time.transfer.count()),
-        static_cast<std::int64_t>(r.backend_time.sort.count()), static_cast<std::int64_t>(r.backend_time.reduce.count()),
-        static_cast<std::int64_t>(r.backend_time.setup.count())})
+  for (const std::int64_t v : {r.parse_ns, r.finish_ns, static_cast<std::int64_t>(r.backend_time.transfer.count()),
+                               static_cast<std::int64_t>(r.backend_time.sort.count()),
+                               static_cast<std::int64_t>(r.backend_time.reduce.count()),
+                               static_cast<std::int64_t>(r.backend_time.setup.count())})
     e.zigzag(v);
   e.text(r.backend_name);
   e.varint(r.counted ? 1 : 0);
@@ -222,6 +279,9 @@ std::string encode_report(const rank_report& r) {
     e.varint(t.tally.bad_rows);
     e.varint(t.tally.header_rows);
   }
+  e.varint(r.ranges.size());
+  for (const auto& x : r.ranges)
+    for (const std::uint64_t v : {x.input, x.part, x.begin, std::uint64_t{x.ended}, x.end, x.lines}) e.varint(v);
   return std::move(e.bytes());
 }
 
@@ -250,7 +310,8 @@ rank_report decode_report(std::string_view bytes) {
     s.row.file = d.text();
     s.row.line = d.varint();
     std::get<2>(s.at) = s.row.line;
-    s.row.problem = static_cast<row_problem>(d.below(static_cast<std::uint64_t>(row_problem::bad_timestamp) + 1, "a problem"));
+    s.row.problem =
+        static_cast<row_problem>(d.below(static_cast<std::uint64_t>(row_problem::bad_timestamp) + 1, "a problem"));
     s.row.fields = static_cast<std::uint32_t>(d.varint());
     s.row.expected = static_cast<std::uint32_t>(d.varint());
     s.row.value = d.text();
@@ -285,12 +346,24 @@ rank_report decode_report(std::string_view bytes) {
     t.tally.header_rows = d.varint();
     r.tallies.push_back(std::move(t));
   }
+  for (std::uint64_t n = d.varint(); n > 0; --n) {
+    placed_range x;
+    x.input = d.varint();
+    x.part = d.varint();
+    x.begin = d.varint();
+    x.ended = d.varint() == 1;
+    x.end = d.varint();
+    x.lines = d.varint();
+    r.ranges.push_back(x);
+  }
   if (!d.done()) d.corrupt("bytes after the end");
   return r;
 }
 
-// What rank 0 decided, for every rank: the error to stop with, or the column names to go on with.
+// What rank 0 decided, for every rank: the error to stop with, or the column names to go on with; or, when a
+// rank's guessed cut did not hold, to count again with exact cuts.
 struct decision {
+  bool redo = false;
   std::optional<rank_error> stop;
   std::vector<std::string> key_names;
   std::string time_name;
@@ -298,6 +371,7 @@ struct decision {
 
 std::string encode_decision(const decision& x) {
   varint_encoder e;
+  e.varint(x.redo ? 1 : 0);
   e.varint(x.stop ? 1 : 0);
   if (x.stop) put_error(e, *x.stop);
   put_names(e, x.key_names);
@@ -308,6 +382,7 @@ std::string encode_decision(const decision& x) {
 decision decode_decision(std::string_view bytes) {
   varint_decoder d = message_decoder(bytes);
   decision x;
+  x.redo = d.varint() == 1;
   if (d.varint() == 1) x.stop = get_error(d);
   x.key_names = get_names(d);
   x.time_name = d.text();
@@ -374,6 +449,63 @@ std::uint64_t plan_digest(const std::vector<input_size>& sizes, const std::vecto
   for (const auto& s : splits)
     for (const std::uint64_t v : {std::uint64_t{s.input}, s.size, s.data_begin, s.first_line}) e.varint(v);
   return bytes::fnv1a64(e.bytes());
+}
+
+// How a rank finds where its part of a split input starts (LABCOUNT_MPI_CUT; the tests and benchmarks pick).
+enum class cut_method {
+  guess,    // guess_record_start, then rank 0 checks every guess; a wrong one: the job counts again, exactly
+  exact,    // count the quotes and LFs of every raw range first: the parity at each cut is known
+  outside,  // like guess, but always reading the raw cut as outside quotes (the tests: wrong guesses)
+};
+
+cut_method cut_method_from_env() {
+  const char* v = std::getenv("LABCOUNT_MPI_CUT");
+  if (v != nullptr && std::string_view(v) == "exact") return cut_method::exact;
+  if (v != nullptr && std::string_view(v) == "outside") return cut_method::outside;
+  return cut_method::guess;
+}
+
+using part_key = std::pair<std::uint64_t, std::uint64_t>;  // (input, part)
+
+// Guessed cuts: whether they hold, and then what to add to each part's lines (counted from 1 at its start).
+// They hold when every part of every split input up to `upto` (the place of the first error; every part
+// without one) starts where the part before it ended. Part 0 starts at the data, so by induction every part
+// checked then starts at a record boundary, as exact cuts would have it, and its lines follow from the LFs
+// of the parts before it.
+std::optional<std::map<part_key, std::uint64_t>> line_offsets(const std::vector<rank_report>& all,
+                                                              const std::vector<split_input>& splits,
+                                                              std::uint64_t ranks, const position* upto) {
+  std::map<part_key, const placed_range*> parts;
+  for (const auto& r : all)
+    for (const auto& x : r.ranges) parts[{x.input, x.part}] = &x;
+  std::map<part_key, std::uint64_t> offsets;
+  for (const split_input& split : splits) {
+    std::uint64_t line = split.first_line;  // where part k starts
+    for (std::uint64_t k = 0; k < ranks; ++k) {
+      if (upto != nullptr && part_key(split.input, k) > part_key(std::get<0>(*upto), std::get<1>(*upto))) break;
+      const auto it = parts.find({split.input, k});
+      if (it == parts.end()) return std::nullopt;  // a rank failed before it planned the part
+      if (k > 0) {
+        const auto before = parts.find({split.input, k - 1});
+        if (!before->second->ended || before->second->end != it->second->begin) return std::nullopt;
+        offsets[{split.input, k}] = line - 1;
+      }
+      if (it->second->ended) line += it->second->lines;
+    }
+  }
+  return offsets;
+}
+
+// Rebases the lines of a report's parts (counted from 1 at each part's start) onto the input's.
+void rebase_lines(rank_report& r, const std::map<part_key, std::uint64_t>& offsets) {
+  const auto shift = [&](position& at, std::uint64_t& line) {
+    const auto it = offsets.find({std::get<0>(at), std::get<1>(at)});
+    if (it == offsets.end() || line == 0) return;  // a whole input or part 0; or no line (record too long)
+    line += it->second;
+    std::get<2>(at) = line;
+  };
+  if (r.failed) shift(r.failed->at, r.failed->line);
+  for (auto& s : r.samples) shift(s.at, s.row.line);
 }
 
 // The job's progress line, drawn by rank 0 (src/progress.hpp) from the sums of every rank's counters. While the
@@ -497,8 +629,8 @@ std::optional<error> on_rank(int rank, const char* step_name, Step&& step) {
   } catch (const error& e) {
     return e;
   } catch (const std::bad_alloc&) {
-    return error(error_kind::internal, "out of memory on MPI rank " + std::to_string(rank) + " while " + step_name,
-                 "", 0,
+    return error(error_kind::internal, "out of memory on MPI rank " + std::to_string(rank) + " while " + step_name, "",
+                 0,
                  "use more ranks (each then holds a smaller share of the keys), fewer --threads per rank, or count in "
                  "parts with --partial and merge the states in a tree");
   } catch (const std::exception& e) {
@@ -511,7 +643,8 @@ std::optional<error> on_rank(int rank, const char* step_name, Step&& step) {
 void agree_on_error(communicator& comm, const std::optional<error>& mine) {
   varint_encoder e;
   e.varint(mine ? 1 : 0);
-  if (mine) put_error(e, rank_error{{0, 0, 0}, mine->kind(), mine->description(), mine->file(), mine->hint(), mine->line()});
+  if (mine)
+    put_error(e, rank_error{{0, 0, 0}, mine->kind(), mine->description(), mine->file(), mine->hint(), mine->line()});
   std::vector<std::string> all = gather(comm, std::move(e.bytes()));
   std::string first;  // rank 0: the first rank's error (by rank), as sent
   for (const auto& bytes : all)
@@ -539,32 +672,26 @@ std::optional<job_result> count_on_ranks(communicator& comm, const count_request
                    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), more.c_str());
   };
 
-  // ---- The work split: the same on every rank (checked), then the record boundaries of the split inputs.
+  // ---- The work split: the same on every rank (checked). A split input's part k is its records that start in
+  // [raw_begin, raw_end) = [cut(k), cut(k + 1)).
   std::vector<split_input> splits;
   std::vector<input_size> sizes;
-  std::vector<std::uint64_t> counters;  // per split input: quotes, then LFs of this rank's raw range
-  std::vector<std::uint64_t> raw_begin, raw_end;
+  std::vector<std::uint64_t> raw_begin, raw_end;  // per split input, this rank's
   const auto cut = [&](const split_input& split, std::uint64_t k) {
     const std::uint64_t span = split.size - split.data_begin;
     return split.data_begin + span / ranks * k + span % ranks * k / ranks;  // floor(span * k / ranks)
   };
   std::optional<error> failed = on_rank(rank, "planning its share of the inputs", [&] {
     sizes = size_inputs(request, comm.size(), splits);
-    counters.assign(2 * splits.size(), 0);
-    for (std::size_t s = 0; s < splits.size(); ++s) {
-      std::unique_ptr<input_source> source;  // one mapping at a time: their number is bounded
-      const std::string_view file = planned_bytes(request, splits[s], source);
-      raw_begin.push_back(cut(splits[s], static_cast<std::uint64_t>(rank)));
-      raw_end.push_back(cut(splits[s], static_cast<std::uint64_t>(rank) + 1));
-      const quote_line_counts c = count_quotes_and_lines(file.data() + raw_begin[s], file.data() + raw_end[s]);
-      counters[2 * s] = c.quotes;
-      counters[2 * s + 1] = c.lines;
+    for (const split_input& split : splits) {
+      raw_begin.push_back(cut(split, static_cast<std::uint64_t>(rank)));
+      raw_end.push_back(cut(split, static_cast<std::uint64_t>(rank) + 1));
     }
   });
   agree_on_error(comm, failed);
   // Every rank must have cut the same bytes (a file that grew between two ranks' looks would not fit).
   // (And whether rank 0 draws a progress line, which every rank then sends its counters to.)
-  std::vector<std::uint64_t> digest = {plan_digest(sizes, splits), ~plan_digest(sizes, splits), counters.size(),
+  std::vector<std::uint64_t> digest = {plan_digest(sizes, splits), ~plan_digest(sizes, splits), splits.size(),
                                        rank == 0 && request.progress.bytes != nullptr ? 1u : 0u};
   std::vector<std::uint64_t> agreed = digest;
   comm.all_max(agreed);
@@ -572,8 +699,6 @@ std::optional<job_result> count_on_ranks(communicator& comm, const count_request
   if (agreed[0] != digest[0] || agreed[1] != digest[1] || agreed[2] != digest[2])
     throw error(error_kind::io, "the MPI ranks see different inputs (a file changed while the job was starting?)", "",
                 0, "count files that no other program is writing, from a folder every rank sees alike");
-  std::vector<std::uint64_t> before = counters;
-  comm.exclusive_sum(before);
   const std::vector<work_item> items = deal_inputs(sizes, comm.size())[static_cast<std::size_t>(rank)];
 
   // This rank's items and the byte range of each split one (inside the try below: an error is the rank's).
@@ -584,7 +709,14 @@ std::optional<job_result> count_on_ranks(communicator& comm, const count_request
   // rank that stopped at its own share's count would lose its tallies, and the job could name another input than
   // one process does. So a rank counts its share to the end, and rank 0 finds where the job passed the limit.
   local.max_bad_rows = no_bad_row_limit;
-  const auto plan_items = [&] {
+  // Exact cuts: per split input, the quotes and LFs of this rank's raw range, and their sums over the ranks
+  // before it (the quote parity and the line at its raw begin).
+  std::vector<std::uint64_t> counters, before;
+  const cut_method method = cut_method_from_env();
+  rank_report mine;
+  const auto plan_items = [&](bool guessed) {
+    local.inputs.clear();
+    local.ranges.clear();
     std::size_t next_split = 0;
     for (const work_item& item : items) {
       local.inputs.push_back(request.inputs[item.input]);
@@ -592,156 +724,217 @@ std::optional<job_result> count_on_ranks(communicator& comm, const count_request
       if (item.parts > 1) {
         while (splits[next_split].input != item.input) ++next_split;
         const std::size_t s = next_split;
+        const std::uint64_t data_begin = splits[s].data_begin;
         std::unique_ptr<input_source> source;
         const std::string_view file = planned_bytes(request, splits[s], source);
-        const std::uint64_t quotes_before = before[2 * s], lines_before = before[2 * s + 1];
         range.whole = false;
-        range.begin = item.part == 0 ? splits[s].data_begin
-                                     : record_start_at_or_after(file, splits[s].data_begin, raw_begin[s], quotes_before);
-        range.end = item.part + 1 == item.parts
-                        ? file.size()
-                        : record_start_at_or_after(file, splits[s].data_begin, raw_end[s], quotes_before + counters[2 * s]);
-        range.first_line = splits[s].first_line + lines_before;
-        if (range.begin > raw_begin[s])
-          range.first_line += count_quotes_and_lines(file.data() + raw_begin[s], file.data() + range.begin).lines;
+        range.begin = data_begin;
+        range.end = file.size();
+        range.first_line = splits[s].first_line;
+        const bool last = item.part + 1 == item.parts;
+        if (guessed) {
+          // Lines are counted from 1 at a guessed start; rank 0 rebases them once the guesses are checked.
+          if (item.part > 0) {
+            range.begin = method == cut_method::outside ? record_start_at_or_after(file, data_begin, raw_begin[s], 0)
+                                                        : guess_record_start(file, data_begin, raw_begin[s]);
+            range.first_line = 1;
+          }
+          if (!last) range.cut = raw_end[s];
+        } else {
+          const std::uint64_t quotes_before = before[2 * s], lines_before = before[2 * s + 1];
+          if (item.part > 0) range.begin = record_start_at_or_after(file, data_begin, raw_begin[s], quotes_before);
+          if (!last)
+            range.end = record_start_at_or_after(file, data_begin, raw_end[s], quotes_before + counters[2 * s]);
+          range.first_line += lines_before;
+          if (range.begin > raw_begin[s])
+            range.first_line += count_quotes_and_lines(file.data() + raw_begin[s], file.data() + range.begin).lines;
+        }
+        mine.ranges.push_back({item.input, item.part, range.begin});
       }
       local.ranges.push_back(range);
     }
   };
 
-  mark("split");
-  // ---- This rank's share.
-  rank_report mine;
+  // ---- This rank's share. Each rank guesses where its parts of the split inputs start, unless told not to; when
+  // a guess does not hold (rank 0 checks them all), every rank counts again with exact cuts.
   count_result result;
-  std::size_t current = 0;
-  local.current_input = &current;
-  const auto place = [&](std::size_t local_index) {
-    return local_index < items.size() ? std::pair<std::uint64_t, std::uint64_t>(items[local_index].input, items[local_index].part)
-                                      : std::pair<std::uint64_t, std::uint64_t>(0, 0);
-  };
-  std::optional<job_progress> progress;
-  local.progress = {};
-  if (show_progress) local.progress = progress.emplace(comm, request.progress, items).local();
-  if (const auto e = on_rank(rank, "counting its share of the inputs", [&] {
-        plan_items();
-        if (!items.empty()) result = count_local(local);
-      })) {
-    const auto [input, part] = place(current);
-    mine.failed = rank_error{{input, part, e->line()}, e->kind(), e->description(), e->file(), e->hint(), e->line()};
-  }
-  progress.reset();  // on rank 0, once every rank has counted its share
-  if (show_progress && rank == 0) request.progress.phase->store(run_phase::merging, std::memory_order_relaxed);
-  if (!mine.failed && !items.empty()) {
-    mine.counted = true;
-    mine.rows = result.rows;
-    mine.bad_rows = result.bad_rows;
-    mine.bytes = result.bytes;
-    mine.parse_ns = result.parse_time.count();
-    mine.finish_ns = result.finish_time.count();
-    mine.backend_name = result.backend_name;
-    mine.backend_time = result.backend_time;
-    mine.key_names = result.key_names;
-    mine.time_name = result.time_name;
-    for (const auto& t : result.per_input) {
-      placed_tally p{items[t.input].part, t};
-      p.tally.input = items[t.input].input;
-      if (!t.empty && mine.named_input == nowhere) mine.named_input = p.tally.input;
-      mine.tallies.push_back(std::move(p));
-    }
-    // Where each bad row, message and skipped input is in the job's input order (their indexes are this rank's).
-    for (auto& row : result.bad_row_samples) {
-      const work_item& item = items[row.input];
-      mine.samples.push_back({{item.input, item.part, row.line}, std::move(row)});
-    }
-    for (auto [from, to] : {std::pair(&result.warnings, &mine.warnings), std::pair(&result.notes, &mine.notes)})
-      for (auto& m : *from) to->push_back({{items[m.input].input, items[m.input].part, 0}, std::move(m.text)});
-    for (auto& s : result.skipped_files) mine.skipped.push_back({items[s.input].input, std::move(s)});
-  }
-
-  mark("counted");
-  // ---- Rank 0 decides: the first error in input order, or the job goes on with the first input's names.
-  std::vector<std::string> reports = gather(comm, encode_report(mine));
   job_result job;
   decision decided;
-  if (rank == 0) {
-    std::vector<rank_report> all;
-    for (const auto& bytes : reports) all.push_back(decode_report(bytes));
-    std::optional<rank_error> first;
-    for (auto& r : all)
-      if (r.failed && (!first || r.failed->at < first->at)) first = r.failed;
-    // --max-bad-rows counts the bad rows of the whole job, in input order.
-    std::vector<placed_tally> tallies;
-    for (const auto& r : all) tallies.insert(tallies.end(), r.tallies.begin(), r.tallies.end());
-    std::sort(tallies.begin(), tallies.end(), [](const placed_tally& a, const placed_tally& b) {
-      return std::pair(a.tally.input, a.part) < std::pair(b.tally.input, b.part);
-    });
-    std::uint64_t bad = 0;
-    for (const auto& t : tallies) {
-      bad += t.tally.bad_rows;
-      if (bad > request.max_bad_rows) {
-        const position at{t.tally.input, t.part, nowhere};
-        if (!first || at < first->at) {
-          const error e = too_many_bad_rows(request.max_bad_rows, t.tally.file);
-          first = rank_error{at, e.kind(), e.description(), e.file(), e.hint(), e.line()};
+  for (bool guessed = method != cut_method::exact;; guessed = false) {
+    if (!guessed) {
+      counters.assign(2 * splits.size(), 0);
+      failed = on_rank(rank, "finding the record boundaries of its share", [&] {
+        for (std::size_t s = 0; s < splits.size(); ++s) {
+          std::unique_ptr<input_source> source;  // one mapping at a time: their number is bounded
+          const std::string_view file = planned_bytes(request, splits[s], source);
+          const quote_line_counts c = count_quotes_and_lines(file.data() + raw_begin[s], file.data() + raw_end[s]);
+          counters[2 * s] = c.quotes;
+          counters[2 * s + 1] = c.lines;
         }
-        break;
-      }
+      });
+      agree_on_error(comm, failed);
+      before = counters;
+      comm.exclusive_sum(before);
     }
-    decided.stop = first;
-    const rank_report* namer = nullptr;
-    for (const auto& r : all)
-      if (r.counted && (namer == nullptr || r.named_input < namer->named_input)) namer = &r;
-    if (namer != nullptr) {
-      decided.key_names = namer->key_names;
-      decided.time_name = namer->time_name;
+    mark(guessed ? "split" : "split exactly");
+    mine = {};
+    result = {};
+    job = {};
+    decided = {};
+    std::size_t current = 0;
+    local.current_input = &current;
+    const auto place = [&](std::size_t local_index) {
+      return local_index < items.size()
+                 ? std::pair<std::uint64_t, std::uint64_t>(items[local_index].input, items[local_index].part)
+                 : std::pair<std::uint64_t, std::uint64_t>(0, 0);
+    };
+    std::optional<job_progress> progress;
+    local.progress = {};
+    if (show_progress) local.progress = progress.emplace(comm, request.progress, items).local();
+    if (const auto e = on_rank(rank, "counting its share of the inputs", [&] {
+          plan_items(guessed);
+          if (!items.empty()) result = count_local(local);
+        })) {
+      const auto [input, part] = place(current);
+      mine.failed = rank_error{{input, part, e->line()}, e->kind(), e->description(), e->file(), e->hint(), e->line()};
     }
-    if (!first) {
-      // The report of the whole job, in input order.
-      count_result& rep = job.report;
-      std::vector<placed_row> samples;
-      std::vector<placed_skip> skipped;
-      std::vector<placed_message> warnings, notes;
-      for (auto& r : all) {
-        rep.rows += r.rows;
-        rep.bad_rows += r.bad_rows;
-        rep.bytes += r.bytes;
-        rep.parse_time = std::max(rep.parse_time, std::chrono::nanoseconds(r.parse_ns));
-        rep.finish_time = std::max(rep.finish_time, std::chrono::nanoseconds(r.finish_ns));
-        rep.backend_time.transfer = std::max(rep.backend_time.transfer, r.backend_time.transfer);
-        rep.backend_time.sort = std::max(rep.backend_time.sort, r.backend_time.sort);
-        rep.backend_time.reduce = std::max(rep.backend_time.reduce, r.backend_time.reduce);
-        rep.backend_time.setup = std::max(rep.backend_time.setup, r.backend_time.setup);
-        if (rep.backend_name.empty()) rep.backend_name = r.backend_name;
-        for (auto& s : r.samples) samples.push_back(std::move(s));
-        std::move(r.warnings.begin(), r.warnings.end(), std::back_inserter(warnings));
-        std::move(r.notes.begin(), r.notes.end(), std::back_inserter(notes));
-        for (auto& s : r.skipped) skipped.push_back(std::move(s));
+    progress.reset();  // on rank 0, once every rank has counted its share
+    if (show_progress && rank == 0) request.progress.phase->store(run_phase::merging, std::memory_order_relaxed);
+    if (!mine.failed && !items.empty()) {
+      mine.counted = true;
+      mine.rows = result.rows;
+      mine.bad_rows = result.bad_rows;
+      mine.bytes = result.bytes;
+      mine.parse_ns = result.parse_time.count();
+      mine.finish_ns = result.finish_time.count();
+      mine.backend_name = result.backend_name;
+      mine.backend_time = result.backend_time;
+      mine.key_names = result.key_names;
+      mine.time_name = result.time_name;
+      for (const auto& t : result.per_input) {
+        placed_tally p{items[t.input].part, t};
+        p.tally.input = items[t.input].input;
+        for (auto& x : mine.ranges)
+          if (x.input == items[t.input].input && !local.ranges[t.input].whole) {
+            x.ended = true;
+            x.end = t.range_end;
+            x.lines = t.range_lines;
+          }
+        if (!t.empty && mine.named_input == nowhere) mine.named_input = p.tally.input;
+        mine.tallies.push_back(std::move(p));
       }
-      std::stable_sort(samples.begin(), samples.end(), [](const auto& a, const auto& b) { return a.at < b.at; });
-      for (auto& s : samples)
-        if (rep.bad_row_samples.size() < bad_row_sample_limit) rep.bad_row_samples.push_back(std::move(s.row));
-      // Messages in input order, each once: one process notes a thing once, at the first input it is true of (the
-      // parts of a split input each say what its first part says).
-      for (auto [from, to] : {std::pair(&warnings, &rep.warnings), std::pair(&notes, &rep.notes)}) {
-        std::stable_sort(from->begin(), from->end(), [](const auto& a, const auto& b) { return a.at < b.at; });
-        std::unordered_set<std::string> given;
-        for (auto& m : *from)
-          if (given.insert(m.text).second) to->push_back({std::get<0>(m.at), std::move(m.text)});
+      // Where each bad row, message and skipped input is in the job's input order (their indexes are this rank's).
+      for (auto& row : result.bad_row_samples) {
+        const work_item& item = items[row.input];
+        mine.samples.push_back({{item.input, item.part, row.line}, std::move(row)});
       }
-      std::stable_sort(skipped.begin(), skipped.end(), [](const auto& a, const auto& b) { return a.input < b.input; });
-      for (auto& s : skipped) rep.skipped_files.push_back(std::move(s.skip));
-      for (auto& t : tallies) {
-        if (!rep.per_input.empty() && rep.per_input.back().input == t.tally.input) {
-          rep.per_input.back().bad_rows += t.tally.bad_rows;
-          rep.per_input.back().header_rows += t.tally.header_rows;
-          rep.per_input.back().empty = rep.per_input.back().empty && t.tally.empty;
+      for (auto [from, to] : {std::pair(&result.warnings, &mine.warnings), std::pair(&result.notes, &mine.notes)})
+        for (auto& m : *from) to->push_back({{items[m.input].input, items[m.input].part, 0}, std::move(m.text)});
+      for (auto& s : result.skipped_files) mine.skipped.push_back({items[s.input].input, std::move(s)});
+    }
+
+    mark("counted");
+    // ---- Rank 0 decides: the first error in input order, or the job goes on with the first input's names.
+    std::vector<std::string> reports = gather(comm, encode_report(mine));
+    if (rank == 0) {
+      std::vector<rank_report> all;
+      for (const auto& bytes : reports) all.push_back(decode_report(bytes));
+      const auto first_error = [&] {
+        std::optional<rank_error> first;
+        for (auto& r : all)
+          if (r.failed && (!first || r.failed->at < first->at)) first = r.failed;
+        return first;
+      };
+      std::optional<rank_error> first = first_error();
+      if (guessed) {
+        // Up to the first error (which a wrong guess may have made), every part must start where the one before
+        // it ended; then its lines are rebased onto the input's.
+        if (const auto offsets = line_offsets(all, splits, ranks, first ? &first->at : nullptr)) {
+          for (auto& r : all) rebase_lines(r, *offsets);
+          first = first_error();
         } else {
-          rep.per_input.push_back(std::move(t.tally));
+          decided.redo = true;
+        }
+      }
+      if (!decided.redo) {
+        // --max-bad-rows counts the bad rows of the whole job, in input order.
+        std::vector<placed_tally> tallies;
+        for (const auto& r : all) tallies.insert(tallies.end(), r.tallies.begin(), r.tallies.end());
+        std::sort(tallies.begin(), tallies.end(), [](const placed_tally& a, const placed_tally& b) {
+          return std::pair(a.tally.input, a.part) < std::pair(b.tally.input, b.part);
+        });
+        std::uint64_t bad = 0;
+        for (const auto& t : tallies) {
+          bad += t.tally.bad_rows;
+          if (bad > request.max_bad_rows) {
+            const position at{t.tally.input, t.part, nowhere};
+            if (!first || at < first->at) {
+              const error e = too_many_bad_rows(request.max_bad_rows, t.tally.file);
+              first = rank_error{at, e.kind(), e.description(), e.file(), e.hint(), e.line()};
+            }
+            break;
+          }
+        }
+        decided.stop = first;
+        const rank_report* namer = nullptr;
+        for (const auto& r : all)
+          if (r.counted && (namer == nullptr || r.named_input < namer->named_input)) namer = &r;
+        if (namer != nullptr) {
+          decided.key_names = namer->key_names;
+          decided.time_name = namer->time_name;
+        }
+        if (!first) {
+          // The report of the whole job, in input order.
+          count_result& rep = job.report;
+          std::vector<placed_row> samples;
+          std::vector<placed_skip> skipped;
+          std::vector<placed_message> warnings, notes;
+          for (auto& r : all) {
+            rep.rows += r.rows;
+            rep.bad_rows += r.bad_rows;
+            rep.bytes += r.bytes;
+            rep.parse_time = std::max(rep.parse_time, std::chrono::nanoseconds(r.parse_ns));
+            rep.finish_time = std::max(rep.finish_time, std::chrono::nanoseconds(r.finish_ns));
+            rep.backend_time.transfer = std::max(rep.backend_time.transfer, r.backend_time.transfer);
+            rep.backend_time.sort = std::max(rep.backend_time.sort, r.backend_time.sort);
+            rep.backend_time.reduce = std::max(rep.backend_time.reduce, r.backend_time.reduce);
+            rep.backend_time.setup = std::max(rep.backend_time.setup, r.backend_time.setup);
+            if (rep.backend_name.empty()) rep.backend_name = r.backend_name;
+            for (auto& s : r.samples) samples.push_back(std::move(s));
+            std::move(r.warnings.begin(), r.warnings.end(), std::back_inserter(warnings));
+            std::move(r.notes.begin(), r.notes.end(), std::back_inserter(notes));
+            for (auto& s : r.skipped) skipped.push_back(std::move(s));
+          }
+          std::stable_sort(samples.begin(), samples.end(), [](const auto& a, const auto& b) { return a.at < b.at; });
+          for (auto& s : samples)
+            if (rep.bad_row_samples.size() < bad_row_sample_limit) rep.bad_row_samples.push_back(std::move(s.row));
+          // Messages in input order, each once: one process notes a thing once, at the first input it is true of (the
+          // parts of a split input each say what its first part says).
+          for (auto [from, to] : {std::pair(&warnings, &rep.warnings), std::pair(&notes, &rep.notes)}) {
+            std::stable_sort(from->begin(), from->end(), [](const auto& a, const auto& b) { return a.at < b.at; });
+            std::unordered_set<std::string> given;
+            for (auto& m : *from)
+              if (given.insert(m.text).second) to->push_back({std::get<0>(m.at), std::move(m.text)});
+          }
+          std::stable_sort(skipped.begin(), skipped.end(),
+                           [](const auto& a, const auto& b) { return a.input < b.input; });
+          for (auto& s : skipped) rep.skipped_files.push_back(std::move(s.skip));
+          for (auto& t : tallies) {
+            if (!rep.per_input.empty() && rep.per_input.back().input == t.tally.input) {
+              rep.per_input.back().bad_rows += t.tally.bad_rows;
+              rep.per_input.back().header_rows += t.tally.header_rows;
+              rep.per_input.back().empty = rep.per_input.back().empty && t.tally.empty;
+            } else {
+              rep.per_input.push_back(std::move(t.tally));
+            }
+          }
         }
       }
     }
+    decided = decode_decision(comm.broadcast(rank == 0 ? encode_decision(decided) : std::string(), 0));
+    if (!decided.redo) break;
+    mark("a guessed cut did not hold: counting again");
   }
-  decided = decode_decision(comm.broadcast(rank == 0 ? encode_decision(decided) : std::string(), 0));
   if (decided.stop) throw decided.stop->make();
 
   mark("decided");
@@ -765,19 +958,19 @@ std::optional<job_result> count_on_ranks(communicator& comm, const count_request
       std::uint64_t sent = 0;
       for (std::size_t r = 0; r < ranks; ++r)
         if (r != static_cast<std::size_t>(rank)) sent += send[r].size();
-      mark("partitioned", "; sends " + std::to_string(sent) + " bytes for " + std::to_string(share->keys.size()) +
-                              " keys, " +
-                              std::to_string(share->table == value_mode::counts ? share->keys.size() : share->pairs.size()) +
-                              " pairs");
+      mark("partitioned",
+           "; sends " + std::to_string(sent) + " bytes for " + std::to_string(share->keys.size()) + " keys, " +
+               std::to_string(share->table == value_mode::counts ? share->keys.size() : share->pairs.size()) +
+               " pairs");
       share.reset();
     }
     std::vector<std::string> received;
     try {
       received = comm.all_to_all(std::move(send));
     } catch (const std::bad_alloc&) {  // every rank is here, with the same exception
-      throw error(error_kind::internal, "out of memory on an MPI rank receiving its share of the partial states", "",
-                  0, "use more ranks (each then receives a smaller share of the keys), or count in parts with "
-                     "--partial and merge the states in a tree");
+      throw error(error_kind::internal, "out of memory on an MPI rank receiving its share of the partial states", "", 0,
+                  "use more ranks (each then receives a smaller share of the keys), or count in parts with "
+                  "--partial and merge the states in a tree");
     }
     mark("exchanged");
     failed = on_rank(rank, "merging its share of the keys", [&] {

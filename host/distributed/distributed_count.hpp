@@ -2,10 +2,13 @@
 //
 //   every rank: the same inputs -> deal_inputs: whole inputs by size (largest first, to the least loaded
 //               rank); a large plain file is also cut into one byte range per rank
-//   split file: each rank counts the quotes and LFs of its raw range [D + k*span/n, D + (k+1)*span/n);
-//               exclusive_sum of both gives the quote parity and the line number at the range's start, so
-//               every rank moves its cut to the same record boundary (record_start_at_or_after) and names
-//               the lines a single process would
+//   split file: rank k counts the records that start in its raw range [D + k*span/n, D + (k+1)*span/n).
+//               It guesses where the first one starts (guess_record_start), and its chunk cutter finds the
+//               end as it reaches the next raw cut; lines are counted from the range's start. Rank 0 checks
+//               that each range starts where the one before it ended, and rebases the lines; if a guess did
+//               not hold, every rank counts again with exact cuts: exclusive_sum of the quotes and LFs of
+//               each raw range gives the quote parity and the line number at every cut
+//               (record_start_at_or_after)
 //   each rank:  run_count over its items -> a report (rows, bad rows, warnings, the first error) -> rank 0
 //   rank 0:     the first error in input order (or the one --max-bad-rows gives), or the column names;
 //               broadcast: every rank throws that error, or goes on
@@ -52,6 +55,13 @@ std::vector<std::vector<work_item>> deal_inputs(std::span<const input_size> inpu
 // (a record ends at an LF after an even number of quotes). file.size() when no record starts there.
 std::uint64_t record_start_at_or_after(std::string_view file, std::uint64_t data_begin, std::uint64_t pos,
                                        std::uint64_t quotes_before) noexcept;
+
+// The same, without `quotes_before`: a guess at the record start at or after `pos`, for a rank that has not
+// counted the quotes before it. Of the two readings of `pos` (outside quotes, inside), the one whose record
+// start within 1 MiB is followed by the fewest misplaced quotes (an opening quote amid a field, text right
+// after a closing one); outside on a tie. Right on well-formed CSV unless a quoted field holds lines that
+// are themselves well-formed CSV records; the job checks every guess against the range before it.
+std::uint64_t guess_record_start(std::string_view file, std::uint64_t data_begin, std::uint64_t pos) noexcept;
 
 // Inputs from this size up are cut into byte ranges (LABCOUNT_MPI_SPLIT_BYTES sets it: the tests cut small
 // files).

@@ -190,13 +190,21 @@ input_source::~input_source() {
 
 std::string input_source::name() const { return display_name(path_); }
 
-void input_source::restrict_to(std::uint64_t begin, std::uint64_t end, std::uint64_t first_line) {
+void input_source::restrict_to(std::uint64_t begin, std::uint64_t end, std::uint64_t first_line,
+                               std::optional<std::uint64_t> cut) {
   std::lock_guard lock(mutex_);
   LABCOUNT_EXPECTS(map_ != nullptr && !started_, "a byte range of a mapped input, before its first chunk");
   LABCOUNT_EXPECTS(pos_ <= begin && begin <= end && end <= map_size_, "a range after the header, within the file");
   pos_ = static_cast<std::size_t>(begin);
   end_ = static_cast<std::size_t>(end);
   line_ = first_line;
+  if (cut) cut_ = static_cast<std::size_t>(std::min(*cut, end));
+}
+
+std::optional<std::uint64_t> input_source::range_end() const {
+  std::lock_guard lock(mutex_);
+  if (cut_) return std::nullopt;
+  return end_;
 }
 
 void input_source::check_intact() const {
@@ -361,17 +369,48 @@ std::string_view input_source::peek(std::size_t max_bytes, bool* whole) {
   return {buf.data() + pending_pos_, std::min(max_bytes, buf.size() - pending_pos_)};
 }
 
+void input_source::resolve_cut() {
+  // The range ends at the first record that starts at or after the cut. pos_ starts a record, so the quote
+  // parity at the cut is that of the quotes in [pos_, cut) (the parity rule).
+  const std::size_t cut = *cut_;
+  cut_.reset();
+  if (cut <= pos_) {
+    end_ = pos_;
+    return;
+  }
+  bool in_quotes = (count_quotes(map_ + pos_, map_ + cut) & 1) != 0;
+  if (map_[cut - 1] == '\n' && !in_quotes) {
+    end_ = cut;
+    return;
+  }
+  for (std::size_t q = cut; q < end_; ++q) {
+    if (map_[q] == '"') {
+      in_quotes = !in_quotes;
+    } else if (map_[q] == '\n' && !in_quotes) {
+      end_ = q + 1;
+      return;
+    }
+  }
+  // No record starts after the cut: the range runs to its end.
+}
+
 std::optional<chunk> input_source::next_chunk() {
   std::lock_guard lock(mutex_);
   started_ = true;
   chunk c;
   if (map_ != nullptr) {
+    // A pending cut is resolved once a window reaches it, before any chunk passes it.
+    if (cut_ && *cut_ <= pos_ + chunk_bytes_) resolve_cut();
     if (pos_ >= end_) return std::nullopt;
     const char* begin = map_ + pos_;
     const char* file_end = map_ + end_;
     std::size_t window = chunk_bytes_;
     const char* cut = nullptr;
     for (;;) {
+      if (cut_ && *cut_ <= pos_ + window) {  // a record longer than the window widened it up to the cut
+        resolve_cut();
+        file_end = map_ + end_;
+      }
       const char* window_end = begin + std::min<std::size_t>(window, static_cast<std::size_t>(file_end - begin));
       if (window_end == file_end) {
         cut = file_end;

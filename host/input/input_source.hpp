@@ -112,10 +112,18 @@ class input_source {
   std::uint64_t data_offset() const noexcept { return pos_; }
   // Mapped, after read_first_record and before the first chunk: chunks cover only [begin, end), which must
   // start and end at record boundaries (an MPI rank's share of the file); `first_line` is begin's line.
-  void restrict_to(std::uint64_t begin, std::uint64_t end, std::uint64_t first_line);
+  // With `cut`, the range ends instead at the first record that starts at or after `cut` (or at `end`): the
+  // chunk cutter finds it when its window reaches `cut`, from the quotes it counts anyway (an MPI rank that
+  // has not counted the quotes before its range's end).
+  void restrict_to(std::uint64_t begin, std::uint64_t end, std::uint64_t first_line,
+                   std::optional<std::uint64_t> cut = std::nullopt);
+  // Where the chunks ended: the end of the range once the last chunk is handed out; nothing while a `cut` is
+  // still ahead of them.
+  std::optional<std::uint64_t> range_end() const;
 
  private:
   bool fill(std::size_t want);  // streamed: read until pending_ holds `want` bytes or EOF; false at EOF
+  void resolve_cut();           // mapped, mutex_ held: end_ from cut_, which it clears
 
   std::string path_;
   std::size_t chunk_bytes_;
@@ -139,6 +147,7 @@ class input_source {
   std::size_t map_size_ = 0;
   std::size_t pos_ = 0;
   std::size_t end_ = 0;  // chunks end here: map_size_, or the end of a range (restrict_to)
+  std::optional<std::size_t> cut_;  // restrict_to's `cut`, until the chunks reach it and end_ is known
 
   // Streamed inputs: bytes read but not yet handed out.
   std::shared_ptr<std::vector<char>> pending_;
@@ -148,7 +157,7 @@ class input_source {
   std::size_t skip_lines_ = 0;  // skip_leading
   char comment_ = '\0';
 
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::uint64_t next_index_ = 0;
   std::uint64_t line_ = 1;  // line number of the first data byte
   bool started_ = false;

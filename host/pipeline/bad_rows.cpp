@@ -149,6 +149,7 @@ bad_row_log::summary bad_row_log::finish(const input_source& source) {
     throw too_many_bad_rows(max_bad_rows_, source.name());
   summary out;
   out.bad_rows = count_;
+  for (const std::uint64_t n : chunk_lines_) out.lines += n;
   for (auto& b : rows_) {
     if (out.samples.size() >= bad_row_sample_limit) break;
     out.samples.push_back(std::move(b.row));

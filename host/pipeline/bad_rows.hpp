@@ -97,6 +97,7 @@ class bad_row_log {
   struct summary {
     std::uint64_t bad_rows = 0;
     std::vector<bad_row> samples;
+    std::uint64_t lines = 0;  // the LFs of the input (or of its range), every chunk having been scanned
   };
   summary finish(const input_source& source);
 

@@ -364,7 +364,7 @@ count_result run_count(const count_request& request, count_backend& backend, thr
     }
     if (index < request.ranges.size() && !request.ranges[index].whole) {
       const auto& range = request.ranges[index];
-      source.restrict_to(range.begin, range.end, range.first_line);
+      source.restrict_to(range.begin, range.end, range.first_line, range.cut);
     }
     bad_row_log bad_rows(request.on_bad_row, result.bad_rows, request.max_bad_rows);
     std::atomic<bool> stop{false};  // a worker threw or the run must stop: the others take no more chunks
@@ -386,6 +386,12 @@ count_result run_count(const count_request& request, count_backend& backend, thr
     for (const auto& w : workers) header_rows += w.header_rows();
     result.per_input.back().header_rows = header_rows - header_rows_before;
     result.per_input.back().bad_rows = found.bad_rows;
+    if (index < request.ranges.size() && !request.ranges[index].whole) {
+      const std::optional<std::uint64_t> end = source.range_end();
+      LABCOUNT_EXPECTS(end.has_value(), "every chunk of the range handed out");
+      result.per_input.back().range_end = *end;
+      result.per_input.back().range_lines = found.lines;
+    }
     result.bad_rows += found.bad_rows;
     for (auto& row : found.samples) {
       row.input = index;

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -66,11 +67,14 @@ struct count_request {
   run_progress progress;
   // An MPI rank's share (distributed/): per input, the byte range it counts; empty, or `whole`: all of it.
   // A range starts and ends at record boundaries of a mapped input; `first_line` is the line of its start.
+  // With `cut`, it ends instead at the first record that starts at or after `cut` (input_source::restrict_to);
+  // input_tally::range_end says where.
   struct input_range {
     bool whole = true;
     std::uint64_t begin = 0;
     std::uint64_t end = 0;
     std::uint64_t first_line = 0;
+    std::optional<std::uint64_t> cut;
   };
   std::vector<input_range> ranges;
   std::size_t* current_input = nullptr;  // not null: set to the index of the input being counted
@@ -89,6 +93,9 @@ struct input_tally {
   bool empty = false;             // it holds no record (not even a header)
   std::uint64_t bad_rows = 0;    // rows left out (skip, warn)
   std::uint64_t header_rows = 0;  // rows equal to the header, left out (files joined with cat)
+  // Counted from a range (count_request::ranges): where the range ended, and the LFs in it.
+  std::uint64_t range_end = 0;
+  std::uint64_t range_lines = 0;
 };
 
 // The counts of one input (--per-file): (code, count) pairs with count > 0.

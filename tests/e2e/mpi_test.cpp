@@ -156,6 +156,35 @@ TEST(Mpi, QuotesStraddleEveryRankBoundary) {
   }
 }
 
+// A rank guesses where its part of a split input starts (from the quotes near its raw cut) and rank 0 checks
+// each guess against where the part before it ended. LABCOUNT_MPI_CUT=outside makes every guess read the cut
+// as outside quotes, so most are wrong on this file: the job must find it and count again with exact cuts,
+// giving the same bytes, bad-row lines and exit code. =exact cuts exactly from the start.
+TEST(Mpi, AGuessedCutThatDoesNotHoldIsCountedAgain) {
+  SKIP_WITHOUT_MPI();
+  temp_dir tmp;
+  std::string s = quoted_multiline(900, 2);
+  for (std::size_t at = s.size() / 5; at < s.size(); at += s.size() / 5) {  // bad rows across the ranks' parts
+    at = s.find("\"\r\n\"", at) + 3;
+    s.insert(at, "\"8/10/2004 1:15\",\"S1\",\"x\",extra\r\n");
+  }
+  tmp.write("q.csv", s);
+  for (const std::string method : {"outside", "exact"})
+    for (const auto& policy : {"warn", "error"}) {
+      SCOPED_TRACE(method + " " + policy);
+      expect_same_on_ranks({"count", "q.csv", "--on-bad-row", policy}, tmp.path(),
+                           "LABCOUNT_MPI_SPLIT_BYTES=1 LABCOUNT_MPI_CUT=" + method, {2, 3});
+    }
+  const std::string env = "LABCOUNT_MPI_SPLIT_BYTES=1 LABCOUNT_MPI_TRACE=1";
+  const run_result wrong =
+      run(3, {"count", "q.csv", "--on-bad-row", "skip"}, tmp.path(), env + " LABCOUNT_MPI_CUT=outside");
+  EXPECT_NE(wrong.err.find("a guessed cut did not hold: counting again"), std::string::npos) << wrong.err;
+  const run_result guessed = run(3, {"count", "q.csv", "--on-bad-row", "skip"}, tmp.path(), env);
+  EXPECT_EQ(guessed.err.find("counting again"), std::string::npos) << guessed.err;
+  EXPECT_EQ(guessed.exit_code, 0);
+  EXPECT_TRUE(guessed.out == wrong.out);
+}
+
 TEST(Mpi, ManyFilesSomeSplitSomeWhole) {
   SKIP_WITHOUT_MPI();
   temp_dir tmp;

@@ -50,12 +50,14 @@ TEST(RecordStart, FollowsTheQuoteParity) {
   }
 }
 
-// Quoted multi-line keys, CRLF, a bad row near the end.
+// Quoted multi-line keys, CRLF, records longer than the tests' chunks (64 bytes), a bad row near the end.
 std::string tricky_file() {
   std::string s = "\xEF\xBB\xBFSampleID,Note\r\n";
   for (int i = 0; i < 60; ++i) {
     s += "\"S" + std::to_string(i % 7) + (i % 4 == 0 ? "\r\nline \"\"two\"\"" : "") + "\",";
-    s += i % 3 == 0 ? "\"a,\nb\"\r\n" : "plain\r\n";
+    s += i % 3 == 0     ? "\"a,\nb\"\r\n"
+         : i % 20 == 10 ? "\"" + std::string(150, 'y') + "\n" + std::string(60, 'z') + "\"\r\n"
+                        : "plain\r\n";
   }
   s += "S1,x,extra\r\nS2,y\r\n";
   return s;
@@ -64,6 +66,7 @@ std::string tricky_file() {
 struct counted {
   std::map<std::string, std::uint64_t> counts;
   std::vector<std::uint64_t> bad_lines;
+  std::vector<input_tally> tallies;
 };
 
 counted count_ranges(const std::string& path, const std::vector<count_request::input_range>& ranges) {
@@ -80,6 +83,7 @@ counted count_ranges(const std::string& path, const std::vector<count_request::i
   for (std::uint32_t code = 0; code < r.dictionary.size(); ++code)
     out.counts[std::string(r.dictionary.key(code))] += r.counts[code];
   for (const auto& b : r.bad_row_samples) out.bad_lines.push_back(b.line);
+  out.tallies = r.per_input;
   return out;
 }
 
@@ -101,10 +105,75 @@ TEST(RecordStart, AFileCutAtAnyByteCountsAsTheWhole) {
     const std::uint64_t cut = record_start_at_or_after(text, begin, pos, before.quotes);
     const std::uint64_t cut_line = first_line + count_quotes_and_lines(text.data() + begin, text.data() + cut).lines;
     const counted parts =
-        count_ranges(path, {{false, begin, cut, first_line}, {false, cut, text.size(), cut_line}});
+        count_ranges(path, {{false, begin, cut, first_line, {}}, {false, cut, text.size(), cut_line, {}}});
     EXPECT_EQ(parts.counts, whole.counts);
     EXPECT_EQ(parts.bad_lines, whole.bad_lines);
   }
+}
+
+// A rank that has not counted the quotes before its range's end gives the raw cut instead: the chunk cutter
+// ends the range at the first record that starts at or after it, and says where, with the range's LFs.
+TEST(RecordStart, ARangeGivenItsRawCutEndsAtTheFirstRecordAfterIt) {
+  testing::temp_dir dir;
+  const std::string text = tricky_file();
+  const std::string path = dir.write("t.csv", text);
+  input_source source(path);
+  char delimiter = 0;
+  std::vector<std::string> header;
+  std::uint64_t line = 0;
+  ASSERT_TRUE(source.read_first_record(delimiter, true, header, line));
+  const std::uint64_t begin = source.data_offset(), first_line = source.first_data_line();
+  const counted whole = count_ranges(path, {{}});
+  for (std::uint64_t pos = begin; pos <= text.size(); ++pos) {
+    SCOPED_TRACE("raw cut at byte " + std::to_string(pos));
+    const std::uint64_t quotes = count_quotes(text.data() + begin, text.data() + pos);
+    const std::uint64_t cut = record_start_at_or_after(text, begin, pos, quotes);
+    const std::uint64_t lfs = count_quotes_and_lines(text.data() + begin, text.data() + cut).lines;
+    // The second range starts past the cut here and there: it must not be counted twice.
+    const counted parts = count_ranges(
+        path, {{false, begin, text.size(), first_line, pos}, {false, cut, text.size(), first_line + lfs, {}}});
+    EXPECT_EQ(parts.counts, whole.counts);
+    EXPECT_EQ(parts.bad_lines, whole.bad_lines);
+    ASSERT_EQ(parts.tallies.size(), 2u);
+    EXPECT_EQ(parts.tallies[0].range_end, cut);
+    EXPECT_EQ(parts.tallies[0].range_lines, lfs);
+    EXPECT_EQ(parts.tallies[1].range_end, text.size());
+  }
+}
+
+// Quoted fields in every row, no line breaks inside them: most raw cuts fall inside quotes.
+std::string fully_quoted_file() {
+  std::string s = "\"TestTime\",\"SampleID\"\n";
+  for (int i = 0; i < 300; ++i)
+    s += "\"8/" + std::to_string(10 + i % 20) + "/2004 1:15\",\"S" + std::to_string(i % 13) + (i % 5 ? "" : ",x") +
+         "\"\n";
+  return s;
+}
+
+TEST(GuessRecordStart, RightAtEveryByteOfWellFormedFiles) {
+  std::string plain = "TestTime,SampleID\r\n";
+  for (int i = 0; i < 300; ++i) plain += "8/10/2004 1:15,S" + std::to_string(i % 13) + "\r\n";
+  const std::string quoted = fully_quoted_file(), tricky = tricky_file();
+  const std::vector<const std::string*> texts = {&plain, &quoted, &tricky};
+  for (const std::string* text : texts) {
+    const std::uint64_t begin = text->find('\n') + 1;
+    std::uint64_t wrong = 0;
+    for (std::uint64_t pos = begin; pos <= text->size(); ++pos) {
+      const std::uint64_t exact =
+          record_start_at_or_after(*text, begin, pos, count_quotes(text->data() + begin, text->data() + pos));
+      wrong += guess_record_start(*text, begin, pos) != exact;
+    }
+    EXPECT_EQ(wrong, 0u) << text->substr(0, 40);
+  }
+  // A quoted field whose lines are well-formed records themselves, for longer than the guess looks at the quotes
+  // (16 KiB): reading a cut inside it as outside quotes finds nothing misplaced, and wins the tie. The guess is
+  // wrong, and the job counts again with exact cuts (Mpi.AGuessedCutThatDoesNotHoldIsCountedAgain).
+  std::string fooled = "k,note\n1,\"a\n";
+  for (int i = 0; i < 5000; ++i) fooled += "2,b\n";
+  fooled += "4,d\"\n5,e\n";
+  const std::uint64_t inside = fooled.find("2,b");
+  EXPECT_EQ(guess_record_start(fooled, 7, inside), inside);
+  EXPECT_EQ(record_start_at_or_after(fooled, 7, inside, 1), fooled.find("5,e"));
 }
 
 }  // namespace
