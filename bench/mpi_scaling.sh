@@ -6,15 +6,18 @@
 # LABCOUNT_MPI_TRACE=1.
 #   bash bench/mpi_scaling.sh /dev/shm/big.csv /dev/shm/highcard.csv     # REPS=3 by default
 #   MODES="counts" bash bench/mpi_scaling.sh /dev/shm/highcard.csv      # modes: counts, --stats (default both)
+#   MPIRUN_ARGS="--mca pml ob1" bash bench/mpi_scaling.sh ...        # extra mpirun options (site settings)
 # Every mpirun gets --bind-to none (Open MPI binds each of up to two ranks to one core, which would squeeze
-# a rank's threads onto it) and yields when idle (ranks may outnumber cores).
+# a rank's threads onto it) and yields when idle (ranks may outnumber cores). The runs of one input and mode
+# are interleaved (one process, np 1, np 2, np 4, then again), so that a noisy neighbour weighs on all alike.
 # Needs a build with the MPI plugin (build/src/liblabcount_mpi.so) and Open MPI's mpirun.
 set -euo pipefail
 labcount=${LABCOUNT:-build/src/labcount}
 reps=${REPS:-3}
 modes=${MODES:-counts --stats}
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_mpi_yield_when_idle=1
-mpirun=(mpirun --bind-to none --oversubscribe)
+read -r -a extra <<<"${MPIRUN_ARGS:-}"
+mpirun=(mpirun --bind-to none --oversubscribe "${extra[@]}")
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
@@ -23,6 +26,7 @@ median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 wall() { local s e; s=$(date +%s.%N); "$@" </dev/null >/dev/null 2>"$out/err" || { cat "$out/err" >&2; exit 1; }; e=$(date +%s.%N); echo "$e - $s" | bc; }
 
 echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(mpirun --version | head -1)"
+echo "mpirun: ${mpirun[*]}"
 echo "date: $(date -u +%Y-%m-%dT%H:%MZ)"
 launch_line="launcher: mpirun -np 2 on a 2-row file: $(for i in $(seq "$reps"); do
   printf 'SampleID\nS1\n' >"$out/tiny.csv"; wall "${mpirun[@]}" -np 2 "$labcount" count "$out/tiny.csv" -j 1 -o "$out/t.csv"; done | median) s"
@@ -35,16 +39,19 @@ for file in "$@"; do
   for mode in $modes; do
     [ "$mode" = counts ] && mode=""
     "$labcount" count "$file" $mode -j 2 -o "$out/one.csv"
-    one=$(for i in $(seq "$reps"); do wall "$labcount" count "$file" $mode -j 2 -o "$out/x.csv"; done | median)
-    declare -A t=()
-    for np in 1 2 4; do
-      threads=1
-      [ "$np" = 1 ] && threads=2
-      t[$np]=$(for i in $(seq "$reps"); do
-        wall "${mpirun[@]}" -np "$np" "$labcount" count "$file" $mode -j "$threads" -o "$out/m.csv"
+    declare -A runs=([one]="" [1]="" [2]="" [4]="")
+    for i in $(seq "$reps"); do
+      runs[one]+="$(wall "$labcount" count "$file" $mode -j 2 -o "$out/x.csv") "
+      for np in 1 2 4; do
+        threads=1
+        [ "$np" = 1 ] && threads=2
+        runs[$np]+="$(wall "${mpirun[@]}" -np "$np" "$labcount" count "$file" $mode -j "$threads" -o "$out/m.csv") "
         cmp -s "$out/one.csv" "$out/m.csv" || { echo "mpirun -np $np $mode: output differs" >&2; exit 1; }
-      done | median)
+      done
     done
+    one=$(tr ' ' '\n' <<<"${runs[one]}" | grep . | median)
+    declare -A t=()
+    for np in 1 2 4; do t[$np]=$(tr ' ' '\n' <<<"${runs[$np]}" | grep . | median); done
     LABCOUNT_MPI_TRACE=1 "${mpirun[@]}" -np 2 "$labcount" count "$file" $mode -j 1 -o "$out/m.csv" </dev/null 2>"$out/trace"
     sent=$(sed -n 's/.*rank 1: partitioned.*sends \([0-9]*\) bytes for \([0-9]*\) keys, \([0-9]*\) pairs/\1 \2 \3/p' "$out/trace")
     read -r bytes keys pairs <<<"$sent"
