@@ -941,29 +941,36 @@ std::optional<job_result> count_on_ranks(communicator& comm, const count_request
   // ---- The exchange: each rank merges one share of the keys, then rank 0 merges the shares.
   // A rank that runs out of memory on the way says so to the others at the next point where they all meet (its
   // error, or the exchange's own check), so that every rank stops with it instead of waiting for it.
+  // A rank sends the other ranks their parts of its state and keeps its own part in place: its dictionary, whose
+  // table is built, takes in the parts sent to it (mostly keys it has), and the other parts' keys stay in it
+  // without values. Rank 0 takes in the ranks' shares the same way; every key it holds without a value is in
+  // one of them, since it sent that key's values to the rank that owns it.
   std::optional<partial_state> share;
   std::vector<std::string> send(ranks);
+  std::string partitioned;  // what the trace says of it
   failed = on_rank(rank, "preparing its share of the partial states", [&] {
     if (!items.empty()) {
       result.key_names = decided.key_names;
       result.time_name = decided.time_name;
       share = partial_of(std::move(result), request, table);
     }
-    if (ranks > 1 && share) send = encode_partitioned(*share, ranks);
+    if (ranks > 1 && share) {
+      std::vector<bool> others(ranks, true);
+      others[static_cast<std::size_t>(rank)] = false;
+      send = encode_partitioned(*share, ranks, others, ranks);  // the rows stay here
+      std::uint64_t sent = 0;
+      for (const auto& bytes : send) sent += bytes.size();
+      partitioned = "; sends " + std::to_string(sent) + " bytes for " + std::to_string(share->keys.size()) + " keys, " +
+                    std::to_string(share->table == value_mode::counts ? share->keys.size() : share->pairs.size()) +
+                    " pairs";
+      keep_part(*share, ranks, static_cast<std::size_t>(rank));
+    }
   });
   if (ranks > 1) agree_on_error(comm, failed);
   if (failed) throw *failed;  // one rank alone
+  std::string share_bytes;    // a rank's share, for rank 0
   if (ranks > 1) {
-    if (share) {
-      std::uint64_t sent = 0;
-      for (std::size_t r = 0; r < ranks; ++r)
-        if (r != static_cast<std::size_t>(rank)) sent += send[r].size();
-      mark("partitioned",
-           "; sends " + std::to_string(sent) + " bytes for " + std::to_string(share->keys.size()) + " keys, " +
-               std::to_string(share->table == value_mode::counts ? share->keys.size() : share->pairs.size()) +
-               " pairs");
-      share.reset();
-    }
+    if (share) mark("partitioned", partitioned);
     std::vector<std::string> received;
     try {
       received = comm.all_to_all(std::move(send));
@@ -983,13 +990,17 @@ std::optional<job_result> count_on_ranks(communicator& comm, const count_request
           merge_encoded(*share, "MPI rank " + std::to_string(rank), received[r], from);
         std::string().swap(received[r]);
       }
+      // Rank 0 keeps its share as it is; the others send theirs: their part, with their rows.
+      if (share && rank != 0) {
+        std::vector<bool> mine_only(ranks, false);
+        mine_only[static_cast<std::size_t>(rank)] = true;
+        share_bytes = std::move(encode_partitioned(*share, ranks, mine_only, static_cast<std::size_t>(rank))[rank]);
+        share.reset();
+      }
     });
     agree_on_error(comm, failed);
   }
-  // Rank 0 keeps its own share as it is; the others send theirs.
-  std::string share_bytes = share && rank != 0 ? encode_partial(*share) : std::string();
-  mark("merged", "; sends rank 0 its share: " + std::to_string(share_bytes.size()) + " bytes, " +
-                     std::to_string(share ? share->keys.size() : 0) + " keys");
+  mark("merged", "; sends rank 0 its share: " + std::to_string(share_bytes.size()) + " bytes");
   std::vector<std::string> shares;
   try {
     shares = gather(comm, std::move(share_bytes));
@@ -1011,7 +1022,7 @@ std::optional<job_result> count_on_ranks(communicator& comm, const count_request
       if (!have)
         job.state = decode_partial(shares[r], from);
       else
-        merge_disjoint(job.state, "MPI rank 0", shares[r], from);  // the ranks own disjoint keys
+        merge_encoded(job.state, "MPI rank 0", shares[r], from);  // mostly keys it holds without a value
       have = true;
       std::string().swap(shares[r]);
     }

@@ -12,12 +12,13 @@
 //   each rank:  run_count over its items -> a report (rows, bad rows, warnings, the first error) -> rank 0
 //   rank 0:     the first error in input order (or the one --max-bad-rows gives), or the column names;
 //               broadcast: every rank throws that error, or goes on
-//   exchange:   each rank's partial state (tools/partial_state.hpp), cut by a hash of the key bytes,
-//               all_to_all; each rank merges its share of the keys; the shares are gathered on rank 0,
-//               which merges them (their keys are disjoint) into the state of the whole job
+//   exchange:   each rank's partial state (tools/partial_state.hpp), cut by a hash of the key bytes; the
+//               other ranks' cuts sent (all_to_all), its own kept in place (keep_part: the others' keys
+//               stay in its dictionary, without values); the cuts received merged into it; the shares
+//               gathered on rank 0, which merges them into its own the same way: the state of the whole job
 //
-// Memory per rank grows with its share of the keys during the exchange; rank 0 ends up with every key, as it
-// must to order and write the table.
+// Memory per rank: its state throughout, plus the keys of its share it had not seen; rank 0 ends up with
+// every key, as it must to order and write the table.
 #pragma once
 
 #include <cstdint>

@@ -105,8 +105,11 @@ std::size_t part_of_hash(std::uint64_t hash, std::size_t parts) {
 
 }  // namespace
 
-std::vector<std::string> encode_partitioned(const partial_state& s, std::size_t parts) {
+std::vector<std::string> encode_partitioned(const partial_state& s, std::size_t parts, const std::vector<bool>& wanted,
+                                            std::size_t rows_part) {
   LABCOUNT_EXPECTS(parts >= 1, "at least one part");
+  LABCOUNT_EXPECTS(wanted.empty() || wanted.size() == parts, "a wish per part");
+  const auto want = [&](std::size_t p) { return wanted.empty() || wanted[p]; };
   const std::uint32_t num_keys = s.keys.size();
   std::vector<std::uint32_t> part(num_keys, 0), code_in_part(num_keys);
   std::vector<std::uint64_t> keys_in(parts, 0);
@@ -124,6 +127,7 @@ std::vector<std::string> encode_partitioned(const partial_state& s, std::size_t 
   }
   std::vector<varint_encoder> e(parts);
   for (std::size_t p = 0; p < parts; ++p) {
+    if (!want(p)) continue;
     e[p].raw(std::string_view(magic, sizeof magic));
     e[p].varint(format_version);
     e[p].varint(static_cast<std::uint64_t>(s.table));
@@ -133,14 +137,16 @@ std::vector<std::string> encode_partitioned(const partial_state& s, std::size_t 
     e[p].varint(s.key_names.size());
     for (const auto& name : s.key_names) e[p].text(name);
     e[p].text(s.time_name);
-    e[p].varint(p == 0 ? s.rows : 0);  // the rows are a total: part 0 carries them
+    e[p].varint(p == rows_part ? s.rows : 0);  // the rows are a total: one part carries them
     e[p].varint(keys_in[p]);
   }
-  for (std::uint32_t code = 0; code < num_keys; ++code) e[part[code]].text(s.keys.key(code));
+  for (std::uint32_t code = 0; code < num_keys; ++code)
+    if (want(part[code])) e[part[code]].text(s.keys.key(code));
   // Codes keep their order within a part, so (code, value) order and code order survive the cut.
   std::vector<std::uint64_t> n(parts);
   if (s.table == value_mode::counts && !s.per_file) {
-    for (std::uint32_t code = 0; code < num_keys; ++code) e[part[code]].varint(s.counts[code]);
+    for (std::uint32_t code = 0; code < num_keys; ++code)
+      if (want(part[code])) e[part[code]].varint(s.counts[code]);
   } else if (s.table == value_mode::counts) {
     // A part lists only the files that have keys in it (10,000 files over 64 MPI ranks: not every name to
     // every rank).
@@ -151,18 +157,20 @@ std::vector<std::string> encode_partitioned(const partial_state& s, std::size_t 
       for (const auto& entry : f.counts) ++n[part[entry.first]];
       for (std::size_t p = 0; p < parts; ++p) files_in[p] += n[p] != 0 || (parts == 1);
     }
-    for (std::size_t p = 0; p < parts; ++p) e[p].varint(files_in[p]);
+    for (std::size_t p = 0; p < parts; ++p)
+      if (want(p)) e[p].varint(files_in[p]);
     for (const auto& f : s.files) {
       std::fill(n.begin(), n.end(), 0);
       for (const auto& entry : f.counts) ++n[part[entry.first]];
       for (std::size_t p = 0; p < parts; ++p) {
-        if (n[p] == 0 && parts != 1) continue;
+        if ((n[p] == 0 && parts != 1) || !want(p)) continue;
         e[p].text(f.file);
         e[p].varint(n[p]);
         previous[p] = 0;
       }
       for (const auto& [code, count] : f.counts) {
         const std::uint32_t p = part[code], c = code_in_part[code];
+        if (!want(p)) continue;
         e[p].varint(c - previous[p]);
         e[p].varint(count);
         previous[p] = c;
@@ -170,11 +178,13 @@ std::vector<std::string> encode_partitioned(const partial_state& s, std::size_t 
     }
   } else {
     for (const auto& pair : s.pairs) ++n[part[pair.code]];
-    for (std::size_t p = 0; p < parts; ++p) e[p].varint(n[p]);
+    for (std::size_t p = 0; p < parts; ++p)
+      if (want(p)) e[p].varint(n[p]);
     std::vector<std::uint32_t> code(parts, 0);
     std::vector<std::int64_t> value(parts, 0);
     for (const auto& pair : s.pairs) {
       const std::uint32_t p = part[pair.code], c = code_in_part[pair.code];
+      if (!want(p)) continue;
       e[p].varint(c - code[p]);
       if (c != code[p]) value[p] = 0;  // values are deltas within one code
       const std::int64_t units = pair.bucket / unit;
@@ -186,6 +196,7 @@ std::vector<std::string> encode_partitioned(const partial_state& s, std::size_t 
   }
   std::vector<std::string> out(parts);
   for (std::size_t p = 0; p < parts; ++p) {
+    if (!want(p)) continue;
     const std::uint64_t sum = bytes::fnv1a64(e[p].bytes());
     char trailer[8];
     for (int i = 0; i < 8; ++i) trailer[i] = static_cast<char>(sum >> (8 * i));
@@ -196,6 +207,23 @@ std::vector<std::string> encode_partitioned(const partial_state& s, std::size_t 
 }
 
 std::string encode_partial(const partial_state& s) { return std::move(encode_partitioned(s, 1)[0]); }
+
+void keep_part(partial_state& s, std::size_t parts, std::size_t which) {
+  LABCOUNT_EXPECTS(which < parts, "a part of the state");
+  if (parts == 1) return;
+  std::vector<bool> kept(s.keys.size());
+  for (std::uint32_t code = 0; code < s.keys.size(); ++code)
+    kept[code] = part_of_hash(hash_key(s.keys.key(code)), parts) == which;
+  if (s.table == value_mode::counts && !s.per_file) {
+    for (std::uint32_t code = 0; code < s.keys.size(); ++code)
+      if (!kept[code]) s.counts[code] = 0;
+  } else if (s.table == value_mode::counts) {
+    for (auto& f : s.files) std::erase_if(f.counts, [&](const auto& entry) { return !kept[entry.first]; });
+    std::erase_if(s.files, [](const file_counts& f) { return f.counts.empty(); });
+  } else {
+    std::erase_if(s.pairs, [&](const group_count& pair) { return !kept[pair.code]; });
+  }
+}
 
 void write_partial(output_file& out, const partial_state& s) { out.write(encode_partial(s)); }
 
@@ -327,9 +355,7 @@ void encode_all(key_dictionary& keys, std::span<const std::string_view> list, st
   }
 }
 
-// `disjoint`: part's keys are known not to be in total (see merge_disjoint): appended, not looked up.
-void merge_view(partial_state& total, const std::string& total_name, state_view&& part, const std::string& part_name,
-                bool disjoint = false) {
+void merge_view(partial_state& total, const std::string& total_name, state_view&& part, const std::string& part_name) {
   const auto differ = [&](const std::string& what, const std::string& a, const std::string& b) {
     throw error(error_kind::usage,
                 "the partial states were made with different options: " + what + " is " + a + " in " +
@@ -350,19 +376,15 @@ void merge_view(partial_state& total, const std::string& total_name, state_view&
   // map[part code] = total code; encoded a block at a time, with the probes' cache misses overlapped (millions
   // of keys come through here in an MPI job's merges).
   std::vector<std::uint32_t> map(part.keys.size());
-  if (disjoint) {
-    total.keys.drop_lookups();  // (again: a no-op after the first share)
-    for (std::size_t code = 0; code < map.size(); ++code) map[code] = total.keys.append_distinct(part.keys[code]);
-  } else {
-    encode_all(total.keys, part.keys, map.data());
-    // Two of the part's keys on one code: it lists a key twice (made by hand; no encoder writes that), which
-    // decode_partial refuses too.
-    std::vector<bool> taken(total.keys.size(), false);
-    for (const std::uint32_t code : map) {
-      if (taken[code]) state_decoder({}, part_name).corrupt("a key is listed twice");
-      taken[code] = true;
-    }
+  encode_all(total.keys, part.keys, map.data());
+  // Two of the part's keys on one code: it lists a key twice (made by hand; no encoder writes that), which
+  // decode_partial refuses too.
+  std::vector<bool> taken(total.keys.size(), false);
+  for (const std::uint32_t code : map) {
+    if (taken[code]) state_decoder({}, part_name).corrupt("a key is listed twice");
+    taken[code] = true;
   }
+
   if (total.table == value_mode::counts && !total.per_file) {
     total.counts.resize(total.keys.size(), 0);
     for (std::uint32_t code = 0; code < map.size(); ++code)
@@ -403,27 +425,34 @@ void merge_view(partial_state& total, const std::string& total_name, state_view&
     return;
   }
   for (auto& p : part.pairs) p.code = map[p.code];
-  // Disjoint keys whose codes all come after the total's (an MPI share into the job's state): appending keeps
-  // the order; otherwise sort and merge.
-  const bool after = !map.empty() && map[0] >= (total.pairs.empty() ? 0 : total.pairs.back().code + 1) &&
-                     std::is_sorted(map.begin(), map.end());
-  if (after || total.pairs.empty()) {
-    if (!after) std::sort(part.pairs.begin(), part.pairs.end(), pair_less);
-    total.pairs.insert(total.pairs.end(), part.pairs.begin(), part.pairs.end());
-    return;
-  }
-  std::sort(part.pairs.begin(), part.pairs.end(), pair_less);
+  // Both lists are grouped by code, each group in bucket order: total's groups in code order, part's in the order
+  // of its own codes (scattered by the map). Merged code by code, without a sort: a code's group from either
+  // list, or both groups merged, the rows of equal buckets summed.
+  constexpr std::size_t none = std::numeric_limits<std::size_t>::max();
+  std::vector<std::size_t> part_group(total.keys.size(), none);  // where code c's group starts in part.pairs
+  for (std::size_t j = 0; j < part.pairs.size(); ++j)
+    if (j == 0 || part.pairs[j - 1].code != part.pairs[j].code) part_group[part.pairs[j].code] = j;
   std::vector<group_count> merged;
   merged.reserve(total.pairs.size() + part.pairs.size());
-  std::size_t i = 0, j = 0;
-  while (i < total.pairs.size() || j < part.pairs.size()) {
-    if (j == part.pairs.size() || (i < total.pairs.size() && pair_less(total.pairs[i], part.pairs[j]))) {
-      merged.push_back(total.pairs[i++]);
-    } else if (i == total.pairs.size() || pair_less(part.pairs[j], total.pairs[i])) {
-      merged.push_back(part.pairs[j++]);
-    } else {
-      merged.push_back(total.pairs[i++]);
-      add_checked(merged.back().count, part.pairs[j++].count, part_name);
+  const std::size_t n = total.pairs.size(), m = part.pairs.size();
+  std::size_t i = 0;
+  for (std::uint32_t code = 0; code < part_group.size(); ++code) {
+    std::size_t j = part_group[code];
+    if (j == none) {
+      for (; i < n && total.pairs[i].code == code; ++i) merged.push_back(total.pairs[i]);
+      continue;
+    }
+    const auto in_total = [&] { return i < n && total.pairs[i].code == code; };
+    const auto in_part = [&] { return j < m && part.pairs[j].code == code; };
+    while (in_total() || in_part()) {
+      if (!in_part() || (in_total() && total.pairs[i].bucket < part.pairs[j].bucket)) {
+        merged.push_back(total.pairs[i++]);
+      } else if (!in_total() || part.pairs[j].bucket < total.pairs[i].bucket) {
+        merged.push_back(part.pairs[j++]);
+      } else {
+        merged.push_back(total.pairs[i++]);
+        add_checked(merged.back().count, part.pairs[j++].count, part_name);
+      }
     }
   }
   total.pairs = std::move(merged);
@@ -470,11 +499,6 @@ void merge_partial(partial_state& total, const std::string& total_name, partial_
 void merge_encoded(partial_state& total, const std::string& total_name, std::string_view bytes,
                    const std::string& part_name) {
   merge_view(total, total_name, decode_view(bytes, part_name), part_name);
-}
-
-void merge_disjoint(partial_state& total, const std::string& total_name, std::string_view bytes,
-                    const std::string& part_name) {
-  merge_view(total, total_name, decode_view(bytes, part_name), part_name, true);
 }
 
 count_result result_of(partial_state&& s, count_request& request) {

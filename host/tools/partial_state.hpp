@@ -64,8 +64,15 @@ partial_state decode_partial(std::string_view bytes, const std::string& name);
 
 // The state cut into `parts` by a hash of the key bytes (hash_key: the same part for a key in every process),
 // each part encoded as encode_partial encodes a state: what an MPI rank sends each rank, to merge its share of
-// the keys. Part 0 carries the rows. Codes keep their order within a part.
-std::vector<std::string> encode_partitioned(const partial_state& state, std::size_t parts);
+// the keys. Only the parts `wanted` says are encoded (every part when it is empty; the others are left empty
+// strings). Part `rows_part` carries the rows (none: `parts`). Codes keep their order within a part.
+std::vector<std::string> encode_partitioned(const partial_state& state, std::size_t parts,
+                                            const std::vector<bool>& wanted = {}, std::size_t rows_part = 0);
+
+// Keeps the values of the keys in part `which` of `parts` (as encode_partitioned cuts) and drops the others':
+// their counts become 0, their file entries and pairs go; every key stays in the dictionary. What an MPI rank
+// keeps of its state once it has sent the other parts away, before it merges in the parts sent to it.
+void keep_part(partial_state& state, std::size_t parts, std::size_t which);
 
 // Whether the file at `path` starts with the state's magic number.
 bool is_partial_file(const std::string& path);
@@ -79,16 +86,10 @@ void merge_partial(partial_state& total, const std::string& total_name, partial_
                    const std::string& part_name);
 
 // merge_partial(total, total_name, decode_partial(bytes, part_name), part_name), without building the part's
-// own dictionary: its keys go straight into total's. (Keys listed twice in `bytes` are not detected: for
-// states made by this process's peers, not for files.)
+// own dictionary: its keys go straight into total's. A key listed twice in `bytes` is an error, as in
+// decode_partial.
 void merge_encoded(partial_state& total, const std::string& total_name, std::string_view bytes,
                    const std::string& part_name);
-
-// merge_encoded for a part none of whose keys are in `total` (an MPI rank's share: ranks own disjoint keys): its
-// keys are appended without a lookup, and `total`'s dictionary stops answering lookups (drop_lookups), so this
-// is for the last merges before the table or state is written. (Not checked: a key in both would be listed twice.)
-void merge_disjoint(partial_state& total, const std::string& total_name, std::string_view bytes,
-                    const std::string& part_name);
 
 // The count_result and count_request that write_count_result turns into the table of `state`.
 count_result result_of(partial_state&& state, count_request& request);

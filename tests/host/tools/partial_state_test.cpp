@@ -198,6 +198,52 @@ TEST_P(PartialState, PartitionedByKeyAndMergedBackGiveTheWhole) {
   }
 }
 
+// The exchange of an MPI job (distributed_count.cpp), without MPI: each rank sends the others their cuts of its
+// state, keeps its own in place (keep_part) and merges in what it receives; ranks 1.. send rank 0 their cut,
+// with their rows, and rank 0 merges them into its state. Rank 0's state then gives the table of the whole.
+TEST_P(PartialState, TheExchangeOfAnMpiJobGivesTheWhole) {
+  std::mt19937_64 rng(11);
+  const std::vector<std::string> inputs{dir_.write("x.csv", lab_file(rng, 6000, 500)),
+                                        dir_.write("y.csv", lab_file(rng, 4000, 500)),
+                                        dir_.write("z.csv", lab_file(rng, 100, 500))};
+  const count_request whole_request = request_for(inputs);
+  const std::string whole = table(run(whole_request), whole_request, (dir_.path() / "whole.csv").string());
+  for (const std::size_t ranks : {2u, 3u}) {
+    SCOPED_TRACE(ranks);
+    std::vector<partial_state> state;  // per rank: x, y, z (two ranks: x, and y with z)
+    state.push_back(state_of({inputs[0]}, (dir_.path() / "s0").string()));
+    state.push_back(ranks == 2 ? state_of({inputs[1], inputs[2]}, (dir_.path() / "s1").string())
+                               : state_of({inputs[1]}, (dir_.path() / "s1").string()));
+    if (ranks == 3) state.push_back(state_of({inputs[2]}, (dir_.path() / "s2").string()));
+    std::uint64_t rows = 0;
+    for (const auto& s : state) rows += s.rows;
+    std::vector<std::vector<std::string>> sent;  // sent[from][to]
+    for (std::size_t r = 0; r < ranks; ++r) {
+      std::vector<bool> others(ranks, true);
+      others[r] = false;
+      sent.push_back(encode_partitioned(state[r], ranks, others, ranks));
+      EXPECT_TRUE(sent[r][r].empty());
+      const std::size_t keys = state[r].keys.size();
+      keep_part(state[r], ranks, r);
+      EXPECT_EQ(state[r].keys.size(), keys);  // the keys stay, without their values
+    }
+    for (std::size_t r = 0; r < ranks; ++r)
+      for (std::size_t from = 0; from < ranks; ++from)
+        if (from != r) merge_encoded(state[r], "rank", sent[from][r], "from");
+    for (std::size_t r = ranks; r-- > 1;) {
+      std::vector<bool> own(ranks, false);
+      own[r] = true;
+      const std::vector<std::string> share = encode_partitioned(state[r], ranks, own, r);
+      for (std::size_t q = 0; q < ranks; ++q) EXPECT_EQ(share[q].empty(), q != r);
+      merge_encoded(state[0], "rank 0", share[r], "share");
+    }
+    EXPECT_EQ(state[0].rows, rows);
+    count_request total_request;
+    EXPECT_EQ(table(result_of(std::move(state[0]), total_request), total_request, (dir_.path() / "t.csv").string()),
+              whole);
+  }
+}
+
 TEST_P(PartialState, ADamagedStateIsAnErrorNamingIt) {
   std::mt19937_64 rng(5);
   const std::string part = dir_.write("part.csv", lab_file(rng, 200, 20));
