@@ -140,6 +140,7 @@ struct rank_error {
   error_kind kind = error_kind::internal;
   std::string description, file, hint;
   std::uint64_t line = 0;
+  bool in_range = false;  // found in a part's range, whose lines a guessed cut counts from its start
   error make() const { return error(kind, description, file, line, hint); }
 };
 
@@ -211,6 +212,7 @@ void put_error(varint_encoder& e, const rank_error& x) {
   e.text(x.file);
   e.varint(x.line);
   e.text(x.hint);
+  e.varint(x.in_range ? 1 : 0);
 }
 
 rank_error get_error(varint_decoder& d) {
@@ -223,6 +225,7 @@ rank_error get_error(varint_decoder& d) {
   x.file = d.text();
   x.line = d.varint();
   x.hint = d.text();
+  x.in_range = d.varint() == 1;
   return x;
 }
 
@@ -504,7 +507,7 @@ void rebase_lines(rank_report& r, const std::map<part_key, std::uint64_t>& offse
     line += it->second;
     std::get<2>(at) = line;
   };
-  if (r.failed) shift(r.failed->at, r.failed->line);
+  if (r.failed && r.failed->in_range) shift(r.failed->at, r.failed->line);  // not a header's line
   for (auto& s : r.samples) shift(s.at, s.row.line);
 }
 
@@ -790,14 +793,30 @@ std::optional<job_result> count_on_ranks(communicator& comm, const count_request
     };
     std::optional<job_progress> progress;
     local.progress = {};
-    if (show_progress) local.progress = progress.emplace(comm, request.progress, items).local();
+    if (show_progress) {
+      if (rank == 0) request.progress.phase->store(run_phase::reading, std::memory_order_relaxed);  // (again)
+      local.progress = progress.emplace(comm, request.progress, items).local();
+    }
+    std::vector<count_request::range_done> ranges_done;
+    bool in_range = false;
+    local.ranges_done = &ranges_done;
+    local.in_range = &in_range;
     if (const auto e = on_rank(rank, "counting its share of the inputs", [&] {
           plan_items(guessed);
           if (!items.empty()) result = count_local(local);
         })) {
       const auto [input, part] = place(current);
-      mine.failed = rank_error{{input, part, e->line()}, e->kind(), e->description(), e->file(), e->hint(), e->line()};
+      mine.failed =
+          rank_error{{input, part, e->line()}, e->kind(), e->description(), e->file(), e->hint(), e->line(), in_range};
     }
+    // Where each part this rank counted whole ended, and its LFs (also when a later input failed).
+    for (const auto& done : ranges_done)
+      for (auto& x : mine.ranges)
+        if (x.input == items[done.input].input) {
+          x.ended = true;
+          x.end = done.end;
+          x.lines = done.lines;
+        }
     progress.reset();  // on rank 0, once every rank has counted its share
     if (show_progress && rank == 0) request.progress.phase->store(run_phase::merging, std::memory_order_relaxed);
     if (!mine.failed && !items.empty()) {
@@ -814,12 +833,6 @@ std::optional<job_result> count_on_ranks(communicator& comm, const count_request
       for (const auto& t : result.per_input) {
         placed_tally p{items[t.input].part, t};
         p.tally.input = items[t.input].input;
-        for (auto& x : mine.ranges)
-          if (x.input == items[t.input].input && !local.ranges[t.input].whole) {
-            x.ended = true;
-            x.end = t.range_end;
-            x.lines = t.range_lines;
-          }
         if (!t.empty && mine.named_input == nowhere) mine.named_input = p.tally.input;
         mine.tallies.push_back(std::move(p));
       }

@@ -353,6 +353,7 @@ count_result run_count(const count_request& request, count_backend& backend, thr
   auto count_input = [&](std::size_t index) {
     const std::string& path = request.inputs[index];
     if (request.current_input != nullptr) *request.current_input = index;
+    if (request.in_range != nullptr) *request.in_range = false;
     input_source source(path, chunk_bytes, request.progress.bytes, request.max_record_bytes);
     if (source.compressed() && request.progress.compressed != nullptr)
       request.progress.compressed->store(true, std::memory_order_relaxed);
@@ -365,6 +366,7 @@ count_result run_count(const count_request& request, count_backend& backend, thr
     if (index < request.ranges.size() && !request.ranges[index].whole) {
       const auto& range = request.ranges[index];
       source.restrict_to(range.begin, range.end, range.first_line, range.cut);
+      if (request.in_range != nullptr) *request.in_range = true;
     }
     bad_row_log bad_rows(request.on_bad_row, result.bad_rows, request.max_bad_rows);
     std::atomic<bool> stop{false};  // a worker threw or the run must stop: the others take no more chunks
@@ -386,11 +388,10 @@ count_result run_count(const count_request& request, count_backend& backend, thr
     for (const auto& w : workers) header_rows += w.header_rows();
     result.per_input.back().header_rows = header_rows - header_rows_before;
     result.per_input.back().bad_rows = found.bad_rows;
-    if (index < request.ranges.size() && !request.ranges[index].whole) {
+    if (index < request.ranges.size() && !request.ranges[index].whole && request.ranges_done != nullptr) {
       const std::optional<std::uint64_t> end = source.range_end();
       LABCOUNT_EXPECTS(end.has_value(), "every chunk of the range handed out");
-      result.per_input.back().range_end = *end;
-      result.per_input.back().range_lines = found.lines;
+      request.ranges_done->push_back({index, *end, found.lines});
     }
     result.bad_rows += found.bad_rows;
     for (auto& row : found.samples) {

@@ -68,7 +68,7 @@ struct count_request {
   // An MPI rank's share (distributed/): per input, the byte range it counts; empty, or `whole`: all of it.
   // A range starts and ends at record boundaries of a mapped input; `first_line` is the line of its start.
   // With `cut`, it ends instead at the first record that starts at or after `cut` (input_source::restrict_to);
-  // input_tally::range_end says where.
+  // ranges_done says where.
   struct input_range {
     bool whole = true;
     std::uint64_t begin = 0;
@@ -77,6 +77,16 @@ struct count_request {
     std::optional<std::uint64_t> cut;
   };
   std::vector<input_range> ranges;
+  // Not null: each range counted whole, as it is done (kept when a later input fails): where it ended and its
+  // LFs. And whether the input being counted has begun its range: an error from then on names a line counted
+  // from the range's first_line, one before it (the header's) a line of the file.
+  struct range_done {
+    std::size_t input = 0;
+    std::uint64_t end = 0;
+    std::uint64_t lines = 0;
+  };
+  std::vector<range_done>* ranges_done = nullptr;
+  bool* in_range = nullptr;
   std::size_t* current_input = nullptr;  // not null: set to the index of the input being counted
 };
 
@@ -93,9 +103,6 @@ struct input_tally {
   bool empty = false;             // it holds no record (not even a header)
   std::uint64_t bad_rows = 0;    // rows left out (skip, warn)
   std::uint64_t header_rows = 0;  // rows equal to the header, left out (files joined with cat)
-  // Counted from a range (count_request::ranges): where the range ended, and the LFs in it.
-  std::uint64_t range_end = 0;
-  std::uint64_t range_lines = 0;
 };
 
 // The counts of one input (--per-file): (code, count) pairs with count > 0.

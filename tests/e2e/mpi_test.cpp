@@ -163,18 +163,35 @@ TEST(Mpi, QuotesStraddleEveryRankBoundary) {
 TEST(Mpi, AGuessedCutThatDoesNotHoldIsCountedAgain) {
   SKIP_WITHOUT_MPI();
   temp_dir tmp;
-  std::string s = quoted_multiline(900, 2);
-  for (std::size_t at = s.size() / 5; at < s.size(); at += s.size() / 5) {  // bad rows across the ranks' parts
-    at = s.find("\"\r\n\"", at) + 3;
-    s.insert(at, "\"8/10/2004 1:15\",\"S1\",\"x\",extra\r\n");
-  }
+  const std::string clean = quoted_multiline(900, 2);
+  const std::string bad_row = "\"8/10/2004 1:15\",\"S1\",\"x\",extra\r\n";
+  // Right after the record that ends at or after `at`.
+  const auto insert_after = [](std::string& text, std::size_t at, const std::string& row) {
+    at = text.find("\"\r\n\"", at);
+    ASSERT_NE(at, std::string::npos);
+    text.insert(at + 3, row);
+  };
+  std::string s = clean;
+  for (std::size_t at = s.size() / 5; at < s.size() * 9 / 10; at += s.size() / 5) insert_after(s, at, bad_row);
   tmp.write("q.csv", s);
+  tmp.write("clean.csv", clean);
   for (const std::string method : {"outside", "exact"})
     for (const auto& policy : {"warn", "error"}) {
       SCOPED_TRACE(method + " " + policy);
       expect_same_on_ranks({"count", "q.csv", "--on-bad-row", policy}, tmp.path(),
                            "LABCOUNT_MPI_SPLIT_BYTES=1 LABCOUNT_MPI_CUT=" + method, {2, 3});
     }
+  // Wrong guesses on a clean file make bad rows that are not there: under --on-bad-row error the job must
+  // not stop at one.
+  expect_same_on_ranks({"count", "clean.csv", "--on-bad-row", "error"}, tmp.path(),
+                       "LABCOUNT_MPI_SPLIT_BYTES=1 LABCOUNT_MPI_CUT=outside", {2, 3});
+  // One bad row, in the last rank's part: named at its line of the file after guessed cuts.
+  std::string last = clean;
+  insert_after(last, last.size() * 19 / 20, bad_row);
+  tmp.write("last.csv", last);
+  expect_same_on_ranks({"count", "last.csv", "--on-bad-row", "error"}, tmp.path(), "LABCOUNT_MPI_SPLIT_BYTES=1",
+                       {2, 3});
+
   const std::string env = "LABCOUNT_MPI_SPLIT_BYTES=1 LABCOUNT_MPI_TRACE=1";
   const run_result wrong =
       run(3, {"count", "q.csv", "--on-bad-row", "skip"}, tmp.path(), env + " LABCOUNT_MPI_CUT=outside");
@@ -183,6 +200,17 @@ TEST(Mpi, AGuessedCutThatDoesNotHoldIsCountedAgain) {
   EXPECT_EQ(guessed.err.find("counting again"), std::string::npos) << guessed.err;
   EXPECT_EQ(guessed.exit_code, 0);
   EXPECT_TRUE(guessed.out == wrong.out);
+  EXPECT_TRUE(guessed.out == run(0, {"count", "q.csv", "--on-bad-row", "skip"}, tmp.path()).out);
+
+  // A rank that fails on a later input (a whole one, dealt to rank 0) still says where its part of the split
+  // input ended: the guesses are checked without counting again, and the error is one process's.
+  tmp.write("late.csv", "TestTime,SampleID\n8/10/2004 1:15,S1\n8/10/2004 1:15,S2,extra\n");
+  const std::vector<std::string> late = {"count", "clean.csv", "late.csv", "--on-bad-row", "error"};
+  expect_same_on_ranks(late, tmp.path(), "LABCOUNT_MPI_SPLIT_BYTES=20000", {3});
+  const run_result traced = run(3, late, tmp.path(), "LABCOUNT_MPI_SPLIT_BYTES=20000 LABCOUNT_MPI_TRACE=1");
+  EXPECT_NE(traced.exit_code, 0);
+  EXPECT_EQ(traced.err.find("counting again"), std::string::npos) << traced.err;
+  EXPECT_NE(traced.err.find("late.csv:3"), std::string::npos) << traced.err;
 }
 
 TEST(Mpi, ManyFilesSomeSplitSomeWhole) {

@@ -66,7 +66,7 @@ std::string tricky_file() {
 struct counted {
   std::map<std::string, std::uint64_t> counts;
   std::vector<std::uint64_t> bad_lines;
-  std::vector<input_tally> tallies;
+  std::vector<count_request::range_done> ranges_done;
 };
 
 counted count_ranges(const std::string& path, const std::vector<count_request::input_range>& ranges) {
@@ -75,6 +75,8 @@ counted count_ranges(const std::string& path, const std::vector<count_request::i
   request.ranges = ranges;
   request.on_bad_row = bad_row_policy::warn;
   request.chunk_bytes = 64;  // many chunks per range
+  std::vector<count_request::range_done> done;
+  request.ranges_done = &done;
   thread_pool pool(2);
   backend_options options;
   options.num_workers = 2;
@@ -83,7 +85,7 @@ counted count_ranges(const std::string& path, const std::vector<count_request::i
   for (std::uint32_t code = 0; code < r.dictionary.size(); ++code)
     out.counts[std::string(r.dictionary.key(code))] += r.counts[code];
   for (const auto& b : r.bad_row_samples) out.bad_lines.push_back(b.line);
-  out.tallies = r.per_input;
+  out.ranges_done = done;
   return out;
 }
 
@@ -134,10 +136,11 @@ TEST(RecordStart, ARangeGivenItsRawCutEndsAtTheFirstRecordAfterIt) {
         path, {{false, begin, text.size(), first_line, pos}, {false, cut, text.size(), first_line + lfs, {}}});
     EXPECT_EQ(parts.counts, whole.counts);
     EXPECT_EQ(parts.bad_lines, whole.bad_lines);
-    ASSERT_EQ(parts.tallies.size(), 2u);
-    EXPECT_EQ(parts.tallies[0].range_end, cut);
-    EXPECT_EQ(parts.tallies[0].range_lines, lfs);
-    EXPECT_EQ(parts.tallies[1].range_end, text.size());
+    ASSERT_EQ(parts.ranges_done.size(), 2u);
+    EXPECT_EQ(parts.ranges_done[0].input, 0u);
+    EXPECT_EQ(parts.ranges_done[0].end, cut);
+    EXPECT_EQ(parts.ranges_done[0].lines, lfs);
+    EXPECT_EQ(parts.ranges_done[1].end, text.size());
   }
 }
 
