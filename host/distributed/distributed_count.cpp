@@ -281,6 +281,8 @@ std::string encode_report(const rank_report& r) {
     e.varint(t.tally.empty ? 1 : 0);
     e.varint(t.tally.bad_rows);
     e.varint(t.tally.header_rows);
+    e.varint(t.tally.slash_dates);
+    e.varint(t.tally.order_from_dates ? 1 : 0);
   }
   e.varint(r.ranges.size());
   for (const auto& x : r.ranges)
@@ -347,6 +349,8 @@ rank_report decode_report(std::string_view bytes) {
     t.tally.empty = d.varint() == 1;
     t.tally.bad_rows = d.varint();
     t.tally.header_rows = d.varint();
+    t.tally.slash_dates = static_cast<std::uint8_t>(d.below(3, "a date order"));
+    t.tally.order_from_dates = d.varint() == 1;
     r.tallies.push_back(std::move(t));
   }
   for (std::uint64_t n = d.varint(); n > 0; --n) {
@@ -712,6 +716,7 @@ std::optional<job_result> count_on_ranks(communicator& comm, const count_request
   // rank that stopped at its own share's count would lose its tallies, and the job could name another input than
   // one process does. So a rank counts its share to the end, and rank 0 finds where the job passed the limit.
   local.max_bad_rows = no_bad_row_limit;
+  local.warn_date_order = false;  // rank 0 decides, from every input's order (date_order_warnings)
   // Exact cuts: per split input, the quotes and LFs of this rank's raw range, and their sums over the ranks
   // before it (the quote parity and the line at its raw begin).
   std::vector<std::uint64_t> counters, before;
@@ -921,6 +926,10 @@ std::optional<job_result> count_on_ranks(communicator& comm, const count_request
           std::stable_sort(samples.begin(), samples.end(), [](const auto& a, const auto& b) { return a.at < b.at; });
           for (auto& s : samples)
             if (rep.bad_row_samples.size() < bad_row_sample_limit) rep.bad_row_samples.push_back(std::move(s.row));
+          // A rank sees only its own inputs: the date order warnings are decided here, from every input's order.
+          std::vector<input_tally> in_order;
+          for (const auto& t : tallies) in_order.push_back(t.tally);
+          for (auto& w : date_order_warnings(in_order)) warnings.push_back({{w.input, 0, 0}, std::move(w.text)});
           // Messages in input order, each once: one process notes a thing once, at the first input it is true of (the
           // parts of a split input each say what its first part says).
           for (auto [from, to] : {std::pair(&warnings, &rep.warnings), std::pair(&notes, &rep.notes)}) {

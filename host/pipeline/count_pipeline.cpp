@@ -2,8 +2,9 @@
 
 #include <algorithm>
 #include <atomic>
-#include <string_view>
+#include <limits>
 #include <optional>
+#include <string_view>
 #include <unordered_set>
 #include <utility>
 
@@ -149,6 +150,24 @@ std::vector<std::uint32_t> resolve_key_columns(const std::string& key, const std
   return columns;
 }
 
+std::vector<input_message> date_order_warnings(const std::vector<input_tally>& per_input) {
+  std::vector<input_message> out;
+  std::uint8_t before = 0;
+  std::optional<std::size_t> last_input;
+  for (const input_tally& t : per_input) {
+    if (t.slash_dates == 0 || t.input == last_input) continue;  // no slash dates; another part of one input
+    last_input = t.input;
+    const auto order = [](std::uint8_t o) { return o == 2 ? "day first" : "month first"; };
+    if (before != 0 && t.slash_dates != before)
+      out.push_back({t.input, t.file + " reads its dates " + order(t.slash_dates) +
+                                  (t.order_from_dates ? "" : " (nothing in its first rows tells)") +
+                                  ", an input before it " + order(before) +
+                                  " (see --verbose); give --time-format to read them all one way"});
+    before = t.slash_dates;
+  }
+  return out;
+}
+
 std::vector<std::string> header_row_warnings(const std::vector<input_tally>& per_input) {
   std::vector<std::string> out;
   for (const auto& in : per_input)
@@ -184,7 +203,7 @@ struct planned_so_far {
   bool key = false;
   bool time = false;
   std::unordered_set<std::string> notes;  // the notes given so far (a folder of thousands of inputs: no scan)
-  std::optional<time_parser> slash_dates;  // how the last input with slash dates (8/10/2004) read them
+  std::optional<std::uint8_t> slash_dates;  // how the last input with slash dates (8/10/2004) read them
 };
 
 // Adds `note` to result.notes unless it is there already (every input of a batch usually matches alike).
@@ -301,15 +320,17 @@ bool plan_input(const count_request& request, input_source& source, count_result
       if (std::any_of(texts.begin(), texts.end(), [](const std::string& t) { return t.find('/') != std::string::npos; })) {
         // Inputs of one run read their slash dates in different orders (each by its own dates, or month first
         // for lack of a day above 12): a warning, so that a batch of one lab's files is not read two ways quietly.
-        const time_parser* earlier = named.slash_dates ? &*named.slash_dates : nullptr;
-        if (earlier != nullptr && plan.times.day_first() != earlier->day_first())
-          result.warnings.push_back(
-              {result.per_input.back().input,
-               source.name() + " reads its dates " + (plan.times.day_first() ? "day first" : "month first") +
-                   (plan.times.order_from_dates() ? "" : " (nothing in its first rows tells)") +
-                   ", an input before it " + (earlier->day_first() ? "day first" : "month first") +
-                   " (see --verbose); give --time-format to read them all one way"});
-        named.slash_dates = plan.times;
+        input_tally& tally = result.per_input.back();
+        tally.slash_dates = plan.times.day_first() ? 2 : 1;
+        tally.order_from_dates = plan.times.order_from_dates();
+        if (request.warn_date_order && named.slash_dates) {
+          input_tally before;
+          before.input = std::numeric_limits<std::size_t>::max();
+          before.slash_dates = *named.slash_dates;
+          for (auto& w : date_order_warnings(std::vector<input_tally>{before, tally}))
+            result.warnings.push_back(std::move(w));
+        }
+        named.slash_dates = tally.slash_dates;
       }
     }
   }

@@ -63,6 +63,9 @@ struct count_request {
   const time_parser* times = nullptr;                   // required for stats and groups
   time_bucket bucket = time_bucket::day;                // groups
   bool per_file = false;                                // also keep each input's counts
+  // Warn at an input that reads its slash dates in another order than the one with slash dates before it. An
+  // MPI rank, which sees only its own inputs, leaves it to rank 0 (date_order_warnings).
+  bool warn_date_order = true;
   bad_file_policy on_bad_file = bad_file_policy::error;
   run_progress progress;
   // An MPI rank's share (distributed/): per input, the byte range it counts; empty, or `whole`: all of it.
@@ -103,6 +106,10 @@ struct input_tally {
   bool empty = false;             // it holds no record (not even a header)
   std::uint64_t bad_rows = 0;    // rows left out (skip, warn)
   std::uint64_t header_rows = 0;  // rows equal to the header, left out (files joined with cat)
+  // How it read its slash dates (8/10/2004): 0 none (or not by itself: --time-format), 1 month first, 2 day
+  // first; and whether its dates said so (else nothing in its first rows told).
+  std::uint8_t slash_dates = 0;
+  bool order_from_dates = false;
 };
 
 // The counts of one input (--per-file): (code, count) pairs with count > 0.
@@ -168,6 +175,10 @@ std::vector<std::string> key_parts_of(const std::string& key);
 // never skipped). `backend` is made for request.mode with a worker per pool thread; it serves every input
 // (counts: finish() and reset() after each; stats and groups: one finish() at the end).
 count_result run_count(const count_request& request, count_backend& backend, thread_pool& pool);
+
+// The warnings for inputs that read their slash dates in another order than the input with slash dates before
+// them (per_input in input order; the parts of one input say the same).
+std::vector<input_message> date_order_warnings(const std::vector<input_tally>& per_input);
 
 // The warnings for rows equal to the header that were left out, one per input that had them.
 std::vector<std::string> header_row_warnings(const std::vector<input_tally>& per_input);

@@ -335,6 +335,31 @@ TEST(Mpi, WarningsAndNotesInInputOrder) {
   EXPECT_EQ(messages(two.err), messages(one.err));
 }
 
+// Inputs that read their slash dates in different orders: one process warns at each input whose order differs
+// from the input with slash dates before it. Ranks see only their own inputs, so rank 0 decides the warnings
+// from every input's order, in input order.
+TEST(Mpi, DateOrderWarningsAsOneProcessGivesThem) {
+  SKIP_WITHOUT_MPI();
+  temp_dir tmp;
+  const auto file = [](const std::string& date, int rows) {
+    std::string s = "TestTime,SampleID\n";
+    for (int i = 0; i < rows; ++i) s += date + " 1:15,S" + std::to_string(i % 5) + "\n";
+    return s;
+  };
+  tmp.write("a.csv", file("8/13/2004", 40));                       // month first (13 is no month)
+  tmp.write("b.csv", file("13/8/2004", 10));                       // day first: a warning
+  tmp.write("c.csv", file("14/8/2004", 30));                       // day first, as the one before it: none
+  tmp.write("d.csv", file("8/20/2004", 20));                       // month first: a warning
+  tmp.write("e.csv", "TestTime,SampleID\n2004-08-10 01:15,S1\n");  // no slash dates: not compared
+  tmp.write("f.csv", file("21/8/2004", 50));                       // day first after d: a warning
+  const std::vector<std::string> args = {"count", "a.csv", "b.csv", "c.csv", "d.csv", "e.csv", "f.csv", "--stats"};
+  const run_result one = run(0, args, tmp.path());
+  ASSERT_NE(one.err.find("b.csv reads its dates day first"), std::string::npos) << one.err;
+  ASSERT_EQ(one.err.find("c.csv reads"), std::string::npos) << one.err;
+  expect_same_on_ranks(args, tmp.path(), "LABCOUNT_MPI_SPLIT_BYTES=1000000000", {2, 3, 4});
+  expect_same_on_ranks(args, tmp.path(), "LABCOUNT_MPI_SPLIT_BYTES=1", {3});
+}
+
 // --progress: rank 0 draws one line for the whole job (a line showing more rows than its own share proves the
 // sum); without it, nothing, for the ranks' stderr is no terminal. (A run of seconds: the line shows from 0.5 s.)
 TEST(Mpi, RankZeroDrawsTheWholeJobsProgress) {
