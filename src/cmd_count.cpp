@@ -281,10 +281,11 @@ void run(const count_options& opt) {
   if (!quiet)
     for (const auto& w : expanded.warnings) std::fprintf(stderr, "labcount: warning: %s\n", printable(w, sentence_limit).c_str());
   const std::size_t num_inputs = request.inputs.size() + expanded.skipped.size();
-  if (opt.messages.verbose)
-    std::fprintf(stderr, "labcount: %sbackend %s (%s), %u threads, %zu input%s\n",
+  if (opt.messages.verbose)  // (a rank's share of the inputs is dealt later: it names the job's)
+    std::fprintf(stderr, "labcount: %sbackend %s (%s), %u thread%s, %s%zu input%s\n",
                  job != nullptr ? ("rank " + std::to_string(job->rank()) + ": ").c_str() : "",
-                 std::string(selected.name()).c_str(), selected.reason.c_str(), threads, request.inputs.size(),
+                 std::string(selected.name()).c_str(), selected.reason.c_str(), threads, threads == 1 ? "" : "s",
+                 job != nullptr ? "a share of the job's " : "", request.inputs.size(),
                  request.inputs.size() == 1 ? "" : "s");
 
   thread_pool pool(threads);
