@@ -998,8 +998,8 @@ std::optional<job_result> count_on_ranks(communicator& comm, const count_request
       received = comm.all_to_all(std::move(send));
     } catch (const std::bad_alloc&) {  // every rank is here, with the same exception
       throw error(error_kind::internal, "out of memory on an MPI rank receiving its share of the partial states", "", 0,
-                  "use more ranks (each then receives a smaller share of the keys), or count in parts with "
-                  "--partial and merge the states in a tree");
+                  "use more ranks (each then counts fewer inputs and receives a smaller share of the keys), or "
+                  "count in parts with --partial and merge the states in a tree");
     }
     mark("exchanged");
     failed = on_rank(rank, "merging its share of the keys", [&] {
@@ -1038,16 +1038,18 @@ std::optional<job_result> count_on_ranks(communicator& comm, const count_request
   bool have = share.has_value();
   if (have) job.state = std::move(*share);
   try {
+    std::vector<std::string> names(ranks);
     for (std::size_t r = 1; r < ranks; ++r) {
-      if (shares[r].empty()) continue;
-      const std::string from = "the share of MPI rank " + std::to_string(r);
-      if (!have)
-        job.state = decode_partial(shares[r], from);
-      else
-        merge_encoded(job.state, "MPI rank 0", shares[r], from);  // mostly keys it holds without a value
-      have = true;
-      std::string().swap(shares[r]);
+      names[r] = "the share of MPI rank " + std::to_string(r);
+      if (!have && !shares[r].empty()) {
+        job.state = decode_partial(shares[r], names[r]);
+        std::string().swap(shares[r]);
+        have = true;
+      }
     }
+    // The shares' keys: each one rank's; some held here without values (it sent them to their rank), the others
+    // new.
+    if (have) merge_shares(job.state, "MPI rank 0", shares, names);
   } catch (const error& e) {
     job.failed = e;
   } catch (const std::bad_alloc&) {

@@ -340,6 +340,7 @@ bool plan_input(const count_request& request, input_source& source, count_result
 }  // namespace
 
 count_result run_count(const count_request& request, count_backend& backend, thread_pool& pool) {
+  if (request.ranges_done != nullptr) request.ranges_done->clear();  // (a backend that restarts the run)
   LABCOUNT_EXPECTS(!request.inputs.empty(), "no inputs");
   const bool timed = request.mode != value_mode::counts;
   LABCOUNT_EXPECTS(backend.mode() == request.mode, "a backend made for the request's mode");

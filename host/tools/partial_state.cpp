@@ -355,7 +355,9 @@ void encode_all(key_dictionary& keys, std::span<const std::string_view> list, st
   }
 }
 
-void merge_view(partial_state& total, const std::string& total_name, state_view&& part, const std::string& part_name) {
+// `append_pairs`: the part's pairs are only appended (merge_shares regroups them once, at the end).
+void merge_view(partial_state& total, const std::string& total_name, state_view&& part, const std::string& part_name,
+                bool append_pairs = false) {
   const auto differ = [&](const std::string& what, const std::string& a, const std::string& b) {
     throw error(error_kind::usage,
                 "the partial states were made with different options: " + what + " is " + a + " in " +
@@ -425,6 +427,10 @@ void merge_view(partial_state& total, const std::string& total_name, state_view&
     return;
   }
   for (auto& p : part.pairs) p.code = map[p.code];
+  if (append_pairs) {
+    total.pairs.insert(total.pairs.end(), part.pairs.begin(), part.pairs.end());
+    return;
+  }
   // Both lists are grouped by code, each group in bucket order: total's groups in code order, part's in the order
   // of its own codes (scattered by the map). Merged code by code, without a sort: a code's group from either
   // list, or both groups merged, the rows of equal buckets summed.
@@ -494,6 +500,28 @@ void merge_partial(partial_state& total, const std::string& total_name, partial_
   v.files = std::move(part.files);
   v.pairs = std::move(part.pairs);
   merge_view(total, total_name, std::move(v), part_name);
+}
+
+void merge_shares(partial_state& total, const std::string& total_name, std::vector<std::string>& parts,
+                  const std::vector<std::string>& names) {
+  LABCOUNT_EXPECTS(parts.size() == names.size(), "a name per part");
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    if (parts[i].empty()) continue;
+    merge_view(total, total_name, decode_view(parts[i], names[i]), names[i], true);
+    std::string().swap(parts[i]);
+  }
+  if (total.pairs.empty()) return;
+  // Regrouped by code with one stable counting sort: a code's pairs come from one of the states, in time order.
+  std::vector<std::uint64_t> at(total.keys.size() + 1, 0);
+  for (const auto& p : total.pairs) ++at[p.code + 1];
+  for (std::size_t code = 1; code < at.size(); ++code) at[code] += at[code - 1];
+  std::vector<group_count> grouped(total.pairs.size());
+  for (const auto& p : total.pairs) grouped[at[p.code]++] = p;
+  for (std::size_t i = 1; i < grouped.size(); ++i)
+    if (grouped[i - 1].code == grouped[i].code && !pair_less(grouped[i - 1], grouped[i]))
+      throw error(error_kind::internal, "the MPI ranks' shares of the keys overlap (a key's times come from two)",
+                  display_name(total_name), 0, "a labcount bug: please report it");
+  total.pairs = std::move(grouped);
 }
 
 void merge_encoded(partial_state& total, const std::string& total_name, std::string_view bytes,

@@ -91,6 +91,12 @@ void merge_partial(partial_state& total, const std::string& total_name, partial_
 void merge_encoded(partial_state& total, const std::string& total_name, std::string_view bytes,
                    const std::string& part_name);
 
+// merge_encoded of each of `parts` (named by `names` in errors) whose keys have values in no other part nor in
+// `total` (an MPI job's shares: each key is one rank's), all at once: their --stats/--per pairs are appended and
+// regrouped by code once, not merged into total's list once per part. The parts' bytes are freed as they go.
+void merge_shares(partial_state& total, const std::string& total_name, std::vector<std::string>& parts,
+                  const std::vector<std::string>& names);
+
 // The count_result and count_request that write_count_result turns into the table of `state`.
 count_result result_of(partial_state&& state, count_request& request);
 
