@@ -1035,21 +1035,20 @@ std::optional<job_result> count_on_ranks(communicator& comm, const count_request
   if (rank != 0) return std::nullopt;
   // Rank 0 alone merges the shares: an error here is not thrown (the others have gone on to their last
   // collective), but returned, for the caller to agree on with them there.
-  bool have = share.has_value();
-  if (have) job.state = std::move(*share);
+  if (share) {
+    job.state = std::move(*share);
+  } else {
+    // Nothing counted here: an empty state of the right shape (the whole job's, if no rank counted anything).
+    job.state.table = table;
+    job.state.bucket = request.bucket;
+    job.state.per_file = request.per_file;
+    job.state.key_names = decided.key_names;
+    job.state.time_name = table == value_mode::counts ? std::string() : decided.time_name;
+  }
   try {
     std::vector<std::string> names(ranks);
-    for (std::size_t r = 1; r < ranks; ++r) {
-      names[r] = "the share of MPI rank " + std::to_string(r);
-      if (!have && !shares[r].empty()) {
-        job.state = decode_partial(shares[r], names[r]);
-        std::string().swap(shares[r]);
-        have = true;
-      }
-    }
-    // The shares' keys: each one rank's; some held here without values (it sent them to their rank), the others
-    // new.
-    if (have) merge_shares(job.state, "MPI rank 0", shares, names);
+    for (std::size_t r = 1; r < ranks; ++r) names[r] = "the share of MPI rank " + std::to_string(r);
+    merge_shares(job.state, "MPI rank 0", shares, names, 0);
   } catch (const error& e) {
     job.failed = e;
   } catch (const std::bad_alloc&) {
@@ -1060,14 +1059,6 @@ std::optional<job_result> count_on_ranks(communicator& comm, const count_request
     job.failed = error(error_kind::internal, std::string("MPI rank 0: ") + e.what());
   }
   mark("final merge");
-  if (!have) {
-    // No rank counted anything (every input left out): an empty state of the right shape.
-    job.state.table = table;
-    job.state.bucket = request.bucket;
-    job.state.per_file = request.per_file;
-    job.state.key_names = decided.key_names;
-    job.state.time_name = table == value_mode::counts ? std::string() : decided.time_name;
-  }
   return job;
 }
 

@@ -81,6 +81,11 @@ std::uint32_t key_dictionary::append_key(std::string_view key) {
   return static_cast<std::uint32_t>(code);
 }
 
+std::uint32_t key_dictionary::append_distinct(std::string_view key) {
+  LABCOUNT_EXPECTS(lookups_dropped_, "append_distinct() only after drop_lookups()");
+  return append_key(key);
+}
+
 std::uint32_t key_dictionary::insert(std::string_view key, slot_image image, std::size_t index) {
   LABCOUNT_EXPECTS(!lookups_dropped_, "no encode() after drop_lookups()");
   const std::uint32_t code = append_key(key);

@@ -70,6 +70,9 @@ class key_dictionary {
   // and encode() of a new key is an internal error (until clear()). For a result about to be written, whose
   // ordering would otherwise find the table (16 B a slot, 256 MB at 10 M keys) still taking memory.
   void drop_lookups() noexcept;
+  // Appends `key`, known to be new, after drop_lookups(): a list of distinct keys, as rank 0 of an MPI job
+  // gathers them from ranks that own disjoint keys. Returns its code.
+  std::uint32_t append_distinct(std::string_view key);
   void clear();
 
  private:

@@ -355,9 +355,15 @@ void encode_all(key_dictionary& keys, std::span<const std::string_view> list, st
   }
 }
 
-// `append_pairs`: the part's pairs are only appended (merge_shares regroups them once, at the end).
+// An MPI rank's share (merge_shares): keys of part `owner` of `parts`, none of them in total, whose dictionary
+// takes them without lookups.
+struct disjoint_share {
+  std::size_t parts;
+  std::size_t owner;
+};
+
 void merge_view(partial_state& total, const std::string& total_name, state_view&& part, const std::string& part_name,
-                bool append_pairs = false) {
+                const disjoint_share* share = nullptr) {
   const auto differ = [&](const std::string& what, const std::string& a, const std::string& b) {
     throw error(error_kind::usage,
                 "the partial states were made with different options: " + what + " is " + a + " in " +
@@ -378,13 +384,22 @@ void merge_view(partial_state& total, const std::string& total_name, state_view&
   // map[part code] = total code; encoded a block at a time, with the probes' cache misses overlapped (millions
   // of keys come through here in an MPI job's merges).
   std::vector<std::uint32_t> map(part.keys.size());
-  encode_all(total.keys, part.keys, map.data());
-  // Two of the part's keys on one code: it lists a key twice (made by hand; no encoder writes that), which
-  // decode_partial refuses too.
-  std::vector<bool> taken(total.keys.size(), false);
-  for (const std::uint32_t code : map) {
-    if (taken[code]) state_decoder({}, part_name).corrupt("a key is listed twice");
-    taken[code] = true;
+  if (share != nullptr) {
+    for (std::size_t code = 0; code < map.size(); ++code) {
+      if (part_of_hash(hash_key(part.keys[code]), share->parts) != share->owner)
+        throw error(error_kind::internal, "an MPI rank's share holds a key of another rank", display_name(part_name), 0,
+                    "a labcount bug: please report it");
+      map[code] = total.keys.append_distinct(part.keys[code]);
+    }
+  } else {
+    encode_all(total.keys, part.keys, map.data());
+    // Two of the part's keys on one code: it lists a key twice (made by hand; no encoder writes that), which
+    // decode_partial refuses too.
+    std::vector<bool> taken(total.keys.size(), false);
+    for (const std::uint32_t code : map) {
+      if (taken[code]) state_decoder({}, part_name).corrupt("a key is listed twice");
+      taken[code] = true;
+    }
   }
 
   if (total.table == value_mode::counts && !total.per_file) {
@@ -427,7 +442,7 @@ void merge_view(partial_state& total, const std::string& total_name, state_view&
     return;
   }
   for (auto& p : part.pairs) p.code = map[p.code];
-  if (append_pairs) {
+  if (share != nullptr) {  // codes after total's, in the part's order: appending keeps (code, time) order
     total.pairs.insert(total.pairs.end(), part.pairs.begin(), part.pairs.end());
     return;
   }
@@ -502,26 +517,40 @@ void merge_partial(partial_state& total, const std::string& total_name, partial_
   merge_view(total, total_name, std::move(v), part_name);
 }
 
-void merge_shares(partial_state& total, const std::string& total_name, std::vector<std::string>& parts,
-                  const std::vector<std::string>& names) {
-  LABCOUNT_EXPECTS(parts.size() == names.size(), "a name per part");
-  for (std::size_t i = 0; i < parts.size(); ++i) {
-    if (parts[i].empty()) continue;
-    merge_view(total, total_name, decode_view(parts[i], names[i]), names[i], true);
-    std::string().swap(parts[i]);
+void merge_shares(partial_state& total, const std::string& total_name, std::vector<std::string>& shares,
+                  const std::vector<std::string>& names, std::size_t own) {
+  const std::size_t parts = shares.size();
+  LABCOUNT_EXPECTS(names.size() == parts && own < parts, "a name per share, and total's own part");
+  if (total.table == value_mode::counts) {
+    // Counts add up in place: each share's keys are looked up in total's table (built already), which costs
+    // less than listing total's own keys again (10 M keys: 0.57 s against 0.95 s).
+    for (std::size_t i = 0; i < parts; ++i) {
+      if (shares[i].empty()) continue;
+      merge_view(total, total_name, decode_view(shares[i], names[i]), names[i]);
+      std::string().swap(shares[i]);
+    }
+    return;
   }
-  if (total.pairs.empty()) return;
-  // Regrouped by code with one stable counting sort: a code's pairs come from one of the states, in time order.
-  std::vector<std::uint64_t> at(total.keys.size() + 1, 0);
-  for (const auto& p : total.pairs) ++at[p.code + 1];
-  for (std::size_t code = 1; code < at.size(); ++code) at[code] += at[code - 1];
-  std::vector<group_count> grouped(total.pairs.size());
-  for (const auto& p : total.pairs) grouped[at[p.code]++] = p;
-  for (std::size_t i = 1; i < grouped.size(); ++i)
-    if (grouped[i - 1].code == grouped[i].code && !pair_less(grouped[i - 1], grouped[i]))
-      throw error(error_kind::internal, "the MPI ranks' shares of the keys overlap (a key's times come from two)",
-                  display_name(total_name), 0, "a labcount bug: please report it");
-  total.pairs = std::move(grouped);
+  // Pairs must stay in (code, time) order:  // total keeps the keys it has values for (its own part's: keep_part
+  // dropped the others' values), in code order (so its pairs keep their order), in a list without lookups; the keys of
+  // other parts it holds come back in their owners' shares, with their values. Then each share's keys and pairs are
+  // appended after them, without lookups and without a merge.
+  std::vector<bool> valued(total.keys.size(), false);
+  for (const auto& p : total.pairs) valued[p.code] = true;
+  key_dictionary kept;
+  kept.drop_lookups();
+  constexpr std::uint32_t gone = key_dictionary::missing;
+  std::vector<std::uint32_t> new_code(total.keys.size(), gone);
+  for (std::uint32_t code = 0; code < total.keys.size(); ++code)
+    if (valued[code]) new_code[code] = kept.append_distinct(total.keys.key(code));
+  for (auto& p : total.pairs) p.code = new_code[p.code];
+  total.keys = std::move(kept);
+  for (std::size_t i = 0; i < parts; ++i) {
+    if (shares[i].empty()) continue;
+    const disjoint_share share{parts, i};
+    merge_view(total, total_name, decode_view(shares[i], names[i]), names[i], &share);
+    std::string().swap(shares[i]);
+  }
 }
 
 void merge_encoded(partial_state& total, const std::string& total_name, std::string_view bytes,

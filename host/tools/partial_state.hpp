@@ -91,11 +91,14 @@ void merge_partial(partial_state& total, const std::string& total_name, partial_
 void merge_encoded(partial_state& total, const std::string& total_name, std::string_view bytes,
                    const std::string& part_name);
 
-// merge_encoded of each of `parts` (named by `names` in errors) whose keys have values in no other part nor in
-// `total` (an MPI job's shares: each key is one rank's), all at once: their --stats/--per pairs are appended and
-// regrouped by code once, not merged into total's list once per part. The parts' bytes are freed as they go.
-void merge_shares(partial_state& total, const std::string& total_name, std::vector<std::string>& parts,
-                  const std::vector<std::string>& names);
+// An MPI job's last merge, on rank 0: `total` is the state of part `own` of shares.size() (its other keys, sent
+// away, have no values in it), and shares[i] the state of part i (empty: none), named by names[i] in errors.
+// Counts: each share merged as merge_encoded does (lookups in total's table). --stats/--per: total keeps the
+// keys it has pairs for, then each share's keys are appended without lookups (they are part i's: checked) and
+// its pairs after them, so that the pairs stay in (code, time) order without a merge; afterwards the
+// dictionary answers no lookups (key_dictionary::drop_lookups). The shares' bytes are freed as they go.
+void merge_shares(partial_state& total, const std::string& total_name, std::vector<std::string>& shares,
+                  const std::vector<std::string>& names, std::size_t own);
 
 // The count_result and count_request that write_count_result turns into the table of `state`.
 count_result result_of(partial_state&& state, count_request& request);
