@@ -6,6 +6,7 @@
 
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "backend/backend.hpp"
@@ -89,16 +90,21 @@ counted count_ranges(const std::string& path, const std::vector<count_request::i
   return out;
 }
 
-TEST(RecordStart, AFileCutAtAnyByteCountsAsTheWhole) {
-  testing::temp_dir dir;
-  const std::string text = tricky_file();
-  const std::string path = dir.write("t.csv", text);
+// Where the records of the file at `path` start (after its header), and their first line.
+std::pair<std::uint64_t, std::uint64_t> data_start(const std::string& path) {
   input_source source(path);
   char delimiter = 0;
   std::vector<std::string> header;
   std::uint64_t line = 0;
-  ASSERT_TRUE(source.read_first_record(delimiter, true, header, line));
-  const std::uint64_t begin = source.data_offset(), first_line = source.first_data_line();
+  EXPECT_TRUE(source.read_first_record(delimiter, true, header, line));
+  return {source.data_offset(), source.first_data_line()};
+}
+
+TEST(RecordStart, AFileCutAtAnyByteCountsAsTheWhole) {
+  testing::temp_dir dir;
+  const std::string text = tricky_file();
+  const std::string path = dir.write("t.csv", text);
+  const auto [begin, first_line] = data_start(path);
   const counted whole = count_ranges(path, {{}});
   ASSERT_EQ(whole.bad_lines.size(), 1u);
   for (std::uint64_t pos = begin; pos <= text.size(); ++pos) {
@@ -119,12 +125,7 @@ TEST(RecordStart, ARangeGivenItsRawCutEndsAtTheFirstRecordAfterIt) {
   testing::temp_dir dir;
   const std::string text = tricky_file();
   const std::string path = dir.write("t.csv", text);
-  input_source source(path);
-  char delimiter = 0;
-  std::vector<std::string> header;
-  std::uint64_t line = 0;
-  ASSERT_TRUE(source.read_first_record(delimiter, true, header, line));
-  const std::uint64_t begin = source.data_offset(), first_line = source.first_data_line();
+  const auto [begin, first_line] = data_start(path);
   const counted whole = count_ranges(path, {{}});
   for (std::uint64_t pos = begin; pos <= text.size(); ++pos) {
     SCOPED_TRACE("raw cut at byte " + std::to_string(pos));
